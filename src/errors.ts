@@ -1,0 +1,35 @@
+/** The one error type: a message in nsenter's wording, an errno, and the exit status. */
+
+/** Exit statuses, as util-linux uses them. */
+export const EXIT_FAILURE = 1;
+/** The program was found but could not be executed. */
+export const EXIT_EXEC_FAILED = 126;
+/** The program was not found. */
+export const EXIT_EXEC_ENOENT = 127;
+
+export const ENOENT = 2;
+
+export class NsenterError extends Error {
+  constructor(
+    message: string,
+    /** When set, `: strerror(errno)` follows the message (util-linux's `err()` vs `errx()`). */
+    readonly errno?: number,
+    readonly status: number = EXIT_FAILURE,
+    /** Print util-linux's `Try 'nsenter --help'` hint on a second line. */
+    readonly tryHelp = false,
+  ) {
+    super(message);
+    this.name = "NsenterError";
+  }
+}
+
+/** A usage error that getopt reports: the message, then the `--help` hint. */
+export function usageError(message: string): NsenterError {
+  return new NsenterError(message, undefined, EXIT_FAILURE, true);
+}
+
+/** util-linux `errexec()`: 127 when the program was not found, else 126. */
+export function execError(program: string, errno: number): NsenterError {
+  const status = errno === ENOENT ? EXIT_EXEC_ENOENT : EXIT_EXEC_FAILED;
+  return new NsenterError(`failed to execute ${program}`, errno, status);
+}

@@ -1,0 +1,259 @@
+/**
+ * Plan -> syscalls, in util-linux nsenter's order: open every file, enter in two passes, change
+ * root and working directory, then exec the program (or spawn it into the PID namespace and
+ * wait). The only code that changes the process; it runs on the JavaScript main thread.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { EXIT_FAILURE, execError, NsenterError } from "./errors.ts";
+import {
+  CLONE_FS,
+  CStringArray,
+  core,
+  credentials,
+  cstr,
+  EACCES,
+  EINTR,
+  ENOEXEC,
+  errno,
+  F_SETFD,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  O_RDONLY,
+  SIGCONT,
+  SIGPIPE,
+  SIGSTOP,
+  SIGXFSZ,
+  spawning,
+  WUNTRACED,
+} from "./libc.ts";
+import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
+import type { OpenStep, Plan, Program, RunPlan, Slot } from "./plan.ts";
+
+export interface Context {
+  /** The descriptors the caller gave nsenter (see fds.ts). */
+  inherited: readonly number[];
+  proc: string;
+}
+
+/** Open every file the plan names, in order; a slot opened twice keeps the last (as util-linux). */
+export function openAll(opens: readonly OpenStep[]): Map<Slot, number> {
+  const fds = new Map<Slot, number>();
+  const libc = core();
+  try {
+    for (const { slot, path } of opens) {
+      // Non-blocking, so a FIFO cannot hang us; close-on-exec, so nothing leaks to the program.
+      const fd = libc.open(cstr(path), O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
+      if (fd < 0) throw new NsenterError(`cannot open ${path}`, errno());
+      const previous = fds.get(slot);
+      if (previous !== undefined) libc.close(previous);
+      fds.set(slot, fd);
+    }
+  } catch (e) {
+    closeAll(fds);
+    throw e;
+  }
+  return fds;
+}
+
+export function closeAll(fds: Map<Slot, number>): void {
+  for (const fd of fds.values()) core().close(fd);
+  fds.clear();
+}
+
+/** Carry out a run plan. Returns only by throwing; on success the program replaces us. */
+export function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): never {
+  const r = plan.outcome.run;
+  const fds = openAll(plan.opens);
+  // Read before entering: once in the target's mount namespace, /proc/self may not be ours.
+  const envp = new CStringArray(readFileSync("/proc/self/environ"));
+  const namespaces = _skipOwnTime(r.namespaces, fds, ctx.proc);
+  const unsupported = namespaces.filter((k) => !namespaceInfo(k).mainThread);
+  if (unsupported.length > 0) {
+    closeAll(fds);
+    throw new NsenterError(
+      `entering the ${namespaceInfo(unsupported[0] as NamespaceKind).kind} namespace is not supported yet`,
+    );
+  }
+  _enterNamespaces(namespaces, fds);
+  _changeDirectories(r, fds);
+  _prepareExec(ctx.inherited);
+  if (r.fork) return _continueAsChild(r, envp);
+  _setCredentials(r);
+  return _exec(r.program, envp);
+}
+
+/** A time namespace that is already ours needs no setns (which a threaded process cannot do). */
+function _skipOwnTime(kinds: readonly NamespaceKind[], fds: Map<Slot, number>, proc: string): NamespaceKind[] {
+  if (!kinds.includes("time")) return [...kinds];
+  const fd = fds.get("time") as number;
+  try {
+    const mine = statSync(`${proc}/self/ns/time`, { bigint: true });
+    const theirs = statSync(`/proc/self/fd/${fd}`, { bigint: true });
+    if (mine.ino !== theirs.ino || mine.dev !== theirs.dev) return [...kinds];
+  } catch {
+    return [...kinds];
+  }
+  core().close(fd);
+  fds.delete("time");
+  return kinds.filter((k) => k !== "time");
+}
+
+/**
+ * util-linux's two passes: first everything but the user namespace, errors ignored; then what is
+ * left, user namespace included, errors fatal. setns(CLONE_NEWNS) needs a thread that does not
+ * share its filesystem attributes with others, hence unshare(CLONE_FS) first.
+ */
+function _enterNamespaces(kinds: readonly NamespaceKind[], fds: Map<Slot, number>): void {
+  const libc = core();
+  if (kinds.includes("mnt") && libc.unshare(CLONE_FS) !== 0) {
+    throw new NsenterError("unshare(CLONE_FS) failed", errno());
+  }
+  for (const pass of [0, 1]) {
+    for (const ns of NAMESPACES) {
+      const fd = fds.get(ns.kind);
+      if (fd === undefined || (pass === 0 && ns.kind === "user")) continue;
+      if (libc.setns(fd, ns.clone) !== 0) {
+        if (pass === 0) continue;
+        const code = errno();
+        closeAll(fds);
+        throw new NsenterError(`reassociate to namespace '${ns.file}' failed`, code);
+      }
+      libc.close(fd);
+      fds.delete(ns.kind);
+    }
+  }
+}
+
+/** util-linux's root and working-directory stage, step for step. */
+function _changeDirectories(r: RunPlan, fds: Map<Slot, number>): void {
+  const libc = core();
+  const fail = (message: string): never => {
+    const code = errno();
+    closeAll(fds);
+    throw new NsenterError(message, code);
+  };
+  if (r.keepCwd) {
+    const wd = libc.open(cstr("."), O_RDONLY | O_CLOEXEC, 0);
+    if (wd < 0) fail("cannot open current working directory");
+    fds.set("cwd", wd);
+  }
+  const root = fds.get("root");
+  if (root !== undefined) {
+    if (libc.fchdir(root) < 0) fail("change directory by root file descriptor failed");
+    if (libc.chroot(cstr(".")) < 0) fail("chroot failed");
+    if (libc.chdir(cstr("/")) < 0) fail("cannot change directory to /");
+    libc.close(root);
+    fds.delete("root");
+  }
+  if (r.wdns !== undefined) {
+    const wd = libc.open(cstr(r.wdns), O_RDONLY | O_CLOEXEC, 0);
+    if (wd < 0) fail("cannot open current working directory");
+    fds.set("cwd", wd);
+  }
+  const wd = fds.get("cwd");
+  if (wd !== undefined) {
+    if (libc.fchdir(wd) < 0) fail("change directory by working directory file descriptor failed");
+    libc.close(wd);
+    fds.delete("cwd");
+  }
+}
+
+/**
+ * Undo what the Bun runtime changed in what a program inherits: it ignores SIGPIPE and SIGXFSZ
+ * (an ignored signal stays ignored across execve), and it marks inherited descriptors
+ * close-on-exec.
+ */
+function _prepareExec(inherited: readonly number[]): void {
+  const libc = core();
+  libc.signal(SIGPIPE, null);
+  libc.signal(SIGXFSZ, null);
+  for (const fd of inherited) libc.fcntl(fd, F_SETFD, 0);
+}
+
+function _setCredentials(r: RunPlan): void {
+  const { uid, gid } = r.credentials;
+  if (uid === undefined && gid === undefined) return;
+  const libc = credentials();
+  if (gid !== undefined) {
+    // Dropping supplementary groups may fail harmlessly outside a user namespace (util-linux).
+    if (libc.setgroups(0, null) !== 0 && r.credentials.groupsMustDrop) {
+      throw new NsenterError("setgroups failed", errno());
+    }
+    if (libc.setgid(gid) !== 0) throw new NsenterError("setgid failed", errno());
+  }
+  if (uid !== undefined && libc.setuid(uid) !== 0) throw new NsenterError("setuid failed", errno());
+}
+
+function _exec(program: Program, envp: CStringArray): never {
+  const libc = core();
+  const argv = CStringArray.of(program.argv);
+  const exec = program.search ? libc.execvpe : libc.execve;
+  exec(cstr(program.file), argv.pointers, envp.pointers);
+  throw execError(program.file, errno());
+}
+
+/**
+ * util-linux `continue_as_child()`: the program runs in a child (the first process nsenter
+ * creates after setns(CLONE_NEWPID) is in the target PID namespace); we wait for it, stop when
+ * it stops, and leave with its exit status or by its fatal signal.
+ */
+function _continueAsChild(r: RunPlan, envp: CStringArray): never {
+  _setCredentials(r);
+  const child = _spawn(r.program, envp);
+  const libc = spawning();
+  const status = new Int32Array(1);
+  for (;;) {
+    const ret = libc.waitpid(child, status, WUNTRACED);
+    if (ret < 0 && errno() === EINTR) continue;
+    const s = status[0] as number;
+    if (ret === child && (s & 0xff) === 0x7f) {
+      libc.kill(libc.getpid(), SIGSTOP);
+      libc.kill(child, SIGCONT);
+      continue;
+    }
+    if (ret === child && (s & 0x7f) === 0) return _exit((s >> 8) & 0xff);
+    if (ret === child) {
+      const signal = s & 0x7f;
+      core().signal(signal, null);
+      libc.kill(libc.getpid(), signal);
+    }
+    return _exit(EXIT_FAILURE);
+  }
+}
+
+function _exit(status: number): never {
+  spawning()._exit(status);
+  throw new Error("unreachable");
+}
+
+/**
+ * posix_spawn(p) with execvp's semantics: a file found that has no `#!` and is not a binary
+ * (ENOEXEC) runs through /bin/sh, as glibc's execvp does (posix_spawnp does not).
+ */
+function _spawn(program: Program, envp: CStringArray): number {
+  const libc = spawning();
+  const pid = new Int32Array(1);
+  const argv = CStringArray.of(program.argv);
+  const spawn = program.search ? libc.posix_spawnp : libc.posix_spawn;
+  let code = spawn(pid, cstr(program.file), null, null, argv.pointers, envp.pointers);
+  if (code === ENOEXEC) {
+    const found = program.search ? _searchPath(program.file) : program.file;
+    const script = CStringArray.of(["/bin/sh", found, ...program.argv.slice(1)]);
+    code = libc.posix_spawn(pid, cstr("/bin/sh"), null, null, script.pointers, envp.pointers);
+  }
+  if (code !== 0) throw execError(program.file, code);
+  return pid[0] as number;
+}
+
+/** The file execvp would have run: the first PATH entry holding an executable of that name. */
+function _searchPath(file: string): string {
+  if (file.includes("/")) return file;
+  const dirs = (process.env.PATH ?? "/bin:/usr/bin").split(":");
+  for (const dir of dirs) {
+    const path = `${dir === "" ? "." : dir}/${file}`;
+    try {
+      if (statSync(path).isFile()) return path;
+    } catch {}
+  }
+  throw execError(file, EACCES);
+}

@@ -1,0 +1,98 @@
+/**
+ * A getopt_long scanner with glibc's behaviour for an optstring that starts with `+`:
+ * bundled short options, optional arguments only when attached, required arguments attached or
+ * in the next word, unambiguous abbreviations of long options, and scanning stops at the first
+ * non-option or after `--`. Error texts are glibc's, word for word.
+ */
+import type { OptionSpec } from "./options.ts";
+
+export interface ParsedOption {
+  readonly spec: OptionSpec;
+  /** The argument, or undefined when none was given (optional arguments). */
+  readonly value: string | undefined;
+}
+
+export interface Scan {
+  /** The options recognised before the first error, in command-line order. */
+  readonly options: ParsedOption[];
+  /** glibc's message for the first malformed option, if any (without the `nsenter: ` prefix). */
+  readonly error?: string;
+  /** Everything after the options: the program and its arguments, untouched. */
+  readonly rest: string[];
+}
+
+export function scan(argv: readonly string[], specs: readonly OptionSpec[]): Scan {
+  const options: ParsedOption[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const word = argv[i] as string;
+    if (word === "--") return { options, rest: argv.slice(i + 1) };
+    if (!word.startsWith("-") || word === "-") break;
+    const step = word.startsWith("--") ? _scanLong(argv, i, specs) : _scanShorts(argv, i, specs);
+    options.push(...step.options);
+    if (step.error !== undefined) return { options, error: step.error, rest: [] };
+    i = step.next;
+  }
+  return { options, rest: argv.slice(i) };
+}
+
+interface Step {
+  options: ParsedOption[];
+  error?: string;
+  next: number;
+}
+
+function _scanLong(argv: readonly string[], i: number, specs: readonly OptionSpec[]): Step {
+  const word = (argv[i] as string).slice(2);
+  const eq = word.indexOf("=");
+  const name = eq < 0 ? word : word.slice(0, eq);
+  const attached = eq < 0 ? undefined : word.slice(eq + 1);
+  const found = _matchLong(name, specs);
+  if (typeof found === "string") {
+    const error = found === "" ? `unrecognized option '--${word}'` : found.replace("%s", `--${word}`);
+    return { options: [], error, next: i + 1 };
+  }
+  const spec = found;
+  if (spec.arg === "none") {
+    if (attached !== undefined)
+      return { options: [], error: `option '--${spec.long}' doesn't allow an argument`, next: i + 1 };
+    return { options: [{ spec, value: undefined }], next: i + 1 };
+  }
+  if (attached !== undefined || spec.arg === "optional") return { options: [{ spec, value: attached }], next: i + 1 };
+  if (i + 1 >= argv.length) return { options: [], error: `option '--${spec.long}' requires an argument`, next: i + 1 };
+  return { options: [{ spec, value: argv[i + 1] }], next: i + 2 };
+}
+
+/** The option a long name or abbreviation names, "" when none, or an ambiguity message. */
+function _matchLong(name: string, specs: readonly OptionSpec[]): OptionSpec | string {
+  const exact = specs.find((s) => s.long === name);
+  if (exact) return exact;
+  const candidates = specs.filter((s) => s.long.startsWith(name));
+  if (candidates.length === 1) return candidates[0] as OptionSpec;
+  if (candidates.length === 0) return "";
+  const list = candidates.map((s) => ` '--${s.long}'`).join("");
+  return `option '%s' is ambiguous; possibilities:${list}`;
+}
+
+function _scanShorts(argv: readonly string[], i: number, specs: readonly OptionSpec[]): Step {
+  const word = argv[i] as string;
+  const options: ParsedOption[] = [];
+  for (let j = 1; j < word.length; j++) {
+    const letter = word[j] as string;
+    const spec = specs.find((s) => s.short === letter);
+    if (!spec) return { options, error: `invalid option -- '${letter}'`, next: i + 1 };
+    if (spec.arg === "none") {
+      options.push({ spec, value: undefined });
+      continue;
+    }
+    const tail = word.slice(j + 1);
+    if (tail !== "" || spec.arg === "optional") {
+      options.push({ spec, value: tail === "" ? undefined : tail });
+      return { options, next: i + 1 };
+    }
+    if (i + 1 >= argv.length) return { options, error: `option requires an argument -- '${letter}'`, next: i + 1 };
+    options.push({ spec, value: argv[i + 1] });
+    return { options, next: i + 2 };
+  }
+  return { options, next: i + 1 };
+}

@@ -1,0 +1,129 @@
+/**
+ * All FFI in one place: libc bound through bun:ffi, in small groups bound on first use (each
+ * bound symbol costs start-up time), C-string helpers, and errno. Nothing else sees a pointer.
+ *
+ * Namespaces are per thread: setns() changes the calling thread only. Every call here runs on
+ * the JavaScript main thread, which is also the thread that later calls execve() or spawns the
+ * program, so the program inherits exactly what was entered.
+ */
+import { dlopen, type FFIFunction, type Pointer, ptr, read } from "bun:ffi";
+
+const LIBC_NAMES = ["libc.so.6", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`];
+
+function _bind<T extends Record<string, FFIFunction>>(symbols: T) {
+  let last: unknown;
+  for (const name of LIBC_NAMES) {
+    try {
+      return dlopen(name, symbols).symbols;
+    } catch (e) {
+      last = e;
+    }
+  }
+  throw last;
+}
+
+function _lazy<T extends Record<string, FFIFunction>>(symbols: T) {
+  let bound: ReturnType<typeof _bind<T>> | undefined;
+  return () => {
+    bound ??= _bind(symbols);
+    return bound;
+  };
+}
+
+/** What every run needs: open the files, enter, change root and directory, exec. */
+export const core = _lazy({
+  __errno_location: { args: [], returns: "ptr" },
+  open: { args: ["ptr", "i32", "i32"], returns: "i32" },
+  close: { args: ["i32"], returns: "i32" },
+  setns: { args: ["i32", "i32"], returns: "i32" },
+  unshare: { args: ["i32"], returns: "i32" },
+  fchdir: { args: ["i32"], returns: "i32" },
+  chdir: { args: ["ptr"], returns: "i32" },
+  chroot: { args: ["ptr"], returns: "i32" },
+  fcntl: { args: ["i32", "i32", "i32"], returns: "i32" },
+  signal: { args: ["i32", "ptr"], returns: "ptr" },
+  execve: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
+  execvpe: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
+});
+
+/** The PID-namespace path: spawn the program and wait for it. */
+export const spawning = _lazy({
+  posix_spawn: { args: ["ptr", "ptr", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
+  posix_spawnp: { args: ["ptr", "ptr", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
+  waitpid: { args: ["i32", "ptr", "i32"], returns: "i32" },
+  kill: { args: ["i32", "i32"], returns: "i32" },
+  getpid: { args: [], returns: "i32" },
+  _exit: { args: ["i32"], returns: "void" },
+});
+
+/** -S, -G and the user namespace's credentials. */
+export const credentials = _lazy({
+  setgroups: { args: ["usize", "ptr"], returns: "i32" },
+  setgid: { args: ["u32"], returns: "i32" },
+  setuid: { args: ["u32"], returns: "i32" },
+});
+
+const messages = _lazy({
+  strerror: { args: ["i32"], returns: "cstring" },
+  geteuid: { args: [], returns: "u32" },
+});
+
+/** errno of the calling thread; read it right after the call that failed. */
+export function errno(): number {
+  return read.i32(core().__errno_location() as Pointer, 0);
+}
+
+/** libc's own text for an errno, so messages read exactly as util-linux's on the same libc. */
+export function strerror(code: number): string {
+  return String(messages().strerror(code));
+}
+
+export function geteuid(): number {
+  return messages().geteuid();
+}
+
+/** A NUL-terminated copy of a string, to pass as `const char *`. */
+export function cstr(text: string): Buffer {
+  return Buffer.from(`${text}\0`);
+}
+
+/**
+ * A NULL-terminated `char *[]` over NUL-separated strings held in one buffer. The caller keeps
+ * the returned object alive until the call that uses it returns.
+ */
+export class CStringArray {
+  readonly block: Buffer;
+  readonly pointers: BigUint64Array;
+
+  constructor(block: Buffer) {
+    this.block = block;
+    const base = BigInt(ptr(block));
+    const starts: bigint[] = [];
+    let start = 0;
+    for (let i = 0; i < block.length; i++) {
+      if (block[i] !== 0) continue;
+      starts.push(base + BigInt(start));
+      start = i + 1;
+    }
+    this.pointers = new BigUint64Array(starts.length + 1);
+    this.pointers.set(starts);
+  }
+
+  static of(strings: readonly string[]): CStringArray {
+    return new CStringArray(Buffer.from(strings.map((s) => `${s}\0`).join("")));
+  }
+}
+
+export const O_RDONLY = 0;
+export const O_NONBLOCK = 0o4000;
+export const O_CLOEXEC = 0o2000000;
+export const F_SETFD = 2;
+export const CLONE_FS = 0x200;
+export const SIGPIPE = 13;
+export const SIGXFSZ = 25;
+export const SIGSTOP = 19;
+export const SIGCONT = 18;
+export const WUNTRACED = 2;
+export const EINTR = 4;
+export const ENOEXEC = 8;
+export const EACCES = 13;

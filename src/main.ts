@@ -1,0 +1,54 @@
+/**
+ * Entry point: argv -> exit status. The only place that prints errors and picks the exit status.
+ * Keep imports here light: everything loaded before execve() is start-up time the user pays.
+ */
+import { writeSync } from "node:fs";
+import { NsenterError } from "./errors.ts";
+import { closeAll, openAll, run } from "./execute.ts";
+import { inheritedDescriptors } from "./fds.ts";
+import { hostFacts } from "./host.ts";
+import { geteuid, strerror } from "./libc.ts";
+import { plan } from "./plan.ts";
+
+// Before anything opens a descriptor (imported modules open none when loaded): what the caller
+// gave us, to pass on to the program.
+const inherited = inheritedDescriptors();
+
+const EPERM = 1;
+
+function programName(): string {
+  const invoked = process.argv0 || "nsenter";
+  return invoked.slice(invoked.lastIndexOf("/") + 1) || "nsenter";
+}
+
+function report(error: unknown, name: string): number {
+  if (!(error instanceof NsenterError)) {
+    writeSync(2, `${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  const reason = error.errno === undefined ? "" : `: ${strerror(error.errno)}`;
+  let text = `${name}: ${error.message}${reason}\n`;
+  if (error.tryHelp) text += `Try '${name} --help' for more information.\n`;
+  if (error.errno === EPERM && geteuid() !== 0) text += `${name}: (entering namespaces needs root or CAP_SYS_ADMIN)\n`;
+  writeSync(2, text);
+  return error.status;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const name = programName();
+  try {
+    const p = plan(argv, hostFacts());
+    if (p.outcome.do === "run") return run({ ...p, outcome: p.outcome }, { inherited, proc: "/proc" });
+    // Files named before a usage error or --help are opened first, as util-linux does while parsing.
+    closeAll(openAll(p.opens));
+    if (p.outcome.do === "fail") throw p.outcome.error;
+    const help = await import("./help.ts");
+    const text = p.outcome.do === "help" ? await help.helpText(name) : await help.versionText(name);
+    writeSync(1, text);
+    return 0;
+  } catch (e) {
+    return report(e, name);
+  }
+}
+
+main(process.argv.slice(2)).then((status) => process.exit(status));
