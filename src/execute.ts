@@ -19,6 +19,7 @@ import {
   O_CLOEXEC,
   O_NONBLOCK,
   O_RDONLY,
+  pin,
   SIGCONT,
   SIGPIPE,
   SIGSTOP,
@@ -27,7 +28,10 @@ import {
   WUNTRACED,
 } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
-import type { OpenStep, Plan, Program, RunPlan, Slot } from "./plan.ts";
+import type { Plan, Program, RunPlan, Slot } from "./plan.ts";
+
+/** Open descriptors by what they are for; "ownPid" is our own PID namespace (fork path). */
+type Fds = Map<Slot | "ownPid", number>;
 
 export interface Context {
   /** The descriptors the caller gave nsenter (see fds.ts). */
@@ -36,8 +40,7 @@ export interface Context {
 }
 
 /** Open every file the plan names, in order; a slot opened twice keeps the last (as util-linux). */
-export function openAll(opens: readonly OpenStep[]): Map<Slot, number> {
-  const fds = new Map<Slot, number>();
+export function openAll(opens: readonly { slot: Slot | "ownPid"; path: string }[], fds: Fds = new Map()): Fds {
   const libc = core();
   try {
     for (const { slot, path } of opens) {
@@ -55,7 +58,7 @@ export function openAll(opens: readonly OpenStep[]): Map<Slot, number> {
   return fds;
 }
 
-export function closeAll(fds: Map<Slot, number>): void {
+export function closeAll(fds: Fds): void {
   for (const fd of fds.values()) core().close(fd);
   fds.clear();
 }
@@ -70,20 +73,62 @@ export function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): neve
   const unsupported = namespaces.filter((k) => !namespaceInfo(k).mainThread);
   if (unsupported.length > 0) {
     closeAll(fds);
-    throw new NsenterError(
-      `entering the ${namespaceInfo(unsupported[0] as NamespaceKind).kind} namespace is not supported yet`,
-    );
+    throw new NsenterError(`entering the ${unsupported[0]} namespace is not supported yet`);
   }
+  const program = _prepareProgram(r, ctx.proc, fds);
   _enterNamespaces(namespaces, fds);
   _changeDirectories(r, fds);
   _prepareExec(ctx.inherited);
-  if (r.fork) return _continueAsChild(r, envp);
+  if (r.fork) return _continueAsChild(r, program, envp, fds);
+  _enterPidNamespace(fds);
   _setCredentials(r);
-  return _exec(r.program, envp);
+  return _exec(r.program, program, envp);
+}
+
+/** The program's file and argv as C strings, and the other buffers the last steps use. */
+interface CProgram {
+  file: Buffer;
+  argv: CStringArray;
+  pid: Int32Array;
+  status: Int32Array;
+}
+
+/**
+ * Everything the last steps need, made before the first setns. After setns(CLONE_NEWPID) the
+ * kernel refuses to create threads in this process (clone(CLONE_THREAD) fails with EINVAL), and
+ * Bun aborts if it tries to start one then, e.g. while binding FFI symbols or moving a buffer.
+ * For the fork path, also our own PID namespace, to return to once the child is spawned.
+ */
+function _prepareProgram(r: RunPlan, proc: string, fds: Fds): CProgram {
+  const program = {
+    file: cstr(r.program.file),
+    argv: CStringArray.of(r.program.argv),
+    pid: pin(new Int32Array(1)),
+    status: pin(new Int32Array(1)),
+  };
+  if (r.credentials.uid !== undefined || r.credentials.gid !== undefined) credentials();
+  if (r.fork) {
+    spawning();
+    openAll([{ slot: "ownPid", path: `${proc}/self/ns/pid` }], fds);
+  }
+  return program;
+}
+
+/** The PID namespace goes last (see _prepareProgram); it only matters to the process we start. */
+function _enterPidNamespace(fds: Fds): void {
+  const fd = fds.get("pid");
+  if (fd === undefined) return;
+  if (core().setns(fd, namespaceInfo("pid").clone) !== 0) {
+    const code = errno();
+    closeAll(fds);
+    throw new NsenterError(`reassociate to namespace '${namespaceInfo("pid").file}' failed`, code);
+  }
+  core().close(fd);
+  fds.delete("pid");
 }
 
 /** A time namespace that is already ours needs no setns (which a threaded process cannot do). */
-function _skipOwnTime(kinds: readonly NamespaceKind[], fds: Map<Slot, number>, proc: string): NamespaceKind[] {
+function _skipOwnTime(kinds: readonly NamespaceKind[], fds: Fds, proc: string): NamespaceKind[] {
   if (!kinds.includes("time")) return [...kinds];
   const fd = fds.get("time") as number;
   try {
@@ -100,10 +145,10 @@ function _skipOwnTime(kinds: readonly NamespaceKind[], fds: Map<Slot, number>, p
 
 /**
  * util-linux's two passes: first everything but the user namespace, errors ignored; then what is
- * left, user namespace included, errors fatal. setns(CLONE_NEWNS) needs a thread that does not
+ * left, user namespace included, errors fatal. The PID namespace is left for the end. setns(CLONE_NEWNS) needs a thread that does not
  * share its filesystem attributes with others, hence unshare(CLONE_FS) first.
  */
-function _enterNamespaces(kinds: readonly NamespaceKind[], fds: Map<Slot, number>): void {
+function _enterNamespaces(kinds: readonly NamespaceKind[], fds: Fds): void {
   const libc = core();
   if (kinds.includes("mnt") && libc.unshare(CLONE_FS) !== 0) {
     throw new NsenterError("unshare(CLONE_FS) failed", errno());
@@ -111,7 +156,7 @@ function _enterNamespaces(kinds: readonly NamespaceKind[], fds: Map<Slot, number
   for (const pass of [0, 1]) {
     for (const ns of NAMESPACES) {
       const fd = fds.get(ns.kind);
-      if (fd === undefined || (pass === 0 && ns.kind === "user")) continue;
+      if (fd === undefined || ns.kind === "pid" || (pass === 0 && ns.kind === "user")) continue;
       if (libc.setns(fd, ns.clone) !== 0) {
         if (pass === 0) continue;
         const code = errno();
@@ -125,7 +170,7 @@ function _enterNamespaces(kinds: readonly NamespaceKind[], fds: Map<Slot, number
 }
 
 /** util-linux's root and working-directory stage, step for step. */
-function _changeDirectories(r: RunPlan, fds: Map<Slot, number>): void {
+function _changeDirectories(r: RunPlan, fds: Fds): void {
   const libc = core();
   const fail = (message: string): never => {
     const code = errno();
@@ -184,28 +229,31 @@ function _setCredentials(r: RunPlan): void {
   if (uid !== undefined && libc.setuid(uid) !== 0) throw new NsenterError("setuid failed", errno());
 }
 
-function _exec(program: Program, envp: CStringArray): never {
+/** The program's file and argv as C strings, made before entering (see _prepareLaunch). */
+interface CProgram {
+  file: Buffer;
+  argv: CStringArray;
+}
+
+function _exec(program: Program, c: CProgram, envp: CStringArray): never {
   const libc = core();
-  const argv = CStringArray.of(program.argv);
   const exec = program.search ? libc.execvpe : libc.execve;
-  exec(cstr(program.file), argv.pointers, envp.pointers);
+  exec(c.file, c.argv.pointers, envp.pointers);
   throw execError(program.file, errno());
 }
 
 /**
- * util-linux `continue_as_child()`: the program runs in a child (the first process nsenter
- * creates after setns(CLONE_NEWPID) is in the target PID namespace); we wait for it, stop when
- * it stops, and leave with its exit status or by its fatal signal.
+ * util-linux `continue_as_child()`: the program runs in a child (the first process started after
+ * setns(CLONE_NEWPID) is in the target PID namespace); we wait for it, stop when it stops, and
+ * leave with its exit status or by its fatal signal.
  */
-function _continueAsChild(r: RunPlan, envp: CStringArray): never {
-  _setCredentials(r);
-  const child = _spawn(r.program, envp);
+function _continueAsChild(r: RunPlan, c: CProgram, envp: CStringArray, fds: Fds): never {
+  const child = _spawnInPidNamespace(r, c, envp, fds);
   const libc = spawning();
-  const status = new Int32Array(1);
   for (;;) {
-    const ret = libc.waitpid(child, status, WUNTRACED);
+    const ret = libc.waitpid(child, c.status, WUNTRACED);
     if (ret < 0 && errno() === EINTR) continue;
-    const s = status[0] as number;
+    const s = c.status[0] as number;
     if (ret === child && (s & 0xff) === 0x7f) {
       libc.kill(libc.getpid(), SIGSTOP);
       libc.kill(child, SIGCONT);
@@ -221,28 +269,48 @@ function _continueAsChild(r: RunPlan, envp: CStringArray): never {
   }
 }
 
+/**
+ * Enter the target PID namespace, spawn, and go back to our own: between the two setns calls
+ * nothing allocates, so Bun never needs a thread while it cannot have one.
+ */
+function _spawnInPidNamespace(r: RunPlan, c: CProgram, envp: CStringArray, fds: Fds): number {
+  const libc = core();
+  const target = fds.get("pid") as number;
+  const own = fds.get("ownPid") as number;
+  const pidClone = namespaceInfo("pid").clone;
+  if (libc.setns(target, pidClone) !== 0) {
+    const code = errno();
+    closeAll(fds);
+    throw new NsenterError(`reassociate to namespace '${namespaceInfo("pid").file}' failed`, code);
+  }
+  _setCredentials(r);
+  let code = _spawn(r.program.search, c.file, c, c.argv, envp);
+  // Fails only when -S gave up the privilege for it; the waiting loop allocates nothing.
+  libc.setns(own, pidClone);
+  if (code === ENOEXEC) {
+    // execvp runs a file with no #! through /bin/sh; posix_spawnp does not.
+    const found = r.program.search ? _searchPath(r.program.file) : r.program.file;
+    const script = CStringArray.of(["/bin/sh", found, ...r.program.argv.slice(1)]);
+    const sh = cstr("/bin/sh");
+    libc.setns(target, pidClone);
+    code = _spawn(false, sh, c, script, envp);
+    libc.setns(own, pidClone);
+  }
+  closeAll(fds);
+  if (code !== 0) throw execError(r.program.file, code);
+  return c.pid[0] as number;
+}
+
 function _exit(status: number): never {
   spawning()._exit(status);
   throw new Error("unreachable");
 }
 
-/**
- * posix_spawn(p) with execvp's semantics: a file found that has no `#!` and is not a binary
- * (ENOEXEC) runs through /bin/sh, as glibc's execvp does (posix_spawnp does not).
- */
-function _spawn(program: Program, envp: CStringArray): number {
+/** posix_spawn(p): the errno of a failed exec, or 0. */
+function _spawn(search: boolean, file: Buffer, c: CProgram, argv: CStringArray, envp: CStringArray): number {
   const libc = spawning();
-  const pid = new Int32Array(1);
-  const argv = CStringArray.of(program.argv);
-  const spawn = program.search ? libc.posix_spawnp : libc.posix_spawn;
-  let code = spawn(pid, cstr(program.file), null, null, argv.pointers, envp.pointers);
-  if (code === ENOEXEC) {
-    const found = program.search ? _searchPath(program.file) : program.file;
-    const script = CStringArray.of(["/bin/sh", found, ...program.argv.slice(1)]);
-    code = libc.posix_spawn(pid, cstr("/bin/sh"), null, null, script.pointers, envp.pointers);
-  }
-  if (code !== 0) throw execError(program.file, code);
-  return pid[0] as number;
+  const spawn = search ? libc.posix_spawnp : libc.posix_spawn;
+  return spawn(c.pid, file, null, null, argv.pointers, envp.pointers);
 }
 
 /** The file execvp would have run: the first PATH entry holding an executable of that name. */

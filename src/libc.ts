@@ -44,6 +44,9 @@ export const core = _lazy({
   signal: { args: ["i32", "ptr"], returns: "ptr" },
   execve: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
   execvpe: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
+  // Bound with the rest: an error after setns(CLONE_NEWPID) must not need a new binding.
+  strerror: { args: ["i32"], returns: "cstring" },
+  geteuid: { args: [], returns: "u32" },
 });
 
 /** The PID-namespace path: spawn the program and wait for it. */
@@ -63,11 +66,6 @@ export const credentials = _lazy({
   setuid: { args: ["u32"], returns: "i32" },
 });
 
-const messages = _lazy({
-  strerror: { args: ["i32"], returns: "cstring" },
-  geteuid: { args: [], returns: "u32" },
-});
-
 /** errno of the calling thread; read it right after the call that failed. */
 export function errno(): number {
   return read.i32(core().__errno_location() as Pointer, 0);
@@ -75,16 +73,27 @@ export function errno(): number {
 
 /** libc's own text for an errno, so messages read exactly as util-linux's on the same libc. */
 export function strerror(code: number): string {
-  return String(messages().strerror(code));
+  return String(core().strerror(code));
 }
 
 export function geteuid(): number {
-  return messages().geteuid();
+  return core().geteuid();
 }
 
 /** A NUL-terminated copy of a string, to pass as `const char *`. */
 export function cstr(text: string): Buffer {
-  return Buffer.from(`${text}\0`);
+  return pin(Buffer.from(`${text}\0`));
+}
+
+/**
+ * Give a typed array its final address now. JSC keeps small arrays inside its heap and moves
+ * them out on first use as a pointer, which can wake Bun's helper threads; after
+ * setns(CLONE_NEWPID) this process may not create threads (see execute.ts), so every buffer
+ * used there is pinned beforehand.
+ */
+export function pin<T extends Buffer | Int32Array | BigUint64Array>(view: T): T {
+  if (view.byteLength > 0) ptr(view);
+  return view;
 }
 
 /**
@@ -97,7 +106,7 @@ export class CStringArray {
 
   constructor(block: Buffer) {
     this.block = block;
-    const base = BigInt(ptr(block));
+    const base = block.length === 0 ? 0n : BigInt(ptr(block));
     const starts: bigint[] = [];
     let start = 0;
     for (let i = 0; i < block.length; i++) {
@@ -107,6 +116,7 @@ export class CStringArray {
     }
     this.pointers = new BigUint64Array(starts.length + 1);
     this.pointers.set(starts);
+    pin(this.pointers);
   }
 
   static of(strings: readonly string[]): CStringArray {

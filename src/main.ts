@@ -16,8 +16,10 @@ const inherited = inheritedDescriptors();
 
 const EPERM = 1;
 
+/** How we were invoked: glibc's getopt messages name argv[0] as given, the rest its basename. */
+const invoked = process.argv0 || "nsenter";
+
 function programName(): string {
-  const invoked = process.argv0 || "nsenter";
   return invoked.slice(invoked.lastIndexOf("/") + 1) || "nsenter";
 }
 
@@ -27,7 +29,7 @@ function report(error: unknown, name: string): number {
     return 1;
   }
   const reason = error.errno === undefined ? "" : `: ${strerror(error.errno)}`;
-  let text = `${name}: ${error.message}${reason}\n`;
+  let text = `${error.tryHelp ? invoked : name}: ${error.message}${reason}\n`;
   if (error.tryHelp) text += `Try '${name} --help' for more information.\n`;
   if (error.errno === EPERM && geteuid() !== 0) text += `${name}: (entering namespaces needs root or CAP_SYS_ADMIN)\n`;
   writeSync(2, text);

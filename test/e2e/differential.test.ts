@@ -1,0 +1,227 @@
+/**
+ * dist/nsenter beside util-linux /usr/bin/nsenter on live targets: the same arguments must give
+ * the same stdout, stderr and exit status.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import {
+  both,
+  containerRoot,
+  describeRoot,
+  namespacedTarget,
+  REFERENCE,
+  type RunOptions,
+  removeTree,
+  requireTool,
+  type Target,
+} from "./helpers.ts";
+
+type Case = [string, (t: number) => string[], RunOptions?];
+
+const NS_LINKS = ["net", "uts", "ipc", "mnt", "cgroup", "pid"].map((k) => `/proc/self/ns/${k}`);
+
+/** Against a target in its own mount, UTS, IPC, network, cgroup and PID namespaces. */
+const TARGET_CASES: Case[] = [
+  ["uts: hostname", (t) => ["-t", `${t}`, "-u", "hostname"]],
+  ["net: links", (t) => ["-t", `${t}`, "-n", "ip", "-o", "link"]],
+  ["net: bundled -nt", (t) => ["-nt", `${t}`, "ip", "-o", "link"]],
+  ["net: attached file", (t) => [`-n/proc/${t}/ns/net`, "ip", "-o", "link"]],
+  ["net: --net=file", (t) => [`--net=/proc/${t}/ns/net`, "readlink", "/proc/self/ns/net"]],
+  ["mnt: marker only in the target", (t) => ["-t", `${t}`, "-m", "cat", "/mnt/marker"]],
+  ["mnt: abbreviated --mo --ta", (t) => ["--mo", "--ta", `${t}`, "cat", "/mnt/marker"]],
+  ["all: namespace links", (t) => ["-t", `${t}`, "-a", "readlink", ...NS_LINKS]],
+  ["all: -at bundle", (t) => ["-at", `${t}`, "readlink", ...NS_LINKS]],
+  ["all: -Fat", (t) => [`-Fat${t}`, "readlink", "/proc/self/ns/net", "/proc/self/ns/uts"]],
+  ["all: pid 1 of the target is sleep", (t) => ["-t", `${t}`, "-a", "cat", "/proc/1/comm"]],
+  ["pid: forked child is in the target pid ns", (t) => ["-t", `${t}`, "-p", "-m", "readlink", "/proc/self/ns/pid"]],
+  ["pid -F: no fork, own pid ns", (t) => ["-t", `${t}`, "-p", "-F", "readlink", "/proc/self/ns/pid"]],
+  ["ipc", (t) => ["-t", `${t}`, "-i", "readlink", "/proc/self/ns/ipc"]],
+  ["cgroup", (t) => ["-t", `${t}`, "-C", "readlink", "/proc/self/ns/cgroup"]],
+  ["exit status 42 (fork)", (t) => ["-t", `${t}`, "-a", "sh", "-c", "exit 42"]],
+  ["exit status 42 (exec)", (t) => ["-t", `${t}`, "-n", "sh", "-c", "exit 42"]],
+  ["killed by SIGTERM (fork)", (t) => ["-t", `${t}`, "-a", "sh", "-c", "kill -TERM $$"]],
+  ["killed by SIGTERM (exec)", (t) => ["-t", `${t}`, "-u", "sh", "-c", "kill -TERM $$"]],
+  ["not found: 127 (fork)", (t) => ["-t", `${t}`, "-a", "no-such-program"]],
+  ["not found: 127 (exec)", (t) => ["-t", `${t}`, "-n", "no-such-program"]],
+  ["not executable: 126 (fork)", (t) => ["-t", `${t}`, "-p", "/etc/hostname"]],
+  ["not executable: 126 (exec)", (t) => ["-t", `${t}`, "-n", "/etc/hostname"]],
+  ["a directory: 126", (t) => ["-t", `${t}`, "-n", "/tmp"]],
+  ["program args untouched", (t) => ["-t", `${t}`, "-n", "sh", "-c", 'printf "[%s]" "$@"', "x", "-la", "--", "-n"]],
+  ["-- ends the options", (t) => ["-t", `${t}`, "-u", "--", "hostname"]],
+  ["-t alone runs the program", (t) => ["-t", `${t}`, "readlink", "/proc/self/ns/net"]],
+  ["-S/-G without a user namespace (exec)", (t) => ["-t", `${t}`, "-n", "-S", "1", "-G", "2", "id"]],
+  ["-S/-G without a user namespace (fork)", (t) => ["-t", `${t}`, "-p", "-S", "3", "-G", "4", "id"]],
+  ["-G only", (t) => ["-t", `${t}`, "-u", "-G", "5", "id", "-g"]],
+  ["stdin passes through (exec)", (t) => ["-t", `${t}`, "-n", "cat"], { stdin: "hello\n" }],
+  ["stdin passes through (fork)", (t) => ["-t", `${t}`, "-a", "cat"], { stdin: "hello\n" }],
+  [
+    "default shell, login argv0",
+    (t) => ["-t", `${t}`, "-u"],
+    { stdin: 'echo "$0"; hostname\n', env: { SHELL: "/bin/sh" } },
+  ],
+  ["default shell through fork", (t) => ["-t", `${t}`, "-a"], { stdin: 'echo "$0"\n', env: { SHELL: "/bin/bash" } }],
+  ["no SHELL: /bin/sh", (t) => ["-t", `${t}`, "-u"], { stdin: 'echo "$0"\n', env: {} }],
+  ["bad SHELL: 127", (t) => ["-t", `${t}`, "-u"], { env: { SHELL: "/no/such/shell" } }],
+  [
+    "environment passes through",
+    (t) => ["-t", `${t}`, "-n", "/usr/bin/env"],
+    { env: { A: "1", B: "two words", Z: "" } },
+  ],
+  ["environment through fork", (t) => ["-t", `${t}`, "-p", "/usr/bin/env"], { env: { A: "1", PATH: "/usr/bin:/bin" } }],
+  ["PATH search", (t) => ["-t", `${t}`, "-n", "hostname"], { env: { PATH: "/nonexistent:/usr/bin:/bin" } }],
+  ["PATH search in the fork path", (t) => ["-t", `${t}`, "-a", "hostname"], { env: { PATH: "/x:/usr/bin:/bin" } }],
+  ["-r -w: the target's root and cwd", (t) => ["-t", `${t}`, "-r", "-w", "pwd"]],
+  ["-w/tmp", (t) => ["-t", `${t}`, "-u", "-w/tmp", "pwd"]],
+  ["--wd=/usr", (t) => ["-t", `${t}`, "--wd=/usr", "pwd"]],
+  ["-W in the mount namespace", (t) => ["-t", `${t}`, "-m", "-W", "/mnt", "cat", "marker"]],
+  ["-W missing dir", (t) => ["-t", `${t}`, "-m", "-W", "/no/such/dir", "pwd"]],
+  ["wrong kind of ns file", (t) => ["-t", `${t}`, `--net=/proc/${t}/ns/uts`, "true"]],
+  ["not a ns file", () => ["--net=/etc/hostname", "true"]],
+  ["a directory as ns file", () => ["--uts=/tmp", "true"]],
+  ["missing ns file", () => ["--net=/no/such/file", "true"]],
+  ["missing root dir", () => ["-r/no/such/dir", "true"]],
+  ["root not a dir", (t) => ["-t", `${t}`, "-r/etc/hostname", "true"]],
+  ["bad file before a bad pid", () => ["--net=/no/such", "-t", "abc"]],
+  ["bad pid before a bad file", () => ["-t", "abc", "--net=/no/such"]],
+  ["bad file before --help", () => ["--net=/no/such", "--help"]],
+  ["pid -1", () => ["-t", "-1", "-n", "true"]],
+  ["pid wraps at 32 bits", (t) => ["-t", `${4294967296 + t}`, "-u", "hostname"]],
+  ["pid with spaces and +", (t) => ["-t", ` +${t}`, "-u", "hostname"]],
+  ["pid that does not exist", () => ["-t", "4194304", "-n", "true"]],
+  ["pid that does not exist, -a", () => ["-t", "4194304", "-a", "true"]],
+  ["pid 0", () => ["-t", "0", "-n", "true"]],
+];
+
+/** Option errors need no target. */
+const USAGE_CASES: string[][] = [
+  ["-x"],
+  ["-ax"],
+  ["--foo"],
+  ["--foo=bar"],
+  ["--all=1"],
+  ["-t"],
+  ["--target"],
+  ["-t", "abc"],
+  ["-t", ""],
+  ["-t", "0x10", "-n"],
+  ["-t", "99999999999999999999", "-n"],
+  ["-S", "abc"],
+  ["-G", "1x"],
+  ["-a"],
+  ["-n"],
+  ["-r"],
+  ["-w"],
+  ["-w", "-W", "/tmp"],
+  ["--wd=/", "-W/tmp"],
+  ["--p"],
+  ["--s"],
+  ["--w"],
+  ["--t"],
+  ["-x", "-h"],
+  ["-S", "-1", "true"],
+  ["-F", "-"],
+  ["--preserve", "true"],
+  ["-Z", "true"],
+  ["--follow", "true"],
+];
+
+describeRoot("util-linux parity on live targets", () => {
+  let target: Target;
+  let script: string;
+
+  beforeAll(() => {
+    requireTool(REFERENCE, "util-linux");
+    requireTool("/usr/sbin/ip", "iproute2");
+    target = namespacedTarget();
+    // A script with no #!: execvp runs it through /bin/sh.
+    script = `/tmp/nsenter-noshebang-${process.pid}`;
+    writeFileSync(script, "echo from-script $1\n", { mode: 0o755 });
+  });
+  afterAll(() => {
+    target?.kill();
+    removeTree(script);
+  });
+
+  // A rest parameter: bun test would take a third named parameter for a done callback.
+  test.each(TARGET_CASES)("%s", (...[, args, opts]: Case) => {
+    const { ours, theirs } = both(args(target.pid), opts);
+    expect(ours).toEqual(theirs);
+  });
+
+  test.each(["-n", "-a"])("script without #! runs through /bin/sh (%s)", (flag) => {
+    const { ours, theirs } = both(["-t", `${target.pid}`, flag, script, "arg"]);
+    expect(ours).toEqual(theirs);
+    expect(ours.stdout).toBe("from-script arg\n");
+  });
+
+  test("the namespaces really are the target's", () => {
+    const { ours } = both(["-t", `${target.pid}`, "-a", "readlink", ...NS_LINKS]);
+    const expected = NS_LINKS.map((l) => `${l.split("/").pop()}:`);
+    const lines = ours.stdout.trim().split("\n");
+    expect(lines.map((l) => l.replace(/\[\d+\]/, ""))).toEqual(expected);
+    const host = both(["readlink", ...NS_LINKS]).ours.stdout;
+    for (const [i, line] of lines.entries()) expect(line).not.toBe(host.trim().split("\n")[i]);
+  });
+});
+
+describeRoot("util-linux parity on usage errors", () => {
+  test.each(USAGE_CASES.map((args) => [args]))("%j", (args: string[]) => {
+    const { ours, theirs } = both(args, { stdin: "" });
+    expect(ours).toEqual(theirs);
+  });
+});
+
+describeRoot("util-linux parity in a container-like root", () => {
+  let target: Target;
+  let dir: string;
+
+  beforeAll(() => {
+    dir = containerRoot();
+    const { Target: T } = require("./helpers.ts") as typeof import("./helpers.ts");
+    target = new T(
+      ["--fork", "--pid", "--mount", "--uts", "--ipc", "--net", `--root=${dir}`, "--wd=/work/sub"],
+      "hostname container",
+    );
+  });
+  afterAll(() => {
+    target?.kill();
+    removeTree(dir);
+  });
+
+  const CASES: Case[] = [
+    ["-r -w: root and cwd", (t) => ["-t", `${t}`, "-r", "-w", "pwd"]],
+    ["-r alone keeps our cwd name", (t) => ["-t", `${t}`, "-r", "cat", "/etc/marker"]],
+    ["-r with -W", (t) => ["-t", `${t}`, "-r", "-W", "/work", "pwd"]],
+    ["-m -r -w", (t) => ["-t", `${t}`, "-m", "-u", "-r", "-w", "hostname"]],
+    ["-a -r -w, busybox shell", (t) => ["-t", `${t}`, "-a", "-r", "-w", "sh", "-c", "pwd; ls /; cat /etc/marker"]],
+    ["-r, program missing there", (t) => ["-t", `${t}`, "-r", "-w", "ip"]],
+    ["-r -w login shell", (t) => ["-t", `${t}`, "-r", "-w"], { stdin: "pwd\n", env: { SHELL: "/bin/sh" } }],
+  ];
+
+  test.each(CASES)("%s", (...[, args, opts]: Case) => {
+    const { ours, theirs } = both(args(target.pid), { cwd: "/", ...opts });
+    expect(ours).toEqual(theirs);
+  });
+});
+
+describeRoot("util-linux parity with a named network namespace", () => {
+  const name = `nsenter-test-${process.pid}`;
+  beforeAll(() => {
+    requireTool("/usr/sbin/ip", "iproute2");
+    Bun.spawnSync(["ip", "netns", "add", name]);
+    Bun.spawnSync(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"]);
+  });
+  afterAll(() => {
+    Bun.spawnSync(["ip", "netns", "del", name]);
+  });
+
+  test.each([
+    [[`--net=/run/netns/${name}`, "ip", "-o", "addr"]],
+    [[`-n/run/netns/${name}`, "ip", "-o", "link"]],
+    [[`--net=/run/netns/${name}`, "-F", "ip", "-o", "link"]],
+  ])("%j", (args: string[]) => {
+    const { ours, theirs } = both(args);
+    expect(ours).toEqual(theirs);
+    expect(ours.stdout).toContain("lo");
+  });
+});

@@ -1,0 +1,135 @@
+/** Live targets and side-by-side runs of dist/nsenter and util-linux /usr/bin/nsenter. */
+import { describe } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const NSENTER = join(import.meta.dir, "../../dist/nsenter");
+export const REFERENCE = "/usr/bin/nsenter";
+export const isRoot = process.getuid?.() === 0;
+
+/** Fail (not skip) with what to install when a tool the tests need is missing. */
+export function requireTool(path: string, debianPackage: string): void {
+  if (!existsSync(path)) throw new Error(`${path} is missing: install it with 'apt-get install ${debianPackage}'`);
+}
+
+/** describe() for tests that need root; elsewhere they are skipped with one loud line. */
+export function describeRoot(name: string, body: () => void): void {
+  if (isRoot) {
+    describe(name, body);
+    return;
+  }
+  console.warn(`SKIPPED (needs root): ${name}`);
+  describe.skip(name, body);
+}
+
+export interface Result {
+  stdout: string;
+  stderr: string;
+  /** The exit status as a shell sees it: 128+N when killed by signal N. */
+  status: number;
+}
+
+export interface RunOptions {
+  stdin?: string;
+  env?: Record<string, string>;
+  cwd?: string;
+}
+
+const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGSEGV: 11, SIGTERM: 15, SIGUSR1: 10 };
+
+export function run(argv: string[], opts: RunOptions = {}): Result {
+  const r = Bun.spawnSync(argv, {
+    stdin: opts.stdin === undefined ? "ignore" : new TextEncoder().encode(opts.stdin),
+    env: opts.env ?? (process.env as Record<string, string>),
+    ...(opts.cwd ? { cwd: opts.cwd } : {}),
+  });
+  const status = r.exitCode ?? 128 + (SIGNALS[r.signalCode ?? ""] ?? 0);
+  return { stdout: r.stdout.toString(), stderr: r.stderr.toString(), status };
+}
+
+/**
+ * The same arguments through both binaries. glibc's getopt names argv[0] in full, so each
+ * binary's path is written as `nsenter` in stderr before comparing.
+ */
+export function both(args: string[], opts: RunOptions = {}): { ours: Result; theirs: Result } {
+  const ours = run([NSENTER, ...args], opts);
+  const theirs = run([REFERENCE, ...args], opts);
+  ours.stderr = ours.stderr.replaceAll(NSENTER, "nsenter");
+  theirs.stderr = theirs.stderr.replaceAll(REFERENCE, "nsenter");
+  return { ours, theirs };
+}
+
+function childOf(pid: number): number | undefined {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+    return kids ? Number(kids.split(" ")[0]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+/** A process in fresh namespaces, made by `unshare`, waiting in `sleep`. */
+export class Target {
+  readonly pid: number;
+  private readonly unshare: ReturnType<typeof Bun.spawn>;
+
+  constructor(unshareArgs: string[], setup: string) {
+    requireTool("/usr/bin/unshare", "util-linux");
+    this.unshare = Bun.spawn(["unshare", ...unshareArgs, "/bin/sh", "-c", `${setup}\nexec sleep 600`], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    const deadline = Date.now() + 10_000;
+    let pid: number | undefined;
+    while (Date.now() < deadline) {
+      pid = childOf(this.unshare.pid);
+      if (pid !== undefined && comm(pid) === "sleep") break;
+      Bun.sleepSync(10);
+    }
+    if (pid === undefined || comm(pid) !== "sleep") {
+      this.unshare.kill(9);
+      throw new Error(`target did not start: unshare ${unshareArgs.join(" ")}`);
+    }
+    this.pid = pid;
+  }
+
+  kill(): void {
+    try {
+      process.kill(this.pid, "SIGKILL");
+    } catch {}
+    this.unshare.kill(9);
+  }
+}
+
+/** Every namespace but user and time, a hostname, and a marker file only its mounts hold. */
+export function namespacedTarget(): Target {
+  return new Target(
+    ["--fork", "--pid", "--mount-proc", "--mount", "--uts", "--ipc", "--net", "--cgroup"],
+    "hostname nsenter-target\nmount -t tmpfs tmpfs /mnt\necho marker-inside > /mnt/marker",
+  );
+}
+
+const APPLETS = ["sh", "ls", "pwd", "cat", "hostname", "readlink", "id", "sleep", "echo", "env", "true"];
+
+/** A busybox tree to serve as a container's root, with /work as its working directory. */
+export function containerRoot(): string {
+  requireTool("/usr/bin/busybox", "busybox-static");
+  const dir = mkdtempSync(join(tmpdir(), "nsenter-root-"));
+  Bun.spawnSync(["mkdir", "-p", `${dir}/bin`, `${dir}/work/sub`, `${dir}/etc`, `${dir}/proc`]);
+  Bun.spawnSync(["cp", "/usr/bin/busybox", `${dir}/bin/busybox`]);
+  for (const a of APPLETS) Bun.spawnSync(["ln", "-s", "busybox", `${dir}/bin/${a}`]);
+  Bun.write(`${dir}/etc/marker`, "container-root\n");
+  return dir;
+}
+
+export function removeTree(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,68 @@
+import { describe, expect, test } from "bun:test";
+import { scan } from "../src/getopt.ts";
+import { OPTIONS } from "../src/options.ts";
+
+/** [argv, "key=value ..." of the options, the rest, or the error]. */
+const CASES: [string[], string, string[] | string][] = [
+  [["-at", "123", "sh"], "all target=123", ["sh"]],
+  [["-Fat123"], "no-fork all target=123", []],
+  [["-t123"], "target=123", []],
+  [["--target=123"], "target=123", []],
+  [["--target", "123"], "target=123", []],
+  [["--ta", "123"], "target=123", []],
+  [["--al"], "all", []],
+  [["-n/run/netns/x"], "net=/run/netns/x", []],
+  [["-n", "/run/netns/x"], "net", ["/run/netns/x"]],
+  [["--net=/run/netns/x"], "net=/run/netns/x", []],
+  [["--net", "/x"], "net", ["/x"]],
+  [["--net="], "net=", []],
+  [["-un"], "uts=n", []],
+  [["-nu"], "net=u", []],
+  [["-t", "1", "-n", "sh", "-c", "ls -la", "--", "-x"], "target=1 net", ["sh", "-c", "ls -la", "--", "-x"]],
+  [["--", "-n"], "", ["-n"]],
+  [["-n", "--", "--", "x"], "net", ["--", "x"]],
+  [["-", "-n"], "", ["-", "-n"]],
+  [["-a", "ls", "-la"], "all", ["ls", "-la"]],
+  [["-W", "/tmp", "pwd"], "wdns=/tmp", ["pwd"]],
+  [["-W/tmp"], "wdns=/tmp", []],
+  [["-S", "0", "-G0"], "setuid=0 setgid=0", []],
+  [["--preserve"], "preserve-credentials", []],
+  [["--f"], "follow-context", []],
+  [["--wd"], "wd", []],
+  [["--wd=/x"], "wd=/x", []],
+  [["--wdn", "/x"], "wdns=/x", []],
+  [["-r", "-w"], "root wd", []],
+  [["-r/", "-w/tmp"], "root=/ wd=/tmp", []],
+  [["--mount=/x", "--mo"], "mnt=/x mnt", []],
+  [["-U", "-T", "-C", "-p", "-i", "-m"], "user time cgroup pid ipc mnt", []],
+  [["-x"], "", "invalid option -- 'x'"],
+  [["-ax"], "all", "invalid option -- 'x'"],
+  [["-t"], "", "option requires an argument -- 't'"],
+  [["-n", "-t"], "net", "option requires an argument -- 't'"],
+  [["--target"], "", "option '--target' requires an argument"],
+  [["--foo"], "", "unrecognized option '--foo'"],
+  [["--foo=bar"], "", "unrecognized option '--foo=bar'"],
+  [["--all=1"], "", "option '--all' doesn't allow an argument"],
+  [["--n"], "", "option '--n' is ambiguous; possibilities: '--net' '--net-socket' '--no-fork'"],
+  [["--n=x"], "", "option '--n=x' is ambiguous; possibilities: '--net' '--net-socket' '--no-fork'"],
+  [["--p"], "", "option '--p' is ambiguous; possibilities: '--pid' '--preserve-credentials'"],
+  [["--s"], "", "option '--s' is ambiguous; possibilities: '--setuid' '--setgid'"],
+  [["--w"], "", "option '--w' is ambiguous; possibilities: '--wd' '--wdns'"],
+  [["--u"], "", "option '--u' is ambiguous; possibilities: '--uts' '--user' '--user-parent'"],
+  [["--t"], "", "option '--t' is ambiguous; possibilities: '--target' '--time'"],
+  [["sh", "-x"], "", ["sh", "-x"]],
+  [[], "", []],
+];
+
+describe("getopt_long scanner", () => {
+  test.each(CASES)("%j", (argv, options, rest) => {
+    const result = scan(argv, OPTIONS);
+    const got = result.options.map((o) => (o.value === undefined ? o.spec.key : `${o.spec.key}=${o.value}`)).join(" ");
+    expect(got).toBe(options);
+    if (typeof rest === "string") expect(result.error).toBe(rest);
+    else {
+      expect(result.error).toBeUndefined();
+      expect(result.rest).toEqual(rest);
+    }
+  });
+});

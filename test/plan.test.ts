@@ -1,0 +1,131 @@
+import { describe, expect, test } from "bun:test";
+import type { NamespaceKind } from "../src/namespaces.ts";
+import { type Facts, type Plan, plan } from "../src/plan.ts";
+
+/** A host where pid 42 shares our user and time namespaces and pid 7 has its own. */
+function facts(over: Partial<Facts> = {}): Facts {
+  return {
+    proc: "/proc",
+    namespaceOf: (pid, kind: NamespaceKind) => {
+      if (pid === 404) return { errno: 2 };
+      const own = pid === "self" || pid === 42 || (kind !== "user" && kind !== "time");
+      return { ino: own ? 1n : 2n };
+    },
+    selinuxEnabled: () => false,
+    env: (name) => (name === "SHELL" ? "/bin/bash" : undefined),
+    ...over,
+  };
+}
+
+function summary(p: Plan): string {
+  const opens = p.opens.map((o) => `${o.slot}:${o.path}`).join(" ");
+  const o = p.outcome;
+  if (o.do === "fail") return `${opens} | fail ${o.error.message}${o.error.errno ? ` (${o.error.errno})` : ""}`;
+  if (o.do !== "run") return `${opens} | ${o.do}`;
+  const r = o.run;
+  const flags = [
+    r.fork && "fork",
+    r.keepCwd && "keepcwd",
+    r.wdns && `wdns=${r.wdns}`,
+    r.credentials.uid !== undefined && `uid=${r.credentials.uid}`,
+    r.credentials.gid !== undefined && `gid=${r.credentials.gid}`,
+  ].filter(Boolean);
+  return `${opens} | run [${r.namespaces.join(",")}] ${[...flags, ...r.program.argv].join(" ")}`;
+}
+
+const ALL42 =
+  "cgroup:/proc/42/ns/cgroup ipc:/proc/42/ns/ipc uts:/proc/42/ns/uts net:/proc/42/ns/net pid:/proc/42/ns/pid mnt:/proc/42/ns/mnt";
+
+const CASES: [string[], string][] = [
+  [["-t", "42", "-n", "ip", "a"], "net:/proc/42/ns/net | run [net] ip a"],
+  [["-t", "42"], " | run [] -bash"],
+  [["-t", "42", "true"], " | run [] true"],
+  [["-t", "42", "-a", "true"], `${ALL42} | run [cgroup,ipc,uts,net,pid,mnt] fork true`],
+  [["-t", "42", "-a", "-F", "true"], `${ALL42} | run [cgroup,ipc,uts,net,pid,mnt] true`],
+  [
+    ["-t", "7", "-a"],
+    `user:/proc/7/ns/user ${ALL42.replaceAll("42", "7")} time:/proc/7/ns/time | run [user,cgroup,ipc,uts,net,pid,mnt,time] fork uid=0 gid=0 -bash`,
+  ],
+  [
+    ["-t", "7", "-a", "--preserve-credentials"],
+    `user:/proc/7/ns/user ${ALL42.replaceAll("42", "7")} time:/proc/7/ns/time | run [user,cgroup,ipc,uts,net,pid,mnt,time] fork -bash`,
+  ],
+  [["-t", "7", "-U", "-S", "5"], "user:/proc/7/ns/user | run [user] uid=5 gid=0 -bash"],
+  [["-t", "42", "-S", "5", "id"], " | run [] uid=5 id"],
+  [["-t", "42", "-G", "6", "id"], " | run [] gid=6 id"],
+  [
+    ["-t", "42", "-a", "--net=/run/netns/x"],
+    "net:/run/netns/x cgroup:/proc/42/ns/cgroup ipc:/proc/42/ns/ipc uts:/proc/42/ns/uts pid:/proc/42/ns/pid mnt:/proc/42/ns/mnt | run [cgroup,ipc,uts,net,pid,mnt] fork -bash",
+  ],
+  // util-linux 2.38.1: a later bare -n takes the target's file again.
+  [["-n/a", "-t", "42", "-n"], "net:/a net:/proc/42/ns/net | run [net] -bash"],
+  [["-n/a", "-n"], "net:/a | fail neither filename nor target pid supplied for ns/net"],
+  [["-n/run/netns/x", "ip", "a"], "net:/run/netns/x | run [net] ip a"],
+  [["-t", "42", "-r", "-w", "pwd"], "root:/proc/42/root cwd:/proc/42/cwd | run [] pwd"],
+  [["-t", "42", "-r", "pwd"], "root:/proc/42/root | run [] keepcwd pwd"],
+  [["-r/srv", "-W", "/x", "pwd"], "root:/srv | run [] wdns=/x pwd"],
+  [["-w/tmp", "pwd"], "cwd:/tmp | run [] pwd"],
+  [["-p/x", "sh"], "pid:/x | run [pid] fork sh"],
+  [["-t", "42", "-Fp", "sh"], "pid:/proc/42/ns/pid | run [pid] sh"],
+  // An optional argument is whatever follows the letter: -pF names the file "F".
+  [["-t", "42", "-pF", "sh"], "pid:F | run [pid] fork sh"],
+  [["-t", "-1", "-n"], "net:/proc/4294967295/ns/net | run [net] -bash"],
+  [["-t", "4294967338", "-n"], "net:/proc/42/ns/net | run [net] -bash"],
+  [["-t", "0", "-n"], " | fail neither filename nor target pid supplied for ns/net"],
+  [["-n"], " | fail neither filename nor target pid supplied for ns/net"],
+  [["-r"], " | fail neither filename nor target pid supplied for root"],
+  [["-w"], " | fail neither filename nor target pid supplied for cwd"],
+  [["-a"], " | fail no target PID specified for --all"],
+  [["-t", "abc"], " | fail failed to parse pid: 'abc'"],
+  [["-t", "99999999999999999999"], " | fail failed to parse pid: '99999999999999999999' (34)"],
+  [["-S", "x"], " | fail failed to parse uid: 'x'"],
+  [["-G", ""], " | fail failed to parse gid: ''"],
+  [["--net=/x", "-t", "abc"], "net:/x | fail failed to parse pid: 'abc'"],
+  [["-t", "abc", "--net=/x"], " | fail failed to parse pid: 'abc'"],
+  [["--net=/x", "-h", "-Q"], "net:/x | help"],
+  [["--net=/x", "-Q", "-h"], "net:/x | fail invalid option -- 'Q'"],
+  [["-V", "-t", "abc"], " | version"],
+  [["-w", "-W", "/x"], " | fail mutually exclusive arguments: --wdns --wd"],
+  [["-W/x", "--wd=/y"], " | fail mutually exclusive arguments: --wdns --wd"],
+  [["-t", "404", "-a"], " | fail stat of /proc/404/ns/user failed (2)"],
+  [["-t", "42", "-e"], " | fail --env is not supported yet"],
+  [["-t", "42", "-N", "3"], " | fail --net-socket is not supported yet"],
+  [["-t", "42", "-c"], " | fail --join-cgroup is not supported yet"],
+  [["--keep-caps"], " | fail --keep-caps is not supported yet"],
+  [["--user-parent"], " | fail --user-parent is not supported yet"],
+  [["-Z", "true"], " | run [] true"],
+];
+
+describe("plan", () => {
+  test.each(CASES)("%j", (argv, expected) => {
+    expect(summary(plan(argv, facts()))).toBe(expected);
+  });
+
+  test("--follow-context with SELinux enabled needs a target", () => {
+    expect(summary(plan(["-Z"], facts({ selinuxEnabled: () => true })))).toBe(
+      " | fail no target PID specified for --follow-context",
+    );
+  });
+
+  test("--all skips kinds the kernel lacks", () => {
+    const noTime = facts({ namespaceOf: (_pid, kind) => (kind === "time" ? { errno: 2 } : { ino: 1n }) });
+    expect(summary(plan(["-t", "42", "-a", "true"], noTime))).toBe(
+      `${ALL42} | run [cgroup,ipc,uts,net,pid,mnt] fork true`,
+    );
+  });
+
+  test.each([
+    ["/bin/zsh", "-zsh"],
+    ["/usr/bin/fish/", "-fish"],
+    ["sh", "-sh"],
+    ["", "-."],
+  ])("SHELL=%j runs as a login shell %j", (shell, argv0) => {
+    const p = plan(["-t", "42"], facts({ env: () => shell }));
+    expect(p.outcome.do === "run" && p.outcome.run.program).toEqual({ file: shell, argv: [argv0], search: false });
+  });
+
+  test("without SHELL the shell is /bin/sh", () => {
+    const p = plan([], facts({ env: () => undefined }));
+    expect(p.outcome.do === "run" && p.outcome.run.program).toEqual({ file: "/bin/sh", argv: ["-sh"], search: false });
+  });
+});
