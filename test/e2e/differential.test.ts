@@ -8,11 +8,13 @@ import {
   both,
   containerRoot,
   describeRoot,
+  NSENTER,
   namespacedTarget,
   REFERENCE,
   type RunOptions,
   removeTree,
   requireTool,
+  run,
   type Target,
 } from "./helpers.ts";
 
@@ -223,5 +225,44 @@ describeRoot("util-linux parity with a named network namespace", () => {
     const { ours, theirs } = both(args);
     expect(ours).toEqual(theirs);
     expect(ours.stdout).toContain("lo");
+  });
+});
+
+describeRoot("descriptors the caller gave are passed on, nothing else", () => {
+  let target: Target;
+  beforeAll(() => {
+    target = namespacedTarget();
+  });
+  afterAll(() => target?.kill());
+
+  const withFds = (bin: string, args: string[]) =>
+    run(["bash", "-c", 'exec 5</etc/hostname 200</etc/hostname; exec "$@"', "bash", bin, ...args]);
+
+  test.each([[["-n"]], [["-a"]], [["-p"]], [["-p", "-F"]]])("%j", (flags: string[]) => {
+    const args = ["-t", `${target.pid}`, ...flags, "ls", "/proc/self/fd"];
+    const ours = withFds(NSENTER, args);
+    const theirs = withFds(REFERENCE, args);
+    expect(ours).toEqual(theirs);
+    expect(ours.stdout.split("\n")).toContain("200");
+    expect(ours.stdout.split("\n")).toContain("5");
+  });
+});
+
+describeRoot("help and version from the binary", () => {
+  test.each([[["-h", "-x"]], [["--help"]], [["--he"]], [["-t", "1", "-h"]]])(
+    "%j exits 0 with usage on stdout",
+    (a: string[]) => {
+      const r = run([NSENTER, ...a]);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toStartWith("\nUsage:\n nsenter [options] [<program> [<argument>...]]\n");
+    },
+  );
+  test("-V", () => {
+    expect(run([NSENTER, "-V", "--bogus"])).toEqual({
+      stdout: "nsenter from nsenter-bun 0.1.0\n",
+      stderr: "",
+      status: 0,
+    });
   });
 });
