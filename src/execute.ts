@@ -4,6 +4,7 @@
  * wait). The only code that changes the process; it runs on the JavaScript main thread.
  */
 import { readFileSync, statSync } from "node:fs";
+import { prepareChild } from "./child.ts";
 import { EXIT_FAILURE, execError, NsenterError } from "./errors.ts";
 import {
   CLONE_FS,
@@ -69,12 +70,10 @@ export function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): neve
   const fds = openAll(plan.opens);
   // Read before entering: once in the target's mount namespace, /proc/self may not be ours.
   const envp = new CStringArray(readFileSync("/proc/self/environ"));
-  const namespaces = _skipOwnTime(r.namespaces, fds, ctx.proc);
-  const unsupported = namespaces.filter((k) => !namespaceInfo(k).mainThread);
-  if (unsupported.length > 0) {
-    closeAll(fds);
-    throw new NsenterError(`entering the ${unsupported[0]} namespace is not supported yet`);
-  }
+  if (!_mainThreadCan(r.namespaces, fds, ctx.proc)) return _runInChild(r, r.namespaces, fds, envp, ctx);
+  const namespaces = r.namespaces.filter((k) => namespaceInfo(k).mainThread);
+  if (fds.has("time")) core().close(fds.get("time") as number);
+  fds.delete("time");
   const program = _prepareProgram(r, ctx.proc, fds);
   _enterNamespaces(namespaces, fds);
   _changeDirectories(r, fds);
@@ -127,20 +126,26 @@ function _enterPidNamespace(fds: Fds): void {
   fds.delete("pid");
 }
 
-/** A time namespace that is already ours needs no setns (which a threaded process cannot do). */
-function _skipOwnTime(kinds: readonly NamespaceKind[], fds: Fds, proc: string): NamespaceKind[] {
-  if (!kinds.includes("time")) return [...kinds];
-  const fd = fds.get("time") as number;
+/**
+ * Whether the time namespace to enter is already ours. The main thread cannot enter a time
+ * namespace (EUSERS), but entering one's own changes nothing, so that path drops it. The child
+ * path enters it, as util-linux does (which fails without the privilege for it).
+ */
+function _isOwnTime(fds: Fds, proc: string): boolean {
+  const fd = fds.get("time");
+  if (fd === undefined) return false;
   try {
     const mine = statSync(`${proc}/self/ns/time`, { bigint: true });
     const theirs = statSync(`/proc/self/fd/${fd}`, { bigint: true });
-    if (mine.ino !== theirs.ino || mine.dev !== theirs.dev) return [...kinds];
+    return mine.ino === theirs.ino && mine.dev === theirs.dev;
   } catch {
-    return [...kinds];
+    return false;
   }
-  core().close(fd);
-  fds.delete("time");
-  return kinds.filter((k) => k !== "time");
+}
+
+/** The namespaces the main thread can enter: all but user, and time only when it is ours. */
+function _mainThreadCan(kinds: readonly NamespaceKind[], fds: Fds, proc: string): boolean {
+  return kinds.every((k) => namespaceInfo(k).mainThread || (k === "time" && _isOwnTime(fds, proc)));
 }
 
 /**
@@ -248,12 +253,36 @@ function _exec(program: Program, c: CProgram, envp: CStringArray): never {
  * leave with its exit status or by its fatal signal.
  */
 function _continueAsChild(r: RunPlan, c: CProgram, envp: CStringArray, fds: Fds): never {
-  const child = _spawnInPidNamespace(r, c, envp, fds);
+  return _waitAndExit(_spawnInPidNamespace(r, c, envp, fds), c.status);
+}
+
+/**
+ * The user or time namespace: a forked single-threaded child (child.c) enters everything, in
+ * util-linux's order, and executes the program (forking once more for a PID namespace); this
+ * process enters nothing and waits. A failed step comes back on a pipe and is reported here.
+ */
+function _runInChild(r: RunPlan, kinds: readonly NamespaceKind[], fds: Fds, envp: CStringArray, ctx: Context): never {
+  const program = { file: cstr(r.program.file), argv: CStringArray.of(r.program.argv), search: r.program.search };
+  const child = prepareChild(r, kinds, fds, { ...program, name: r.program.file }, envp);
+  const status = pin(new Int32Array(1));
+  spawning();
+  _prepareExec(ctx.inherited);
+  let pid: number;
+  try {
+    pid = child.start();
+  } finally {
+    closeAll(fds);
+  }
+  return _waitAndExit(pid, status);
+}
+
+/** Wait for the child; stop when it stops; leave with its status, or die of its signal. */
+function _waitAndExit(child: number, status: Int32Array): never {
   const libc = spawning();
   for (;;) {
-    const ret = libc.waitpid(child, c.status, WUNTRACED);
+    const ret = libc.waitpid(child, status, WUNTRACED);
     if (ret < 0 && errno() === EINTR) continue;
-    const s = c.status[0] as number;
+    const s = status[0] as number;
     if (ret === child && (s & 0xff) === 0x7f) {
       libc.kill(libc.getpid(), SIGSTOP);
       libc.kill(child, SIGCONT);

@@ -59,6 +59,35 @@ export const spawning = _lazy({
   _exit: { args: ["i32"], returns: "void" },
 });
 
+/**
+ * What the single-threaded child (child.c) calls, passed to it as function pointers, and what
+ * its parent needs to start it and read its error pipe.
+ */
+export const childLibc = _lazy({
+  fork: { args: [], returns: "i32" },
+  setns: { args: ["i32", "i32"], returns: "i32" },
+  close: { args: ["i32"], returns: "i32" },
+  open: { args: ["ptr", "i32", "i32"], returns: "i32" },
+  fchdir: { args: ["i32"], returns: "i32" },
+  chroot: { args: ["ptr"], returns: "i32" },
+  chdir: { args: ["ptr"], returns: "i32" },
+  setgroups: { args: ["usize", "ptr"], returns: "i32" },
+  setgid: { args: ["u32"], returns: "i32" },
+  setuid: { args: ["u32"], returns: "i32" },
+  execve: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
+  execvpe: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
+  _exit: { args: ["i32"], returns: "void" },
+  waitpid: { args: ["i32", "ptr", "i32"], returns: "i32" },
+  kill: { args: ["i32", "i32"], returns: "i32" },
+  getpid: { args: [], returns: "i32" },
+  write: { args: ["i32", "ptr", "usize"], returns: "i64" },
+  read: { args: ["i32", "ptr", "usize"], returns: "i64" },
+  signal: { args: ["i32", "ptr"], returns: "ptr" },
+  __errno_location: { args: [], returns: "ptr" },
+  pipe2: { args: ["ptr", "i32"], returns: "i32" },
+  memfd_create: { args: ["ptr", "u32"], returns: "i32" },
+});
+
 /** -S, -G and the user namespace's credentials. */
 export const credentials = _lazy({
   setgroups: { args: ["usize", "ptr"], returns: "i32" },
@@ -91,7 +120,7 @@ export function cstr(text: string): Buffer {
  * setns(CLONE_NEWPID) this process may not create threads (see execute.ts), so every buffer
  * used there is pinned beforehand.
  */
-export function pin<T extends Buffer | Int32Array | BigUint64Array>(view: T): T {
+export function pin<T extends Buffer | Int32Array | BigUint64Array | BigInt64Array>(view: T): T {
   if (view.byteLength > 0) ptr(view);
   return view;
 }

@@ -233,17 +233,12 @@ function _enableAll(s: State, facts: Facts): NsenterError | undefined {
     if (s.explicit.has(ns.kind)) continue;
     const mine = facts.namespaceOf("self", ns.kind);
     if ("errno" in mine && mine.errno === 2) continue; // the kernel lacks this kind
-    if (ns.kind === "user" || ns.kind === "time") {
+    if (ns.kind === "user") {
       const theirs = facts.namespaceOf(s.target, ns.kind);
-      // util-linux stats the target's user namespace and fails here; a missing time namespace
-      // file is left for the open below to report, in util-linux's order.
-      if ("errno" in theirs && ns.kind === "user") {
-        const path = `${facts.proc}/${s.target}/${ns.file}`;
-        return new NsenterError(`stat of ${path} failed`, theirs.errno);
-      }
-      // Re-entering one's own user namespace is not permitted (setns(2)); entering one's own time
-      // namespace changes nothing, and cannot be done from a multi-threaded process.
-      if ("ino" in mine && "ino" in theirs && mine.ino === theirs.ino) continue;
+      if ("errno" in theirs)
+        return new NsenterError(`stat of ${facts.proc}/${s.target}/${ns.file} failed`, theirs.errno);
+      // Re-entering one's own user namespace is not permitted (setns(2)).
+      if ("ino" in mine && mine.ino === theirs.ino) continue;
     }
     s.requested.add(ns.kind);
   }

@@ -33,29 +33,31 @@ function summary(p: Plan): string {
   return `${opens} | run [${r.namespaces.join(",")}] ${[...flags, ...r.program.argv].join(" ")}`;
 }
 
-const ALL42 =
+const NS42 =
   "cgroup:/proc/42/ns/cgroup ipc:/proc/42/ns/ipc uts:/proc/42/ns/uts net:/proc/42/ns/net pid:/proc/42/ns/pid mnt:/proc/42/ns/mnt";
+/** --all on pid 42: everything but the user namespace, which is ours (time is decided later). */
+const ALL42 = `${NS42} time:/proc/42/ns/time`;
 
 const CASES: [string[], string][] = [
   [["-t", "42", "-n", "ip", "a"], "net:/proc/42/ns/net | run [net] ip a"],
   [["-t", "42"], " | run [] -bash"],
   [["-t", "42", "true"], " | run [] true"],
-  [["-t", "42", "-a", "true"], `${ALL42} | run [cgroup,ipc,uts,net,pid,mnt] fork true`],
-  [["-t", "42", "-a", "-F", "true"], `${ALL42} | run [cgroup,ipc,uts,net,pid,mnt] true`],
+  [["-t", "42", "-a", "true"], `${ALL42} | run [cgroup,ipc,uts,net,pid,mnt,time] fork true`],
+  [["-t", "42", "-a", "-F", "true"], `${ALL42} | run [cgroup,ipc,uts,net,pid,mnt,time] true`],
   [
     ["-t", "7", "-a"],
-    `user:/proc/7/ns/user ${ALL42.replaceAll("42", "7")} time:/proc/7/ns/time | run [user,cgroup,ipc,uts,net,pid,mnt,time] fork uid=0 gid=0 -bash`,
+    `user:/proc/7/ns/user ${ALL42.replaceAll("42", "7")} | run [user,cgroup,ipc,uts,net,pid,mnt,time] fork uid=0 gid=0 -bash`,
   ],
   [
     ["-t", "7", "-a", "--preserve-credentials"],
-    `user:/proc/7/ns/user ${ALL42.replaceAll("42", "7")} time:/proc/7/ns/time | run [user,cgroup,ipc,uts,net,pid,mnt,time] fork -bash`,
+    `user:/proc/7/ns/user ${ALL42.replaceAll("42", "7")} | run [user,cgroup,ipc,uts,net,pid,mnt,time] fork -bash`,
   ],
   [["-t", "7", "-U", "-S", "5"], "user:/proc/7/ns/user | run [user] uid=5 gid=0 -bash"],
   [["-t", "42", "-S", "5", "id"], " | run [] uid=5 id"],
   [["-t", "42", "-G", "6", "id"], " | run [] gid=6 id"],
   [
     ["-t", "42", "-a", "--net=/run/netns/x"],
-    "net:/run/netns/x cgroup:/proc/42/ns/cgroup ipc:/proc/42/ns/ipc uts:/proc/42/ns/uts pid:/proc/42/ns/pid mnt:/proc/42/ns/mnt | run [cgroup,ipc,uts,net,pid,mnt] fork -bash",
+    "net:/run/netns/x cgroup:/proc/42/ns/cgroup ipc:/proc/42/ns/ipc uts:/proc/42/ns/uts pid:/proc/42/ns/pid mnt:/proc/42/ns/mnt time:/proc/42/ns/time | run [cgroup,ipc,uts,net,pid,mnt,time] fork -bash",
   ],
   // util-linux 2.38.1: a later bare -n takes the target's file again.
   [["-n/a", "-t", "42", "-n"], "net:/a net:/proc/42/ns/net | run [net] -bash"],
@@ -110,7 +112,7 @@ describe("plan", () => {
   test("--all skips kinds the kernel lacks", () => {
     const noTime = facts({ namespaceOf: (_pid, kind) => (kind === "time" ? { errno: 2 } : { ino: 1n }) });
     expect(summary(plan(["-t", "42", "-a", "true"], noTime))).toBe(
-      `${ALL42} | run [cgroup,ipc,uts,net,pid,mnt] fork true`,
+      `${NS42} | run [cgroup,ipc,uts,net,pid,mnt] fork true`,
     );
   });
 

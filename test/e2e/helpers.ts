@@ -82,9 +82,10 @@ export class Target {
   readonly pid: number;
   private readonly unshare: ReturnType<typeof Bun.spawn>;
 
-  constructor(unshareArgs: string[], setup: string) {
+  /** `launcher` runs with `args`, then `/bin/sh -c SETUP; exec sleep`: unshare, or setpriv ... unshare. */
+  constructor(args: string[], setup: string, launcher = "unshare") {
     requireTool("/usr/bin/unshare", "util-linux");
-    this.unshare = Bun.spawn(["unshare", ...unshareArgs, "/bin/sh", "-c", `${setup}\nexec sleep 600`], {
+    this.unshare = Bun.spawn([launcher, ...args, "/bin/sh", "-c", `${setup}\nexec sleep 600`], {
       stdio: ["ignore", "ignore", "inherit"],
     });
     const deadline = Date.now() + 10_000;
@@ -96,7 +97,7 @@ export class Target {
     }
     if (pid === undefined || comm(pid) !== "sleep") {
       this.unshare.kill(9);
-      throw new Error(`target did not start: unshare ${unshareArgs.join(" ")}`);
+      throw new Error(`target did not start: ${launcher} ${args.join(" ")}`);
     }
     this.pid = pid;
   }

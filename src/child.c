@@ -1,0 +1,150 @@
+/*
+ * The single-threaded child: enters what a multi-threaded process cannot (user and time
+ * namespaces), in util-linux nsenter's order, then executes the program.
+ *
+ * Compiled at run time by bun:ffi's TinyCC with -nostdlib, so nothing is included: libc is
+ * reached only through the function pointers in the job (slots J_FN...), handed in from
+ * JavaScript. The job is an array of 64-bit slots; src/child.ts writes it with the same indices.
+ *
+ * After fork() in a multi-threaded process only async-signal-safe calls are safe in the child:
+ * that is all this file calls. The child never returns to JavaScript: it executes the program
+ * or reports the failed step on the error pipe (step, errno, argument) and exits.
+ */
+
+/* Every libc function called here returns int (or its result is unused): call them as such, or
+ * a -1 would arrive zero-extended in a long and pass for a valid descriptor. */
+typedef int (*fn)();
+typedef int *(*errno_fn)();
+
+enum {
+  F_FORK, F_SETNS, F_CLOSE, F_OPEN, F_FCHDIR, F_CHROOT, F_CHDIR, F_SETGROUPS, F_SETGID,
+  F_SETUID, F_EXECVE, F_EXECVPE, F_EXIT, F_WAITPID, F_KILL, F_GETPID, F_WRITE, F_SIGNAL,
+  F_ERRNO, F_COUNT
+};
+
+enum {
+  J_NS_COUNT = F_COUNT, J_NS_FD, J_NS_TYPE = J_NS_FD + 8, J_ROOT = J_NS_TYPE + 8, J_CWD,
+  J_KEEP_CWD, J_WDNS, J_FORK, J_FORCE_UID, J_UID, J_FORCE_GID, J_GID, J_GROUPS, J_FILE,
+  J_ARGV, J_ENVP, J_SEARCH, J_ERRPIPE, J_SIZE
+};
+
+/* Steps, for the message the parent prints (src/child.ts has the same list). */
+enum {
+  S_SETNS = 1, S_OPEN_CWD, S_ROOT_FCHDIR, S_CHROOT, S_CHDIR_ROOT, S_OPEN_WDNS, S_WD_FCHDIR,
+  S_FORK, S_SETGROUPS, S_SETGID, S_SETUID, S_EXEC
+};
+
+#define CALL(j, f) ((fn)(j)[f])
+#define CLONE_NEWUSER 0x10000000
+#define WUNTRACED 2
+#define SIGSTOP 19
+#define SIGCONT 18
+#define SIGCHLD 17
+#define ENOENT 2
+
+static void fail(long *j, int step, int arg) {
+  int record[3];
+  record[0] = step;
+  record[1] = *((errno_fn)j[F_ERRNO])();
+  record[2] = arg;
+  CALL(j, F_WRITE)(j[J_ERRPIPE], record, 12);
+  CALL(j, F_EXIT)(step == S_EXEC ? (record[1] == ENOENT ? 127 : 126) : 1);
+}
+
+/* util-linux's two passes: all but the user namespace, errors ignored; then the rest, fatal. */
+static void enter_namespaces(long *j) {
+  int entered[8];
+  int n = (int)j[J_NS_COUNT];
+  int pass, i;
+  for (i = 0; i < n; i++) entered[i] = 0;
+  for (pass = 0; pass < 2; pass++) {
+    for (i = 0; i < n; i++) {
+      if (entered[i] || (pass == 0 && j[J_NS_TYPE + i] == CLONE_NEWUSER)) continue;
+      if (CALL(j, F_SETNS)(j[J_NS_FD + i], j[J_NS_TYPE + i]) != 0) {
+        if (pass == 1) fail(j, S_SETNS, i);
+        continue;
+      }
+      CALL(j, F_CLOSE)(j[J_NS_FD + i]);
+      entered[i] = 1;
+    }
+  }
+}
+
+static void change_directories(long *j) {
+  int cwd = (int)j[J_CWD];
+  int root = (int)j[J_ROOT];
+  if (j[J_KEEP_CWD]) {
+    cwd = CALL(j, F_OPEN)(".", 0);
+    if (cwd < 0) fail(j, S_OPEN_CWD, 0);
+  }
+  if (root >= 0) {
+    if (CALL(j, F_FCHDIR)(root) != 0) fail(j, S_ROOT_FCHDIR, 0);
+    if (CALL(j, F_CHROOT)(".") != 0) fail(j, S_CHROOT, 0);
+    if (CALL(j, F_CHDIR)("/") != 0) fail(j, S_CHDIR_ROOT, 0);
+    CALL(j, F_CLOSE)(root);
+  }
+  if (j[J_WDNS]) {
+    cwd = CALL(j, F_OPEN)(j[J_WDNS], 0);
+    if (cwd < 0) fail(j, S_OPEN_WDNS, 0);
+  }
+  if (cwd >= 0) {
+    if (CALL(j, F_FCHDIR)(cwd) != 0) fail(j, S_WD_FCHDIR, 0);
+    CALL(j, F_CLOSE)(cwd);
+  }
+}
+
+/* util-linux continue_as_child(): fork into the PID namespace, wait, pass on the outcome. */
+static void continue_as_child(long *j) {
+  int status = 0;
+  int child, ret;
+  CALL(j, F_SIGNAL)(SIGCHLD, 0);
+  child = CALL(j, F_FORK)();
+  if (child < 0) fail(j, S_FORK, 0);
+  if (child == 0) return;
+  /* Only the program's process keeps the error pipe: the parent sees EOF once it executes. */
+  CALL(j, F_CLOSE)(j[J_ERRPIPE]);
+  for (;;) {
+    ret = CALL(j, F_WAITPID)(child, &status, WUNTRACED);
+    if (ret == child && (status & 0xff) == 0x7f) {
+      CALL(j, F_KILL)(CALL(j, F_GETPID)(), SIGSTOP);
+      CALL(j, F_KILL)(child, SIGCONT);
+    } else {
+      break;
+    }
+  }
+  if ((status & 0x7f) == 0) CALL(j, F_EXIT)((status >> 8) & 0xff);
+  if (ret == child) {
+    CALL(j, F_SIGNAL)(status & 0x7f, 0);
+    CALL(j, F_KILL)(CALL(j, F_GETPID)(), status & 0x7f);
+  }
+  CALL(j, F_EXIT)(1);
+}
+
+static void set_credentials(long *j, int groups_failed) {
+  if (j[J_FORCE_GID]) {
+    if (CALL(j, F_SETGROUPS)(0, 0) != 0 && groups_failed) fail(j, S_SETGROUPS, 0);
+    if (CALL(j, F_SETGID)(j[J_GID]) != 0) fail(j, S_SETGID, 0);
+  }
+  if (j[J_FORCE_UID] && CALL(j, F_SETUID)(j[J_UID]) != 0) fail(j, S_SETUID, 0);
+}
+
+static void run(long *j) {
+  int groups_failed = 0;
+  /* Drop supplementary groups while still privileged; complain only if the later call fails too. */
+  if (j[J_GROUPS] && CALL(j, F_SETGROUPS)(0, 0) != 0) groups_failed = 1;
+  enter_namespaces(j);
+  change_directories(j);
+  if (j[J_FORK]) continue_as_child(j);
+  set_credentials(j, groups_failed);
+  if (j[J_SEARCH]) CALL(j, F_EXECVPE)(j[J_FILE], j[J_ARGV], j[J_ENVP]);
+  else CALL(j, F_EXECVE)(j[J_FILE], j[J_ARGV], j[J_ENVP]);
+  fail(j, S_EXEC, 0);
+}
+
+/* Returns the child's pid to the parent (or -1); the child never returns. */
+int nsenter_child(long *j) {
+  int pid = CALL(j, F_FORK)();
+  if (pid != 0) return pid;
+  run(j);
+  return 0;
+}
