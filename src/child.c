@@ -18,14 +18,14 @@ typedef int *(*errno_fn)();
 
 enum {
   F_FORK, F_SETNS, F_CLOSE, F_OPEN, F_FCHDIR, F_CHROOT, F_CHDIR, F_SETGROUPS, F_SETGID,
-  F_SETUID, F_EXECVE, F_EXECVPE, F_EXIT, F_WAITPID, F_KILL, F_GETPID, F_WRITE, F_SIGNAL,
+  F_SETUID, F_EXECVE, F_EXECVPE, F_EXECV, F_EXECVP, F_EXIT, F_WAITPID, F_KILL, F_GETPID, F_WRITE, F_SIGNAL,
   F_ERRNO, F_COUNT
 };
 
 enum {
   J_NS_COUNT = F_COUNT, J_NS_FD, J_NS_TYPE = J_NS_FD + 8, J_ROOT = J_NS_TYPE + 8, J_CWD,
   J_KEEP_CWD, J_WDNS, J_FORK, J_FORCE_UID, J_UID, J_FORCE_GID, J_GID, J_GROUPS, J_FILE,
-  J_ARGV, J_ENVP, J_SEARCH, J_ERRPIPE, J_SIZE
+  J_ARGV, J_ENVP, J_SEARCH, J_ERR_PIPE, J_SIZE
 };
 
 /* Steps, for the message the parent prints (src/child.ts has the same list). */
@@ -47,7 +47,7 @@ static void fail(long *j, int step, int arg) {
   record[0] = step;
   record[1] = *((errno_fn)j[F_ERRNO])();
   record[2] = arg;
-  CALL(j, F_WRITE)(j[J_ERRPIPE], record, 12);
+  CALL(j, F_WRITE)(j[J_ERR_PIPE], record, 12);
   CALL(j, F_EXIT)(step == S_EXEC ? (record[1] == ENOENT ? 127 : 126) : 1);
 }
 
@@ -102,7 +102,7 @@ static void continue_as_child(long *j) {
   if (child < 0) fail(j, S_FORK, 0);
   if (child == 0) return;
   /* Only the program's process keeps the error pipe: the parent sees EOF once it executes. */
-  CALL(j, F_CLOSE)(j[J_ERRPIPE]);
+  CALL(j, F_CLOSE)(j[J_ERR_PIPE]);
   for (;;) {
     ret = CALL(j, F_WAITPID)(child, &status, WUNTRACED);
     if (ret == child && (status & 0xff) == 0x7f) {
@@ -136,7 +136,9 @@ static void run(long *j) {
   change_directories(j);
   if (j[J_FORK]) continue_as_child(j);
   set_credentials(j, groups_failed);
-  if (j[J_SEARCH]) CALL(j, F_EXECVPE)(j[J_FILE], j[J_ARGV], j[J_ENVP]);
+  /* Without an environment of its own, the program gets ours as it is (libc's environ). */
+  if (!j[J_ENVP]) CALL(j, j[J_SEARCH] ? F_EXECVP : F_EXECV)(j[J_FILE], j[J_ARGV]);
+  else if (j[J_SEARCH]) CALL(j, F_EXECVPE)(j[J_FILE], j[J_ARGV], j[J_ENVP]);
   else CALL(j, F_EXECVE)(j[J_FILE], j[J_ARGV], j[J_ENVP]);
   fail(j, S_EXEC, 0);
 }

@@ -15,7 +15,7 @@ import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import type { RunPlan, Slot } from "./plan.ts";
 
 /** libc functions in the order of child.c's F_* slots. */
-const FUNCTIONS = [
+export const FUNCTIONS = [
   "fork",
   "setns",
   "close",
@@ -28,6 +28,8 @@ const FUNCTIONS = [
   "setuid",
   "execve",
   "execvpe",
+  "execv",
+  "execvp",
   "_exit",
   "waitpid",
   "kill",
@@ -39,7 +41,7 @@ const FUNCTIONS = [
 
 const F = FUNCTIONS.length;
 /** child.c's J_* slots. */
-const J = {
+export const J = {
   nsCount: F,
   nsFd: F + 1,
   nsType: F + 9,
@@ -121,7 +123,8 @@ export function prepareChild(
   kinds: readonly NamespaceKind[],
   fds: Map<Slot | "ownPid", number>,
   program: ChildProgram,
-  envp: CStringArray,
+  /** null: the program gets libc's environ as it is. */
+  envp: CStringArray | null,
 ): PreparedChild {
   const run = _compile();
   const libc = childLibc();
@@ -149,7 +152,7 @@ export function prepareChild(
   job[J.groups] = r.credentials.groupsMustDrop ? 1n : 0n;
   job[J.file] = BigInt(_address(program.file));
   job[J.argv] = BigInt(_address(program.argv.pointers));
-  job[J.envp] = BigInt(_address(envp.pointers));
+  job[J.envp] = envp ? BigInt(_address(envp.pointers)) : 0n;
   job[J.search] = program.search ? 1n : 0n;
   const pipe = pin(new Int32Array(2));
   const record = pin(new Int32Array(3));

@@ -3,10 +3,10 @@
  * root and working directory, then exec the program (or spawn it into the PID namespace and
  * wait). The only code that changes the process; it runs on the JavaScript main thread.
  */
-import { readFileSync, statSync } from "node:fs";
 import { prepareChild } from "./child.ts";
 import { EXIT_FAILURE, execError, NsenterError } from "./errors.ts";
 import {
+  access,
   CLONE_FS,
   CStringArray,
   core,
@@ -21,12 +21,15 @@ import {
   O_NONBLOCK,
   O_RDONLY,
   pin,
+  readFile,
+  readLink,
   SIGCONT,
   SIGPIPE,
   SIGSTOP,
   SIGXFSZ,
   spawning,
   WUNTRACED,
+  X_OK,
 } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import type { Plan, Program, RunPlan, Slot } from "./plan.ts";
@@ -42,6 +45,7 @@ export interface Context {
 
 /** Open every file the plan names, in order; a slot opened twice keeps the last (as util-linux). */
 export function openAll(opens: readonly { slot: Slot | "ownPid"; path: string }[], fds: Fds = new Map()): Fds {
+  if (opens.length === 0) return fds;
   const libc = core();
   try {
     for (const { slot, path } of opens) {
@@ -68,9 +72,10 @@ export function closeAll(fds: Fds): void {
 export function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): never {
   const r = plan.outcome.run;
   const fds = openAll(plan.opens);
-  // Read before entering: once in the target's mount namespace, /proc/self may not be ours.
-  const envp = new CStringArray(readFileSync("/proc/self/environ"));
-  if (!_mainThreadCan(r.namespaces, fds, ctx.proc)) return _runInChild(r, r.namespaces, fds, envp, ctx);
+  if (!_mainThreadCan(r.namespaces, fds, ctx.proc)) return _runInChild(r, r.namespaces, fds, ctx);
+  // execv(p) passes libc's environ on as it is; posix_spawn needs it spelled out. Read it before
+  // entering: once in the target's mount namespace, /proc/self may not be ours.
+  const envp = r.fork ? _readEnviron(fds) : null;
   const namespaces = r.namespaces.filter((k) => namespaceInfo(k).mainThread);
   if (fds.has("time")) core().close(fds.get("time") as number);
   fds.delete("time");
@@ -78,10 +83,20 @@ export function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): neve
   _enterNamespaces(namespaces, fds);
   _changeDirectories(r, fds);
   _prepareExec(ctx.inherited);
-  if (r.fork) return _continueAsChild(r, program, envp, fds);
+  if (envp) return _continueAsChild(r, program, envp, fds);
   _enterPidNamespace(fds);
   _setCredentials(r);
   return _exec(r.program, program, envp);
+}
+
+/** The environment nsenter was started with, as the caller gave it. */
+function _readEnviron(fds: Fds): CStringArray {
+  const environ = readFile("/proc/self/environ");
+  if (typeof environ === "number") {
+    closeAll(fds);
+    throw new NsenterError("cannot read /proc/self/environ", environ);
+  }
+  return new CStringArray(environ);
 }
 
 /** The program's file and argv as C strings, and the other buffers the last steps use. */
@@ -134,13 +149,8 @@ function _enterPidNamespace(fds: Fds): void {
 function _isOwnTime(fds: Fds, proc: string): boolean {
   const fd = fds.get("time");
   if (fd === undefined) return false;
-  try {
-    const mine = statSync(`${proc}/self/ns/time`, { bigint: true });
-    const theirs = statSync(`/proc/self/fd/${fd}`, { bigint: true });
-    return mine.ino === theirs.ino && mine.dev === theirs.dev;
-  } catch {
-    return false;
-  }
+  const mine = readLink(`${proc}/self/ns/time`);
+  return typeof mine === "string" && mine === readLink(`/proc/self/fd/${fd}`);
 }
 
 /** The namespaces the main thread can enter: all but user, and time only when it is ours. */
@@ -240,10 +250,10 @@ interface CProgram {
   argv: CStringArray;
 }
 
-function _exec(program: Program, c: CProgram, envp: CStringArray): never {
+function _exec(program: Program, c: CProgram, envp: CStringArray | null): never {
   const libc = core();
-  const exec = program.search ? libc.execvpe : libc.execve;
-  exec(c.file, c.argv.pointers, envp.pointers);
+  if (envp === null) (program.search ? libc.execvp : libc.execv)(c.file, c.argv.pointers);
+  else (program.search ? libc.execvpe : libc.execve)(c.file, c.argv.pointers, envp.pointers);
   throw execError(program.file, errno());
 }
 
@@ -261,9 +271,9 @@ function _continueAsChild(r: RunPlan, c: CProgram, envp: CStringArray, fds: Fds)
  * util-linux's order, and executes the program (forking once more for a PID namespace); this
  * process enters nothing and waits. A failed step comes back on a pipe and is reported here.
  */
-function _runInChild(r: RunPlan, kinds: readonly NamespaceKind[], fds: Fds, envp: CStringArray, ctx: Context): never {
+function _runInChild(r: RunPlan, kinds: readonly NamespaceKind[], fds: Fds, ctx: Context): never {
   const program = { file: cstr(r.program.file), argv: CStringArray.of(r.program.argv), search: r.program.search };
-  const child = prepareChild(r, kinds, fds, { ...program, name: r.program.file }, envp);
+  const child = prepareChild(r, kinds, fds, { ...program, name: r.program.file }, null);
   const status = pin(new Int32Array(1));
   spawning();
   _prepareExec(ctx.inherited);
@@ -348,9 +358,7 @@ function _searchPath(file: string): string {
   const dirs = (process.env.PATH ?? "/bin:/usr/bin").split(":");
   for (const dir of dirs) {
     const path = `${dir === "" ? "." : dir}/${file}`;
-    try {
-      if (statSync(path).isFile()) return path;
-    } catch {}
+    if (access(path, X_OK) === 0) return path;
   }
   throw execError(file, EACCES);
 }

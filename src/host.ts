@@ -1,5 +1,5 @@
 /** The host facts planning needs, read from /proc and the environment. */
-import { existsSync, statSync } from "node:fs";
+import { access, F_OK, readLink } from "./libc.ts";
 import type { NamespaceKind } from "./namespaces.ts";
 import { procNamespacePath } from "./namespaces.ts";
 import type { Facts, NsIdentity } from "./plan.ts";
@@ -8,14 +8,14 @@ export function hostFacts(proc = "/proc"): Facts {
   return {
     proc,
     namespaceOf(pid: number | "self", kind: NamespaceKind): NsIdentity {
-      try {
-        return { ino: statSync(procNamespacePath(proc, pid, kind), { bigint: true }).ino };
-      } catch (e) {
-        return { errno: Math.abs((e as { errno?: number }).errno ?? 2) };
-      }
+      // The link reads "kind:[inode]": the namespace's identity, without a stat(2) (which older
+      // glibc does not export under that name).
+      const link = readLink(procNamespacePath(proc, pid, kind));
+      if (typeof link === "number") return { errno: link };
+      return { ino: BigInt(/\[(\d+)\]/.exec(link)?.[1] ?? 0) };
     },
     // libselinux's is_selinux_enabled(): selinuxfs is mounted (a policy is loaded).
-    selinuxEnabled: () => existsSync("/sys/fs/selinux/enforce"),
+    selinuxEnabled: () => access("/sys/fs/selinux/enforce", F_OK) === 0,
     env: (name) => process.env[name],
   };
 }

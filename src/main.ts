@@ -2,12 +2,11 @@
  * Entry point: argv -> exit status. The only place that prints errors and picks the exit status.
  * Keep imports here light: everything loaded before execve() is start-up time the user pays.
  */
-import { writeSync } from "node:fs";
 import { NsenterError } from "./errors.ts";
 import { closeAll, openAll, run } from "./execute.ts";
 import { inheritedDescriptors } from "./fds.ts";
 import { hostFacts } from "./host.ts";
-import { geteuid, strerror } from "./libc.ts";
+import { geteuid, strerror, writeAll } from "./libc.ts";
 import { plan } from "./plan.ts";
 
 // Before anything opens a descriptor (imported modules open none when loaded): what the caller
@@ -25,14 +24,14 @@ function programName(): string {
 
 function report(error: unknown, name: string): number {
   if (!(error instanceof NsenterError)) {
-    writeSync(2, `${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    writeAll(2, `${name}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
   const reason = error.errno === undefined ? "" : `: ${strerror(error.errno)}`;
   let text = `${error.tryHelp ? invoked : name}: ${error.message}${reason}\n`;
   if (error.tryHelp) text += `Try '${name} --help' for more information.\n`;
   if (error.errno === EPERM && geteuid() !== 0) text += `${name}: (entering namespaces needs root or CAP_SYS_ADMIN)\n`;
-  writeSync(2, text);
+  writeAll(2, text);
   return error.status;
 }
 
@@ -46,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     if (p.outcome.do === "fail") throw p.outcome.error;
     const help = await import("./help.ts");
     const text = p.outcome.do === "help" ? await help.helpText(name) : await help.versionText(name);
-    writeSync(1, text);
+    writeAll(1, text);
     return 0;
   } catch (e) {
     return report(e, name);
