@@ -19,19 +19,19 @@ typedef int *(*errno_fn)();
 enum {
   F_FORK, F_SETNS, F_CLOSE, F_OPEN, F_FCHDIR, F_CHROOT, F_CHDIR, F_SETGROUPS, F_SETGID,
   F_SETUID, F_EXECVE, F_EXECVPE, F_EXECV, F_EXECVP, F_EXIT, F_WAITPID, F_KILL, F_GETPID, F_WRITE, F_SIGNAL,
-  F_ERRNO, F_COUNT
+  F_ERRNO, F_CAPGET, F_CAPSET, F_PRCTL, F_COUNT
 };
 
 enum {
   J_NS_COUNT = F_COUNT, J_NS_FD, J_NS_TYPE = J_NS_FD + 8, J_ROOT = J_NS_TYPE + 8, J_CWD,
   J_KEEP_CWD, J_WDNS, J_FORK, J_FORCE_UID, J_UID, J_FORCE_GID, J_GID, J_GROUPS, J_FILE,
-  J_ARGV, J_ENVP, J_SEARCH, J_ERR_PIPE, J_SIZE
+  J_ARGV, J_ENVP, J_SEARCH, J_ERR_PIPE, J_KEEP_CAPS, J_LAST_CAP, J_SIZE
 };
 
 /* Steps, for the message the parent prints (src/child.ts has the same list). */
 enum {
   S_SETNS = 1, S_OPEN_CWD, S_ROOT_FCHDIR, S_CHROOT, S_CHDIR_ROOT, S_OPEN_WDNS, S_WD_FCHDIR,
-  S_FORK, S_SETGROUPS, S_SETGID, S_SETUID, S_EXEC
+  S_FORK, S_SETGROUPS, S_SETGID, S_SETUID, S_EXEC, S_CAPGET, S_CAPSET, S_AMBIENT
 };
 
 #define CALL(j, f) ((fn)(j)[f])
@@ -128,6 +128,30 @@ static void set_credentials(long *j, int groups_failed) {
   if (j[J_FORCE_UID] && CALL(j, F_SETUID)(j[J_UID]) != 0) fail(j, S_SETUID, 0);
 }
 
+/*
+ * util-linux cap_permitted_to_ambient() for --keep-caps: make the permitted capabilities
+ * inheritable, then raise each effective one in the ambient set, so they survive execve.
+ */
+#define CAP_VERSION_3 0x20080522
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_RAISE 2
+static void keep_caps(long *j) {
+  int header[2];
+  unsigned int data[6]; /* two of {effective, permitted, inheritable} */
+  long cap;
+  header[0] = CAP_VERSION_3;
+  header[1] = 0;
+  if (CALL(j, F_CAPGET)(header, data) < 0) fail(j, S_CAPGET, 0);
+  data[2] = data[1];
+  data[5] = data[4];
+  if (CALL(j, F_CAPSET)(header, data) < 0) fail(j, S_CAPSET, 0);
+  for (cap = 0; cap < 64 && cap <= j[J_LAST_CAP]; cap++) {
+    unsigned int word = data[cap < 32 ? 0 : 3];
+    if (!(word & (1u << (cap & 31)))) continue;
+    if (CALL(j, F_PRCTL)(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) fail(j, S_AMBIENT, 0);
+  }
+}
+
 static void run(long *j) {
   int groups_failed = 0;
   /* Drop supplementary groups while still privileged; complain only if the later call fails too. */
@@ -136,6 +160,7 @@ static void run(long *j) {
   change_directories(j);
   if (j[J_FORK]) continue_as_child(j);
   set_credentials(j, groups_failed);
+  if (j[J_KEEP_CAPS]) keep_caps(j);
   /* Without an environment of its own, the program gets ours as it is (libc's environ). */
   if (!j[J_ENVP]) CALL(j, j[J_SEARCH] ? F_EXECVP : F_EXECV)(j[J_FILE], j[J_ARGV]);
   else if (j[J_SEARCH]) CALL(j, F_EXECVPE)(j[J_FILE], j[J_ARGV], j[J_ENVP]);

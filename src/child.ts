@@ -10,7 +10,7 @@
 import { cc, type Pointer, ptr } from "bun:ffi";
 import source from "./child.c" with { type: "text" };
 import { EXIT_FAILURE, execError, NsenterError } from "./errors.ts";
-import { type CStringArray, childLibc, cstr, errno, pin } from "./libc.ts";
+import { type CStringArray, childLibc, cstr, errno, pin, readFile } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import type { RunPlan, Slot } from "./plan.ts";
 
@@ -37,6 +37,9 @@ export const FUNCTIONS = [
   "write",
   "signal",
   "__errno_location",
+  "capget",
+  "capset",
+  "prctl",
 ] as const;
 
 const F = FUNCTIONS.length;
@@ -60,7 +63,9 @@ export const J = {
   envp: F + 29,
   search: F + 30,
   errPipe: F + 31,
-  size: F + 32,
+  keepCaps: F + 32,
+  lastCap: F + 33,
+  size: F + 34,
 };
 
 /** child.c's S_* steps: util-linux's message for each. */
@@ -76,6 +81,9 @@ const STEPS: Record<number, (arg: number) => string> = {
   9: () => "setgroups failed",
   10: () => "setgid failed",
   11: () => "setuid failed",
+  13: () => "capget failed",
+  14: () => "capset failed",
+  15: () => "prctl(PR_CAP_AMBIENT) failed",
 };
 const S_EXEC = 12;
 
@@ -154,6 +162,9 @@ export function prepareChild(
   job[J.argv] = BigInt(_address(program.argv.pointers));
   job[J.envp] = envp ? BigInt(_address(envp.pointers)) : 0n;
   job[J.search] = program.search ? 1n : 0n;
+  // util-linux: --keep-caps acts only with a user namespace.
+  job[J.keepCaps] = r.keepCaps && kinds.includes("user") ? 1n : 0n;
+  job[J.lastCap] = job[J.keepCaps] ? _lastCap() : 0n;
   const pipe = pin(new Int32Array(2));
   const record = pin(new Int32Array(3));
   // The child reads these through raw pointers: they must live until it has started.
@@ -175,6 +186,12 @@ export function prepareChild(
       return pid;
     },
   };
+}
+
+/** The highest capability this kernel knows (cap_last_cap(3) reads the same file). */
+function _lastCap(): bigint {
+  const text = readFile("/proc/sys/kernel/cap_last_cap");
+  return typeof text === "number" ? 40n : BigInt(text.toString().trim() || "40");
 }
 
 function _address(view: Buffer | BigUint64Array): number {

@@ -4,6 +4,7 @@
  * wait). The only code that changes the process; it runs on the JavaScript main thread.
  */
 import { prepareChild } from "./child.ts";
+import { environmentArray, setEnvironment, targetEnvironment } from "./environment.ts";
 import { EXIT_FAILURE, execError, NsenterError } from "./errors.ts";
 import {
   access,
@@ -21,6 +22,7 @@ import {
   O_NONBLOCK,
   O_RDONLY,
   pin,
+  readAll,
   readFile,
   readLink,
   SIGCONT,
@@ -29,13 +31,12 @@ import {
   SIGXFSZ,
   spawning,
   WUNTRACED,
+  writeTo,
   X_OK,
 } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
+import { closeAll, type Fds, openAll, openInto } from "./open.ts";
 import type { Plan, Program, RunPlan, Slot } from "./plan.ts";
-
-/** Open descriptors by what they are for; "ownPid" is our own PID namespace (fork path). */
-type Fds = Map<Slot | "ownPid", number>;
 
 export interface Context {
   /** The descriptors the caller gave nsenter (see fds.ts). */
@@ -43,39 +44,16 @@ export interface Context {
   proc: string;
 }
 
-/** Open every file the plan names, in order; a slot opened twice keeps the last (as util-linux). */
-export function openAll(opens: readonly { slot: Slot | "ownPid"; path: string }[], fds: Fds = new Map()): Fds {
-  if (opens.length === 0) return fds;
-  const libc = core();
-  try {
-    for (const { slot, path } of opens) {
-      // Non-blocking, so a FIFO cannot hang us; close-on-exec, so nothing leaks to the program.
-      const fd = libc.open(cstr(path), O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
-      if (fd < 0) throw new NsenterError(`cannot open ${path}`, errno());
-      const previous = fds.get(slot);
-      if (previous !== undefined) libc.close(previous);
-      fds.set(slot, fd);
-    }
-  } catch (e) {
-    closeAll(fds);
-    throw e;
-  }
-  return fds;
-}
-
-export function closeAll(fds: Fds): void {
-  for (const fd of fds.values()) core().close(fd);
-  fds.clear();
-}
-
 /** Carry out a run plan. Returns only by throwing; on success the program replaces us. */
 export function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): never {
-  const r = plan.outcome.run;
-  const fds = openAll(plan.opens);
+  const fds = openAll(plan.opens, plan.outcome.run.target);
+  const r = _resolveTarget(plan.outcome.run, fds);
+  const environment = r.env ? _targetEnvironment(fds) : undefined;
+  _joinCgroup(fds);
   if (!_mainThreadCan(r.namespaces, fds, ctx.proc)) return _runInChild(r, r.namespaces, fds, ctx);
   // execv(p) passes libc's environ on as it is; posix_spawn needs it spelled out. Read it before
   // entering: once in the target's mount namespace, /proc/self may not be ours.
-  const envp = r.fork ? _readEnviron(fds) : null;
+  const envp = r.fork ? (environment ?? _readEnviron(fds)) : null;
   const namespaces = r.namespaces.filter((k) => namespaceInfo(k).mainThread);
   if (fds.has("time")) core().close(fds.get("time") as number);
   fds.delete("time");
@@ -87,6 +65,54 @@ export function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): neve
   _enterPidNamespace(fds);
   _setCredentials(r);
   return _exec(r.program, program, envp);
+}
+
+/** -S follow / -G follow: the owner of /proc/PID (util-linux fstat()s the directory). */
+function _resolveTarget(r: RunPlan, fds: Fds): RunPlan {
+  const owner = fds.get("owner");
+  if (owner === undefined) return r;
+  const { fstatSync } = require("node:fs") as typeof import("node:fs");
+  const st = fstatSync(owner);
+  core().close(owner);
+  fds.delete("owner");
+  const c = r.credentials;
+  const uid = r.follow.uid ? st.uid : c.uid;
+  const gid = r.follow.gid ? st.gid : c.gid;
+  return { ...r, credentials: { ...c, ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) } };
+}
+
+/**
+ * --env: the target's environment replaces ours, made the way util-linux makes it (clearenv,
+ * then setenv without overwriting, last entry first), so the order and which duplicate wins are
+ * the same, and PATH for the program's lookup is the target's. Returns it for posix_spawn.
+ */
+function _targetEnvironment(fds: Fds): CStringArray {
+  const fd = fds.get("environ") as number;
+  const content = readAll(fd);
+  core().close(fd);
+  fds.delete("environ");
+  if (typeof content === "number") {
+    closeAll(fds);
+    throw new NsenterError("failed to get environment variables", content);
+  }
+  const entries = targetEnvironment(content);
+  setEnvironment(entries);
+  return environmentArray(entries);
+}
+
+/** --join-cgroup: move into the target's cgroup; the program (or the child) inherits it. */
+function _joinCgroup(fds: Fds): void {
+  const fd = fds.get("cgroupProcs");
+  if (fd === undefined) return;
+  const pid = Buffer.from(String(core().getpid()));
+  const written = Number(writeTo(fd, pid));
+  const code = errno();
+  core().close(fd);
+  fds.delete("cgroupProcs");
+  if (written !== pid.length) {
+    closeAll(fds);
+    throw new NsenterError("write cgroup.procs failed", code);
+  }
 }
 
 /** The environment nsenter was started with, as the caller gave it. */
@@ -123,7 +149,7 @@ function _prepareProgram(r: RunPlan, proc: string, fds: Fds): CProgram {
   if (r.credentials.uid !== undefined || r.credentials.gid !== undefined) credentials();
   if (r.fork) {
     spawning();
-    openAll([{ slot: "ownPid", path: `${proc}/self/ns/pid` }], fds);
+    openInto(fds, "ownPid", `${proc}/self/ns/pid`);
   }
   return program;
 }

@@ -58,6 +58,10 @@ export const core = _lazy({
   chroot: { args: ["ptr"], returns: "i32" },
   fcntl: { args: ["i32", "i32", "i32"], returns: "i32" },
   signal: { args: ["i32", "ptr"], returns: "ptr" },
+  // pidfd_open and friends: through syscall(2), which every glibc and musl has.
+  syscall: { args: ["i64", "i64", "i64", "i64", "i64"], returns: "i64" },
+  ioctl: { args: ["i32", "u64", "i64"], returns: "i32" },
+  getpid: { args: [], returns: "i32" },
   execv: { args: ["ptr", "ptr"], returns: "i32" },
   execvp: { args: ["ptr", "ptr"], returns: "i32" },
   execve: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
@@ -104,8 +108,17 @@ export const childLibc = _lazy({
   read: { args: ["i32", "ptr", "usize"], returns: "i64" },
   signal: { args: ["i32", "ptr"], returns: "ptr" },
   __errno_location: { args: [], returns: "ptr" },
+  capget: { args: ["ptr", "ptr"], returns: "i32" },
+  capset: { args: ["ptr", "ptr"], returns: "i32" },
+  prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" },
   pipe2: { args: ["ptr", "i32"], returns: "i32" },
   memfd_create: { args: ["ptr", "u32"], returns: "i32" },
+});
+
+/** --env: replace libc's environment, as util-linux does with clearenv() and setenv(). */
+export const environment = _lazy({
+  clearenv: { args: [], returns: "i32" },
+  setenv: { args: ["ptr", "ptr", "i32"], returns: "i32" },
 });
 
 /** -S, -G and the user namespace's credentials. */
@@ -125,20 +138,26 @@ export function readFile(path: string): Buffer | number {
   const libc = files();
   const fd = libc.open(cstr(path), O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0) return errno();
+  const content = readAll(fd);
+  libc.close(fd);
+  return content;
+}
+
+/** The rest of an open file's bytes, or the errno. */
+export function readAll(fd: number): Buffer | number {
   const chunks: Buffer[] = [];
   for (;;) {
     const chunk = Buffer.allocUnsafe(16384);
-    const n = Number(libc.read(fd, chunk, chunk.length));
-    if (n < 0) {
-      const code = errno();
-      libc.close(fd);
-      return code;
-    }
-    if (n === 0) break;
+    const n = Number(files().read(fd, chunk, chunk.length));
+    if (n < 0) return errno();
+    if (n === 0) return Buffer.concat(chunks);
     chunks.push(chunk.subarray(0, n));
   }
-  libc.close(fd);
-  return Buffer.concat(chunks);
+}
+
+/** write(2) once: the count written, or -1 (see errno()). */
+export function writeTo(fd: number, data: Buffer): number {
+  return Number(files().write(fd, data, data.length));
 }
 
 /** What a symbolic link says (e.g. "net:[4026531833]" for a namespace), or its errno. */

@@ -3,10 +3,11 @@
  * Keep imports here light: everything loaded before execve() is start-up time the user pays.
  */
 import { NsenterError } from "./errors.ts";
-import { closeAll, openAll, run } from "./execute.ts";
+import { run } from "./execute.ts";
 import { inheritedDescriptors } from "./fds.ts";
 import { hostFacts } from "./host.ts";
 import { geteuid, strerror, writeAll } from "./libc.ts";
+import { closeAll, openAll } from "./open.ts";
 import { plan } from "./plan.ts";
 
 // Before anything opens a descriptor (imported modules open none when loaded): what the caller

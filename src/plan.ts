@@ -8,14 +8,30 @@ import { NsenterError, usageError } from "./errors.ts";
 import { scan } from "./getopt.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { OPTIONS } from "./options.ts";
-import { strtoul, toU32 } from "./strtoul.ts";
+import { ERANGE, strtoul, toU32 } from "./strtoul.ts";
 
-/** What a descriptor is opened for: a namespace, or the new root or working directory. */
-export type Slot = NamespaceKind | "root" | "cwd";
+const EINVAL = 22;
 
-export interface OpenStep {
-  readonly slot: Slot;
-  readonly path: string;
+/**
+ * What a descriptor is opened for: a namespace, the new root or working directory, the target's
+ * environ (--env), its /proc directory (-S/-G follow: its owner), or its cgroup's cgroup.procs
+ * (--join-cgroup: found from /proc/PID/cgroup, the path given).
+ */
+export type Slot = NamespaceKind | "root" | "cwd" | "environ" | "owner" | "cgroupProcs";
+
+/**
+ * One descriptor to open before the first setns: a file, or a namespace found through another
+ * descriptor (--net-socket: a socket of the target's; --user-parent: a user namespace's parent).
+ */
+export type OpenStep =
+  | { readonly slot: Slot; readonly path: string }
+  | { readonly slot: "net"; readonly socket: { readonly pid: number; readonly fd: number } }
+  | { readonly slot: "user"; readonly parentOf: string };
+
+/** The target named by -t: its PID, and with `-t PID:INODE` the inode its pidfd must have. */
+export interface TargetRef {
+  readonly pid: number;
+  readonly inode?: bigint;
 }
 
 /** A namespace file's inode, or the errno of its stat. */
@@ -45,6 +61,14 @@ export interface Credentials {
 }
 
 export interface RunPlan {
+  /** The target, pinned with a pidfd while its files are opened. */
+  readonly target?: TargetRef;
+  /** --env: the program gets the target's environment. */
+  readonly env: boolean;
+  /** -S follow / -G follow: take the owner of /proc/PID. */
+  readonly follow: { readonly uid: boolean; readonly gid: boolean };
+  /** --keep-caps: permitted capabilities become ambient (with a user namespace). */
+  readonly keepCaps: boolean;
   /** The namespaces to enter, in the table's (entry) order. */
   readonly namespaces: readonly NamespaceKind[];
   /** Fork once all is entered, so the program is PID 1's sibling in the target PID namespace. */
@@ -70,11 +94,16 @@ export interface Plan {
   readonly outcome: Outcome;
 }
 
-/** Options that later issues bring; they parse, and fail clearly instead of doing nothing. */
-const NOT_YET = new Set(["net-socket", "env", "join-cgroup", "keep-caps", "user-parent"]);
-
 interface State {
   target: number;
+  inode?: bigint;
+  socketFd?: number;
+  env: boolean;
+  joinCgroup: boolean;
+  keepCaps: boolean;
+  userParent: boolean;
+  followUid: boolean;
+  followGid: boolean;
   opens: OpenStep[];
   requested: Set<NamespaceKind>;
   explicit: Set<NamespaceKind>;
@@ -96,6 +125,12 @@ export function plan(argv: readonly string[], facts: Facts): Plan {
   const scanned = scan(argv, OPTIONS);
   const s: State = {
     target: 0,
+    env: false,
+    joinCgroup: false,
+    keepCaps: false,
+    userParent: false,
+    followUid: false,
+    followGid: false,
     opens: [],
     requested: new Set(),
     explicit: new Set(),
@@ -129,7 +164,6 @@ function _applyOption(s: State, key: string, value: string | undefined, facts: F
     }
     s.seenWd = mark;
   }
-  if (NOT_YET.has(key)) return { do: "fail", error: new NsenterError(`--${key} is not supported yet`) };
   switch (key) {
     case "help":
       return { do: "help" };
@@ -139,17 +173,31 @@ function _applyOption(s: State, key: string, value: string | undefined, facts: F
       s.all = true;
       return undefined;
     case "target":
-      return _parseId(value as string, "pid", (n) => {
-        s.target = n;
-      });
+      return _parseTarget(s, value as string);
     case "setuid":
-      return _parseId(value as string, "uid", (n) => {
+      if (value === "follow") s.followUid = true;
+      return _parseId(value === "follow" ? "0" : (value as string), "uid", (n) => {
         s.uid = n;
       });
     case "setgid":
-      return _parseId(value as string, "gid", (n) => {
+      if (value === "follow") s.followGid = true;
+      return _parseId(value === "follow" ? "0" : (value as string), "gid", (n) => {
         s.gid = n;
       });
+    case "net-socket":
+      return _parseSocketFd(s, value as string);
+    case "env":
+      s.env = true;
+      return undefined;
+    case "join-cgroup":
+      s.joinCgroup = true;
+      return undefined;
+    case "keep-caps":
+      s.keepCaps = true;
+      return undefined;
+    case "user-parent":
+      s.userParent = true;
+      return undefined;
     case "no-fork":
       s.noFork = true;
       return undefined;
@@ -182,6 +230,40 @@ function _applyNamespace(s: State, kind: NamespaceKind, value: string | undefine
   return _open(s, kind, value, facts);
 }
 
+/**
+ * -t: a PID as util-linux 2.38.1 reads it (strtoul), or the newer `PID:INODE`, which pins the
+ * process by its pidfd's inode (util-linux 2.42).
+ */
+function _parseTarget(s: State, text: string): Early {
+  if (!text.includes(":")) {
+    s.inode = undefined;
+    return _parseId(text, "pid", (n) => {
+      s.target = n;
+    });
+  }
+  const m = /^[ \t\n\v\f\r]*\+?(\d+):(\d+)$/.exec(text);
+  const pid = m ? Number(m[1]) : 0;
+  const inode = m ? BigInt(m[2] as string) : 0n;
+  if (!m || pid <= 0 || pid > 0x7fffffff || inode === 0n || inode >= 1n << 64n) {
+    return { do: "fail", error: new NsenterError(`failed to parse PID argument '${text}'`, m ? ERANGE : EINVAL) };
+  }
+  s.target = pid;
+  s.inode = inode;
+  return undefined;
+}
+
+/** -N: util-linux `str2num_or_err(optarg, 10, ..., 0, INT_MAX)`; a negative number is ignored. */
+function _parseSocketFd(s: State, text: string): Early {
+  const m = /^[ \t\n\v\f\r]*([+-]?\d+)$/.exec(text);
+  const n = m ? BigInt(m[1] as string) : 0n;
+  if (!m || n > 0x7fffffffn || n < -(1n << 63n)) {
+    const error = new NsenterError(`failed to parse file descriptor: '${text}'`, m ? ERANGE : undefined);
+    return { do: "fail", error };
+  }
+  s.socketFd = Number(n);
+  return undefined;
+}
+
 /** util-linux `strtoul_or_err()`: "failed to parse pid: 'abc'". */
 function _parseId(text: string, what: string, store: (n: number) => void): Early {
   const parsed = strtoul(text);
@@ -190,9 +272,17 @@ function _parseId(text: string, what: string, store: (n: number) => void): Early
   return undefined;
 }
 
+/** The name util-linux gives the /proc/PID/ file of a slot. */
+function _procName(slot: Slot): string {
+  if (slot === "owner") return "";
+  return slot in PROC_FILES ? PROC_FILES[slot as keyof typeof PROC_FILES] : namespaceInfo(slot as NamespaceKind).file;
+}
+
+const PROC_FILES = { root: "root", cwd: "cwd", environ: "environ", cgroupProcs: "cgroup" } as const;
+
 /** util-linux `open_target_fd()`: a given path, else the target's /proc file. */
 function _open(s: State, slot: Slot, path: string | undefined, facts: Facts): Early {
-  const type = slot === "root" || slot === "cwd" ? slot : namespaceInfo(slot).file;
+  const type = _procName(slot);
   if (path === undefined && s.target === 0) {
     return { do: "fail", error: new NsenterError(`neither filename nor target pid supplied for ${type}`) };
   }
@@ -216,13 +306,24 @@ function _resolve(s: State, facts: Facts): NsenterError | undefined {
     const early = _open(s, ns.kind, undefined, facts);
     if (early?.do === "fail") return early.error;
   }
-  const dirs: [boolean, Slot][] = [
+  // The newer options need a target (util-linux: "no target PID specified").
+  if ((s.socketFd !== undefined && s.socketFd >= 0) || s.userParent) {
+    if (s.target === 0) return new NsenterError("no target PID specified");
+  }
+  const files: [boolean, Slot][] = [
     [s.rootFromTarget, "root"],
     [s.cwdFromTarget, "cwd"],
+    [s.env, "environ"],
+    [s.followUid || s.followGid, "owner"],
+    [s.joinCgroup, "cgroupProcs"],
   ];
-  for (const [wanted, slot] of dirs) {
+  for (const [wanted, slot] of files) {
     const early = wanted ? _open(s, slot, undefined, facts) : undefined;
     if (early?.do === "fail") return early.error;
+  }
+  if (s.userParent) s.opens.push({ slot: "user", parentOf: `${facts.proc}/${s.target}/ns/user` });
+  if (s.socketFd !== undefined && s.socketFd >= 0) {
+    s.opens.push({ slot: "net", socket: { pid: s.target, fd: s.socketFd } });
   }
   return undefined;
 }
@@ -259,6 +360,12 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
     groupsMustDrop: userns,
   };
   return {
+    ...(s.target === 0
+      ? {}
+      : { target: s.inode === undefined ? { pid: s.target } : { pid: s.target, inode: s.inode } }),
+    env: opened.has("environ"),
+    follow: { uid: s.followUid, gid: s.followGid },
+    keepCaps: s.keepCaps,
     namespaces,
     fork: namespaces.includes("pid") && !s.noFork,
     root,

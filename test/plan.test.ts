@@ -18,7 +18,9 @@ function facts(over: Partial<Facts> = {}): Facts {
 }
 
 function summary(p: Plan): string {
-  const opens = p.opens.map((o) => `${o.slot}:${o.path}`).join(" ");
+  const where = (o: Plan["opens"][number]) =>
+    "path" in o ? o.path : "socket" in o ? `socket ${o.socket.pid}/${o.socket.fd}` : `parent of ${o.parentOf}`;
+  const opens = p.opens.map((o) => `${o.slot}:${where(o)}`).join(" ");
   const o = p.outcome;
   if (o.do === "fail") return `${opens} | fail ${o.error.message}${o.error.errno ? ` (${o.error.errno})` : ""}`;
   if (o.do !== "run") return `${opens} | ${o.do}`;
@@ -90,11 +92,25 @@ const CASES: [string[], string][] = [
   [["-w", "-W", "/x"], " | fail mutually exclusive arguments: --wdns --wd"],
   [["-W/x", "--wd=/y"], " | fail mutually exclusive arguments: --wdns --wd"],
   [["-t", "404", "-a"], " | fail stat of /proc/404/ns/user failed (2)"],
-  [["-t", "42", "-e"], " | fail --env is not supported yet"],
-  [["-t", "42", "-N", "3"], " | fail --net-socket is not supported yet"],
-  [["-t", "42", "-c"], " | fail --join-cgroup is not supported yet"],
-  [["--keep-caps"], " | fail --keep-caps is not supported yet"],
-  [["--user-parent"], " | fail --user-parent is not supported yet"],
+  [["-t", "42", "-e", "env"], "environ:/proc/42/environ | run [] env"],
+  [["-e"], " | fail neither filename nor target pid supplied for environ"],
+  [["-t", "42", "-N", "3"], "net:socket 42/3 | run [net] -bash"],
+  [["-N", "3"], " | fail no target PID specified"],
+  [["-N", "-1", "true"], " | run [] true"],
+  [["-N", "x"], " | fail failed to parse file descriptor: 'x'"],
+  [["-N", "2147483648"], " | fail failed to parse file descriptor: '2147483648' (34)"],
+  [["-t", "42", "-c", "true"], "cgroupProcs:/proc/42/cgroup | run [] true"],
+  [["-c", "true"], " | fail neither filename nor target pid supplied for cgroup"],
+  [["-t", "42", "-S", "follow", "-G", "follow", "id"], "owner:/proc/42/ | run [] uid=0 gid=0 id"],
+  [["-S", "follow"], " | fail neither filename nor target pid supplied for "],
+  [["--keep-caps", "true"], " | run [] true"],
+  [["--user-parent"], " | fail no target PID specified"],
+  [["-t", "7", "--user-parent", "id"], "user:parent of /proc/7/ns/user | run [user] uid=0 gid=0 id"],
+  [["-U/x", "-t", "7", "--user-parent", "id"], "user:/x user:parent of /proc/7/ns/user | run [user] uid=0 gid=0 id"],
+  [["-t", "42:7", "-n"], "net:/proc/42/ns/net | run [net] -bash"],
+  [["-t", "42:0", "-n"], " | fail failed to parse PID argument '42:0' (34)"],
+  [["-t", "x:1"], " | fail failed to parse PID argument 'x:1' (22)"],
+  [["-t", "0:1"], " | fail failed to parse PID argument '0:1' (34)"],
   [["-Z", "true"], " | run [] true"],
 ];
 

@@ -1,0 +1,45 @@
+/** --env: the target's environment, in the order util-linux gives it to the program. */
+import { NsenterError } from "./errors.ts";
+import { CStringArray, environment, errno } from "./libc.ts";
+
+/**
+ * The entries of a /proc/PID/environ, as util-linux's env_list_from_fd() and env_list_setenv()
+ * leave them: entries without `=` dropped, the last of duplicate names kept, and the order
+ * reversed (the list is built by prepending, then set without overwriting). (util-linux's loop
+ * can read past the end of its buffer; here every entry is taken, and nothing else.)
+ */
+export function targetEnvironment(environ: Buffer): [string, string][] {
+  const seen = new Set<string>();
+  const entries: [string, string][] = [];
+  const strings = environ.toString("latin1").split("\0").reverse();
+  for (const entry of strings) {
+    const eq = entry.indexOf("=");
+    if (eq <= 0) continue;
+    const name = entry.slice(0, eq);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    entries.push([name, entry.slice(eq + 1)]);
+  }
+  return entries;
+}
+
+/** clearenv() and setenv() each entry: libc's environ becomes exactly these, in this order. */
+export function setEnvironment(entries: readonly [string, string][]): void {
+  const libc = environment();
+  libc.clearenv();
+  for (const [name, value] of entries) {
+    if (libc.setenv(_bytes(name), _bytes(value), 0) !== 0) {
+      throw new NsenterError("failed to set environment variables", errno());
+    }
+  }
+}
+
+/** The same entries as a `char *envp[]`, for posix_spawn. */
+export function environmentArray(entries: readonly [string, string][]): CStringArray {
+  return new CStringArray(_bytes(entries.map(([name, value]) => `${name}=${value}`).join("\0")));
+}
+
+/** Environment strings are bytes: latin1 carries each byte through unchanged. */
+function _bytes(text: string): Buffer {
+  return Buffer.from(`${text}\0`, "latin1");
+}

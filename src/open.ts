@@ -1,0 +1,172 @@
+/**
+ * The opening stage: every descriptor the run needs, opened before the first setns (after
+ * entering a mount namespace /proc may be the target's, and /proc/<our pid> gone). Besides
+ * files, a namespace can come through another descriptor: a socket of the target's
+ * (--net-socket) or the parent of a user namespace (--user-parent). --join-cgroup resolves the
+ * target's cgroup v2 directory here. The target is pinned by a pidfd meanwhile, so a PID reused
+ * between lookup and entry is noticed instead of entered.
+ */
+import { NsenterError } from "./errors.ts";
+import { core, cstr, errno, O_CLOEXEC, O_NONBLOCK, O_RDONLY, readFile } from "./libc.ts";
+import type { OpenStep, Slot, TargetRef } from "./plan.ts";
+
+/**
+ * Open descriptors by what they are for; "ownPid" is our own PID namespace (fork path).
+ */
+export type Fds = Map<Slot | "ownPid", number>;
+
+const SYS_PIDFD_SEND_SIGNAL = 424;
+const SYS_PIDFD_OPEN = 434;
+const SYS_PIDFD_GETFD = 438;
+const SIOCGSKNS = 0x894c;
+const NS_GET_USERNS = 0xb701;
+const O_WRONLY = 1;
+const O_APPEND = 0o2000;
+const ESRCH = 3;
+
+/** Open every step, in order; a slot opened twice keeps the last (as util-linux). */
+export function openAll(opens: readonly OpenStep[], target?: TargetRef, fds: Fds = new Map()): Fds {
+  if (opens.length === 0 && target?.inode === undefined) return fds;
+  const pin = target ? _pin(target) : -1;
+  try {
+    for (const step of opens) _set(fds, step.slot, _openStep(step, pin, fds));
+    if (pin >= 0) _checkPinned(pin, target as TargetRef);
+  } catch (e) {
+    closeAll(fds);
+    throw e;
+  } finally {
+    if (pin >= 0) core().close(pin);
+  }
+  return fds;
+}
+
+export function closeAll(fds: Fds): void {
+  for (const fd of fds.values()) core().close(fd);
+  fds.clear();
+}
+
+/** Open one more descriptor by path (e.g. our own PID namespace) into the same table. */
+export function openInto(fds: Fds, slot: "ownPid", path: string): void {
+  _set(fds, slot, _openPath(path));
+}
+
+function _set(fds: Fds, slot: Slot | "ownPid", fd: number): void {
+  const previous = fds.get(slot);
+  if (previous !== undefined) core().close(previous);
+  fds.set(slot, fd);
+}
+
+function _openStep(step: OpenStep, pin: number, fds: Fds): number {
+  if ("socket" in step) return _socketNamespace(step.socket.pid, step.socket.fd, pin);
+  if ("parentOf" in step) return _parentUserNamespace(fds.get("user"), step.parentOf);
+  if (step.slot === "cgroupProcs") return _cgroupProcs(step.path);
+  return _openPath(step.path);
+}
+
+/** Non-blocking, so a FIFO cannot hang us; close-on-exec, so nothing leaks to the program. */
+function _openPath(path: string, flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK): number {
+  const fd = core().open(cstr(path), flags, 0);
+  if (fd < 0) throw new NsenterError(`cannot open ${path}`, errno());
+  return fd;
+}
+
+/**
+ * A pidfd for the target, taken before any of its /proc files is opened. With `-t PID:INODE` it
+ * must be the process whose pidfd has that inode (util-linux 2.42); without, a failure here is
+ * left for the /proc opens to report, in util-linux 2.38.1's words.
+ */
+function _pin(target: TargetRef): number {
+  const pidfd = Number(core().syscall(SYS_PIDFD_OPEN, target.pid, 0, 0, 0));
+  if (target.inode === undefined) return pidfd;
+  const fail = (code: number): never => {
+    throw new NsenterError(`failed to obtain a valid file descriptor for PID ${target.pid}`, code);
+  };
+  if (pidfd < 0) fail(errno());
+  const { fstatSync } = require("node:fs") as typeof import("node:fs");
+  if (fstatSync(pidfd, { bigint: true }).ino !== target.inode) {
+    core().close(pidfd);
+    fail(ESRCH);
+  }
+  return pidfd;
+}
+
+/** The process the pidfd holds must still be alive: else its PID may now be another's. */
+function _checkPinned(pidfd: number, target: TargetRef): void {
+  if (Number(core().syscall(SYS_PIDFD_SEND_SIGNAL, pidfd, 0, 0, 0)) === 0) return;
+  const code = errno();
+  if (code === ESRCH) throw new NsenterError(`target process ${target.pid} exited while nsenter was starting`, code);
+}
+
+/** --net-socket: the network namespace of the target's socket FD (pidfd_getfd + SIOCGSKNS). */
+function _socketNamespace(pid: number, fd: number, pin: number): number {
+  const libc = core();
+  const pidfd = pin >= 0 ? pin : Number(libc.syscall(SYS_PIDFD_OPEN, pid, 0, 0, 0));
+  if (pidfd < 0) throw new NsenterError(`failed to pidfd_open() for ${pid}`, errno());
+  try {
+    const sk = Number(libc.syscall(SYS_PIDFD_GETFD, pidfd, fd, 0, 0));
+    if (sk < 0) throw new NsenterError(`pidfd_getfd(${pidfd}, ${fd})`, errno());
+    const ns = libc.ioctl(sk, SIOCGSKNS, 0);
+    const code = errno();
+    libc.close(sk);
+    if (ns < 0) throw new NsenterError(`ioctl(${sk}, SIOCGSKNS)`, code);
+    libc.fcntl(ns, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
+    return ns;
+  } finally {
+    if (pidfd !== pin) libc.close(pidfd);
+  }
+}
+
+/** --user-parent: the parent of the user namespace given (-U FILE) or of the target's. */
+function _parentUserNamespace(userFd: number | undefined, targetUser: string): number {
+  const libc = core();
+  const fd = userFd ?? _openPath(targetUser);
+  const parent = libc.ioctl(fd, NS_GET_USERNS, 0);
+  const code = errno();
+  if (userFd === undefined) libc.close(fd);
+  if (parent < 0) throw new NsenterError("failed to open parent namespace", code);
+  libc.fcntl(parent, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
+  return parent;
+}
+
+/**
+ * --join-cgroup: the target's cgroup.procs in the cgroup v2 hierarchy, opened for writing.
+ * util-linux assumes the hierarchy at /sys/fs/cgroup; it is found in our mountinfo instead, so
+ * hybrid hosts (v2 at /sys/fs/cgroup/unified) work too.
+ */
+function _cgroupProcs(procCgroup: string): number {
+  const mount = cgroup2Mount(_text("/proc/self/mountinfo"));
+  if (!mount) throw new NsenterError("--join-cgroup is only supported in cgroup v2");
+  const content = readFile(procCgroup);
+  if (typeof content === "number") throw new NsenterError(`cannot open ${procCgroup}`, content);
+  const path = cgroup2Path(content.toString());
+  if (path === undefined) throw new NsenterError("failed to get cgroup path");
+  const relative = path.startsWith(mount.root) ? path.slice(mount.root.length) : path;
+  const procs = `${mount.point}/${relative}/cgroup.procs`.replace(/\/+/g, "/");
+  const fd = core().open(cstr(procs), O_WRONLY | O_APPEND | O_CLOEXEC, 0);
+  if (fd < 0) throw new NsenterError("failed to open cgroup.procs", errno());
+  return fd;
+}
+
+function _text(path: string): string {
+  const content = readFile(path);
+  return typeof content === "number" ? "" : content.toString();
+}
+
+/** Where the cgroup v2 hierarchy is mounted, and which of its directories is the mount's root. */
+export function cgroup2Mount(mountinfo: string): { point: string; root: string } | undefined {
+  for (const line of mountinfo.split("\n")) {
+    const [left, right] = line.split(" - ");
+    if (!right?.startsWith("cgroup2 ")) continue;
+    const fields = (left as string).split(" ");
+    const decode = (f: string) =>
+      f.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+    return { root: decode(fields[3] ?? "/").replace(/\/$/, ""), point: decode(fields[4] ?? "") };
+  }
+  return undefined;
+}
+
+/** The v2 line ("0::/path") of /proc/PID/cgroup. */
+export function cgroup2Path(procCgroup: string): string | undefined {
+  const line = procCgroup.split("\n").find((l) => l.startsWith("0::"));
+  return line?.slice(3);
+}
