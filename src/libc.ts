@@ -61,6 +61,7 @@ export const core = _lazy({
   // pidfd_open and friends: through syscall(2), which every glibc and musl has.
   syscall: { args: ["i64", "i64", "i64", "i64", "i64"], returns: "i64" },
   ioctl: { args: ["i32", "u64", "i64"], returns: "i32" },
+  poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
   getpid: { args: [], returns: "i32" },
   execv: { args: ["ptr", "ptr"], returns: "i32" },
   execvp: { args: ["ptr", "ptr"], returns: "i32" },

@@ -15,7 +15,6 @@ import type { OpenStep, Slot, TargetRef } from "./plan.ts";
  */
 export type Fds = Map<Slot | "ownPid", number>;
 
-const SYS_PIDFD_SEND_SIGNAL = 424;
 const SYS_PIDFD_OPEN = 434;
 const SYS_PIDFD_GETFD = 438;
 const SIOCGSKNS = 0x894c;
@@ -90,12 +89,22 @@ function _pin(target: TargetRef): number {
   return pidfd;
 }
 
-/** The process the pidfd holds must still be alive: else its PID may now be another's. */
+/**
+ * The process the pidfd holds must not have exited (a pidfd turns readable when it does, zombie
+ * or not): else the files opened by its PID may be another process's.
+ */
 function _checkPinned(pidfd: number, target: TargetRef): void {
-  if (Number(core().syscall(SYS_PIDFD_SEND_SIGNAL, pidfd, 0, 0, 0)) === 0) return;
-  const code = errno();
-  if (code === ESRCH) throw new NsenterError(`target process ${target.pid} exited while nsenter was starting`, code);
+  const poll = pinPoll;
+  poll.writeInt32LE(pidfd, 0);
+  poll.writeInt16LE(POLLIN, 4);
+  poll.writeInt16LE(0, 6);
+  if (core().poll(poll, 1, 0) <= 0 || (poll.readInt16LE(6) & POLLIN) === 0) return;
+  throw new NsenterError(`target process ${target.pid} exited while nsenter was starting`, ESRCH);
 }
+
+/** struct pollfd { int fd; short events; short revents; } */
+const pinPoll = Buffer.alloc(8);
+const POLLIN = 1;
 
 /** --net-socket: the network namespace of the target's socket FD (pidfd_getfd + SIOCGSKNS). */
 function _socketNamespace(pid: number, fd: number, pin: number): number {

@@ -226,6 +226,13 @@ function _applyNamespace(s: State, kind: NamespaceKind, value: string | undefine
     s.requested.add(kind);
     return undefined;
   }
+  // util-linux 2.41+ reads `:NSID` as a namespace id (open_by_handle_at on nsfs); not here yet.
+  if (value.startsWith(":")) {
+    return {
+      do: "fail",
+      error: new NsenterError(`namespace ids are not supported: '${value}' (give a file or -t PID)`),
+    };
+  }
   s.explicit.add(kind);
   return _open(s, kind, value, facts);
 }

@@ -112,6 +112,7 @@ const CASES: [string[], string][] = [
   [["-t", "x:1"], " | fail failed to parse PID argument 'x:1' (22)"],
   [["-t", "0:1"], " | fail failed to parse PID argument '0:1' (34)"],
   [["-Z", "true"], " | run [] true"],
+  [["--net=:4026531833", "true"], " | fail namespace ids are not supported: ':4026531833' (give a file or -t PID)"],
 ];
 
 describe("plan", () => {

@@ -60,13 +60,24 @@ export function both(args: string[], opts: RunOptions = {}): { ours: Result; the
   return { ours, theirs };
 }
 
-function childOf(pid: number): number | undefined {
+function childrenOf(pid: number): number[] {
   try {
     const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
-    return kids ? Number(kids.split(" ")[0]) : undefined;
+    return kids ? kids.split(" ").map(Number) : [];
   } catch {
-    return undefined;
+    return [];
   }
+}
+
+/** The first process below PID running `sleep`: the target, however many forks down. */
+function sleeperBelow(pid: number): number | undefined {
+  const queue = childrenOf(pid);
+  while (queue.length > 0) {
+    const p = queue.shift() as number;
+    if (comm(p) === "sleep") return p;
+    queue.push(...childrenOf(p));
+  }
+  return undefined;
 }
 
 function comm(pid: number): string {
@@ -82,6 +93,11 @@ export class Target {
   readonly pid: number;
   private readonly unshare: ReturnType<typeof Bun.spawn>;
 
+  /** The launcher's own process (unshare: it joins the namespaces it makes, then forks). */
+  get launcherPid(): number {
+    return this.unshare.pid;
+  }
+
   /** `launcher` runs with `args`, then `/bin/sh -c SETUP; exec sleep`: unshare, or setpriv ... unshare. */
   constructor(args: string[], setup: string, launcher = "unshare") {
     requireTool("/usr/bin/unshare", "util-linux");
@@ -91,11 +107,11 @@ export class Target {
     const deadline = Date.now() + 10_000;
     let pid: number | undefined;
     while (Date.now() < deadline) {
-      pid = childOf(this.unshare.pid);
-      if (pid !== undefined && comm(pid) === "sleep") break;
+      pid = sleeperBelow(this.unshare.pid);
+      if (pid !== undefined) break;
       Bun.sleepSync(10);
     }
-    if (pid === undefined || comm(pid) !== "sleep") {
+    if (pid === undefined) {
       this.unshare.kill(9);
       throw new Error(`target did not start: ${launcher} ${args.join(" ")}`);
     }

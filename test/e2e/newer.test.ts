@@ -1,0 +1,298 @@
+/**
+ * The options util-linux added after 2.38.1 (so no side-by-side reference is installed): each
+ * proven on live targets by what the program sees, in a way that fails without the feature.
+ */
+
+import { dlopen } from "bun:ffi";
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { fstatSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from "node:fs";
+import { cgroup2Mount } from "../../src/open.ts";
+import { describeRoot, NSENTER, requireTool, run, Target } from "./helpers.ts";
+
+/** A target whose environment is only what `env -i` gives it (and the PWD its shell adds). */
+function targetWithEnvironment(vars: string[], unshare: string[]): Target {
+  return new Target(["-i", ...vars, "unshare", ...unshare], "true", "env");
+}
+
+/** What util-linux makes of /proc/PID/environ: last entry first. */
+function reversedEnviron(pid: number): string {
+  const entries = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").filter(Boolean);
+  return `${entries.reverse().join("\n")}\n`;
+}
+
+describeRoot("--env", () => {
+  let target: Target;
+  beforeAll(() => {
+    target = targetWithEnvironment(
+      ["FOO=target", "PATH=/usr/bin:/bin", "B=two words"],
+      ["--fork", "--pid", "--mount-proc", "--uts"],
+    );
+  });
+  afterAll(() => target?.kill());
+
+  test("the program gets the target's environment, util-linux's order (last first)", () => {
+    const r = run([NSENTER, "-t", `${target.pid}`, "-e", "env"], { env: { MINE: "1", PATH: "/usr/bin:/bin" } });
+    expect(r).toEqual({ stdout: reversedEnviron(target.pid), stderr: "", status: 0 });
+    expect(r.stdout).toContain("FOO=target\n");
+    expect(r.stdout).not.toContain("MINE");
+  });
+
+  test("through the PID-namespace fork too", () => {
+    const r = run([NSENTER, "-t", `${target.pid}`, "-e", "-p", "env"], { env: { MINE: "1" } });
+    expect(r.stdout).toBe(reversedEnviron(target.pid));
+  });
+
+  test("without --env, ours", () => {
+    const r = run([NSENTER, "-t", `${target.pid}`, "-u", "env"], { env: { MINE: "1", PATH: "/usr/bin:/bin" } });
+    expect(r.stdout).toBe("MINE=1\nPATH=/usr/bin:/bin\n");
+  });
+
+  test("an unreadable environ is a clear error", () => {
+    const r = run([
+      "setpriv",
+      "--reuid=4242",
+      "--regid=4242",
+      "--clear-groups",
+      NSENTER,
+      "-t",
+      `${target.pid}`,
+      "-e",
+      "env",
+    ]);
+    expect(r).toEqual({
+      stdout: "",
+      stderr: `nsenter: cannot open /proc/${target.pid}/environ: Permission denied\n`,
+      status: 1,
+    });
+  });
+});
+
+describeRoot("--env takes PATH from the target", () => {
+  const dir = `/tmp/nsenter-path-${process.pid}`;
+  let target: Target;
+  beforeAll(() => {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/nsenter-probe`, "#!/bin/sh\necho found in the target PATH\n", { mode: 0o755 });
+    target = targetWithEnvironment([`PATH=${dir}:/usr/bin:/bin`], ["--fork", "--uts"]);
+  });
+  afterAll(() => {
+    target?.kill();
+    Bun.spawnSync(["rm", "-rf", dir]);
+  });
+
+  test("the program is looked up in the target's PATH, not ours", () => {
+    const env = { PATH: "/usr/bin:/bin" };
+    const theirs = run([NSENTER, "-t", `${target.pid}`, "-e", "-u", "nsenter-probe"], { env });
+    expect(theirs).toEqual({ stdout: "found in the target PATH\n", stderr: "", status: 0 });
+    const ours = run([NSENTER, "-t", `${target.pid}`, "-u", "nsenter-probe"], { env });
+    const missing = "nsenter: failed to execute nsenter-probe: No such file or directory\n";
+    expect(ours).toEqual({ stdout: "", stderr: missing, status: 127 });
+  });
+});
+
+describeRoot("--join-cgroup", () => {
+  const mount = cgroup2Mount(readFileSync("/proc/self/mountinfo", "utf8"));
+  const name = `nsenter-test-${process.pid}`;
+  let dir: string;
+  let target: Target;
+  beforeAll(() => {
+    if (!mount) throw new Error("no cgroup2 hierarchy mounted: --join-cgroup cannot be tested");
+    dir = `${mount.point}/${name}`;
+    mkdirSync(dir);
+    target = new Target(["--fork", "--pid", "--mount-proc", "--uts"], "true");
+    writeFileSync(`${dir}/cgroup.procs`, `${target.pid}`);
+  });
+  afterAll(() => {
+    target?.kill();
+    for (let i = 0; i < 100; i++) {
+      try {
+        rmdirSync(dir);
+        return;
+      } catch {
+        Bun.sleepSync(20);
+      }
+    }
+  });
+
+  const v2 = (text: string) => text.split("\n").find((l) => l.startsWith("0::"));
+
+  test.each([[["-u"]], [["-p"]], [["-u", "-F"]]])("%j: the program is in the target's cgroup", (flags: string[]) => {
+    const r = run([NSENTER, "-t", `${target.pid}`, "-c", ...flags, "cat", "/proc/self/cgroup"]);
+    expect(r.status).toBe(0);
+    expect(v2(r.stdout)).toBe(`0::/${name}`);
+  });
+
+  test("without -c it stays in ours", () => {
+    const r = run([NSENTER, "-t", `${target.pid}`, "-u", "cat", "/proc/self/cgroup"]);
+    expect(v2(r.stdout)).not.toBe(`0::/${name}`);
+  });
+
+  test("stdin is still there (util-linux closes it by mistake)", () => {
+    const r = run([NSENTER, "-t", `${target.pid}`, "-c", "-u", "cat"], { stdin: "kept\n" });
+    expect(r.stdout).toBe("kept\n");
+  });
+
+  test("a host without cgroup v2 gets a clear error", () => {
+    const script = `umount -l ${mount?.point} && exec ${NSENTER} -t ${target.pid} -c true`;
+    const r = run(["unshare", "--mount", "sh", "-c", script]);
+    expect(r).toEqual({ stdout: "", stderr: "nsenter: --join-cgroup is only supported in cgroup v2\n", status: 1 });
+  });
+});
+
+describeRoot("--net-socket", () => {
+  const netns = `nsenter-sk-${process.pid}`;
+  let target: Target;
+  beforeAll(() => {
+    requireTool("/usr/sbin/ip", "iproute2");
+    Bun.spawnSync(["ip", "netns", "add", netns]);
+    Bun.spawnSync(["ip", "netns", "exec", netns, "ip", "link", "set", "lo", "up"]);
+    // A process in a network namespace of its own, holding (fd 3) a socket made in another.
+    target = new Target(
+      ["netns", "exec", netns, "bash", "-c", 'exec 3<>/dev/udp/127.0.0.1/9; exec unshare --net --fork "$@"', "bash"],
+      "true",
+      "ip",
+    );
+  });
+  afterAll(() => {
+    target?.kill();
+    Bun.spawnSync(["ip", "netns", "del", netns]);
+  });
+
+  test("the program is in the socket's network namespace, not the target's", () => {
+    const socketNs = run(["ip", "netns", "exec", netns, "readlink", "/proc/self/ns/net"]).stdout;
+    const r = run([NSENTER, "-t", `${target.pid}`, "-N", "3", "readlink", "/proc/self/ns/net"]);
+    expect(r).toEqual({ stdout: socketNs, stderr: "", status: 0 });
+    expect(r.stdout.trim()).not.toBe(readlinkSync(`/proc/${target.pid}/ns/net`));
+  });
+
+  test("a descriptor that is no socket of the target's is an error", () => {
+    const r = run([NSENTER, "-t", `${target.pid}`, "-N", "99", "true"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^nsenter: pidfd_getfd\(\d+, 99\): Bad file descriptor\n$/);
+  });
+
+  test("it needs a target", () => {
+    expect(run([NSENTER, "-N", "3", "true"])).toEqual({
+      stdout: "",
+      stderr: "nsenter: no target PID specified\n",
+      status: 1,
+    });
+  });
+});
+
+describeRoot("-S follow, -G follow", () => {
+  let target: Target;
+  beforeAll(() => {
+    const args = ["--reuid=4242", "--regid=4343", "--clear-groups", "unshare", "--user", "--map-root-user", "--fork"];
+    target = new Target(args, "true", "setpriv");
+  });
+  afterAll(() => target?.kill());
+  test("the program takes the owner of /proc/PID", () => {
+    const r = run([NSENTER, "-t", `${target.pid}`, "-u", "-S", "follow", "-G", "follow", "sh", "-c", "id -u; id -g"]);
+    expect(r).toEqual({ stdout: "4242\n4343\n", stderr: "", status: 0 });
+  });
+});
+
+/** The inode of a pidfd for PID (what `-t PID:INODE` names). */
+function pidfdInode(pid: number): bigint {
+  const libc = dlopen("libc.so.6", {
+    syscall: { args: ["i64", "i64", "i64"], returns: "i64" },
+    close: { args: ["i32"], returns: "i32" },
+  });
+  const fd = Number(libc.symbols.syscall(434, pid, 0));
+  const ino = fstatSync(fd, { bigint: true }).ino;
+  libc.symbols.close(fd);
+  return ino;
+}
+
+describeRoot("pinning the target", () => {
+  let target: Target;
+  beforeAll(() => {
+    target = new Target(["--fork", "--uts"], "hostname pinned");
+  });
+  afterAll(() => target?.kill());
+
+  test("-t PID:INODE with the process's pidfd inode", () => {
+    const r = run([NSENTER, "-t", `${target.pid}:${pidfdInode(target.pid)}`, "-u", "hostname"]);
+    expect(r).toEqual({ stdout: "pinned\n", stderr: "", status: 0 });
+  });
+
+  test("-t PID:INODE with another inode (the PID now names someone else)", () => {
+    const r = run([NSENTER, "-t", `${target.pid}:${pidfdInode(target.pid) + 1n}`, "-u", "hostname"]);
+    expect(r).toEqual({
+      stdout: "",
+      stderr: `nsenter: failed to obtain a valid file descriptor for PID ${target.pid}: No such process\n`,
+      status: 1,
+    });
+  });
+
+  test("a target that exits while nsenter opens its files is refused, and nothing runs", async () => {
+    requireTool("/usr/bin/strace", "strace");
+    const victim = new Target(["--fork", "--uts"], "true");
+    // strace holds nsenter at its liveness check; the target dies meanwhile. Without the pidfd
+    // pin, nsenter would go on into the dead target's namespaces and run the program.
+    const proc = Bun.spawn(
+      [
+        "strace",
+        "-qq",
+        "-o",
+        "/dev/null",
+        "-e",
+        "trace=poll,ppoll",
+        "-e",
+        "inject=poll,ppoll:delay_enter=500000",
+        NSENTER,
+        "-t",
+        `${victim.pid}`,
+        "-u",
+        "echo",
+        "RAN",
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    await Bun.sleep(250);
+    victim.kill();
+    const [stdout, stderr, status] = [
+      await new Response(proc.stdout).text(),
+      await new Response(proc.stderr).text(),
+      await proc.exited,
+    ];
+    expect({ stdout, stderr, status }).toEqual({
+      stdout: "",
+      stderr: `nsenter: target process ${victim.pid} exited while nsenter was starting: No such process\n`,
+      status: 1,
+    });
+  });
+});
+
+describeRoot("--user-parent and --keep-caps", () => {
+  let nested: Target;
+  let user: Target;
+  beforeAll(() => {
+    // A user namespace inside another: the target is in the inner one.
+    nested = new Target(
+      ["--user", "--map-root-user", "--fork", "sh", "-c", 'exec unshare --user --map-root-user --fork "$@"', "sh"],
+      "true",
+    );
+    user = new Target(["--user", "--map-root-user", "--fork", "--uts"], "true");
+  });
+  afterAll(() => {
+    nested?.kill();
+    user?.kill();
+  });
+
+  test("--user-parent enters the parent of the target's user namespace", () => {
+    // The outer unshare process made (and joined) the outer user namespace.
+    const outer = readlinkSync(`/proc/${nested.launcherPid}/ns/user`);
+    const r = run([NSENTER, "-t", `${nested.pid}`, "--user-parent", "readlink", "/proc/self/ns/user"]);
+    expect(r).toEqual({ stdout: `${outer}\n`, stderr: "", status: 0 });
+    expect(r.stdout.trim()).not.toBe(readlinkSync(`/proc/${nested.pid}/ns/user`));
+  });
+
+  test("--keep-caps makes the capabilities ambient; without it there are none", () => {
+    const amb = (extra: string[]) =>
+      run([NSENTER, "-t", `${user.pid}`, "-U", ...extra, "grep", "CapAmb", "/proc/self/status"]).stdout.trim();
+    expect(amb([])).toBe("CapAmb:\t0000000000000000");
+    expect(amb(["--keep-caps"])).toMatch(/^CapAmb:\t0*1f+$/);
+  });
+});
