@@ -1,0 +1,147 @@
+/**
+ * npm run bench: start-up time of dist/nsenter beside Bun's own floor (a compiled no-op with the
+ * same bun and flags), util-linux nsenter and busybox nsenter, on live targets, interleaved in
+ * one run. Prints medians and p90 with ratios, the waiting parent's peak RSS on the PID-namespace
+ * path, checks the budgets, and writes dist/bench.json. Needs root (it makes namespaces).
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dir, "..");
+const DIST = join(ROOT, "dist");
+const RUNS = Number(process.env.BENCH_RUNS ?? 300);
+const BUDGETS = { allToFloor: 1.3, userToFloor: 2.0, parentRssMB: 40 };
+
+function sh(argv: string[]): void {
+  const r = Bun.spawnSync(argv, { cwd: ROOT, stdout: "inherit", stderr: "inherit" });
+  if (r.exitCode !== 0) throw new Error(`bench: ${argv.join(" ")} failed`);
+}
+
+/** A process in fresh namespaces, waiting; the first `sleep` below the launcher. */
+function target(args: string[]): { pid: number; kill: () => void } {
+  const launcher = Bun.spawn(["unshare", ...args, "sleep", "3600"], { stdio: ["ignore", "ignore", "inherit"] });
+  for (let i = 0; i < 500; i++) {
+    const kids = Bun.spawnSync(["pgrep", "-P", `${launcher.pid}`, "-x", "sleep"])
+      .stdout.toString()
+      .trim();
+    if (kids) {
+      const pid = Number(kids.split("\n")[0]);
+      return { pid, kill: () => (process.kill(pid, "SIGKILL"), launcher.kill(9)) };
+    }
+    Bun.sleepSync(10);
+  }
+  throw new Error(`bench: target did not start: unshare ${args.join(" ")}`);
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+function main(): number {
+  if (process.getuid?.() !== 0) {
+    console.error("bench: needs root (it starts targets in new namespaces)");
+    return 1;
+  }
+  sh([process.execPath, "build.ts"]);
+  mkdirSync(DIST, { recursive: true });
+  const noopSource = join(DIST, "bench-noop.ts");
+  writeFileSync(noopSource, "\n");
+  sh([
+    process.execPath,
+    "build",
+    "--compile",
+    "--minify",
+    "--bytecode",
+    noopSource,
+    "--outfile",
+    join(DIST, "bench-noop"),
+  ]);
+
+  const plain = target(["--fork", "--pid", "--mount-proc", "--mount", "--uts", "--ipc", "--net", "--cgroup"]);
+  const user = target([
+    "--user",
+    "--map-root-user",
+    "--fork",
+    "--pid",
+    "--mount-proc",
+    "--mount",
+    "--uts",
+    "--ipc",
+    "--net",
+    "--cgroup",
+  ]);
+  try {
+    return measure(plain.pid, user.pid);
+  } finally {
+    plain.kill();
+    user.kill();
+  }
+}
+
+function measure(p: number, u: number): number {
+  const ours = join(DIST, "nsenter");
+  const commands: Record<string, string[]> = {
+    floor: [join(DIST, "bench-noop")],
+    "nsenter -a": [ours, "-t", `${p}`, "-a", "/bin/true"],
+    "nsenter -n": [ours, "-t", `${p}`, "-n", "/bin/true"],
+    "nsenter -a (user ns)": [ours, "-t", `${u}`, "-a", "/bin/true"],
+    "util-linux -a": ["/usr/bin/nsenter", "-t", `${p}`, "-a", "/bin/true"],
+    "util-linux -n": ["/usr/bin/nsenter", "-t", `${p}`, "-n", "/bin/true"],
+    "util-linux -a (user ns)": ["/usr/bin/nsenter", "-t", `${u}`, "-a", "/bin/true"],
+  };
+  if (Bun.which("busybox")) {
+    commands["busybox -a"] = ["busybox", "nsenter", "-t", `${p}`, "-m", "-u", "-i", "-n", "-p", "/bin/true"];
+  }
+  const names = Object.keys(commands);
+  const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (const name of names) Bun.spawnSync(commands[name] as string[]); // warm the page cache
+  // Interleaved, so drift on the machine touches every command alike.
+  for (let i = 0; i < RUNS; i++) {
+    for (const name of names) {
+      const t0 = performance.now();
+      const r = Bun.spawnSync(commands[name] as string[], { stdio: ["ignore", "ignore", "ignore"] });
+      (times[name] as number[]).push(performance.now() - t0);
+      if (r.exitCode !== 0) throw new Error(`bench: ${name} failed (exit ${r.exitCode})`);
+    }
+  }
+  // The waiting parent on the PID-namespace path: nsenter's own peak RSS while its child runs.
+  const waiting = Bun.spawnSync([ours, "-t", `${p}`, "-p", "sleep", "0.3"]);
+  // maxRSS comes in bytes.
+  const parentRssMB = (waiting.resourceUsage?.maxRSS ?? 0) / (1024 * 1024);
+
+  const rows = names.map((name) => {
+    const sorted = [...(times[name] as number[])].sort((a, b) => a - b);
+    return { name, median: quantile(sorted, 0.5), p90: quantile(sorted, 0.9) };
+  });
+  const med = (n: string) => rows.find((r) => r.name === n)?.median ?? Number.NaN;
+  const floor = med("floor");
+  console.log(`\n${RUNS} runs each, interleaved (milliseconds, including the spawn from this process)\n`);
+  console.log(
+    `${"command".padEnd(26)}${"median".padStart(9)}${"p90".padStart(9)}${"/floor".padStart(9)}${"/util-linux".padStart(13)}`,
+  );
+  for (const r of rows) {
+    const ul = r.name.startsWith("nsenter") ? med(r.name.replace("nsenter", "util-linux")) : Number.NaN;
+    const vsUl = Number.isNaN(ul) ? "" : `${(r.median / ul).toFixed(2)}x`;
+    console.log(
+      `${r.name.padEnd(26)}${r.median.toFixed(2).padStart(9)}${r.p90.toFixed(2).padStart(9)}${`${(r.median / floor).toFixed(2)}x`.padStart(9)}${vsUl.padStart(13)}`,
+    );
+  }
+  const checks = [
+    ["-a path median <= 1.3x floor", med("nsenter -a") / floor, BUDGETS.allToFloor],
+    ["user-namespace path <= 2.0x floor", med("nsenter -a (user ns)") / floor, BUDGETS.userToFloor],
+    ["waiting parent RSS <= 40 MB", parentRssMB, BUDGETS.parentRssMB],
+  ] as const;
+  console.log(`\nwaiting parent peak RSS: ${parentRssMB.toFixed(1)} MB\n`);
+  let failed = 0;
+  for (const [what, value, limit] of checks) {
+    const ok = value <= limit;
+    if (!ok) failed++;
+    console.log(`${ok ? "ok  " : "OVER"} ${what}: ${value.toFixed(2)}`);
+  }
+  const out = join(DIST, "bench.json");
+  writeFileSync(out, `${JSON.stringify({ runs: RUNS, rows, parentRssMB, budgets: BUDGETS, failed }, null, 2)}\n`);
+  console.log(`\nwritten: ${out}`);
+  return failed ? 1 : 0;
+}
+
+process.exit(main());
