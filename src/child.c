@@ -93,14 +93,31 @@ static void change_directories(long *j) {
   }
 }
 
+/* The program's process, for the handler below (the only state outside the job). */
+static long *forward_job;
+static int forward_to;
+
+static void forward(int sig) {
+  CALL(forward_job, F_KILL)(forward_to, sig);
+}
+
+/* What nsenter's parent passes on to us, we pass on to the program (src/wait.ts). */
+static const int FORWARDED[] = { 1, 2, 3, 10, 12, 15 };
+
 /* util-linux continue_as_child(): fork into the PID namespace, wait, pass on the outcome. */
 static void continue_as_child(long *j) {
   int status = 0;
-  int child, ret;
+  int child, ret, i;
   CALL(j, F_SIGNAL)(SIGCHLD, 0);
   child = CALL(j, F_FORK)();
   if (child < 0) fail(j, S_FORK, 0);
-  if (child == 0) return;
+  if (child == 0) {
+    for (i = 0; i < 6; i++) CALL(j, F_SIGNAL)(FORWARDED[i], 0);
+    return;
+  }
+  forward_job = j;
+  forward_to = child;
+  for (i = 0; i < 6; i++) CALL(j, F_SIGNAL)(FORWARDED[i], (long)forward);
   /* Only the program's process keeps the error pipe: the parent sees EOF once it executes. */
   CALL(j, F_CLOSE)(j[J_ERR_PIPE]);
   for (;;) {

@@ -37,6 +37,7 @@ import {
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { closeAll, type Fds, openAll, openInto } from "./open.ts";
 import type { Plan, Program, RunPlan, Slot } from "./plan.ts";
+import { prepareWaiter, type Waiter } from "./wait.ts";
 
 export interface Context {
   /** The descriptors the caller gave nsenter (see fds.ts). */
@@ -45,12 +46,16 @@ export interface Context {
 }
 
 /** Carry out a run plan. Returns only by throwing; on success the program replaces us. */
-export function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): never {
+export async function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): Promise<never> {
   const fds = openAll(plan.opens, plan.outcome.run.target);
   const r = _resolveTarget(plan.outcome.run, fds);
   const environment = r.env ? _targetEnvironment(fds) : undefined;
   _joinCgroup(fds);
-  if (!_mainThreadCan(r.namespaces, fds, ctx.proc)) return _runInChild(r, r.namespaces, fds, ctx);
+  // util-linux sets -S/-G in the forked child only: that is the single-threaded child's work here,
+  // which keeps this process (the waiting parent) as it was.
+  const forkWithCredentials = r.fork && (r.credentials.uid !== undefined || r.credentials.gid !== undefined);
+  if (forkWithCredentials || !_mainThreadCan(r.namespaces, fds, ctx.proc))
+    return _runInChild(r, r.namespaces, fds, ctx);
   // execv(p) passes libc's environ on as it is; posix_spawn needs it spelled out. Read it before
   // entering: once in the target's mount namespace, /proc/self may not be ours.
   const envp = r.fork ? (environment ?? _readEnviron(fds)) : null;
@@ -61,7 +66,7 @@ export function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): neve
   _enterNamespaces(namespaces, fds);
   _changeDirectories(r, fds);
   _prepareExec(ctx.inherited);
-  if (envp) return _continueAsChild(r, program, envp, fds);
+  if (envp) return _continueAsChild(r, program, envp, fds, prepareWaiter());
   _enterPidNamespace(fds);
   _setCredentials(r);
   return _exec(r.program, program, envp);
@@ -288,8 +293,8 @@ function _exec(program: Program, c: CProgram, envp: CStringArray | null): never 
  * setns(CLONE_NEWPID) is in the target PID namespace); we wait for it, stop when it stops, and
  * leave with its exit status or by its fatal signal.
  */
-function _continueAsChild(r: RunPlan, c: CProgram, envp: CStringArray, fds: Fds): never {
-  return _waitAndExit(_spawnInPidNamespace(r, c, envp, fds), c.status);
+function _continueAsChild(r: RunPlan, c: CProgram, envp: CStringArray, fds: Fds, waiter: Waiter): Promise<never> {
+  return waiter.wait(_spawnInPidNamespace(r, c, envp, fds));
 }
 
 /**
@@ -297,11 +302,10 @@ function _continueAsChild(r: RunPlan, c: CProgram, envp: CStringArray, fds: Fds)
  * util-linux's order, and executes the program (forking once more for a PID namespace); this
  * process enters nothing and waits. A failed step comes back on a pipe and is reported here.
  */
-function _runInChild(r: RunPlan, kinds: readonly NamespaceKind[], fds: Fds, ctx: Context): never {
+function _runInChild(r: RunPlan, kinds: readonly NamespaceKind[], fds: Fds, ctx: Context): Promise<never> {
   const program = { file: cstr(r.program.file), argv: CStringArray.of(r.program.argv), search: r.program.search };
   const child = prepareChild(r, kinds, fds, { ...program, name: r.program.file }, null);
-  const status = pin(new Int32Array(1));
-  spawning();
+  const waiter = prepareWaiter();
   _prepareExec(ctx.inherited);
   let pid: number;
   try {
@@ -309,29 +313,7 @@ function _runInChild(r: RunPlan, kinds: readonly NamespaceKind[], fds: Fds, ctx:
   } finally {
     closeAll(fds);
   }
-  return _waitAndExit(pid, status);
-}
-
-/** Wait for the child; stop when it stops; leave with its status, or die of its signal. */
-function _waitAndExit(child: number, status: Int32Array): never {
-  const libc = spawning();
-  for (;;) {
-    const ret = libc.waitpid(child, status, WUNTRACED);
-    if (ret < 0 && errno() === EINTR) continue;
-    const s = status[0] as number;
-    if (ret === child && (s & 0xff) === 0x7f) {
-      libc.kill(libc.getpid(), SIGSTOP);
-      libc.kill(child, SIGCONT);
-      continue;
-    }
-    if (ret === child && (s & 0x7f) === 0) return _exit((s >> 8) & 0xff);
-    if (ret === child) {
-      const signal = s & 0x7f;
-      core().signal(signal, null);
-      libc.kill(libc.getpid(), signal);
-    }
-    return _exit(EXIT_FAILURE);
-  }
+  return waiter.wait(pid);
 }
 
 /**

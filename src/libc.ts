@@ -80,6 +80,8 @@ export const spawning = _lazy({
   kill: { args: ["i32", "i32"], returns: "i32" },
   getpid: { args: [], returns: "i32" },
   _exit: { args: ["i32"], returns: "void" },
+  tcgetpgrp: { args: ["i32"], returns: "i32" },
+  getpgrp: { args: [], returns: "i32" },
 });
 
 /**
