@@ -8,6 +8,7 @@
  */
 import { NsenterError } from "./errors.ts";
 import { core, cstr, errno, O_CLOEXEC, O_NONBLOCK, O_RDONLY, readFile } from "./libc.ts";
+import { NAMESPACES } from "./namespaces.ts";
 import type { OpenStep, Slot, TargetRef } from "./plan.ts";
 
 /**
@@ -19,6 +20,8 @@ const SYS_PIDFD_OPEN = 434;
 const SYS_PIDFD_GETFD = 438;
 const SIOCGSKNS = 0x894c;
 const NS_GET_USERNS = 0xb701;
+const NS_GET_NSTYPE = 0xb703;
+const EINVAL = 22;
 const O_WRONLY = 1;
 const O_APPEND = 0o2000;
 const ESRCH = 3;
@@ -28,8 +31,10 @@ export function openAll(opens: readonly OpenStep[], target?: TargetRef, fds: Fds
   if (opens.length === 0 && target?.inode === undefined) return fds;
   const pin = target ? _pin(target) : -1;
   try {
+    if (pin >= 0) _refuseZombie(pin, target as TargetRef);
     for (const step of opens) _set(fds, step.slot, _openStep(step, pin, fds));
     if (pin >= 0) _checkPinned(pin, target as TargetRef);
+    _checkKinds(fds);
   } catch (e) {
     closeAll(fds);
     throw e;
@@ -94,12 +99,34 @@ function _pin(target: TargetRef): number {
  * or not): else the files opened by its PID may be another process's.
  */
 function _checkPinned(pidfd: number, target: TargetRef): void {
-  const poll = pinPoll;
-  poll.writeInt32LE(pidfd, 0);
-  poll.writeInt16LE(POLLIN, 4);
-  poll.writeInt16LE(0, 6);
-  if (core().poll(poll, 1, 0) <= 0 || (poll.readInt16LE(6) & POLLIN) === 0) return;
-  throw new NsenterError(`target process ${target.pid} exited while nsenter was starting`, ESRCH);
+  if (_hasExited(pidfd))
+    throw new NsenterError(`target process ${target.pid} exited while nsenter was starting`, ESRCH);
+}
+
+/** A zombie has no namespaces left to enter: say so, rather than "cannot open /proc/PID/ns/x". */
+function _refuseZombie(pidfd: number, target: TargetRef): void {
+  if (_hasExited(pidfd))
+    throw new NsenterError(`target process ${target.pid} has exited (a zombie its parent has not reaped)`);
+}
+
+function _hasExited(pidfd: number): boolean {
+  pinPoll.writeInt32LE(pidfd, 0);
+  pinPoll.writeInt16LE(POLLIN, 4);
+  pinPoll.writeInt16LE(0, 6);
+  return core().poll(pinPoll, 1, 0) > 0 && (pinPoll.readInt16LE(6) & POLLIN) !== 0;
+}
+
+/**
+ * Every namespace file must be a namespace of its kind (NS_GET_NSTYPE), checked before the first
+ * setns so that a bad one never leaves a run half-entered. The message is util-linux's, which
+ * finds out only at setns.
+ */
+function _checkKinds(fds: Fds): void {
+  for (const ns of NAMESPACES) {
+    const fd = fds.get(ns.kind);
+    if (fd === undefined || core().ioctl(fd, NS_GET_NSTYPE, 0) === ns.clone) continue;
+    throw new NsenterError(`reassociate to namespace '${ns.file}' failed`, EINVAL);
+  }
 }
 
 /** struct pollfd { int fd; short events; short revents; } */

@@ -240,7 +240,8 @@ describeRoot("pinning the target", () => {
         "-e",
         "trace=poll,ppoll",
         "-e",
-        "inject=poll,ppoll:delay_enter=500000",
+        // The second poll: the liveness check after the opens (the first refuses a zombie).
+        "inject=poll,ppoll:delay_enter=500000:when=2",
         NSENTER,
         "-t",
         `${victim.pid}`,
