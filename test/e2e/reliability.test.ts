@@ -1,0 +1,264 @@
+/**
+ * What makes nsenter hard to break (README "Guarantees"): signals reach the program, stops go
+ * both ways, hostile files fail at once, zombies and races are refused, load leaves nothing
+ * behind, and the program gets the caller's descriptors and none of ours.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { execSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { both, describeRoot, NSENTER, namespacedTarget, REFERENCE, run, Target } from "./helpers.ts";
+
+const SIGNALS = ["TERM", "INT", "HUP", "QUIT", "USR1", "USR2"] as const;
+
+function userTarget(): Target {
+  return new Target(["--user", "--map-root-user", "--fork", "--pid", "--mount-proc", "--uts"], "true");
+}
+
+/** Start nsenter with a program that traps SIG, send SIG to nsenter, collect the outcome. */
+async function deliver(args: string[], sig: string): Promise<{ stdout: string; status: number }> {
+  const program = ["sh", "-c", `trap 'echo got-${sig}; exit 3' ${sig}; echo ready; sleep 30 >/dev/null & wait`];
+  const proc = Bun.spawn([NSENTER, ...args, ...program], { stdout: "pipe", stderr: "inherit" });
+  const reader = proc.stdout.getReader();
+  const first = await reader.read(); // "ready": the trap is in place
+  proc.kill(`SIG${sig}` as NodeJS.Signals);
+  let rest = "";
+  for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+    rest += new TextDecoder().decode(chunk.value);
+  return { stdout: new TextDecoder().decode(first.value) + rest, status: await proc.exited };
+}
+
+describeRoot("signals sent to a waiting nsenter reach the program", () => {
+  let plain: Target;
+  let user: Target;
+  beforeAll(() => {
+    plain = namespacedTarget();
+    user = userTarget();
+  });
+  afterAll(() => {
+    plain?.kill();
+    user?.kill();
+  });
+
+  const shapes: [string, () => string[]][] = [
+    ["PID namespace (spawned child)", () => ["-t", `${plain.pid}`, "-p"]],
+    ["user + PID namespace (the C child forks again)", () => ["-t", `${user.pid}`, "-U", "-p"]],
+    ["user namespace (the C child executes it)", () => ["-t", `${user.pid}`, "-U"]],
+  ];
+  for (const [shape, args] of shapes) {
+    test.each(SIGNALS.map((s) => [s]))(`${shape}: SIG%s`, async (sig: string) => {
+      expect(await deliver(args(), sig)).toEqual({ stdout: `ready\ngot-${sig}\n`, status: 3 });
+    });
+  }
+
+  test("timeout(1) ends the program too: nothing is left running", () => {
+    const marker = `nsenter-orphan-${process.pid}`;
+    const r = run([
+      "timeout",
+      "0.5",
+      NSENTER,
+      "-t",
+      `${plain.pid}`,
+      "-p",
+      "-m",
+      "bash",
+      "-c",
+      `exec -a ${marker} sleep 30`,
+    ]);
+    expect(r.status).toBe(124);
+    Bun.sleepSync(200);
+    expect(run(["pgrep", "-f", marker]).stdout).toBe("");
+  });
+
+  test("a program killed by a signal: nsenter dies of the same one", () => {
+    const r = run([NSENTER, "-t", `${plain.pid}`, "-p", "sh", "-c", "kill -USR1 $$"]);
+    expect(r.status).toBe(128 + 10);
+  });
+});
+
+describeRoot("stops go both ways", () => {
+  let target: Target;
+  beforeAll(() => {
+    target = namespacedTarget();
+  });
+  afterAll(() => target?.kill());
+
+  const state = (pid: number) => readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.[0];
+
+  test.each([[["-p"]], [["-U", "-p"]]])(
+    "%j: the program stops, nsenter stops; nsenter continued, the program goes on",
+    async (flags: string[]) => {
+      const user = flags.includes("-U") ? userTarget() : undefined;
+      const pid = (user ?? target).pid;
+      const proc = Bun.spawn([NSENTER, "-t", `${pid}`, ...flags, "sh", "-c", "kill -STOP $$; echo resumed"], {
+        stdout: "pipe",
+      });
+      let stopped = false;
+      for (let i = 0; i < 200 && !stopped; i++) {
+        Bun.sleepSync(10);
+        stopped = state(proc.pid) === "T";
+      }
+      expect(stopped).toBe(true);
+      process.kill(proc.pid, "SIGCONT");
+      expect({ out: await new Response(proc.stdout).text(), status: await proc.exited }).toEqual({
+        out: "resumed\n",
+        status: 0,
+      });
+      user?.kill();
+    },
+  );
+});
+
+describeRoot("hostile files fail at once with a clear error", () => {
+  let dir: string;
+  let target: Target;
+  beforeAll(() => {
+    target = namespacedTarget();
+    dir = mkdtempSync(join(tmpdir(), "nsenter-hostile-"));
+    execSync(
+      `mkfifo ${dir}/fifo && python3 -c "import socket;socket.socket(socket.AF_UNIX).bind('${dir}/sock')" && touch ${dir}/file`,
+    );
+  });
+  afterAll(() => {
+    target?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const invalid = (file: string) => `nsenter: reassociate to namespace '${file}' failed: Invalid argument\n`;
+  const KINDS = [
+    ["net", "ns/net"],
+    ["uts", "ns/uts"],
+    ["ipc", "ns/ipc"],
+    ["pid", "ns/pid"],
+    ["mount", "ns/mnt"],
+    ["cgroup", "ns/cgroup"],
+    ["user", "ns/user"],
+    ["time", "ns/time"],
+  ] as const;
+
+  test.each(KINDS)("a FIFO as --%s (util-linux hangs here)", (opt, file) => {
+    const t0 = Date.now();
+    const r = run([NSENTER, `--${opt}=${dir}/fifo`, "echo", "RAN"]);
+    expect(r).toEqual({ stdout: "", stderr: invalid(file), status: 1 });
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  test.each(KINDS)("a directory, a file, /dev/zero, another kind as --%s: as util-linux", (opt, _file) => {
+    const other = opt === "net" ? "uts" : "net";
+    for (const bad of [dir, `${dir}/file`, "/dev/zero", `/proc/${target.pid}/ns/${other}`]) {
+      const { ours, theirs } = both([`--${opt}=${bad}`, "echo", "RAN"]);
+      expect(ours).toEqual(theirs);
+      expect(ours.status).toBe(1);
+    }
+  });
+
+  test("a socket file", () => {
+    const { ours, theirs } = both([`--net=${dir}/sock`, "true"]);
+    expect(ours).toEqual(theirs);
+    expect(ours.stderr).toBe(`nsenter: cannot open ${dir}/sock: No such device or address\n`);
+  });
+
+  test("one bad file among good ones: nothing is entered, nothing runs", () => {
+    const r = run([NSENTER, "-t", `${target.pid}`, "-u", "-i", `--net=${dir}/file`, "-m", "echo", "RAN"]);
+    expect(r).toEqual({ stdout: "", stderr: invalid("ns/net"), status: 1 });
+  });
+});
+
+describeRoot("races", () => {
+  test("a zombie target is refused clearly", () => {
+    // The exec'd sleep never reaps the first one: a zombie.
+    const parent = Bun.spawn(["sh", "-c", "sleep 0 & exec sleep 30"], { stdio: ["ignore", "ignore", "ignore"] });
+    let zombie = 0;
+    for (let i = 0; i < 200 && !zombie; i++) {
+      Bun.sleepSync(10);
+      const kid = Number(readFileSync(`/proc/${parent.pid}/task/${parent.pid}/children`, "utf8").trim());
+      if (kid && readFileSync(`/proc/${kid}/stat`, "utf8").includes(") Z ")) zombie = kid;
+    }
+    try {
+      expect(zombie).toBeGreaterThan(0);
+      const r = run([NSENTER, "-t", `${zombie}`, "-a", "echo", "RAN"]);
+      expect(r).toEqual({
+        stdout: "",
+        stderr: `nsenter: target process ${zombie} has exited (a zombie its parent has not reaped)\n`,
+        status: 1,
+      });
+    } finally {
+      parent.kill(9);
+    }
+  });
+});
+
+describeRoot("load", () => {
+  let target: Target;
+  beforeAll(() => {
+    target = namespacedTarget();
+  });
+  afterAll(() => target?.kill());
+
+  test("100 parallel nsenter -a into one target all succeed and leave nothing behind", async () => {
+    const runs = Array.from({ length: 100 }, () =>
+      Bun.spawn([NSENTER, "-t", `${target.pid}`, "-a", "sh", "-c", "hostname"], { stdout: "pipe", stderr: "pipe" }),
+    );
+    const results = await Promise.all(
+      runs.map(async (p) => ({ out: await new Response(p.stdout).text(), status: await p.exited })),
+    );
+    expect(results.filter((r) => r.status !== 0 || r.out !== "nsenter-target\n")).toEqual([]);
+    // Nothing of theirs is left: no process of the target's namespace but its own sleep.
+    const left = readFileSync(`/proc/${target.pid}/task/${target.pid}/children`, "utf8").trim();
+    expect(left).toBe("");
+    expect(run(["pgrep", "-f", `^${NSENTER}`]).stdout).toBe("");
+  });
+});
+
+describeRoot("descriptors: the caller's, by number and by what they are; none of ours", () => {
+  let plain: Target;
+  let user: Target;
+  beforeAll(() => {
+    plain = namespacedTarget();
+    user = userTarget();
+  });
+  afterAll(() => {
+    plain?.kill();
+    user?.kill();
+  });
+
+  const listing = (bin: string, args: string[]) => {
+    const r = run([
+      "bash",
+      "-c",
+      'exec 7</etc/hostname 200<>/dev/null; exec "$@"',
+      "bash",
+      bin,
+      ...args,
+      "find",
+      "/proc/self/fd/",
+      "-mindepth",
+      "1",
+      "-printf",
+      "%f %l\n",
+    ]);
+    // Pipes and our own listing descriptor differ from run to run.
+    const stdout = r.stdout
+      .replace(/(pipe|socket):\[\d+\]/g, "$1")
+      .split("\n")
+      .filter((line) => !/ \/proc\/\d+\/fd$/.test(line)) // find's own directory descriptors
+      .join("\n");
+    return { ...r, stdout };
+  };
+
+  test.each([[["-n"]], [["-p"]], [["-a"]]])("%j", (flags: string[]) => {
+    const args = ["-t", `${plain.pid}`, ...flags];
+    const ours = listing(NSENTER, args);
+    expect(ours).toEqual(listing(REFERENCE, args));
+    expect(ours.stdout).toContain("7 /etc/hostname\n");
+    expect(ours.stdout).toContain("200 /dev/null\n");
+    expect(ours.stdout).not.toMatch(/anon_inode|memfd|nsenter|eventfd|eventpoll|ns:|\/proc\//);
+  });
+
+  test("through the single-threaded child", () => {
+    const ours = listing(NSENTER, ["-t", `${user.pid}`, "-U"]);
+    expect(ours).toEqual(listing(REFERENCE, ["-t", `${user.pid}`, "-U"]));
+    expect(ours.stdout).not.toMatch(/anon_inode|memfd|nsenter/);
+  });
+});
