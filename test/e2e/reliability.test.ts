@@ -111,17 +111,18 @@ describeRoot("stops go both ways", () => {
 });
 
 describeRoot("hostile files fail at once with a clear error", () => {
+  let listener: { stop(force?: boolean): void } | undefined;
   let dir: string;
   let target: Target;
   beforeAll(() => {
     target = namespacedTarget();
     dir = mkdtempSync(join(tmpdir(), "nsenter-hostile-"));
-    execSync(
-      `mkfifo ${dir}/fifo && python3 -c "import socket;socket.socket(socket.AF_UNIX).bind('${dir}/sock')" && touch ${dir}/file`,
-    );
+    execSync(`mkfifo ${dir}/fifo && touch ${dir}/file`);
+    listener = Bun.listen({ unix: `${dir}/sock`, socket: { data() {} } });
   });
   afterAll(() => {
     target?.kill();
+    listener?.stop(true);
     rmSync(dir, { recursive: true, force: true });
   });
 
