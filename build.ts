@@ -1,24 +1,76 @@
 /**
- * Compiles src/main.ts into one standalone executable, dist/nsenter, for this machine.
- * `bun build.ts` (npm run build).
+ * Builds nsenter into standalone executables over a table of targets.
+ *   bun build.ts            dist/nsenter, for this machine (npm run build)
+ *   bun build.ts --release  the five Linux binaries and dist/SHA256SUMS (npm run release)
+ * A release is built in a scratch directory and moved into dist/ only when every target built:
+ * a failed target (e.g. its runtime could not be downloaded) fails loudly and leaves no partial
+ * release behind.
  */
-import { chmodSync, mkdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
-const TARGETS = [{ name: "nsenter", target: undefined as string | undefined }];
+interface Target {
+  file: string;
+  /** bun's --target; none for this machine. */
+  bun?: string;
+  /** Who it is for (README "Install on a host"). */
+  host: string;
+}
 
-mkdirSync("dist", { recursive: true });
-let failed = 0;
-for (const t of TARGETS) {
-  const outfile = `dist/${t.name}`;
+const HOST: Target[] = [{ file: "nsenter", host: "this machine" }];
+
+const RELEASE: Target[] = [
+  { file: "nsenter-linux-x64", bun: "bun-linux-x64", host: "x86-64, glibc 2.17+, CPUs with AVX2" },
+  { file: "nsenter-linux-x64-baseline", bun: "bun-linux-x64-baseline", host: "x86-64, glibc 2.17+, older CPUs" },
+  { file: "nsenter-linux-arm64", bun: "bun-linux-arm64", host: "arm64 servers, glibc" },
+  { file: "nsenter-linux-x64-musl", bun: "bun-linux-x64-musl", host: "Alpine x86-64 (apk add libstdc++)" },
+  { file: "nsenter-linux-arm64-musl", bun: "bun-linux-arm64-musl", host: "Alpine arm64 (apk add libstdc++)" },
+];
+
+function compile(t: Target, dir: string): string | undefined {
+  const outfile = join(dir, t.file);
   const args = ["build", "--compile", "--minify", "--bytecode", "src/main.ts", "--outfile", outfile];
-  if (t.target) args.push(`--target=${t.target}`);
+  if (t.bun) args.push(`--target=${t.bun}`);
   const r = Bun.spawnSync([process.execPath, ...args], { stdout: "inherit", stderr: "inherit" });
   if (r.exitCode !== 0) {
-    console.error(`build: ${outfile} failed (exit ${r.exitCode})`);
-    failed++;
-    continue;
+    console.error(`build: ${t.file} (${t.bun ?? "host"}) FAILED (exit ${r.exitCode})`);
+    return undefined;
   }
   chmodSync(outfile, 0o755);
-  console.log(`build: ${outfile} (${(Bun.file(outfile).size / 1e6).toFixed(1)} MB)`);
+  console.log(`build: ${t.file} for ${t.host}: ${(Bun.file(outfile).size / 1e6).toFixed(1)} MB`);
+  return outfile;
 }
-process.exit(failed ? 1 : 0);
+
+function main(): number {
+  const release = process.argv.includes("--release");
+  const targets = release ? RELEASE : HOST;
+  mkdirSync("dist", { recursive: true });
+  const scratch = mkdtempSync(join("dist", ".build-"));
+  try {
+    const built = targets.map((t) => compile(t, scratch));
+    const failed = targets.filter((_t, i) => built[i] === undefined);
+    if (failed.length > 0) {
+      console.error(
+        `build: ${failed.length} of ${targets.length} failed (${failed.map((t) => t.file).join(", ")}); dist/ left as it was`,
+      );
+      return 1;
+    }
+    const sums = targets.map(
+      (t) =>
+        `${createHash("sha256")
+          .update(readFileSync(join(scratch, t.file)))
+          .digest("hex")}  ${t.file}\n`,
+    );
+    for (const t of targets) renameSync(join(scratch, t.file), join("dist", t.file));
+    if (release) {
+      writeFileSync(join("dist", "SHA256SUMS"), sums.join(""));
+      console.log("build: dist/SHA256SUMS (check with: cd dist && sha256sum -c SHA256SUMS)");
+    }
+    return 0;
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+process.exit(main());

@@ -10,7 +10,7 @@
 import { cc, type Pointer, ptr } from "bun:ffi";
 import source from "./child.c" with { type: "text" };
 import { EXIT_FAILURE, execError, NsenterError } from "./errors.ts";
-import { type CStringArray, childLibc, cstr, errno, pin, readFile } from "./libc.ts";
+import { type CStringArray, childLibc, cstr, errno, pin, readFile, SYS_MEMFD_CREATE } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import type { RunPlan, Slot } from "./plan.ts";
 
@@ -95,7 +95,8 @@ function _typeAt(i: number): number {
 function _compile(): (job: BigInt64Array) => number {
   const libc = childLibc();
   const text = Buffer.from(source);
-  const fd = libc.memfd_create(cstr("nsenter-child.c"), 1 /* MFD_CLOEXEC */);
+  const name = cstr("nsenter-child.c");
+  const fd = Number(libc.syscall(SYS_MEMFD_CREATE, BigInt(ptr(name)), 1 /* MFD_CLOEXEC */));
   if (fd < 0) throw new NsenterError("memfd_create failed", errno());
   try {
     if (Number(libc.write(fd, text, text.length)) !== text.length) throw new NsenterError("write failed", errno());

@@ -115,7 +115,9 @@ export const childLibc = _lazy({
   capset: { args: ["ptr", "ptr"], returns: "i32" },
   prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" },
   pipe2: { args: ["ptr", "i32"], returns: "i32" },
-  memfd_create: { args: ["ptr", "u32"], returns: "i32" },
+  // memfd_create(2) through syscall(2): glibc has the wrapper only since 2.27, and the x64
+  // build promises 2.17.
+  syscall: { args: ["i64", "i64", "i64"], returns: "i64" },
 });
 
 /** --env: replace libc's environment, as util-linux does with clearenv() and setenv(). */
@@ -257,6 +259,9 @@ export class CStringArray {
     return new CStringArray(Buffer.from(strings.map((s) => `${s}\0`).join("")));
   }
 }
+
+/** memfd_create's system call number: the two architectures Bun builds for differ. */
+export const SYS_MEMFD_CREATE = process.arch === "arm64" ? 279 : 319;
 
 export const O_RDONLY = 0;
 export const O_NONBLOCK = 0o4000;

@@ -1,8 +1,8 @@
 /** Live targets and side-by-side runs of dist/nsenter and util-linux /usr/bin/nsenter. */
 import { describe } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
 export const NSENTER = join(import.meta.dir, "../../dist/nsenter");
 export const REFERENCE = "/usr/bin/nsenter";
@@ -126,6 +126,37 @@ export class Target {
   }
 }
 
+/** A user namespace with a real mapping (root inside is 100000 outside), and its own time. */
+export function mappedUserTarget(): Target {
+  requireTool("/usr/bin/newuidmap", "uidmap");
+  for (const f of ["/etc/subuid", "/etc/subgid"]) {
+    if (!/^root:100000:65536$/m.test(readFileSync(f, "utf8"))) {
+      throw new Error(`${f} needs the line root:100000:65536 (.ci/run adds it)`);
+    }
+  }
+  return new Target(
+    [
+      "--user",
+      "--map-users=100000,0,65536",
+      "--map-groups=100000,0,65536",
+      "--setuid=0",
+      "--setgid=0",
+      "--fork",
+      "--pid",
+      "--mount-proc",
+      "--mount",
+      "--uts",
+      "--ipc",
+      "--net",
+      "--cgroup",
+      "--time",
+      "--monotonic=1000",
+      "--boottime=2000",
+    ],
+    "hostname user-target",
+  );
+}
+
 /** Every namespace but user and time, a hostname, and a marker file only its mounts hold. */
 export function namespacedTarget(): Target {
   return new Target(
@@ -145,6 +176,31 @@ export function containerRoot(): string {
   for (const a of APPLETS) Bun.spawnSync(["ln", "-s", "busybox", `${dir}/bin/${a}`]);
   Bun.write(`${dir}/etc/marker`, "container-root\n");
   return dir;
+}
+
+/**
+ * A root holding only BINARY (as /nsenter), the libraries `ldd` names for it, and busybox: no
+ * util-linux, no Node, no libc headers or `libc.so` link file. The host the binary is for.
+ */
+export function bareRoot(binary: string): string {
+  requireTool("/usr/bin/busybox", "busybox-static");
+  const dir = mkdtempSync(join(tmpdir(), "nsenter-bare-"));
+  for (const d of ["proc", "bin", "tmp"]) mkdirSync(join(dir, d), { recursive: true });
+  cpSync(binary, join(dir, "nsenter"));
+  cpSync("/usr/bin/busybox", join(dir, "bin/busybox"));
+  const ldd = Bun.spawnSync(["ldd", binary]).stdout.toString();
+  for (const lib of ldd.matchAll(/(\/\S+\.so[.\d]*)/g)) {
+    const path = lib[1] as string;
+    mkdirSync(join(dir, dirname(path)), { recursive: true });
+    cpSync(path, join(dir, path), { dereference: true });
+  }
+  return dir;
+}
+
+/** Run /nsenter ARGS chrooted in a bare root, with the host's /proc mounted there. */
+export function runInBareRoot(dir: string, args: string): Result {
+  const script = `mount -t proc proc ${dir}/proc && exec chroot ${dir} /nsenter ${args}`;
+  return run(["unshare", "--mount", "sh", "-c", script]);
 }
 
 export function removeTree(dir: string): void {

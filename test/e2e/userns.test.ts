@@ -3,12 +3,12 @@
  * util-linux on live targets; unprivileged use; and the binary alone in a bare root.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { readlinkSync } from "node:fs";
 import {
+  bareRoot,
   both,
   describeRoot,
+  mappedUserTarget,
   NSENTER,
   REFERENCE,
   type Result,
@@ -16,6 +16,7 @@ import {
   removeTree,
   requireTool,
   run,
+  runInBareRoot,
   Target,
 } from "./helpers.ts";
 
@@ -23,36 +24,7 @@ type Case = [string, (t: number) => string[], RunOptions?];
 
 const STATUS = 'grep -E "^(Uid|Gid|Groups|CapEff)" /proc/self/status';
 
-/** A user namespace with a real mapping (root inside is 100000 outside), and its own time. */
-function userTarget(): Target {
-  requireTool("/usr/bin/newuidmap", "uidmap");
-  for (const f of ["/etc/subuid", "/etc/subgid"]) {
-    if (!/^root:100000:65536$/m.test(readFileSync(f, "utf8"))) {
-      throw new Error(`${f} needs the line root:100000:65536 (.ci/run adds it)`);
-    }
-  }
-  return new Target(
-    [
-      "--user",
-      "--map-users=100000,0,65536",
-      "--map-groups=100000,0,65536",
-      "--setuid=0",
-      "--setgid=0",
-      "--fork",
-      "--pid",
-      "--mount-proc",
-      "--mount",
-      "--uts",
-      "--ipc",
-      "--net",
-      "--cgroup",
-      "--time",
-      "--monotonic=1000",
-      "--boottime=2000",
-    ],
-    "hostname user-target",
-  );
-}
+const userTarget = mappedUserTarget;
 
 const USER_CASES: Case[] = [
   [
@@ -243,19 +215,8 @@ describeRoot("the binary alone in a bare root", () => {
   let target: Target;
   let dir: string;
   beforeAll(() => {
-    requireTool("/usr/bin/busybox", "busybox-static");
     target = userTarget();
-    dir = mkdtempSync(join(tmpdir(), "nsenter-bare-"));
-    for (const d of ["proc", "bin", "tmp"]) mkdirSync(join(dir, d), { recursive: true });
-    cpSync(NSENTER, join(dir, "nsenter"));
-    cpSync("/usr/bin/busybox", join(dir, "bin/busybox"));
-    // Only the libraries the binary links: no libc.so link file, no headers, no compiler.
-    const ldd = Bun.spawnSync(["ldd", NSENTER]).stdout.toString();
-    for (const lib of ldd.matchAll(/(\/\S+\.so[.\d]*)/g)) {
-      const path = lib[1] as string;
-      mkdirSync(join(dir, dirname(path)), { recursive: true });
-      cpSync(path, join(dir, path), { dereference: true });
-    }
+    dir = bareRoot(NSENTER);
   });
   afterAll(() => {
     target?.kill();
@@ -268,8 +229,7 @@ describeRoot("the binary alone in a bare root", () => {
   });
 
   test("-a on a user-namespaced target works (TinyCC compiles the child there)", () => {
-    const script = `mount -t proc proc ${dir}/proc && exec chroot ${dir} /nsenter -t ${target.pid} -a sh -c 'id -u; readlink /proc/self/ns/user; hostname'`;
-    const r = run(["unshare", "--mount", "sh", "-c", script]);
+    const r = runInBareRoot(dir, `-t ${target.pid} -a sh -c 'id -u; readlink /proc/self/ns/user; hostname'`);
     expect(r).toEqual({
       stdout: `0\n${readlinkSync(`/proc/${target.pid}/ns/user`)}\nuser-target\n`,
       stderr: "",
