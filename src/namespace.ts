@@ -1,0 +1,100 @@
+/**
+ * The library API: enter one namespace on the calling (main) thread for the length of a block,
+ * and go back to the one we had when the block ends, even when it throws:
+ *
+ *   using ns = new Namespace(pid, "net");       // or new Namespace("/run/netns/x", "net")
+ *   Bun.spawnSync(["ip", "-o", "link"]);        // runs in the target's network namespace
+ *
+ * Namespaces are per thread. What the main thread does meanwhile is affected: processes it
+ * spawns and sockets it creates. Bun's other threads are not: fetch(), DNS lookups and the like
+ * still use the namespaces nsenter started in.
+ */
+import { NsenterError } from "./errors.ts";
+import { CLONE_FS, core, cstr, errno, O_CLOEXEC, O_RDONLY } from "./libc.ts";
+import { NAMESPACES, type NamespaceKind } from "./namespaces.ts";
+
+export interface NamespaceOptions {
+  /** Where procfs is mounted (default /proc), e.g. the host's /proc seen at /host/proc. */
+  proc?: string;
+}
+
+/** Why a kind cannot be entered for a while by a Bun process, which is always multi-threaded. */
+const REFUSED: Partial<Record<NamespaceKind, string>> = {
+  user: "a multi-threaded process cannot enter a user namespace (setns: EINVAL)",
+  time: "a multi-threaded process cannot enter a time namespace (setns: EUSERS)",
+  pid: "while in another PID namespace this process cannot start a thread, and Bun aborts when it needs one",
+};
+
+let fsUnshared = false;
+
+export class Namespace implements Disposable {
+  readonly kind: NamespaceKind;
+  #previous: number;
+  #root = -1;
+  #cwd = -1;
+  #entered = false;
+
+  /** Enter KIND of process TARGET (a PID) or of the namespace file TARGET (a path). */
+  constructor(target: number | string, kind: NamespaceKind, options: NamespaceOptions = {}) {
+    const info = NAMESPACES.find((n) => n.kind === kind);
+    if (!info) throw new NsenterError(`unknown namespace kind: ${kind}`);
+    const refused = REFUSED[kind];
+    if (refused) throw new NsenterError(`cannot enter the ${kind} namespace here: ${refused}; use the nsenter command`);
+    this.kind = kind;
+    const proc = options.proc ?? "/proc";
+    const path = typeof target === "number" ? `${proc}/${target}/${info.file}` : target;
+    const wanted = _open(path);
+    this.#previous = _open(`/proc/self/${info.file}`);
+    try {
+      if (kind === "mnt") this.#keepDirectories();
+      if (core().setns(wanted, info.clone) !== 0)
+        throw new NsenterError(`reassociate to namespace '${info.file}' failed`, errno());
+      this.#entered = true;
+    } catch (e) {
+      this.#closeAll();
+      throw e;
+    } finally {
+      core().close(wanted);
+    }
+  }
+
+  /** Back to the namespace we had; for a mount namespace, to our root and directory too. */
+  [Symbol.dispose](): void {
+    try {
+      const info = NAMESPACES.find((n) => n.kind === this.kind);
+      if (this.#entered && info && core().setns(this.#previous, info.clone) !== 0) {
+        throw new NsenterError(`cannot return to the previous ${this.kind} namespace`, errno());
+      }
+      this.#entered = false;
+      if (this.#root >= 0) this.#restoreDirectories();
+    } finally {
+      this.#closeAll();
+    }
+  }
+
+  /** Entering a mount namespace resets root and cwd; remember ours to come back to. */
+  #keepDirectories(): void {
+    if (!fsUnshared && core().unshare(CLONE_FS) !== 0) throw new NsenterError("unshare(CLONE_FS) failed", errno());
+    fsUnshared = true;
+    this.#root = _open("/");
+    this.#cwd = _open(".");
+  }
+
+  #restoreDirectories(): void {
+    const libc = core();
+    if (libc.fchdir(this.#root) !== 0 || libc.chroot(cstr(".")) !== 0 || libc.fchdir(this.#cwd) !== 0) {
+      throw new NsenterError("cannot return to the previous root and working directory", errno());
+    }
+  }
+
+  #closeAll(): void {
+    for (const fd of [this.#previous, this.#root, this.#cwd]) if (fd >= 0) core().close(fd);
+    this.#previous = this.#root = this.#cwd = -1;
+  }
+}
+
+function _open(path: string): number {
+  const fd = core().open(cstr(path), O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) throw new NsenterError(`cannot open ${path}`, errno());
+  return fd;
+}
