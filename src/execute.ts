@@ -42,7 +42,6 @@ import { prepareWaiter, type Waiter } from "./wait.ts";
 export interface Context {
   /** The descriptors the caller gave nsenter (see fds.ts). */
   inherited: readonly number[];
-  proc: string;
 }
 
 /** Carry out a run plan. Returns only by throwing; on success the program replaces us. */
@@ -54,15 +53,14 @@ export async function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context)
   // util-linux sets -S/-G in the forked child only: that is the single-threaded child's work here,
   // which keeps this process (the waiting parent) as it was.
   const forkWithCredentials = r.fork && (r.credentials.uid !== undefined || r.credentials.gid !== undefined);
-  if (forkWithCredentials || !_mainThreadCan(r.namespaces, fds, ctx.proc))
-    return _runInChild(r, r.namespaces, fds, ctx);
+  if (forkWithCredentials || !_mainThreadCan(r.namespaces, fds)) return _runInChild(r, r.namespaces, fds, ctx);
   // execv(p) passes libc's environ on as it is; posix_spawn needs it spelled out. Read it before
   // entering: once in the target's mount namespace, /proc/self may not be ours.
   const envp = r.fork ? (environment ?? _readEnviron(fds)) : null;
   const namespaces = r.namespaces.filter((k) => namespaceInfo(k).mainThread);
   if (fds.has("time")) core().close(fds.get("time") as number);
   fds.delete("time");
-  const program = _prepareProgram(r, ctx.proc, fds);
+  const program = _prepareProgram(r, fds);
   _enterNamespaces(namespaces, fds);
   _changeDirectories(r, fds);
   _prepareExec(ctx.inherited);
@@ -144,7 +142,7 @@ interface CProgram {
  * Bun aborts if it tries to start one then, e.g. while binding FFI symbols or moving a buffer.
  * For the fork path, also our own PID namespace, to return to once the child is spawned.
  */
-function _prepareProgram(r: RunPlan, proc: string, fds: Fds): CProgram {
+function _prepareProgram(r: RunPlan, fds: Fds): CProgram {
   const program = {
     file: cstr(r.program.file),
     argv: CStringArray.of(r.program.argv),
@@ -154,7 +152,7 @@ function _prepareProgram(r: RunPlan, proc: string, fds: Fds): CProgram {
   if (r.credentials.uid !== undefined || r.credentials.gid !== undefined) credentials();
   if (r.fork) {
     spawning();
-    openInto(fds, "ownPid", `${proc}/self/ns/pid`);
+    openInto(fds, "ownPid", "/proc/self/ns/pid");
   }
   return program;
 }
@@ -177,16 +175,16 @@ function _enterPidNamespace(fds: Fds): void {
  * namespace (EUSERS), but entering one's own changes nothing, so that path drops it. The child
  * path enters it, as util-linux does (which fails without the privilege for it).
  */
-function _isOwnTime(fds: Fds, proc: string): boolean {
+function _isOwnTime(fds: Fds): boolean {
   const fd = fds.get("time");
   if (fd === undefined) return false;
-  const mine = readLink(`${proc}/self/ns/time`);
+  const mine = readLink("/proc/self/ns/time");
   return typeof mine === "string" && mine === readLink(`/proc/self/fd/${fd}`);
 }
 
 /** The namespaces the main thread can enter: all but user, and time only when it is ours. */
-function _mainThreadCan(kinds: readonly NamespaceKind[], fds: Fds, proc: string): boolean {
-  return kinds.every((k) => namespaceInfo(k).mainThread || (k === "time" && _isOwnTime(fds, proc)));
+function _mainThreadCan(kinds: readonly NamespaceKind[], fds: Fds): boolean {
+  return kinds.every((k) => namespaceInfo(k).mainThread || (k === "time" && _isOwnTime(fds)));
 }
 
 /**

@@ -1,16 +1,13 @@
 /** The host facts planning needs, read from /proc and the environment. */
 import { access, F_OK, readLink } from "./libc.ts";
-import type { NamespaceKind } from "./namespaces.ts";
-import { procNamespacePath } from "./namespaces.ts";
 import type { Facts, NsIdentity } from "./plan.ts";
 
-export function hostFacts(proc = "/proc"): Facts {
+export function hostFacts(): Facts {
   return {
-    proc,
-    namespaceOf(pid: number | "self", kind: NamespaceKind): NsIdentity {
+    namespaceOf(path: string): NsIdentity {
       // The link reads "kind:[inode]": the namespace's identity, without a stat(2) (which older
       // glibc does not export under that name).
-      const link = readLink(procNamespacePath(proc, pid, kind));
+      const link = readLink(path);
       if (typeof link === "number") return { errno: link };
       return { ino: BigInt(/\[(\d+)\]/.exec(link)?.[1] ?? 0) };
     },

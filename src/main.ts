@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
   const name = programName();
   try {
     const p = plan(argv, hostFacts());
-    if (p.outcome.do === "run") return await run({ ...p, outcome: p.outcome }, { inherited, proc: "/proc" });
+    if (p.outcome.do === "run") return await run({ ...p, outcome: p.outcome }, { inherited });
     // Files named before a usage error or --help are opened first, as util-linux does while parsing.
     closeAll(openAll(p.opens));
     if (p.outcome.do === "fail") throw p.outcome.error;

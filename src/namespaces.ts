@@ -97,8 +97,3 @@ const byKind = new Map<NamespaceKind, NamespaceInfo>(NAMESPACES.map((n) => [n.ki
 export function namespaceInfo(kind: NamespaceKind): NamespaceInfo {
   return byKind.get(kind) as NamespaceInfo;
 }
-
-/** /proc/PID/ns/x: the kernel's file for a namespace kind of a process. */
-export function procNamespacePath(proc: string, pid: number | string, kind: NamespaceKind): string {
-  return `${proc}/${pid}/${namespaceInfo(kind).file}`;
-}

@@ -57,6 +57,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   option("keep-caps", undefined, "none", "", "retain capabilities granted in user namespaces"),
   option("user-parent", undefined, "none", "", "enter parent user namespace"),
   option("follow-context", "Z", "none", "", "set SELinux context according to --target PID"),
+  // Not in util-linux: where the target's procfs is (e.g. the host's /proc at /host/proc).
+  option("proc", undefined, "required", " <dir>", "read the target's /proc files from <dir>"),
 ];
 
 /** The order of the `--help` lines, as util-linux prints them. */
@@ -77,4 +79,5 @@ export const HELP_KEYS: readonly string[] = [
   "no-fork",
   "join-cgroup",
   "follow-context",
+  "proc",
 ];

@@ -39,12 +39,14 @@ export type NsIdentity = { ino: bigint } | { errno: number };
 
 /** The facts about the host that planning needs; tests pass fakes. */
 export interface Facts {
-  /** stat of /proc/PID/ns/<kind> (PID: "self" for nsenter itself). */
-  namespaceOf(pid: number | "self", kind: NamespaceKind): NsIdentity;
+  /** The identity of a namespace file (/proc/self/ns/net, /proc/PID/ns/user, ...). */
+  namespaceOf(path: string): NsIdentity;
   selinuxEnabled(): boolean;
   env(name: string): string | undefined;
-  proc: string;
 }
+
+/** nsenter's own namespaces: always our own procfs, whatever --proc says. */
+const SELF = "/proc/self";
 
 export interface Program {
   /** The file to execute; searched in PATH (execvp) when `search` is set. */
@@ -95,6 +97,8 @@ export interface Plan {
 }
 
 interface State {
+  /** --proc: where the target's /proc files are read (not ours: those stay /proc/self). */
+  proc: string;
   target: number;
   inode?: bigint;
   socketFd?: number;
@@ -124,6 +128,7 @@ type Early = Outcome | undefined;
 export function plan(argv: readonly string[], facts: Facts): Plan {
   const scanned = scan(argv, OPTIONS);
   const s: State = {
+    proc: "/proc",
     target: 0,
     env: false,
     joinCgroup: false,
@@ -216,6 +221,9 @@ function _applyOption(s: State, key: string, value: string | undefined, facts: F
     case "wdns":
       s.wdns = value;
       return undefined;
+    case "proc":
+      s.proc = (value as string).replace(/(.)\/+$/, "$1");
+      return undefined;
     default:
       return _applyNamespace(s, key as NamespaceKind, value, facts);
   }
@@ -293,7 +301,7 @@ function _open(s: State, slot: Slot, path: string | undefined, facts: Facts): Ea
   if (path === undefined && s.target === 0) {
     return { do: "fail", error: new NsenterError(`neither filename nor target pid supplied for ${type}`) };
   }
-  s.opens.push({ slot, path: path ?? `${facts.proc}/${s.target}/${type}` });
+  s.opens.push({ slot, path: path ?? `${s.proc}/${s.target}/${type}` });
   return undefined;
 }
 
@@ -328,7 +336,7 @@ function _resolve(s: State, facts: Facts): NsenterError | undefined {
     const early = wanted ? _open(s, slot, undefined, facts) : undefined;
     if (early?.do === "fail") return early.error;
   }
-  if (s.userParent) s.opens.push({ slot: "user", parentOf: `${facts.proc}/${s.target}/ns/user` });
+  if (s.userParent) s.opens.push({ slot: "user", parentOf: `${s.proc}/${s.target}/ns/user` });
   if (s.socketFd !== undefined && s.socketFd >= 0) {
     s.opens.push({ slot: "net", socket: { pid: s.target, fd: s.socketFd } });
   }
@@ -339,12 +347,12 @@ function _resolve(s: State, facts: Facts): NsenterError | undefined {
 function _enableAll(s: State, facts: Facts): NsenterError | undefined {
   for (const ns of NAMESPACES) {
     if (s.explicit.has(ns.kind)) continue;
-    const mine = facts.namespaceOf("self", ns.kind);
+    const mine = facts.namespaceOf(`${SELF}/${ns.file}`);
     if ("errno" in mine && mine.errno === 2) continue; // the kernel lacks this kind
     if (ns.kind === "user") {
-      const theirs = facts.namespaceOf(s.target, ns.kind);
-      if ("errno" in theirs)
-        return new NsenterError(`stat of ${facts.proc}/${s.target}/${ns.file} failed`, theirs.errno);
+      const path = `${s.proc}/${s.target}/${ns.file}`;
+      const theirs = facts.namespaceOf(path);
+      if ("errno" in theirs) return new NsenterError(`stat of ${path} failed`, theirs.errno);
       // Re-entering one's own user namespace is not permitted (setns(2)).
       if ("ino" in mine && mine.ino === theirs.ino) continue;
     }

@@ -32,6 +32,7 @@ Options:
  -F, --no-fork                 do not fork before exec'ing <program>
  -c, --join-cgroup             join the cgroup of the target process
  -Z, --follow-context          set SELinux context according to --target PID
+     --proc <dir>              read the target's /proc files from <dir>
 
  -h, --help                    display this help
  -V, --version                 display version

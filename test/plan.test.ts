@@ -5,10 +5,10 @@ import { type Facts, type Plan, plan } from "../src/plan.ts";
 /** A host where pid 42 shares our user and time namespaces and pid 7 has its own. */
 function facts(over: Partial<Facts> = {}): Facts {
   return {
-    proc: "/proc",
-    namespaceOf: (pid, kind: NamespaceKind) => {
-      if (pid === 404) return { errno: 2 };
-      const own = pid === "self" || pid === 42 || (kind !== "user" && kind !== "time");
+    namespaceOf: (path) => {
+      const [, pid, kind] = /^\/proc\/(\w+)\/ns\/(\w+)$/.exec(path) ?? [];
+      if (pid === "404" || !kind) return { errno: 2 };
+      const own = pid === "self" || pid === "42" || (kind !== "user" && kind !== "time");
       return { ino: own ? 1n : 2n };
     },
     selinuxEnabled: () => false,
@@ -112,6 +112,12 @@ const CASES: [string[], string][] = [
   [["-t", "x:1"], " | fail failed to parse PID argument 'x:1' (22)"],
   [["-t", "0:1"], " | fail failed to parse PID argument '0:1' (34)"],
   [["-Z", "true"], " | run [] true"],
+  [
+    ["--proc", "/host/proc", "-t", "42", "-n", "-r"],
+    "net:/host/proc/42/ns/net root:/host/proc/42/root | run [net] keepcwd -bash",
+  ],
+  [["-t", "42", "--proc=/host/proc/", "-e", "true"], "environ:/host/proc/42/environ | run [] true"],
+  [["--proc", "/x", "-t", "404", "-a"], " | fail stat of /x/404/ns/user failed (2)"],
   [["--net=:4026531833", "true"], " | fail namespace ids are not supported: ':4026531833' (give a file or -t PID)"],
 ];
 
@@ -127,7 +133,7 @@ describe("plan", () => {
   });
 
   test("--all skips kinds the kernel lacks", () => {
-    const noTime = facts({ namespaceOf: (_pid, kind) => (kind === "time" ? { errno: 2 } : { ino: 1n }) });
+    const noTime = facts({ namespaceOf: (path) => (path.endsWith("/time") ? { errno: 2 } : { ino: 1n }) });
     expect(summary(plan(["-t", "42", "-a", "true"], noTime))).toBe(
       `${NS42} | run [cgroup,ipc,uts,net,pid,mnt] fork true`,
     );

@@ -297,3 +297,43 @@ describeRoot("--user-parent and --keep-caps", () => {
     expect(amb(["--keep-caps"])).toMatch(/^CapAmb:\t0*1f+$/);
   });
 });
+
+describeRoot("--proc DIR (an extension)", () => {
+  let target: Target;
+  beforeAll(() => {
+    target = new Target(["--fork", "--pid", "--mount-proc", "--mount", "--uts"], "hostname proc-target\ncd /usr");
+  });
+  afterAll(() => target?.kill());
+
+  test("the target's own procfs: PID 1 there is the target, whatever /proc/1 is here", () => {
+    const dir = `/proc/${target.pid}/root/proc`;
+    const r = run([NSENTER, "--proc", dir, "-t", "1", "-u", "-m", "hostname"]);
+    expect(r).toEqual({ stdout: "proc-target\n", stderr: "", status: 0 });
+    const without = run([NSENTER, "-t", "1", "-u", "hostname"]);
+    expect(without.stdout).not.toBe("proc-target\n");
+  });
+
+  test("root, cwd and environ come from DIR too", () => {
+    const dir = `/proc/${target.pid}/root/proc`;
+    const r = run([NSENTER, `--proc=${dir}`, "-t", "1", "-u", "-r", "-w", "-e", "sh", "-c", "pwd; echo $PATH"]);
+    const path = readFileSync(`/proc/${target.pid}/environ`, "utf8").match(/(?:^|\0)PATH=([^\0]*)/)?.[1];
+    expect(r).toEqual({ stdout: `/usr\n${path}\n`, stderr: "", status: 0 });
+  });
+
+  test("a second procfs mounted at a temporary path", () => {
+    const dir = `/tmp/nsenter-proc-${process.pid}`;
+    const script = `mkdir -p ${dir} && mount -t proc proc ${dir} && exec ${NSENTER} --proc ${dir} -t ${target.pid} -u hostname`;
+    const r = run(["unshare", "--mount", "sh", "-c", script]);
+    Bun.spawnSync(["rmdir", dir]);
+    expect(r).toEqual({ stdout: "proc-target\n", stderr: "", status: 0 });
+  });
+
+  test("errors name the path in DIR", () => {
+    const r = run([NSENTER, "--proc", "/nonexistent", "-t", "1", "-n", "true"]);
+    expect(r).toEqual({
+      stdout: "",
+      stderr: "nsenter: cannot open /nonexistent/1/ns/net: No such file or directory\n",
+      status: 1,
+    });
+  });
+});
