@@ -17,6 +17,8 @@ export class NsenterError extends Error {
     readonly status: number = EXIT_FAILURE,
     /** Print util-linux's `Try 'nsenter --help'` hint on a second line. */
     readonly tryHelp = false,
+    /** One more line of explanation, printed after the message as `nsenter: HINT`. */
+    readonly hint?: string,
   ) {
     super(message);
     this.name = "NsenterError";

@@ -14,5 +14,8 @@ export function hostFacts(): Facts {
     // libselinux's is_selinux_enabled(): selinuxfs is mounted (a policy is loaded).
     selinuxEnabled: () => access("/sys/fs/selinux/enforce", F_OK) === 0,
     env: (name) => process.env[name],
+    // Loaded only for a container target: the PID path pays nothing for it.
+    container: (ref, proc) =>
+      (require("./containers.ts") as typeof import("./containers.ts")).resolveContainer(ref, proc).pid,
   };
 }

@@ -31,6 +31,7 @@ function report(error: unknown, name: string): number {
   const reason = error.errno === undefined ? "" : `: ${strerror(error.errno)}`;
   let text = `${error.tryHelp ? invoked : name}: ${error.message}${reason}\n`;
   if (error.tryHelp) text += `Try '${name} --help' for more information.\n`;
+  if (error.hint) text += `${name}: ${error.hint}\n`;
   if (error.errno === EPERM && geteuid() !== 0) text += `${name}: (entering namespaces needs root or CAP_SYS_ADMIN)\n`;
   writeAll(2, text);
   return error.status;

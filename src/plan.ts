@@ -39,6 +39,8 @@ export type NsIdentity = { ino: bigint } | { errno: number };
 
 /** The facts about the host that planning needs; tests pass fakes. */
 export interface Facts {
+  /** A container's init PID (containers.ts), or throws NsenterError. */
+  container(ref: string, proc: string): number;
   /** The identity of a namespace file (/proc/self/ns/net, /proc/PID/ns/user, ...). */
   namespaceOf(path: string): NsIdentity;
   selinuxEnabled(): boolean;
@@ -178,7 +180,7 @@ function _applyOption(s: State, key: string, value: string | undefined, facts: F
       s.all = true;
       return undefined;
     case "target":
-      return _parseTarget(s, value as string);
+      return _parseTarget(s, value as string, facts);
     case "setuid":
       if (value === "follow") s.followUid = true;
       return _parseId(value === "follow" ? "0" : (value as string), "uid", (n) => {
@@ -249,7 +251,17 @@ function _applyNamespace(s: State, kind: NamespaceKind, value: string | undefine
  * -t: a PID as util-linux 2.38.1 reads it (strtoul), or the newer `PID:INODE`, which pins the
  * process by its pidfd's inode (util-linux 2.42).
  */
-function _parseTarget(s: State, text: string): Early {
+function _parseTarget(s: State, text: string, facts: Facts): Early {
+  if (_isContainerRef(text)) {
+    try {
+      s.target = facts.container(text, s.proc);
+      s.inode = undefined;
+      return undefined;
+    } catch (e) {
+      if (e instanceof NsenterError) return { do: "fail", error: e };
+      throw e;
+    }
+  }
   if (!text.includes(":")) {
     s.inode = undefined;
     return _parseId(text, "pid", (n) => {
@@ -265,6 +277,15 @@ function _parseTarget(s: State, text: string): Early {
   s.target = pid;
   s.inode = inode;
   return undefined;
+}
+
+/**
+ * Whether -t names a container: `scheme://ID`, or neither what util-linux reads as a PID
+ * (strtoul: digits, with leading blanks and a sign) nor `PID:INODE`, nor empty.
+ */
+function _isContainerRef(text: string): boolean {
+  if (/^[a-z-]+:\/\//.test(text)) return true; // containerd://ID and the like
+  return !text.includes(":") && !/^[ \t\n\v\f\r]*[+-]?\d*$/.test(text);
 }
 
 /** -N: util-linux `str2num_or_err(optarg, 10, ..., 0, INT_MAX)`; a negative number is ignored. */

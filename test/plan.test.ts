@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { NsenterError } from "../src/errors.ts";
 import type { NamespaceKind } from "../src/namespaces.ts";
 import { type Facts, type Plan, plan } from "../src/plan.ts";
 
@@ -12,6 +13,10 @@ function facts(over: Partial<Facts> = {}): Facts {
       return { ino: own ? 1n : 2n };
     },
     selinuxEnabled: () => false,
+    container: (ref, proc) => {
+      if (ref === "web" && proc === "/proc") return 42;
+      throw new NsenterError(`failed to parse pid: '${ref}'`, undefined, 1, false, "no container");
+    },
     env: (name) => (name === "SHELL" ? "/bin/bash" : undefined),
     ...over,
   };
@@ -118,6 +123,10 @@ const CASES: [string[], string][] = [
   ],
   [["-t", "42", "--proc=/host/proc/", "-e", "true"], "environ:/host/proc/42/environ | run [] true"],
   [["--proc", "/x", "-t", "404", "-a"], " | fail stat of /x/404/ns/user failed (2)"],
+  [["-t", "web", "-u", "hostname"], "uts:/proc/42/ns/uts | run [uts] hostname"],
+  [["-t", "nope", "-u"], " | fail failed to parse pid: 'nope'"],
+  [["-t", "abc", "-u"], " | fail failed to parse pid: 'abc'"],
+  [["-t", " 12", "-u"], "uts:/proc/12/ns/uts | run [uts] -bash"],
   [["--net=:4026531833", "true"], " | fail namespace ids are not supported: ':4026531833' (give a file or -t PID)"],
 ];
 

@@ -55,7 +55,11 @@ export function run(argv: string[], opts: RunOptions = {}): Result {
 export function both(args: string[], opts: RunOptions = {}): { ours: Result; theirs: Result } {
   const ours = run([NSENTER, ...args], opts);
   const theirs = run([REFERENCE, ...args], opts);
-  ours.stderr = ours.stderr.replaceAll(NSENTER, "nsenter");
+  // Where -t is neither a PID nor a container, util-linux's line comes first, then one of ours
+  // saying what was searched: the only line that may be added.
+  ours.stderr = ours.stderr
+    .replaceAll(NSENTER, "nsenter")
+    .replace(/^nsenter: no running container matches it either .*\n/m, "");
   theirs.stderr = theirs.stderr.replaceAll(REFERENCE, "nsenter");
   return { ours, theirs };
 }
