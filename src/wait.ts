@@ -7,17 +7,13 @@
  * leaves as the program does. Stops go both ways as in util-linux: the program stops, so we stop;
  * we are continued, so we continue it.
  */
-import { core, errno, pin, spawning } from "./libc.ts";
+import { EXIT_FAILURE } from "./errors.ts";
+import { core, EINTR, errno, pin, SIGCONT, SIGSTOP, spawning, WUNTRACED } from "./libc.ts";
 
 const FORWARDED = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 } as const;
 type Forwarded = keyof typeof FORWARDED;
 
 const WNOHANG = 1;
-const WUNTRACED = 2;
-const EINTR = 4;
-const SIGSTOP = 19;
-const SIGCONT = 18;
-const EXIT_FAILURE = 1;
 
 export interface Waiter {
   /** Wait for the child, then leave with its status or by its signal. Never resolves. */

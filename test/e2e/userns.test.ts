@@ -138,25 +138,24 @@ function sameOutcome(ours: Result, theirs: Result): void {
 
 describeRoot("an unprivileged user and their own rootless container", () => {
   const UID = "4242";
+  /** A rootless container: every namespace its own, owned by its user namespace. */
+  const ROOTLESS = [
+    "--user",
+    "--map-root-user",
+    "--net",
+    "--uts",
+    "--ipc",
+    "--mount",
+    "--cgroup",
+    "--pid",
+    "--mount-proc",
+    "--fork",
+  ];
   const as = (argv: string[]): string[] => ["setpriv", `--reuid=${UID}`, `--regid=${UID}`, "--clear-groups", ...argv];
   let target: Target;
   beforeAll(() => {
     requireTool("/usr/bin/setpriv", "util-linux");
-    target = new Target(
-      [
-        "--user",
-        "--map-root-user",
-        "--net",
-        "--uts",
-        "--ipc",
-        "--mount",
-        "--cgroup",
-        "--pid",
-        "--mount-proc",
-        "--fork",
-      ],
-      "hostname rootless",
-    );
+    target = new Target(ROOTLESS, "hostname rootless");
   });
   afterAll(() => target?.kill());
 
@@ -164,24 +163,7 @@ describeRoot("an unprivileged user and their own rootless container", () => {
   let mine: Target;
   beforeAll(() => {
     mine = new Target(
-      [
-        "--reuid",
-        UID,
-        "--regid",
-        UID,
-        "--clear-groups",
-        "unshare",
-        "--user",
-        "--map-root-user",
-        "--net",
-        "--uts",
-        "--ipc",
-        "--mount",
-        "--cgroup",
-        "--pid",
-        "--mount-proc",
-        "--fork",
-      ],
+      ["--reuid", UID, "--regid", UID, "--clear-groups", "unshare", ...ROOTLESS],
       "hostname rootless",
       "setpriv",
     );
