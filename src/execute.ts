@@ -5,7 +5,7 @@
  */
 import { prepareChild } from "./child.ts";
 import { environmentArray, setEnvironment, targetEnvironment } from "./environment.ts";
-import { EXIT_FAILURE, execError, NsenterError } from "./errors.ts";
+import { execError, NsenterError } from "./errors.ts";
 import {
   access,
   CLONE_FS,
@@ -14,29 +14,24 @@ import {
   credentials,
   cstr,
   EACCES,
-  EINTR,
   ENOEXEC,
   errno,
   F_SETFD,
   O_CLOEXEC,
-  O_NONBLOCK,
   O_RDONLY,
   pin,
   readAll,
   readFile,
   readLink,
-  SIGCONT,
   SIGPIPE,
-  SIGSTOP,
   SIGXFSZ,
   spawning,
-  WUNTRACED,
   writeTo,
   X_OK,
 } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { closeAll, type Fds, openAll, openInto } from "./open.ts";
-import type { Plan, Program, RunPlan, Slot } from "./plan.ts";
+import type { Plan, Program, RunPlan } from "./plan.ts";
 import { prepareWaiter, type Waiter } from "./wait.ts";
 
 export interface Context {
@@ -133,7 +128,6 @@ interface CProgram {
   file: Buffer;
   argv: CStringArray;
   pid: Int32Array;
-  status: Int32Array;
 }
 
 /**
@@ -147,7 +141,6 @@ function _prepareProgram(r: RunPlan, fds: Fds): CProgram {
     file: cstr(r.program.file),
     argv: CStringArray.of(r.program.argv),
     pid: pin(new Int32Array(1)),
-    status: pin(new Int32Array(1)),
   };
   if (r.credentials.uid !== undefined || r.credentials.gid !== undefined) credentials();
   if (r.fork) {
@@ -344,11 +337,6 @@ function _spawnInPidNamespace(r: RunPlan, c: CProgram, envp: CStringArray, fds: 
   closeAll(fds);
   if (code !== 0) throw execError(r.program.file, code);
   return c.pid[0] as number;
-}
-
-function _exit(status: number): never {
-  spawning()._exit(status);
-  throw new Error("unreachable");
 }
 
 /** posix_spawn(p): the errno of a failed exec, or 0. */

@@ -216,10 +216,10 @@ function _applyOption(s: State, key: string, value: string | undefined, facts: F
       return undefined;
     case "root":
       if (value === undefined) s.rootFromTarget = true;
-      return value === undefined ? undefined : _open(s, "root", value, facts);
+      return value === undefined ? undefined : _open(s, "root", value);
     case "wd":
       if (value === undefined) s.cwdFromTarget = true;
-      return value === undefined ? undefined : _open(s, "cwd", value, facts);
+      return value === undefined ? undefined : _open(s, "cwd", value);
     case "wdns":
       s.wdns = value;
       return undefined;
@@ -227,11 +227,11 @@ function _applyOption(s: State, key: string, value: string | undefined, facts: F
       s.proc = (value as string).replace(/(.)\/+$/, "$1");
       return undefined;
     default:
-      return _applyNamespace(s, key as NamespaceKind, value, facts);
+      return _applyNamespace(s, key as NamespaceKind, value);
   }
 }
 
-function _applyNamespace(s: State, kind: NamespaceKind, value: string | undefined, facts: Facts): Early {
+function _applyNamespace(s: State, kind: NamespaceKind, value: string | undefined): Early {
   if (value === undefined) {
     s.requested.add(kind);
     return undefined;
@@ -244,7 +244,7 @@ function _applyNamespace(s: State, kind: NamespaceKind, value: string | undefine
     };
   }
   s.explicit.add(kind);
-  return _open(s, kind, value, facts);
+  return _open(s, kind, value);
 }
 
 /**
@@ -317,7 +317,7 @@ function _procName(slot: Slot): string {
 const PROC_FILES = { root: "root", cwd: "cwd", environ: "environ", cgroupProcs: "cgroup" } as const;
 
 /** util-linux `open_target_fd()`: a given path, else the target's /proc file. */
-function _open(s: State, slot: Slot, path: string | undefined, facts: Facts): Early {
+function _open(s: State, slot: Slot, path: string | undefined): Early {
   const type = _procName(slot);
   if (path === undefined && s.target === 0) {
     return { do: "fail", error: new NsenterError(`neither filename nor target pid supplied for ${type}`) };
@@ -339,7 +339,7 @@ function _resolve(s: State, facts: Facts): NsenterError | undefined {
   }
   for (const ns of NAMESPACES) {
     if (!s.requested.has(ns.kind)) continue;
-    const early = _open(s, ns.kind, undefined, facts);
+    const early = _open(s, ns.kind, undefined);
     if (early?.do === "fail") return early.error;
   }
   // The newer options need a target (util-linux: "no target PID specified").
@@ -354,7 +354,7 @@ function _resolve(s: State, facts: Facts): NsenterError | undefined {
     [s.joinCgroup, "cgroupProcs"],
   ];
   for (const [wanted, slot] of files) {
-    const early = wanted ? _open(s, slot, undefined, facts) : undefined;
+    const early = wanted ? _open(s, slot, undefined) : undefined;
     if (early?.do === "fail") return early.error;
   }
   if (s.userParent) s.opens.push({ slot: "user", parentOf: `${s.proc}/${s.target}/ns/user` });

@@ -1,6 +1,5 @@
 import { describe, expect, test } from "bun:test";
 import { NsenterError } from "../src/errors.ts";
-import type { NamespaceKind } from "../src/namespaces.ts";
 import { type Facts, type Plan, plan } from "../src/plan.ts";
 
 /** A host where pid 42 shares our user and time namespaces and pid 7 has its own. */
