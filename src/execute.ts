@@ -17,6 +17,7 @@ import {
   ENOEXEC,
   errno,
   F_SETFD,
+  getenv,
   O_CLOEXEC,
   O_RDONLY,
   pin,
@@ -346,10 +347,13 @@ function _spawn(search: boolean, file: Buffer, c: CProgram, argv: CStringArray, 
   return spawn(c.pid, file, null, null, argv.pointers, envp.pointers);
 }
 
-/** The file execvp would have run: the first PATH entry holding an executable of that name. */
+/**
+ * The file execvp would have run: the first PATH entry holding an executable of that name, in
+ * the same PATH posix_spawnp searched (the target's, with --env).
+ */
 function _searchPath(file: string): string {
   if (file.includes("/")) return file;
-  const dirs = (process.env.PATH ?? "/bin:/usr/bin").split(":");
+  const dirs = (getenv("PATH") ?? "/bin:/usr/bin").split(":");
   for (const dir of dirs) {
     const path = `${dir === "" ? "." : dir}/${file}`;
     if (access(path, X_OK) === 0) return path;

@@ -124,7 +124,17 @@ export const childLibc = _lazy({
 export const environment = _lazy({
   clearenv: { args: [], returns: "i32" },
   setenv: { args: ["ptr", "ptr", "i32"], returns: "i32" },
+  getenv: { args: ["ptr"], returns: "ptr" },
 });
+
+/**
+ * A variable of libc's environment: what execvp and posix_spawnp search with. process.env is
+ * Bun's copy from start-up and does not see --env's clearenv()/setenv().
+ */
+export function getenv(name: string): string | undefined {
+  const value = environment().getenv(cstr(name));
+  return value === null ? undefined : new CString(value).toString();
+}
 
 /** -S, -G and the user namespace's credentials. */
 export const credentials = _lazy({

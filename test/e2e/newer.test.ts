@@ -73,6 +73,8 @@ describeRoot("--env takes PATH from the target", () => {
   beforeAll(() => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(`${dir}/nsenter-probe`, "#!/bin/sh\necho found in the target PATH\n", { mode: 0o755 });
+    // No #!: execvp runs it through /bin/sh, found in the same (the target's) PATH.
+    writeFileSync(`${dir}/nsenter-script`, "echo script from the target PATH\n", { mode: 0o755 });
     target = targetWithEnvironment([`PATH=${dir}:/usr/bin:/bin`], ["--fork", "--uts"]);
   });
   afterAll(() => {
@@ -87,6 +89,13 @@ describeRoot("--env takes PATH from the target", () => {
     const ours = run([NSENTER, "-t", `${target.pid}`, "-u", "nsenter-probe"], { env });
     const missing = "nsenter: failed to execute nsenter-probe: No such file or directory\n";
     expect(ours).toEqual({ stdout: "", stderr: missing, status: 127 });
+  });
+
+  test.each([[["-u"]], [["-p"]]])("%j: a script without #! there runs through /bin/sh", (flags: string[]) => {
+    const r = run([NSENTER, "-t", `${target.pid}`, "-e", ...flags, "nsenter-script"], {
+      env: { PATH: "/usr/bin:/bin" },
+    });
+    expect(r).toEqual({ stdout: "script from the target PATH\n", stderr: "", status: 0 });
   });
 });
 
