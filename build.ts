@@ -28,9 +28,22 @@ const RELEASE: Target[] = [
   { file: "nsenter-linux-arm64-musl", bun: "bun-linux-arm64-musl", host: "Alpine arm64 (apk add libstdc++)" },
 ];
 
+/**
+ * Flags for every executable (the bench's no-op floor uses them too). A compiled Bun binary loads
+ * `bunfig.toml` and `.env` from the working directory unless told not to: nsenter runs as root in
+ * any directory, and a bunfig.toml there could name a preload script, which would then run as root.
+ */
+export const COMPILE_FLAGS = [
+  "--compile",
+  "--minify",
+  "--bytecode",
+  "--no-compile-autoload-bunfig",
+  "--no-compile-autoload-dotenv",
+];
+
 function compile(t: Target, dir: string): string | undefined {
   const outfile = join(dir, t.file);
-  const args = ["build", "--compile", "--minify", "--bytecode", "src/main.ts", "--outfile", outfile];
+  const args = ["build", ...COMPILE_FLAGS, "src/main.ts", "--outfile", outfile];
   if (t.bun) args.push(`--target=${t.bun}`);
   const r = Bun.spawnSync([process.execPath, ...args], { stdout: "inherit", stderr: "inherit" });
   if (r.exitCode !== 0) {
@@ -73,4 +86,4 @@ function main(): number {
   }
 }
 
-process.exit(main());
+if (import.meta.main) process.exit(main());

@@ -6,6 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { COMPILE_FLAGS } from "../build.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const DIST = join(ROOT, "dist");
@@ -26,7 +27,11 @@ function target(args: string[]): { pid: number; kill: () => void } {
       .trim();
     if (kids) {
       const pid = Number(kids.split("\n")[0]);
-      return { pid, kill: () => (process.kill(pid, "SIGKILL"), launcher.kill(9)) };
+      const kill = () => {
+        process.kill(pid, "SIGKILL");
+        launcher.kill(9);
+      };
+      return { pid, kill };
     }
     Bun.sleepSync(10);
   }
@@ -46,16 +51,7 @@ function main(): number {
   mkdirSync(DIST, { recursive: true });
   const noopSource = join(DIST, "bench-noop.ts");
   writeFileSync(noopSource, "\n");
-  sh([
-    process.execPath,
-    "build",
-    "--compile",
-    "--minify",
-    "--bytecode",
-    noopSource,
-    "--outfile",
-    join(DIST, "bench-noop"),
-  ]);
+  sh([process.execPath, "build", ...COMPILE_FLAGS, noopSource, "--outfile", join(DIST, "bench-noop")]);
 
   const plain = target(["--fork", "--pid", "--mount-proc", "--mount", "--uts", "--ipc", "--net", "--cgroup"]);
   const user = target([

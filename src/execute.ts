@@ -8,13 +8,13 @@ import { environmentArray, setEnvironment, targetEnvironment } from "./environme
 import { execError, NsenterError } from "./errors.ts";
 import {
   access,
-  CLONE_FS,
   CStringArray,
   core,
   credentials,
   cstr,
   EACCES,
   ENOEXEC,
+  enterMountNamespace,
   errno,
   F_SETFD,
   getenv,
@@ -26,6 +26,7 @@ import {
   readLink,
   SIGPIPE,
   SIGXFSZ,
+  spawnInPidNamespace,
   spawning,
   writeTo,
   X_OK,
@@ -53,11 +54,10 @@ export async function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context)
   // execv(p) passes libc's environ on as it is; posix_spawn needs it spelled out. Read it before
   // entering: once in the target's mount namespace, /proc/self may not be ours.
   const envp = r.fork ? (environment ?? _readEnviron(fds)) : null;
-  const namespaces = r.namespaces.filter((k) => namespaceInfo(k).mainThread);
   if (fds.has("time")) core().close(fds.get("time") as number);
   fds.delete("time");
   const program = _prepareProgram(r, fds);
-  _enterNamespaces(namespaces, fds);
+  _enterNamespaces(fds);
   _changeDirectories(r, fds);
   _prepareExec(ctx.inherited);
   if (envp) return _continueAsChild(r, program, envp, fds, prepareWaiter());
@@ -183,22 +183,21 @@ function _mainThreadCan(kinds: readonly NamespaceKind[], fds: Fds): boolean {
 
 /**
  * util-linux's two passes: first everything but the user namespace, errors ignored; then what is
- * left, user namespace included, errors fatal. The PID namespace is left for the end. setns(CLONE_NEWNS) needs a thread that does not
- * share its filesystem attributes with others, hence unshare(CLONE_FS) first.
+ * left, user namespace included, errors fatal. The PID namespace is left for the end; the mount
+ * namespace needs unshare(CLONE_FS) (see enterMountNamespace).
  */
-function _enterNamespaces(kinds: readonly NamespaceKind[], fds: Fds): void {
+function _enterNamespaces(fds: Fds): void {
   const libc = core();
-  if (kinds.includes("mnt") && libc.unshare(CLONE_FS) !== 0) {
-    throw new NsenterError("unshare(CLONE_FS) failed", errno());
-  }
-  for (const pass of [0, 1]) {
+  for (let pass = 0; pass < 2; pass++) {
     for (const ns of NAMESPACES) {
       const fd = fds.get(ns.kind);
       if (fd === undefined || ns.kind === "pid" || (pass === 0 && ns.kind === "user")) continue;
-      if (libc.setns(fd, ns.clone) !== 0) {
-        if (pass === 0) continue;
+      const failed = ns.kind === "mnt" ? enterMountNamespace(fd, ns.clone) : libc.setns(fd, ns.clone) !== 0 && "setns";
+      if (failed) {
+        if (pass === 0 && failed === "setns") continue;
         const code = errno();
         closeAll(fds);
+        if (failed === "unshare") throw new NsenterError("unshare(CLONE_FS) failed", code);
         throw new NsenterError(`reassociate to namespace '${ns.file}' failed`, code);
       }
       libc.close(fd);
@@ -309,42 +308,27 @@ function _runInChild(r: RunPlan, kinds: readonly NamespaceKind[], fds: Fds, ctx:
 }
 
 /**
- * Enter the target PID namespace, spawn, and go back to our own: between the two setns calls
- * nothing allocates, so Bun never needs a thread while it cannot have one.
+ * Spawn the program in the target PID namespace (the first process started after
+ * setns(CLONE_NEWPID) is in it), this process staying in its own. -S/-G never come here: with a
+ * fork they are the single-threaded child's work.
  */
 function _spawnInPidNamespace(r: RunPlan, c: CProgram, envp: CStringArray, fds: Fds): number {
-  const libc = core();
-  const target = fds.get("pid") as number;
-  const own = fds.get("ownPid") as number;
-  const pidClone = namespaceInfo("pid").clone;
-  if (libc.setns(target, pidClone) !== 0) {
-    const code = errno();
-    closeAll(fds);
-    throw new NsenterError(`reassociate to namespace '${namespaceInfo("pid").file}' failed`, code);
-  }
-  _setCredentials(r);
-  let code = _spawn(r.program.search, c.file, c, c.argv, envp);
-  // Fails only when -S gave up the privilege for it; the waiting loop allocates nothing.
-  libc.setns(own, pidClone);
+  const [target, own] = [fds.get("pid") as number, fds.get("ownPid") as number];
+  let code = spawnInPidNamespace(target, own, r.program.search, c.file, c.argv, envp, c.pid);
   if (code === ENOEXEC) {
     // execvp runs a file with no #! through /bin/sh; posix_spawnp does not.
     const found = r.program.search ? _searchPath(r.program.file) : r.program.file;
     const script = CStringArray.of(["/bin/sh", found, ...r.program.argv.slice(1)]);
-    const sh = cstr("/bin/sh");
-    libc.setns(target, pidClone);
-    code = _spawn(false, sh, c, script, envp);
-    libc.setns(own, pidClone);
+    code = spawnInPidNamespace(target, own, false, cstr("/bin/sh"), script, envp, c.pid);
+  }
+  if (code < 0) {
+    const e = errno();
+    closeAll(fds);
+    throw new NsenterError(`reassociate to namespace '${namespaceInfo("pid").file}' failed`, e);
   }
   closeAll(fds);
   if (code !== 0) throw execError(r.program.file, code);
   return c.pid[0] as number;
-}
-
-/** posix_spawn(p): the errno of a failed exec, or 0. */
-function _spawn(search: boolean, file: Buffer, c: CProgram, argv: CStringArray, envp: CStringArray): number {
-  const libc = spawning();
-  const spawn = search ? libc.posix_spawnp : libc.posix_spawn;
-  return spawn(c.pid, file, null, null, argv.pointers, envp.pointers);
 }
 
 /**

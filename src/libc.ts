@@ -143,6 +143,48 @@ export const credentials = _lazy({
   setuid: { args: ["u32"], returns: "i32" },
 });
 
+/**
+ * setns() into a mount namespace: the thread must not share its filesystem attributes (root,
+ * cwd, umask) with another, or setns gives EINVAL. unshare(CLONE_FS) makes it so, but a thread
+ * this one starts afterwards shares them again, and Bun starts threads lazily (its JIT worker,
+ * whenever code warms up). So unshare comes right before setns, with only FFI calls between them
+ * (no JavaScript function is entered there, so nothing tiers up), and once more should setns
+ * still say EINVAL. Returns the step that failed, errno telling why, or undefined.
+ */
+export function enterMountNamespace(fd: number, nstype: number): "unshare" | "setns" | undefined {
+  const libc = core();
+  for (let attempt = 1; ; attempt++) {
+    if (libc.unshare(CLONE_FS) !== 0) return "unshare";
+    if (libc.setns(fd, nstype) === 0) return undefined;
+    if (attempt === 3 || errno() !== EINVAL) return "setns";
+  }
+}
+
+/**
+ * posix_spawn(p) with this thread in the PID namespace TARGET for the call, then back in OWN
+ * (both descriptors of PID namespaces). While in TARGET this process cannot start a thread (the
+ * kernel refuses, and Bun aborts when it tries), so between the two setns calls there are only
+ * FFI calls with numbers for arguments: no JavaScript function is entered, nothing is allocated.
+ * Returns -1 when entering failed (errno tells why), else posix_spawn's result: 0 or an errno.
+ */
+export function spawnInPidNamespace(
+  target: number,
+  own: number,
+  search: boolean,
+  file: Buffer,
+  argv: CStringArray,
+  envp: CStringArray,
+  pid: Int32Array,
+): number {
+  const libc = core();
+  const posixSpawn = search ? spawning().posix_spawnp : spawning().posix_spawn;
+  const [pidp, filep, argvp, envpp] = [ptr(pid), ptr(file), ptr(argv.pointers), ptr(envp.pointers)];
+  if (libc.setns(target, CLONE_NEWPID) !== 0) return -1;
+  const code = posixSpawn(pidp, filep, null, null, argvp, envpp);
+  libc.setns(own, CLONE_NEWPID);
+  return code;
+}
+
 /** errno of the calling thread; read it right after the call that failed. */
 export function errno(): number {
   return read.i32(files().__errno_location() as Pointer, 0);
@@ -278,11 +320,13 @@ export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
 export const F_SETFD = 2;
 export const CLONE_FS = 0x200;
+export const CLONE_NEWPID = 0x20000000;
 export const SIGPIPE = 13;
 export const SIGXFSZ = 25;
 export const SIGSTOP = 19;
 export const SIGCONT = 18;
 export const WUNTRACED = 2;
 export const EINTR = 4;
+export const EINVAL = 22;
 export const ENOEXEC = 8;
 export const EACCES = 13;

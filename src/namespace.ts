@@ -10,7 +10,7 @@
  * still use the namespaces nsenter started in.
  */
 import { NsenterError } from "./errors.ts";
-import { CLONE_FS, core, cstr, errno, O_CLOEXEC, O_RDONLY } from "./libc.ts";
+import { core, cstr, enterMountNamespace, errno, O_CLOEXEC, O_RDONLY } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind } from "./namespaces.ts";
 
 export interface NamespaceOptions {
@@ -24,8 +24,6 @@ const REFUSED: Partial<Record<NamespaceKind, string>> = {
   time: "a multi-threaded process cannot enter a time namespace (setns: EUSERS)",
   pid: "while in another PID namespace this process cannot start a thread, and Bun aborts when it needs one",
 };
-
-let fsUnshared = false;
 
 export class Namespace implements Disposable {
   readonly kind: NamespaceKind;
@@ -47,8 +45,9 @@ export class Namespace implements Disposable {
     this.#previous = _open(`/proc/self/${info.file}`);
     try {
       if (kind === "mnt") this.#keepDirectories();
-      if (core().setns(wanted, info.clone) !== 0)
-        throw new NsenterError(`reassociate to namespace '${info.file}' failed`, errno());
+      const failed = _setns(wanted, info.clone, kind);
+      if (failed === "unshare") throw new NsenterError("unshare(CLONE_FS) failed", errno());
+      if (failed) throw new NsenterError(`reassociate to namespace '${info.file}' failed`, errno());
       this.#entered = true;
     } catch (e) {
       this.#closeAll();
@@ -62,7 +61,7 @@ export class Namespace implements Disposable {
   [Symbol.dispose](): void {
     try {
       const info = NAMESPACES.find((n) => n.kind === this.kind);
-      if (this.#entered && info && core().setns(this.#previous, info.clone) !== 0) {
+      if (this.#entered && info && _setns(this.#previous, info.clone, this.kind) !== undefined) {
         throw new NsenterError(`cannot return to the previous ${this.kind} namespace`, errno());
       }
       this.#entered = false;
@@ -74,8 +73,6 @@ export class Namespace implements Disposable {
 
   /** Entering a mount namespace resets root and cwd; remember ours to come back to. */
   #keepDirectories(): void {
-    if (!fsUnshared && core().unshare(CLONE_FS) !== 0) throw new NsenterError("unshare(CLONE_FS) failed", errno());
-    fsUnshared = true;
     this.#root = _open("/");
     this.#cwd = _open(".");
   }
@@ -91,6 +88,12 @@ export class Namespace implements Disposable {
     for (const fd of [this.#previous, this.#root, this.#cwd]) if (fd >= 0) core().close(fd);
     this.#previous = this.#root = this.#cwd = -1;
   }
+}
+
+/** setns(2); a mount namespace needs more (see enterMountNamespace). The failed step, or undefined. */
+function _setns(fd: number, nstype: number, kind: NamespaceKind): string | undefined {
+  if (kind === "mnt") return enterMountNamespace(fd, nstype);
+  return core().setns(fd, nstype) === 0 ? undefined : "setns";
 }
 
 function _open(path: string): number {

@@ -7,7 +7,7 @@
  * between lookup and entry is noticed instead of entered.
  */
 import { NsenterError } from "./errors.ts";
-import { core, cstr, errno, O_CLOEXEC, O_NONBLOCK, O_RDONLY, readFile } from "./libc.ts";
+import { core, cstr, EINVAL, errno, O_CLOEXEC, O_NONBLOCK, O_RDONLY, readFile } from "./libc.ts";
 import { NAMESPACES } from "./namespaces.ts";
 import type { OpenStep, Slot, TargetRef } from "./plan.ts";
 
@@ -21,7 +21,7 @@ const SYS_PIDFD_GETFD = 438;
 const SIOCGSKNS = 0x894c;
 const NS_GET_USERNS = 0xb701;
 const NS_GET_NSTYPE = 0xb703;
-const EINVAL = 22;
+
 const ENOTTY = 25;
 const O_WRONLY = 1;
 const O_APPEND = 0o2000;

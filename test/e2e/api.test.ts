@@ -60,6 +60,14 @@ describeRoot("the Namespace API", () => {
     });
   });
 
+  test("mnt again after this process started a thread", () => {
+    expect(scenario("mntAfterThread", `${target.pid}`)).toEqual({
+      first: "marker-inside",
+      second: "marker-inside",
+      after: "none",
+    });
+  });
+
   test("a block that throws still restores", () => {
     const host = Bun.spawnSync(["hostname"]).stdout.toString().trim();
     expect(scenario("throws", `${target.pid}`)).toEqual({ before: host, after: host, caught: "boom" });

@@ -108,6 +108,18 @@ describeRoot("container targets", () => {
     expect(r).toEqual({ stdout: `ctr-docker\n${uts}`, stderr: "", status: 0 });
   });
 
+  test("a .env in the working directory is not read: it cannot point names at other state", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nsenter-dotenv-"));
+    try {
+      writeFileSync(join(dir, ".env"), `NSENTER_STATE_ROOT=${state}\n`);
+      const r = run([NSENTER, "-t", "web", "-u", "hostname"], { cwd: dir });
+      expect(r.stderr.split("\n")[0]).toBe("nsenter: failed to parse pid: 'web'");
+      expect(hostname("web", { cwd: dir }).stdout).toBe("ctr-docker\n"); // the same name, from the real environment
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("an ambiguous prefix lists the candidates", () => {
     expect(hostname("aaaa")).toEqual({
       stdout: "",

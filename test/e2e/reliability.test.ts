@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { execSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { both, describeRoot, NSENTER, namespacedTarget, REFERENCE, run, Target } from "./helpers.ts";
@@ -28,6 +28,19 @@ async function deliver(args: string[], sig: string): Promise<{ stdout: string; s
     rest += new TextDecoder().decode(chunk.value);
   return { stdout: new TextDecoder().decode(first.value) + rest, status: await proc.exited };
 }
+
+test("a bunfig.toml in the working directory is not read: its preload script does not run", () => {
+  const dir = mkdtempSync(join(tmpdir(), "nsenter-bunfig-"));
+  try {
+    writeFileSync(join(dir, "bunfig.toml"), 'preload = ["./preload.js"]\n');
+    writeFileSync(join(dir, "preload.js"), `require("fs").writeFileSync(${JSON.stringify(join(dir, "ran"))}, "")\n`);
+    const r = run([NSENTER, "--version"], { cwd: dir });
+    expect(r.status).toBe(0);
+    expect(existsSync(join(dir, "ran"))).toBe(false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 describeRoot("signals sent to a waiting nsenter reach the program", () => {
   let plain: Target;
