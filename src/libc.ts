@@ -11,15 +11,16 @@ import { CString, dlopen, type FFIFunction, type Pointer, ptr, read } from "bun:
 const LIBC_NAMES = ["libc.so.6", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`];
 
 function _bind<T extends Record<string, FFIFunction>>(symbols: T) {
-  let last: unknown;
+  const reasons: string[] = [];
   for (const name of LIBC_NAMES) {
     try {
       return dlopen(name, symbols).symbols;
     } catch (e) {
-      last = e;
+      reasons.push(e instanceof Error ? e.message : String(e));
     }
   }
-  throw last;
+  // Every libc name failed: say why for each (the first is usually the one that matters).
+  throw new Error(`cannot bind libc: ${reasons.join("; ")}`);
 }
 
 function _lazy<T extends Record<string, FFIFunction>>(symbols: T) {

@@ -10,10 +10,6 @@ import { geteuid, strerror, writeAll } from "./libc.ts";
 import { closeAll, openAll } from "./open.ts";
 import { plan } from "./plan.ts";
 
-// Before anything opens a descriptor (imported modules open none when loaded): what the caller
-// gave us, to pass on to the program.
-const inherited = inheritedDescriptors();
-
 const EPERM = 1;
 
 /** How we were invoked: glibc's getopt messages name argv[0] as given, the rest its basename. */
@@ -25,7 +21,8 @@ function programName(): string {
 
 function report(error: unknown, name: string): number {
   if (!(error instanceof NsenterError)) {
-    writeAll(2, `${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    // Not ours, perhaps libc itself could not be bound: write without it.
+    console.error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
     return 1;
   }
   const reason = error.errno === undefined ? "" : `: ${strerror(error.errno)}`;
@@ -40,6 +37,9 @@ function report(error: unknown, name: string): number {
 async function main(argv: string[]): Promise<number> {
   const name = programName();
   try {
+    // Before anything opens a descriptor (imported modules open none when loaded): what the
+    // caller gave us, to pass on to the program.
+    const inherited = inheritedDescriptors();
     const p = plan(argv, hostFacts());
     if (p.outcome.do === "run") return await run({ ...p, outcome: p.outcome }, { inherited });
     // Files named before a usage error or --help are opened first, as util-linux does while parsing.
