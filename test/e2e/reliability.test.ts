@@ -16,6 +16,20 @@ function userTarget(): Target {
   return new Target(["--user", "--map-root-user", "--fork", "--pid", "--mount-proc", "--uts"], "true");
 }
 
+/** A namespaced target and a user-namespaced one, started and killed around the calling describe. */
+function plainAndUserTargets(): { plain: Target; user: Target } {
+  const targets = {} as { plain: Target; user: Target };
+  beforeAll(() => {
+    targets.plain = namespacedTarget();
+    targets.user = userTarget();
+  });
+  afterAll(() => {
+    targets.plain?.kill();
+    targets.user?.kill();
+  });
+  return targets;
+}
+
 /** Start nsenter with a program that traps SIG, send SIG to nsenter, collect the outcome. */
 async function deliver(args: string[], sig: string): Promise<{ stdout: string; status: number }> {
   const program = ["sh", "-c", `trap 'echo got-${sig}; exit 3' ${sig}; echo ready; sleep 30 >/dev/null & wait`];
@@ -53,21 +67,12 @@ test("libc that cannot be bound: one line saying why, exit 1, the program not ru
 });
 
 describeRoot("signals sent to a waiting nsenter reach the program", () => {
-  let plain: Target;
-  let user: Target;
-  beforeAll(() => {
-    plain = namespacedTarget();
-    user = userTarget();
-  });
-  afterAll(() => {
-    plain?.kill();
-    user?.kill();
-  });
+  const targets = plainAndUserTargets();
 
   const shapes: [string, () => string[]][] = [
-    ["PID namespace (spawned child)", () => ["-t", `${plain.pid}`, "-p"]],
-    ["user + PID namespace (the C child forks again)", () => ["-t", `${user.pid}`, "-U", "-p"]],
-    ["user namespace (the C child executes it)", () => ["-t", `${user.pid}`, "-U"]],
+    ["PID namespace (spawned child)", () => ["-t", `${targets.plain.pid}`, "-p"]],
+    ["user + PID namespace (the C child forks again)", () => ["-t", `${targets.user.pid}`, "-U", "-p"]],
+    ["user namespace (the C child executes it)", () => ["-t", `${targets.user.pid}`, "-U"]],
   ];
   for (const [shape, args] of shapes) {
     test.each(SIGNALS.map((s) => [s]))(`${shape}: SIG%s`, async (sig: string) => {
@@ -82,7 +87,7 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
       "0.5",
       NSENTER,
       "-t",
-      `${plain.pid}`,
+      `${targets.plain.pid}`,
       "-p",
       "-m",
       "bash",
@@ -95,7 +100,7 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
   });
 
   test("a program killed by a signal: nsenter dies of the same one", () => {
-    const r = run([NSENTER, "-t", `${plain.pid}`, "-p", "sh", "-c", "kill -USR1 $$"]);
+    const r = run([NSENTER, "-t", `${targets.plain.pid}`, "-p", "sh", "-c", "kill -USR1 $$"]);
     expect(r.status).toBe(128 + 10);
   });
 });
@@ -236,16 +241,7 @@ describeRoot("load", () => {
 });
 
 describeRoot("descriptors: the caller's, by number and by what they are; none of ours", () => {
-  let plain: Target;
-  let user: Target;
-  beforeAll(() => {
-    plain = namespacedTarget();
-    user = userTarget();
-  });
-  afterAll(() => {
-    plain?.kill();
-    user?.kill();
-  });
+  const targets = plainAndUserTargets();
 
   const listing = (bin: string, args: string[]) => {
     const r = run([
@@ -272,7 +268,7 @@ describeRoot("descriptors: the caller's, by number and by what they are; none of
   };
 
   test.each([[["-n"]], [["-p"]], [["-a"]]])("%j", (flags: string[]) => {
-    const args = ["-t", `${plain.pid}`, ...flags];
+    const args = ["-t", `${targets.plain.pid}`, ...flags];
     const ours = listing(NSENTER, args);
     expect(ours).toEqual(listing(REFERENCE, args));
     expect(ours.stdout).toContain("7 /etc/hostname\n");
@@ -281,8 +277,8 @@ describeRoot("descriptors: the caller's, by number and by what they are; none of
   });
 
   test("through the single-threaded child", () => {
-    const ours = listing(NSENTER, ["-t", `${user.pid}`, "-U"]);
-    expect(ours).toEqual(listing(REFERENCE, ["-t", `${user.pid}`, "-U"]));
+    const ours = listing(NSENTER, ["-t", `${targets.user.pid}`, "-U"]);
+    expect(ours).toEqual(listing(REFERENCE, ["-t", `${targets.user.pid}`, "-U"]));
     expect(ours.stdout).not.toMatch(/anon_inode|memfd|nsenter/);
   });
 });
