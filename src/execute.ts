@@ -14,7 +14,7 @@ import {
   cstr,
   EACCES,
   ENOEXEC,
-  enterMountNamespace,
+  enterNamespace,
   errno,
   F_SETFD,
   getenv,
@@ -184,7 +184,7 @@ function _mainThreadCan(kinds: readonly NamespaceKind[], fds: Fds): boolean {
 /**
  * util-linux's two passes: first everything but the user namespace, errors ignored; then what is
  * left, user namespace included, errors fatal. The PID namespace is left for the end; the mount
- * namespace needs unshare(CLONE_FS) (see enterMountNamespace).
+ * namespace needs unshare(CLONE_FS) (see enterNamespace).
  */
 function _enterNamespaces(fds: Fds): void {
   const libc = core();
@@ -192,7 +192,7 @@ function _enterNamespaces(fds: Fds): void {
     for (const ns of NAMESPACES) {
       const fd = fds.get(ns.kind);
       if (fd === undefined || ns.kind === "pid" || (pass === 0 && ns.kind === "user")) continue;
-      const failed = ns.kind === "mnt" ? enterMountNamespace(fd, ns.clone) : libc.setns(fd, ns.clone) !== 0 && "setns";
+      const failed = enterNamespace(fd, ns.clone);
       if (failed) {
         if (pass === 0 && failed === "setns") continue;
         const code = errno();

@@ -145,15 +145,17 @@ export const credentials = _lazy({
 });
 
 /**
- * setns() into a mount namespace: the thread must not share its filesystem attributes (root,
- * cwd, umask) with another, or setns gives EINVAL. unshare(CLONE_FS) makes it so, but a thread
- * this one starts afterwards shares them again, and Bun starts threads lazily (its JIT worker,
- * whenever code warms up). So unshare comes right before setns, with only FFI calls between them
- * (no JavaScript function is entered there, so nothing tiers up), and once more should setns
- * still say EINVAL. Returns the step that failed, errno telling why, or undefined.
+ * setns(2) from the main thread. A mount namespace needs more: the thread must not share its
+ * filesystem attributes (root, cwd, umask) with another, or setns gives EINVAL. unshare(CLONE_FS)
+ * makes it so, but a thread this one starts afterwards shares them again, and Bun starts threads
+ * lazily (its JIT worker, whenever code warms up). So unshare comes right before setns, with only
+ * FFI calls between them (no JavaScript function is entered there, so nothing tiers up), and once
+ * more should setns still say EINVAL. Returns the step that failed, errno telling why, or
+ * undefined.
  */
-export function enterMountNamespace(fd: number, nstype: number): "unshare" | "setns" | undefined {
+export function enterNamespace(fd: number, nstype: number): "unshare" | "setns" | undefined {
   const libc = core();
+  if (nstype !== CLONE_NEWNS) return libc.setns(fd, nstype) === 0 ? undefined : "setns";
   for (let attempt = 1; ; attempt++) {
     if (libc.unshare(CLONE_FS) !== 0) return "unshare";
     if (libc.setns(fd, nstype) === 0) return undefined;
@@ -322,6 +324,7 @@ export const O_CLOEXEC = 0o2000000;
 export const F_SETFD = 2;
 export const CLONE_FS = 0x200;
 export const CLONE_NEWPID = 0x20000000;
+export const CLONE_NEWNS = 0x20000;
 export const SIGPIPE = 13;
 export const SIGXFSZ = 25;
 export const SIGSTOP = 19;

@@ -10,7 +10,7 @@
  * still use the namespaces nsenter started in.
  */
 import { NsenterError } from "./errors.ts";
-import { core, cstr, enterMountNamespace, errno, O_CLOEXEC, O_RDONLY } from "./libc.ts";
+import { core, cstr, enterNamespace, errno, O_CLOEXEC, O_RDONLY } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind } from "./namespaces.ts";
 
 export interface NamespaceOptions {
@@ -45,7 +45,7 @@ export class Namespace implements Disposable {
     this.#previous = _open(`/proc/self/${info.file}`);
     try {
       if (kind === "mnt") this.#keepDirectories();
-      const failed = _setns(wanted, info.clone, kind);
+      const failed = enterNamespace(wanted, info.clone);
       if (failed === "unshare") throw new NsenterError("unshare(CLONE_FS) failed", errno());
       if (failed) throw new NsenterError(`reassociate to namespace '${info.file}' failed`, errno());
       this.#entered = true;
@@ -61,7 +61,7 @@ export class Namespace implements Disposable {
   [Symbol.dispose](): void {
     try {
       const info = NAMESPACES.find((n) => n.kind === this.kind);
-      if (this.#entered && info && _setns(this.#previous, info.clone, this.kind) !== undefined) {
+      if (this.#entered && info && enterNamespace(this.#previous, info.clone) !== undefined) {
         throw new NsenterError(`cannot return to the previous ${this.kind} namespace`, errno());
       }
       this.#entered = false;
@@ -88,12 +88,6 @@ export class Namespace implements Disposable {
     for (const fd of [this.#previous, this.#root, this.#cwd]) if (fd >= 0) core().close(fd);
     this.#previous = this.#root = this.#cwd = -1;
   }
-}
-
-/** setns(2); a mount namespace needs more (see enterMountNamespace). The failed step, or undefined. */
-function _setns(fd: number, nstype: number, kind: NamespaceKind): string | undefined {
-  if (kind === "mnt") return enterMountNamespace(fd, nstype);
-  return core().setns(fd, nstype) === 0 ? undefined : "setns";
 }
 
 function _open(path: string): number {
