@@ -12,7 +12,8 @@ import source from "./child.c" with { type: "text" };
 import { EXIT_FAILURE, execError, NsenterError } from "./errors.ts";
 import { type CStringArray, childLibc, cstr, errno, pin, readFile, SYS_MEMFD_CREATE } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
-import type { RunPlan, Slot } from "./plan.ts";
+import type { Fds } from "./open.ts";
+import type { RunPlan } from "./plan.ts";
 
 /** libc functions in the order of child.c's F_* slots. */
 export const FUNCTIONS = [
@@ -130,7 +131,7 @@ export interface PreparedChild {
 export function prepareChild(
   r: RunPlan,
   kinds: readonly NamespaceKind[],
-  fds: Map<Slot | "ownPid", number>,
+  fds: Fds,
   program: ChildProgram,
   /** null: the program gets libc's environ as it is. */
   envp: CStringArray | null,

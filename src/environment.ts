@@ -23,6 +23,50 @@ export function targetEnvironment(environ: Buffer): [string, string][] {
   return entries;
 }
 
+/**
+ * What glibc removes from the environment of a set-user-ID program (sysdeps/generic/unsecvars.h,
+ * with GLIBC_TUNABLES): settings that make any program load other code or data (LD_PRELOAD,
+ * LD_AUDIT, LD_LIBRARY_PATH, GCONV_PATH, ...). A host program run as root with the target's
+ * environment is that same case, privilege given to an environment written by someone less
+ * trusted, so they are left out there.
+ */
+export const LOADER_VARIABLES: ReadonlySet<string> = new Set([
+  "GCONV_PATH",
+  "GETCONF_DIR",
+  "GLIBC_TUNABLES",
+  "HOSTALIASES",
+  "LD_AUDIT",
+  "LD_DEBUG",
+  "LD_DEBUG_OUTPUT",
+  "LD_DYNAMIC_WEAK",
+  "LD_HWCAP_MASK",
+  "LD_LIBRARY_PATH",
+  "LD_ORIGIN_PATH",
+  "LD_PRELOAD",
+  "LD_PROFILE",
+  "LD_SHOW_AUXV",
+  "LD_USE_LOAD_BIAS",
+  "LOCALDOMAIN",
+  "LOCPATH",
+  "MALLOC_TRACE",
+  "NIS_PATH",
+  "NLSPATH",
+  "RESOLV_HOST_CONF",
+  "RES_OPTIONS",
+  "TMPDIR",
+  "TZDIR",
+]);
+
+/** The entries without LOADER_VARIABLES, and the names left out (in the entries' order). */
+export function withoutLoaderVariables(entries: readonly [string, string][]): {
+  kept: [string, string][];
+  dropped: string[];
+} {
+  const kept = entries.filter(([name]) => !LOADER_VARIABLES.has(name));
+  const dropped = entries.filter(([name]) => LOADER_VARIABLES.has(name)).map(([name]) => name);
+  return { kept, dropped };
+}
+
 /** clearenv() and setenv() each entry: libc's environ becomes exactly these, in this order. */
 export function setEnvironment(entries: readonly [string, string][]): void {
   const libc = environment();

@@ -4,7 +4,7 @@
  * wait). The only code that changes the process; it runs on the JavaScript main thread.
  */
 import { prepareChild } from "./child.ts";
-import { environmentArray, setEnvironment, targetEnvironment } from "./environment.ts";
+import { environmentArray, setEnvironment, targetEnvironment, withoutLoaderVariables } from "./environment.ts";
 import { execError, NsenterError } from "./errors.ts";
 import {
   access,
@@ -24,6 +24,7 @@ import {
   readAll,
   readFile,
   readLink,
+  SIGKILL,
   SIGPIPE,
   SIGXFSZ,
   spawnInPidNamespace,
@@ -39,13 +40,15 @@ import { prepareWaiter, type Waiter } from "./wait.ts";
 export interface Context {
   /** The descriptors the caller gave nsenter (see fds.ts). */
   inherited: readonly number[];
+  /** One line on stderr that is not an error (main.ts writes it, in nsenter's form). */
+  warn(message: string): void;
 }
 
 /** Carry out a run plan. Returns only by throwing; on success the program replaces us. */
 export async function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): Promise<never> {
   const fds = openAll(plan.opens, plan.outcome.run.target);
   const r = _resolveTarget(plan.outcome.run, fds);
-  const environment = r.env ? _targetEnvironment(fds) : undefined;
+  const environment = r.env ? _targetEnvironment(r, fds, ctx) : undefined;
   _joinCgroup(fds);
   // util-linux sets -S/-G in the forked child only: that is the single-threaded child's work here,
   // which keeps this process (the waiting parent) as it was.
@@ -83,9 +86,11 @@ function _resolveTarget(r: RunPlan, fds: Fds): RunPlan {
 /**
  * --env: the target's environment replaces ours, made the way util-linux makes it (clearenv,
  * then setenv without overwriting, last entry first), so the order and which duplicate wins are
- * the same, and PATH for the program's lookup is the target's. Returns it for posix_spawn.
+ * the same, and PATH for the program's lookup is the target's. Returns it for posix_spawn. A
+ * program from the host's own files does not get the target's dynamic-loader variables: they
+ * would make a host binary, run as root, load the target's code.
  */
-function _targetEnvironment(fds: Fds): CStringArray {
+function _targetEnvironment(r: RunPlan, fds: Fds, ctx: Context): CStringArray {
   const fd = fds.get("environ") as number;
   const content = readAll(fd);
   core().close(fd);
@@ -94,7 +99,16 @@ function _targetEnvironment(fds: Fds): CStringArray {
     closeAll(fds);
     throw new NsenterError("failed to get environment variables", content);
   }
-  const entries = targetEnvironment(content);
+  let entries = targetEnvironment(content);
+  if (r.hostProgram) {
+    const { kept, dropped } = withoutLoaderVariables(entries);
+    if (dropped.length > 0) {
+      ctx.warn(
+        `--env: not passing ${dropped.sort().join(", ")} to a program from the host's root (-r or -m runs the target's)`,
+      );
+    }
+    entries = kept;
+  }
   setEnvironment(entries);
   return environmentArray(entries);
 }
@@ -146,9 +160,45 @@ function _prepareProgram(r: RunPlan, fds: Fds): CProgram {
   if (r.credentials.uid !== undefined || r.credentials.gid !== undefined) credentials();
   if (r.fork) {
     spawning();
-    openInto(fds, "ownPid", "/proc/self/ns/pid");
+    _saveHome(fds);
   }
   return program;
+}
+
+/**
+ * Where nsenter itself is, to go back to once the program runs (see _returnHome): its own
+ * namespace of each kind it will enter, its root and its working directory.
+ */
+function _saveHome(fds: Fds): void {
+  for (const ns of NAMESPACES) {
+    if (fds.has(ns.kind)) openInto(fds, `own:${ns.kind}`, `/proc/self/${ns.file}`);
+  }
+  openInto(fds, "ownRoot", "/");
+  openInto(fds, "ownCwd", ".");
+}
+
+/**
+ * The waiting parent leaves the target as soon as the program is started. It is host root in
+ * the host's PID namespace; left in the target's mount namespace and root, whatever the Bun
+ * runtime opens later (it reads /proc/self/statm lazily, for one) would be resolved in a
+ * filesystem the target controls: the class of runc's CVE-2024-21626. Namespaces first (entering
+ * a mount namespace resets root and working directory), then root, then working directory.
+ */
+function _returnHome(fds: Fds): NsenterError | undefined {
+  const libc = core();
+  for (const ns of NAMESPACES) {
+    const fd = fds.get(`own:${ns.kind}`);
+    if (fd === undefined || ns.kind === "pid") continue; // spawnInPidNamespace went back already
+    if (enterNamespace(fd, ns.clone) !== undefined) {
+      return new NsenterError(`cannot return to nsenter's own namespace '${ns.file}'`, errno());
+    }
+  }
+  const [root, cwd] = [fds.get("ownRoot") as number, fds.get("ownCwd") as number];
+  if (libc.fchdir(root) !== 0 || libc.chroot(cstr(".")) !== 0) {
+    return new NsenterError("cannot return to nsenter's own root directory", errno());
+  }
+  if (libc.fchdir(cwd) !== 0) return new NsenterError("cannot return to nsenter's own working directory", errno());
+  return undefined;
 }
 
 /** The PID namespace goes last (see _prepareProgram); it only matters to the process we start. */
@@ -285,7 +335,22 @@ function _exec(program: Program, c: CProgram, envp: CStringArray | null): never 
  * leave with its exit status or by its fatal signal.
  */
 function _continueAsChild(r: RunPlan, c: CProgram, envp: CStringArray, fds: Fds, waiter: Waiter): Promise<never> {
-  return waiter.wait(_spawnInPidNamespace(r, c, envp, fds));
+  let child: number;
+  try {
+    child = _spawnInPidNamespace(r, c, envp, fds);
+  } catch (e) {
+    _returnHome(fds); // nsenter leaves at once; its error is the one to report
+    closeAll(fds);
+    throw e;
+  }
+  const failed = _returnHome(fds);
+  closeAll(fds);
+  if (failed) {
+    // Never wait inside the target: fail closed, and take the program down with us.
+    spawning().kill(child, SIGKILL);
+    throw failed;
+  }
+  return waiter.wait(child);
 }
 
 /**
@@ -313,7 +378,7 @@ function _runInChild(r: RunPlan, kinds: readonly NamespaceKind[], fds: Fds, ctx:
  * fork they are the single-threaded child's work.
  */
 function _spawnInPidNamespace(r: RunPlan, c: CProgram, envp: CStringArray, fds: Fds): number {
-  const [target, own] = [fds.get("pid") as number, fds.get("ownPid") as number];
+  const [target, own] = [fds.get("pid") as number, fds.get("own:pid") as number];
   let code = spawnInPidNamespace(target, own, r.program.search, c.file, c.argv, envp, c.pid);
   if (code === ENOEXEC) {
     // execvp runs a file with no #! through /bin/sh; posix_spawnp does not.
@@ -321,12 +386,7 @@ function _spawnInPidNamespace(r: RunPlan, c: CProgram, envp: CStringArray, fds: 
     const script = CStringArray.of(["/bin/sh", found, ...r.program.argv.slice(1)]);
     code = spawnInPidNamespace(target, own, false, cstr("/bin/sh"), script, envp, c.pid);
   }
-  if (code < 0) {
-    const e = errno();
-    closeAll(fds);
-    throw new NsenterError(`reassociate to namespace '${namespaceInfo("pid").file}' failed`, e);
-  }
-  closeAll(fds);
+  if (code < 0) throw new NsenterError(`reassociate to namespace '${namespaceInfo("pid").file}' failed`, errno());
   if (code !== 0) throw execError(r.program.file, code);
   return c.pid[0] as number;
 }

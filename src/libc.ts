@@ -328,6 +328,7 @@ export const CLONE_NEWNS = 0x20000;
 export const SIGPIPE = 13;
 export const SIGXFSZ = 25;
 export const SIGSTOP = 19;
+export const SIGKILL = 9;
 export const SIGCONT = 18;
 export const WUNTRACED = 2;
 export const EINTR = 4;

@@ -8,13 +8,17 @@
  */
 import { NsenterError } from "./errors.ts";
 import { core, cstr, EINVAL, errno, O_CLOEXEC, O_NONBLOCK, O_RDONLY, readFile } from "./libc.ts";
-import { NAMESPACES } from "./namespaces.ts";
+import { NAMESPACES, type NamespaceKind } from "./namespaces.ts";
 import type { OpenStep, Slot, TargetRef } from "./plan.ts";
 
 /**
- * Open descriptors by what they are for; "ownPid" is our own PID namespace (fork path).
+ * Where nsenter itself is: its own namespaces, root and working directory, opened before the
+ * first setns on the spawn path so that the waiting parent can go back to them (see execute.ts).
  */
-export type Fds = Map<Slot | "ownPid", number>;
+export type HomeSlot = `own:${NamespaceKind}` | "ownRoot" | "ownCwd";
+
+/** Open descriptors by what they are for. */
+export type Fds = Map<Slot | HomeSlot, number>;
 
 const SYS_PIDFD_OPEN = 434;
 const SYS_PIDFD_GETFD = 438;
@@ -50,12 +54,12 @@ export function closeAll(fds: Fds): void {
   fds.clear();
 }
 
-/** Open one more descriptor by path (e.g. our own PID namespace) into the same table. */
-export function openInto(fds: Fds, slot: "ownPid", path: string): void {
+/** Open one more descriptor by path (where nsenter itself is) into the same table. */
+export function openInto(fds: Fds, slot: HomeSlot, path: string): void {
   _set(fds, slot, _openPath(path));
 }
 
-function _set(fds: Fds, slot: Slot | "ownPid", fd: number): void {
+function _set(fds: Fds, slot: Slot | HomeSlot, fd: number): void {
   const previous = fds.get(slot);
   if (previous !== undefined) core().close(previous);
   fds.set(slot, fd);

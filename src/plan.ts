@@ -65,10 +65,19 @@ export interface Credentials {
 }
 
 export interface RunPlan {
-  /** The target, pinned with a pidfd while its files are opened. */
+  /**
+   * The target, pinned with a pidfd while its files are opened. Not with --proc: pidfd_open
+   * takes a PID of nsenter's own PID namespace, which would pin another process.
+   */
   readonly target?: TargetRef;
   /** --env: the program gets the target's environment. */
   readonly env: boolean;
+  /**
+   * The program file is resolved in the caller's filesystem: neither the target's root (-r) nor a
+   * mount namespace entered without a root of the caller's. With --env, the target's
+   * dynamic-loader variables must not reach such a program (see environment.ts).
+   */
+  readonly hostProgram: boolean;
   /** -S follow / -G follow: take the owner of /proc/PID. */
   readonly follow: { readonly uid: boolean; readonly gid: boolean };
   /** --keep-caps: permitted capabilities become ambient (with a user namespace). */
@@ -101,7 +110,10 @@ export interface Plan {
 interface State {
   /** --proc: where the target's /proc files are read (not ours: those stay /proc/self). */
   proc: string;
+  procGiven: boolean;
   target: number;
+  /** -t named a container (not a PID). */
+  container: boolean;
   inode?: bigint;
   socketFd?: number;
   env: boolean;
@@ -115,6 +127,8 @@ interface State {
   explicit: Set<NamespaceKind>;
   all: boolean;
   rootFromTarget: boolean;
+  /** Where the last -r took the root from. */
+  rootSource?: "target" | "path";
   cwdFromTarget: boolean;
   wdns?: string;
   uid?: number;
@@ -131,7 +145,9 @@ export function plan(argv: readonly string[], facts: Facts): Plan {
   const scanned = scan(argv, OPTIONS);
   const s: State = {
     proc: "/proc",
+    procGiven: false,
     target: 0,
+    container: false,
     env: false,
     joinCgroup: false,
     keepCaps: false,
@@ -216,6 +232,7 @@ function _applyOption(s: State, key: string, value: string | undefined, facts: F
       return undefined;
     case "root":
       if (value === undefined) s.rootFromTarget = true;
+      s.rootSource = value === undefined ? "target" : "path";
       return value === undefined ? undefined : _open(s, "root", value);
     case "wd":
       if (value === undefined) s.cwdFromTarget = true;
@@ -225,7 +242,8 @@ function _applyOption(s: State, key: string, value: string | undefined, facts: F
       return undefined;
     case "proc":
       s.proc = (value as string).replace(/(.)\/+$/, "$1");
-      return undefined;
+      s.procGiven = true;
+      return s.container ? { do: "fail", error: _containerWithProc() } : undefined;
     default:
       return _applyNamespace(s, key as NamespaceKind, value);
   }
@@ -252,7 +270,9 @@ function _applyNamespace(s: State, kind: NamespaceKind, value: string | undefine
  * process by its pidfd's inode (util-linux 2.42).
  */
 function _parseTarget(s: State, text: string, facts: Facts): Early {
-  if (_isContainerRef(text)) {
+  s.container = _isContainerRef(text);
+  if (s.container) {
+    if (s.procGiven) return { do: "fail", error: _containerWithProc() };
     try {
       s.target = facts.container(text, s.proc);
       s.inode = undefined;
@@ -277,6 +297,14 @@ function _parseTarget(s: State, text: string, facts: Facts): Early {
   s.target = pid;
   s.inode = inode;
   return undefined;
+}
+
+/**
+ * The runtimes' records are this host's (under /run and /var/lib), naming PIDs of the PID
+ * namespace they run in, not of DIR's.
+ */
+function _containerWithProc(): NsenterError {
+  return new NsenterError("a container name cannot be used with --proc: give the PID the runtime has in DIR");
 }
 
 /**
@@ -346,6 +374,8 @@ function _resolve(s: State, facts: Facts): NsenterError | undefined {
   if ((s.socketFd !== undefined && s.socketFd >= 0) || s.userParent) {
     if (s.target === 0) return new NsenterError("no target PID specified");
   }
+  const error = _refuseWithProc(s);
+  if (error) return error;
   const files: [boolean, Slot][] = [
     [s.rootFromTarget, "root"],
     [s.cwdFromTarget, "cwd"],
@@ -360,6 +390,20 @@ function _resolve(s: State, facts: Facts): NsenterError | undefined {
   if (s.userParent) s.opens.push({ slot: "user", parentOf: `${s.proc}/${s.target}/ns/user` });
   if (s.socketFd !== undefined && s.socketFd >= 0) {
     s.opens.push({ slot: "net", socket: { pid: s.target, fd: s.socketFd } });
+  }
+  return undefined;
+}
+
+/**
+ * What --proc cannot do: anything that goes through a pidfd, whose PIDs are those of nsenter's
+ * own PID namespace, not DIR's (it would name another process).
+ */
+function _refuseWithProc(s: State): NsenterError | undefined {
+  if (!s.procGiven) return undefined;
+  if (s.inode !== undefined)
+    return new NsenterError("-t PID:INODE cannot be checked with --proc (pidfds take PIDs of our own)");
+  if (s.socketFd !== undefined && s.socketFd >= 0) {
+    return new NsenterError("--net-socket cannot be used with --proc (pidfd_getfd takes PIDs of our own)");
   }
   return undefined;
 }
@@ -396,10 +440,13 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
     groupsMustDrop: userns,
   };
   return {
-    ...(s.target === 0
+    ...(s.target === 0 || s.procGiven
       ? {}
       : { target: s.inode === undefined ? { pid: s.target } : { pid: s.target, inode: s.inode } }),
     env: opened.has("environ"),
+    // A root given as a path is the caller's; entering a mount namespace without one runs the
+    // program from that namespace's root, which its owner controls anyway.
+    hostProgram: s.rootSource !== "target" && !(namespaces.includes("mnt") && s.rootSource === undefined),
     follow: { uid: s.followUid, gid: s.followGid },
     keepCaps: s.keepCaps,
     namespaces,

@@ -127,6 +127,25 @@ const CASES: [string[], string][] = [
   [["-t", "abc", "-u"], " | fail failed to parse pid: 'abc'"],
   [["-t", " 12", "-u"], "uts:/proc/12/ns/uts | run [uts] -bash"],
   [["--net=:4026531833", "true"], " | fail namespace ids are not supported: ':4026531833' (give a file or -t PID)"],
+  // --proc: nothing that goes through a pidfd (its PIDs are of our own PID namespace).
+  [["--proc", "/x", "-t", "42", "-n"], "net:/x/42/ns/net | run [net] -bash"],
+  [
+    ["--proc", "/x", "-t", "42:7", "-n"],
+    "net:/x/42/ns/net | fail -t PID:INODE cannot be checked with --proc (pidfds take PIDs of our own)",
+  ],
+  [
+    ["--proc", "/x", "-t", "42", "-N", "3"],
+    " | fail --net-socket cannot be used with --proc (pidfd_getfd takes PIDs of our own)",
+  ],
+  [["--proc", "/x", "-t", "42", "-N", "-1", "true"], " | run [] true"],
+  [
+    ["--proc", "/x", "-t", "web"],
+    " | fail a container name cannot be used with --proc: give the PID the runtime has in DIR",
+  ],
+  [
+    ["-t", "web", "--proc", "/x", "-u"],
+    " | fail a container name cannot be used with --proc: give the PID the runtime has in DIR",
+  ],
 ];
 
 describe("plan", () => {
@@ -155,6 +174,34 @@ describe("plan", () => {
   ])("SHELL=%j runs as a login shell %j", (shell, argv0) => {
     const p = plan(["-t", "42"], facts({ env: () => shell }));
     expect(p.outcome.do === "run" && p.outcome.run.program).toEqual({ file: shell, argv: [argv0], search: false });
+  });
+
+  test.each([
+    [["-t", "42"], { pid: 42 }],
+    [["-t", "42:7"], { pid: 42, inode: 7n }],
+    [["--proc", "/x", "-t", "42"], undefined],
+    [["--proc", "/proc", "-t", "42"], undefined],
+  ])("%j pins %p", (argv, target) => {
+    const p = plan([...argv, "-u", "true"], facts());
+    expect(p.outcome.do === "run" && p.outcome.run.target).toEqual(target);
+  });
+
+  // Whether the program file comes from the caller's filesystem (--env then drops the target's
+  // dynamic-loader variables): not when -r takes the target's root, nor in an entered mount
+  // namespace without a root of the caller's.
+  test.each([
+    [["-t", "42", "-e"], true],
+    [["-t", "42", "-e", "-u", "-n"], true],
+    [["-t", "42", "-e", "-r"], false],
+    [["-t", "42", "-e", "-m"], false],
+    [["-t", "42", "-e", "-a"], false],
+    [["-t", "42", "-e", "-m", "-r/srv"], true],
+    [["-t", "42", "-e", "-r/srv", "-r"], false],
+    [["-t", "42", "-e", "-r", "-r/srv"], true],
+    [["-t", "7", "-e", "-U"], true],
+  ])("%j: the program is the host's: %p", (argv, host) => {
+    const p = plan([...argv, "env"], facts());
+    expect(p.outcome.do === "run" && p.outcome.run.hostProgram).toBe(host);
   });
 
   test("without SHELL the shell is /bin/sh", () => {

@@ -1,0 +1,97 @@
+/**
+ * Files only root can have written. A container runtime running as root writes its records (the
+ * init PID, the names) under /run and /var/lib; a user can write look-alikes only where they may
+ * write, so a path counts only when it and every directory on the way to it are owned by root
+ * and writable by nobody else (mode & 0o022 is 0).
+ *
+ * The walk goes one component at a time from "/", each checked before the next is looked up in
+ * it: once a directory has passed, only root can change what its entries are, so nothing checked
+ * can be swapped afterwards by anyone else. A symbolic link is followed only when it sits in a
+ * directory that passed (only root made it), and what it points to is walked the same way.
+ */
+import { ptr } from "bun:ffi";
+import { core, ENOENT, errno, readLink, strerror } from "./libc.ts";
+
+export type Verdict =
+  /** The path with every link resolved: read or list it by this path. */
+  | { readonly ok: true; readonly path: string }
+  /** Why not; `missing` when it (or a directory on the way) does not exist. */
+  | { readonly ok: false; readonly missing: boolean; readonly why: string };
+
+export type Want = "file" | "directory";
+
+const SYS_STATX = process.arch === "arm64" ? 291 : 332;
+const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const STATX_BASIC_STATS = 0x7ff;
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const S_IFLNK = 0o120000;
+const ELOOP = 40;
+const MAX_LINKS = 40;
+
+/** struct statx: uid at 20, mode at 28 (the same on every architecture). */
+const statxBuffer = Buffer.alloc(256);
+
+interface Stat {
+  uid: number;
+  mode: number;
+}
+
+/** lstat(2) through statx(2), which every libc can reach (older glibc exports no lstat). */
+function _lstat(path: string): Stat | number {
+  const name = Buffer.from(`${path}\0`);
+  const r = core().syscall(SYS_STATX, AT_FDCWD, BigInt(ptr(name)), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS);
+  if (Number(r) !== 0) return errno();
+  return { uid: statxBuffer.readUInt32LE(20), mode: statxBuffer.readUInt16LE(28) };
+}
+
+/** Whether PATH may be trusted as a root-written file or directory (see above). */
+export function trusted(path: string, want: Want): Verdict {
+  if (!path.startsWith("/")) return { ok: false, missing: false, why: `${path} is not an absolute path` };
+  const root = _check("/", true);
+  if (root) return root;
+  let at = "/";
+  const pending = _components(path);
+  for (let links = 0; pending.length > 0; ) {
+    const name = pending.shift() as string;
+    const next = name === ".." ? at.slice(0, at.lastIndexOf("/")) || "/" : `${at === "/" ? "" : at}/${name}`;
+    const st = _lstat(next);
+    if (typeof st === "number") return { ok: false, missing: st === ENOENT, why: `${next}: ${strerror(st)}` };
+    if ((st.mode & S_IFMT) === S_IFLNK) {
+      if (++links > MAX_LINKS) return { ok: false, missing: false, why: `${next}: ${strerror(ELOOP)}` };
+      const target = readLink(next);
+      if (typeof target === "number") return { ok: false, missing: false, why: `${next}: ${strerror(target)}` };
+      pending.unshift(..._components(target));
+      if (target.startsWith("/")) at = "/";
+      continue;
+    }
+    const failed = _verdict(next, st, pending.length > 0 || want === "directory");
+    if (failed) return failed;
+    at = next;
+  }
+  return { ok: true, path: at };
+}
+
+function _components(path: string): string[] {
+  return path.split("/").filter((c) => c !== "" && c !== ".");
+}
+
+function _check(path: string, directory: boolean): Verdict | undefined {
+  const st = _lstat(path);
+  if (typeof st === "number") return { ok: false, missing: st === ENOENT, why: `${path}: ${strerror(st)}` };
+  return _verdict(path, st, directory);
+}
+
+function _verdict(path: string, st: Stat, directory: boolean): Verdict | undefined {
+  const type = st.mode & S_IFMT;
+  if (directory && type !== S_IFDIR) return { ok: false, missing: false, why: `${path} is not a directory` };
+  if (!directory && type !== S_IFREG) return { ok: false, missing: false, why: `${path} is not a regular file` };
+  if (st.uid !== 0) return { ok: false, missing: false, why: `${path} is owned by uid ${st.uid}, not root` };
+  if ((st.mode & 0o022) !== 0) {
+    const mode = (st.mode & 0o7777).toString(8).padStart(4, "0");
+    return { ok: false, missing: false, why: `${path} is writable by others than root (mode ${mode})` };
+  }
+  return undefined;
+}

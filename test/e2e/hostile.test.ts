@@ -1,0 +1,148 @@
+/**
+ * Running as root against a target that may be hostile (README "Running as root"): the waiting
+ * parent leaves the target as soon as the program starts, the target's dynamic-loader settings
+ * do not reach a host program, and --proc pins nothing of ours.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  containerRoot,
+  describeRoot,
+  mappedUserTarget,
+  NSENTER,
+  namespacedTarget,
+  removeTree,
+  requireTool,
+  run,
+  Target,
+} from "./helpers.ts";
+
+const KINDS = ["mnt", "net", "uts", "ipc", "cgroup", "pid", "user", "time"];
+
+/** Where a process is: its namespaces, its root and working directory (by device and inode). */
+function whereIs(pid: number | "self"): Record<string, string> {
+  const at = (path: string) => {
+    const st = statSync(`/proc/${pid}/${path}/`);
+    return `${st.dev}:${st.ino}`;
+  };
+  const place: Record<string, string> = { root: at("root"), cwd: at("cwd") };
+  for (const kind of KINDS) place[kind] = readlinkSync(`/proc/${pid}/ns/${kind}`);
+  return place;
+}
+
+/** Start nsenter with a program that waits, look at nsenter while it does, then end both. */
+async function whileWaiting(args: string[], cwd: string): Promise<{ nsenter: Record<string, string>; out: string }> {
+  const proc = Bun.spawn([NSENTER, ...args, "sh", "-c", "hostname; exec sleep 30"], { stdout: "pipe", cwd });
+  const reader = proc.stdout.getReader();
+  const first = await reader.read(); // the program runs
+  const nsenter = whereIs(proc.pid);
+  proc.kill("SIGTERM"); // passed on to the program
+  await proc.exited;
+  return { nsenter, out: new TextDecoder().decode(first.value) };
+}
+
+describeRoot("the waiting parent goes back to where it was", () => {
+  let plain: Target;
+  let boxed: Target;
+  let user: Target;
+  let dir: string;
+  beforeAll(() => {
+    plain = namespacedTarget();
+    dir = containerRoot();
+    boxed = new Target(
+      ["--fork", "--pid", "--mount", "--uts", "--ipc", "--net", "--cgroup", `--root=${dir}`, "--wd=/work"],
+      "hostname boxed",
+    );
+    user = mappedUserTarget();
+  });
+  afterAll(() => {
+    plain?.kill();
+    boxed?.kill();
+    user?.kill();
+    removeTree(dir);
+  });
+
+  const cases: [string, () => string[], string | undefined][] = [
+    ["-a (spawned into the PID namespace)", () => ["-t", `${plain.pid}`, "-a"], "nsenter-target\n"],
+    ["-a -r -w into a container root", () => ["-t", `${boxed.pid}`, "-a", "-r", "-w"], "boxed\n"],
+    ["-p -m", () => ["-t", `${plain.pid}`, "-p", "-m"], undefined],
+    ["-a with a user namespace (the C child)", () => ["-t", `${user.pid}`, "-a"], "user-target\n"],
+  ];
+  test.each(cases)("%s: nsenter's namespaces, root and cwd are the caller's", async (_name, args, hostname) => {
+    const { nsenter, out } = await whileWaiting(args(), "/usr");
+    if (hostname !== undefined) expect(out).toBe(hostname);
+    const usr = statSync("/usr/");
+    // Started in /usr (this process is elsewhere); all else as this process has it.
+    expect(nsenter).toEqual({ ...whereIs("self"), cwd: `${usr.dev}:${usr.ino}` });
+  });
+});
+
+describeRoot("--env: the target's loader settings never reach a host program", () => {
+  let target: Target;
+  beforeAll(() => {
+    // The target's environment names a library and a search path of its choosing.
+    const vars = [
+      "PATH=/usr/bin:/bin",
+      "LD_PRELOAD=/tmp/evil.so",
+      "LD_LIBRARY_PATH=/tmp/evil",
+      "GCONV_PATH=/tmp/g",
+      "KEEP=1",
+    ];
+    target = new Target(["-i", ...vars, "unshare", "--fork", "--uts", "--mount"], "true", "env");
+  });
+  afterAll(() => target?.kill());
+
+  const names = (out: string) =>
+    out
+      .split("\n")
+      .map((l) => l.split("=")[0])
+      .filter(Boolean)
+      .sort();
+
+  test.each([[["-u"]], [["-u", "-p"]], [["-u", "-r/"]]])(
+    "%j: the program is the host's: left out, and said on stderr",
+    (flags: string[]) => {
+      const r = run([NSENTER, "-t", `${target.pid}`, "-e", ...flags, "env"], { env: { PATH: "/usr/bin:/bin" } });
+      expect(r.status).toBe(0);
+      expect(names(r.stdout)).toEqual(["KEEP", "PATH", "PWD"]);
+      expect(r.stderr).toBe(
+        "nsenter: --env: not passing GCONV_PATH, LD_LIBRARY_PATH, LD_PRELOAD to a program from the host's root (-r or -m runs the target's)\n",
+      );
+    },
+  );
+
+  test.each([[["-r"]], [["-m"]]])("%j: the program is the target's: everything passes, as in util-linux", (flags) => {
+    const r = run([NSENTER, "-t", `${target.pid}`, "-e", ...flags, "/usr/bin/env"], { env: { PATH: "/usr/bin:/bin" } });
+    expect(names(r.stdout)).toEqual(["GCONV_PATH", "KEEP", "LD_LIBRARY_PATH", "LD_PRELOAD", "PATH", "PWD"]);
+    expect(r.stdout).toContain("LD_PRELOAD=/tmp/evil.so\n");
+  });
+});
+
+describeRoot("--proc pins no process of ours", () => {
+  let target: Target;
+  beforeAll(() => {
+    requireTool("/usr/bin/strace", "strace");
+    target = new Target(["--fork", "--pid", "--mount-proc", "--uts"], "hostname proc-target");
+  });
+  afterAll(() => target?.kill());
+
+  test("no pidfd_open: PID 1 in DIR is not our PID 1", () => {
+    const dir = `/proc/${target.pid}/root/proc`;
+    const log = join(mkdtempSync(join(tmpdir(), "nsenter-strace-")), "trace");
+    const traced = (args: string[]) => {
+      const r = run(["strace", "-f", "-qq", "-e", "trace=pidfd_open", "-o", log, NSENTER, ...args]);
+      return { ...r, trace: readFileSync(log, "utf8") };
+    };
+    try {
+      const r = traced(["--proc", dir, "-t", "1", "-u", "hostname"]);
+      expect(r.stdout).toBe("proc-target\n");
+      expect(r.trace).not.toContain("pidfd_open");
+      // Without --proc the target is pinned and the trace shows it: the check above can fail.
+      expect(traced(["-t", `${target.pid}`, "-u", "hostname"]).trace).toContain(`pidfd_open(${target.pid}`);
+    } finally {
+      removeTree(join(log, ".."));
+    }
+  });
+});
