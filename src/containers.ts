@@ -1,151 +1,437 @@
 /**
- * Container targets for -t: a container ID or a unique prefix of one, the Kubernetes forms
- * `containerd://ID`, `cri-o://ID`, `docker://ID`, or a name (docker, podman, or Kubernetes
- * `namespace/pod/container`). Resolved from the kernel's view, without any runtime CLI: the
- * cgroup paths runtimes give their containers, in /proc/PID/cgroup. The target is the
- * container's init (its process whose parent is outside it), cross-checked with the runtime's
- * own state where that is present. Loaded only when -t is not a PID.
+ * Container targets for -t: a name (docker's, podman's, or Kubernetes' `namespace/pod/container`),
+ * an ID, a unique prefix of one, or the Kubernetes forms `containerd://ID`, `cri-o://ID`,
+ * `docker://ID`. As docker does: an exact name first, then an exact ID, then a unique prefix.
  *
- * State roots: NSENTER_STATE_ROOT is put in front of every runtime path (/var/lib/docker,
- * /var/lib/containers/storage, /var/log/containers, /run), so tests can use fixture trees.
+ * nsenter runs as root, and both the container and any user on the host may be hostile. A user can
+ * make cgroups named like containers (systemd delegates a subtree to each user) and keep processes
+ * there, so a cgroup's name proves nothing. What does: files the runtime wrote as root (trusted.ts).
+ * The PID entered comes from such a record (containerd's init.pid, runc's state.json, crun's
+ * status, containers/storage's pidfile), and must be a live process in a cgroup that names the
+ * container and that only root can have made; where the record has the process's start time (runc,
+ * crun) or its monitor's PID (conmon), those must match too, since stopped containers leave their
+ * records behind. A container no runtime recorded is taken from its cgroup alone only when that
+ * cgroup and every directory above it is root's. Loaded only when -t is not a PID.
  */
+import { type CgroupLine, type CgroupMount, cgroupDirectory, cgroupLines, cgroupMounts } from "./cgroups.ts";
 import { NsenterError } from "./errors.ts";
 import { listDirectory, readFile } from "./libc.ts";
+import { trusted } from "./trusted.ts";
 
-export interface Resolved {
-  pid: number;
-  id: string;
+/** A process of a container, chosen: the start time is checked again once it is pinned. */
+export interface ContainerInit {
+  readonly pid: number;
+  readonly id: string;
+  readonly startTime: bigint;
 }
+
+type Format = "pid" | "runc" | "crun";
+
+/** Where a runtime writes, as root, the init PID of each container it runs. */
+interface PidRecord {
+  readonly runtime: string;
+  /** One directory per container below it (per namespace first, when namespaced). */
+  readonly root: string;
+  readonly namespaced: boolean;
+  readonly file: string;
+  readonly format: Format;
+  /** A file with the PID of the init's parent, the runtime's monitor (conmon). */
+  readonly parent?: string;
+}
+
+export const PID_RECORDS: readonly PidRecord[] = [
+  {
+    runtime: "containerd",
+    root: "/run/containerd/io.containerd.runtime.v2.task",
+    namespaced: true,
+    file: "init.pid",
+    format: "pid",
+  },
+  { runtime: "containerd", root: "/run/containerd/runc", namespaced: true, file: "state.json", format: "runc" },
+  { runtime: "docker", root: "/run/docker/runtime-runc/moby", namespaced: false, file: "state.json", format: "runc" },
+  { runtime: "runc", root: "/run/runc", namespaced: false, file: "state.json", format: "runc" },
+  { runtime: "crun", root: "/run/crun", namespaced: false, file: "status", format: "crun" },
+  {
+    runtime: "podman",
+    root: "/run/containers/storage/overlay-containers",
+    namespaced: false,
+    file: "userdata/pidfile",
+    format: "pid",
+    parent: "userdata/conmon.pid",
+  },
+];
+
+const DOCKER_CONTAINERS = "/var/lib/docker/containers";
+const STORAGE_CONTAINERS = "/var/lib/containers/storage/overlay-containers/containers.json";
+const KUBERNETES_LOGS = "/var/log/containers";
+
+/** containerd namespaces that belong to a better-known name. */
+const CONTAINERD_NAMESPACES: Record<string, string> = { moby: "docker", "k8s.io": "kubernetes" };
 
 const ID = "[0-9a-f]{64}";
-/** A cgroup path segment naming a container: systemd drivers (prefix-ID.scope), cgroupfs (bare ID). */
-const SEGMENT = new RegExp(`^(?:(docker|cri-containerd|crio|libpod|nerdctl)-)?(${ID})(?:\\.scope)?$`);
-const SCHEMES = /^(containerd|cri-o|docker):\/\/([0-9a-f]+)$/;
+/** Runtimes' cgroup segments: systemd drivers (prefix-ID.scope), cgroupfs (bare ID). */
+const PREFIXES = "docker|cri-containerd|crio|libpod|nerdctl";
+const SEGMENT = new RegExp(`^(?:(${PREFIXES})-)?(${ID})(?:\\.scope)?$`);
+const SCHEMES = /^(containerd|cri-o|docker):\/\/(.+)$/;
+const CGROUP_RUNTIMES: Record<string, string> = {
+  docker: "docker",
+  "cri-containerd": "containerd",
+  crio: "cri-o",
+  libpod: "podman",
+  nerdctl: "nerdctl",
+};
 
-function _text(path: string): string | undefined {
-  const content = readFile(path);
-  return typeof content === "number" ? undefined : content.toString();
+/** A container as the runtimes' records and the cgroups know it. */
+export interface Container {
+  readonly id: string;
+  /** Who runs it, for messages: docker, podman, kubernetes, containerd, ... */
+  runtime: string;
+  readonly names: string[];
+  /** Where its init PID may be recorded (directories of PID_RECORDS entries). */
+  readonly records: { readonly record: PidRecord; readonly dir: string }[];
 }
 
-/** Container ID -> the PIDs in its cgroup, from every /proc/PID/cgroup. */
-export function scanCgroups(proc: string): Map<string, number[]> {
-  const containers = new Map<string, number[]>();
-  for (const name of listDirectory(proc)) {
-    if (!/^\d+$/.test(name)) continue;
-    const text = _text(`${proc}/${name}/cgroup`);
-    if (!text) continue;
-    const id = containerOf(text);
-    if (!id) continue;
-    const pids = containers.get(id) ?? [];
-    pids.push(Number(name));
-    containers.set(id, pids);
+export function resolveContainer(ref: string): ContainerInit {
+  const scheme = SCHEMES.exec(ref);
+  const wanted = scheme ? (scheme[2] as string) : ref;
+  const mounts = cgroupMounts(_text("/proc/self/mountinfo") ?? "");
+  const scan = scanCgroups(mounts);
+  const containers = _known(scan);
+  const match = chooseContainer(scheme ? "" : ref.replace(/^\//, ""), wanted, containers);
+  if (match.length > 1) {
+    const list = match.map((c) => `\n  ${c.runtime} ${c.id}`).join("");
+    throw new NsenterError(`container '${ref}' is ambiguous; it matches:${list}`);
   }
-  return containers;
+  const container = match[0];
+  if (container === undefined) throw _notFound(ref, wanted, scan);
+  return _init(container, scan, mounts);
 }
 
-/** The container ID in a /proc/PID/cgroup, from any hierarchy (v1 or v2), or undefined. */
-export function containerOf(procCgroup: string): string | undefined {
-  for (const line of procCgroup.split("\n")) {
-    const path = line.slice(line.indexOf(":", line.indexOf(":") + 1) + 1);
-    // The deepest segment that names a container wins (pods nest containers).
-    const segments = path.split("/").reverse();
-    for (const seg of segments) {
-      const m = SEGMENT.exec(seg);
-      if (m) return m[2];
+/**
+ * The containers REF names, by docker's order: every container with that exact name; else the
+ * one with that exact ID; else those whose ID starts with it. NAME is "" when names do not count
+ * (the Kubernetes `scheme://ID` forms).
+ */
+export function chooseContainer(name: string, ref: string, containers: readonly Container[]): Container[] {
+  const named = name === "" ? [] : containers.filter((c) => c.names.includes(name));
+  if (named.length > 0) return named;
+  const exact = containers.filter((c) => c.id === ref);
+  if (exact.length > 0) return exact;
+  return ref === "" ? [] : containers.filter((c) => c.id.startsWith(ref));
+}
+
+/** Every container the runtimes recorded or named, and those only root's cgroups hold. */
+function _known(scan: Scan): Container[] {
+  const byId = new Map<string, Container>();
+  const get = (id: string, runtime: string): Container => {
+    let c = byId.get(id);
+    if (!c) {
+      c = { id, runtime, names: [], records: [] };
+      byId.set(id, c);
+    }
+    return c;
+  };
+  for (const { id, runtime, name } of _names()) get(id, runtime).names.push(name);
+  for (const { id, runtime, record, dir } of _recorded()) {
+    const c = get(id, runtime);
+    if (c.names.length === 0 && c.records.length === 0) c.runtime = runtime;
+    c.records.push({ record, dir });
+  }
+  for (const [id, places] of scan) {
+    if (places.some((p) => p.trusted)) get(id, places[0]?.runtime ?? "cgroup");
+  }
+  return [...byId.values()];
+}
+
+/** The directory of each container in each PID record's root (listed only where root's alone). */
+function _recorded(): { id: string; runtime: string; record: PidRecord; dir: string }[] {
+  const found: { id: string; runtime: string; record: PidRecord; dir: string }[] = [];
+  for (const record of PID_RECORDS) {
+    const roots = record.namespaced
+      ? _list(record.root).map((ns) => ({
+          dir: `${record.root}/${ns}`,
+          runtime: CONTAINERD_NAMESPACES[ns] ?? record.runtime,
+        }))
+      : [{ dir: record.root, runtime: record.runtime }];
+    for (const { dir, runtime } of roots) {
+      for (const id of _list(dir)) found.push({ id, runtime, record, dir: `${dir}/${id}` });
     }
   }
-  return undefined;
+  return found;
 }
 
-/** The container's init: its process whose parent is outside it (the oldest, if several). */
-export function initOf(pids: readonly number[], proc: string): number | undefined {
-  const inside = new Set(pids);
-  const roots = pids
-    .map((pid) => ({ pid, stat: _text(`${proc}/${pid}/stat`) }))
-    .filter((p) => p.stat !== undefined)
-    .map((p) => {
-      const fields = (p.stat as string).slice((p.stat as string).lastIndexOf(")") + 2).split(" ");
-      return { pid: p.pid, ppid: Number(fields[1]), start: Number(fields[19]) };
-    })
-    .filter((p) => !inside.has(p.ppid))
-    .sort((a, b) => a.start - b.start || a.pid - b.pid);
-  return roots[0]?.pid;
-}
-
-/** The init PID the runtime itself recorded for a container, where its state is present. */
-export function runtimeInit(id: string, root: string): number | undefined {
-  const candidates: string[] = [];
-  const tasks = `${root}/run/containerd/io.containerd.runtime.v2.task`;
-  for (const ns of listDirectory(tasks)) candidates.push(`${tasks}/${ns}/${id}/init.pid`);
-  candidates.push(`${root}/var/lib/containers/storage/overlay-containers/${id}/userdata/pidfile`);
-  for (const path of candidates) {
-    const pid = Number(_text(path)?.trim());
-    if (pid > 0) return pid;
+/** Names: docker's config.v2.json ("/name"), containers/storage's containers.json, Kubernetes' log names. */
+function _names(): { id: string; runtime: string; name: string }[] {
+  const names: { id: string; runtime: string; name: string }[] = [];
+  for (const id of _list(DOCKER_CONTAINERS)) {
+    const config = _json(`${DOCKER_CONTAINERS}/${id}/config.v2.json`) as { Name?: unknown; ID?: unknown } | undefined;
+    if (typeof config?.Name === "string") {
+      names.push({
+        id: typeof config.ID === "string" ? config.ID : id,
+        runtime: "docker",
+        name: config.Name.replace(/^\//, ""),
+      });
+    }
   }
-  const state = _text(`${root}/run/docker/runtime-runc/moby/${id}/state.json`);
-  if (state) {
-    const pid = Number(JSON.parse(state).init_process_pid);
-    if (pid > 0) return pid;
+  const storage = _json(STORAGE_CONTAINERS);
+  for (const c of Array.isArray(storage) ? (storage as { id?: unknown; names?: unknown }[]) : []) {
+    if (typeof c.id !== "string" || !Array.isArray(c.names)) continue;
+    for (const name of c.names) if (typeof name === "string") names.push({ id: c.id, runtime: "podman", name });
   }
-  return undefined;
-}
-
-/** name -> container ID, from docker, podman (containers/storage) and Kubernetes log names. */
-export function containerNames(root: string): Map<string, string> {
-  const names = new Map<string, string>();
-  const docker = `${root}/var/lib/docker/containers`;
-  for (const id of listDirectory(docker)) {
-    const config = _text(`${docker}/${id}/config.v2.json`);
-    if (!config) continue;
-    try {
-      const { Name, ID: full } = JSON.parse(config) as { Name?: string; ID?: string };
-      if (Name) names.set(Name.replace(/^\//, ""), full ?? id);
-    } catch {}
-  }
-  const podman = _text(`${root}/var/lib/containers/storage/overlay-containers/containers.json`);
-  if (podman) {
-    try {
-      for (const c of JSON.parse(podman) as { id: string; names?: string[] }[]) {
-        for (const n of c.names ?? []) names.set(n, c.id);
-      }
-    } catch {}
-  }
-  for (const file of listDirectory(`${root}/var/log/containers`)) {
-    const m = new RegExp(`^(.+)_(.+)_(.+)-(${ID})\\.log$`).exec(file);
-    if (m) names.set(`${m[2]}/${m[1]}/${m[3]}`, m[4] as string);
+  for (const file of _list(KUBERNETES_LOGS)) {
+    const k = kubernetesLogName(file);
+    if (k) names.push({ id: k.id, runtime: "kubernetes", name: k.name });
   }
   return names;
 }
 
-export function resolveContainer(ref: string, proc: string, root = process.env.NSENTER_STATE_ROOT ?? ""): Resolved {
-  const containers = scanCgroups(proc);
-  const scheme = SCHEMES.exec(ref);
-  const wanted = scheme ? (scheme[2] as string) : ref;
-  let ids = /^[0-9a-f]+$/.test(wanted) ? [...containers.keys()].filter((id) => id.startsWith(wanted)) : [];
-  if (ids.length === 0 && !scheme) {
-    const byName = containerNames(root).get(ref);
-    if (byName) ids = [byName];
+/** `<pod>_<namespace>_<container>-<id>.log` -> `namespace/pod/container` and the ID. */
+export function kubernetesLogName(file: string): { name: string; id: string } | undefined {
+  const m = new RegExp(`^(.+)_(.+)_(.+)-(${ID})\\.log$`).exec(file);
+  return m ? { name: `${m[2]}/${m[1]}/${m[3]}`, id: m[4] as string } : undefined;
+}
+
+/**
+ * The container's init: from its runtime's records where there are any (every record of the same
+ * PID adds what it knows: a start time, a parent), else from a cgroup only root can have made.
+ */
+function _init(c: Container, scan: Scan, mounts: readonly CgroupMount[]): ContainerInit {
+  const what = `container ${c.runtime} ${c.id}`;
+  const reasons: string[] = [];
+  const byPid = new Map<number, { startTime?: bigint; parent?: number; path: string }>();
+  for (const { record, dir } of c.records) {
+    const found = _readRecord(record, dir);
+    if (typeof found === "string") reasons.push(found);
+    if (found === undefined || typeof found === "string") continue;
+    const known = byPid.get(found.pid);
+    byPid.set(found.pid, { ...known, ...found, path: known?.path ?? `${dir}/${record.file}` });
   }
-  if (ids.length > 1) {
-    const list = ids
-      .sort()
-      .map((id) => `\n  ${id}`)
-      .join("");
-    throw new NsenterError(`container '${ref}' is ambiguous; it matches:${list}`);
+  const live: number[] = [];
+  for (const [pid, expect] of byPid) {
+    const why = verifyInit(pid, c.id, mounts, expect);
+    if (why === undefined) live.push(pid);
+    else reasons.push(`${expect.path} names PID ${pid}, but ${why}`);
   }
-  const id = ids[0];
-  if (id === undefined) {
-    // util-linux's words first (it is not a PID), then what was searched.
-    const searched =
-      `no running container matches it either (searched container IDs in ${proc}/*/cgroup for docker,` +
-      ` containerd, CRI-O, podman and nerdctl; names in ${root}/var/lib/docker/containers,` +
-      ` ${root}/var/lib/containers/storage and ${root}/var/log/containers)`;
-    throw new NsenterError(`failed to parse pid: '${ref}'`, undefined, 1, false, searched);
+  if (live.length > 1) throw new NsenterError(`${what} has more than one recorded init: PIDs ${live.join(", ")}`);
+  if (live[0] !== undefined) return { pid: live[0], id: c.id, startTime: _startTime(live[0]) ?? 0n };
+  if (reasons.length > 0) throw new NsenterError(`${what} is not running: ${reasons.join("; ")}`);
+  const places = scan.get(c.id) ?? [];
+  const init = initOf(places.filter((p) => p.trusted).map((p) => p.pid));
+  if (init !== undefined) return { pid: init, id: c.id, startTime: _startTime(init) ?? 0n };
+  const untrusted = places.find((p) => !p.trusted);
+  if (untrusted === undefined || places.some((p) => p.trusted)) throw new NsenterError(`${what} is not running`);
+  throw new NsenterError(`${what} is not trusted: ${_untrusted(untrusted)}`);
+}
+
+function _untrusted(place: Place): string {
+  const looked = `looked in ${PID_RECORDS.map((r) => r.root).join(", ")}`;
+  return `no runtime recorded it (${looked}), and its cgroup ${place.dir} is not root's alone: ${place.why}`;
+}
+
+/** One record: its PID (start time, parent), why it is not to be trusted, or undefined if missing. */
+function _readRecord(record: PidRecord, dir: string): RecordedInit | string | undefined {
+  const text = _trustedText(`${dir}/${record.file}`);
+  if (typeof text !== "string") return text?.why;
+  const parsed = parseRecord(record.format, text);
+  if (parsed === undefined) return `${dir}/${record.file} names no PID`;
+  if (record.parent === undefined) return parsed;
+  const parent = _trustedText(`${dir}/${record.parent}`);
+  if (parent === undefined) return parsed;
+  if (typeof parent !== "string") return parent.why;
+  const ppid = Number(parent.trim());
+  return Number.isSafeInteger(ppid) && ppid > 0 ? { ...parsed, parent: ppid } : parsed;
+}
+
+export interface RecordedInit {
+  readonly pid: number;
+  /** In clock ticks since boot, as /proc/PID/stat's field 22. */
+  readonly startTime?: bigint;
+  /** The PID of its parent, the runtime's monitor. */
+  readonly parent?: number;
+}
+
+/** A record's init PID: a plain PID file, runc's state.json, or crun's status. */
+export function parseRecord(format: Format, text: string): RecordedInit | undefined {
+  if (format === "pid") {
+    const pid = /^\s*(\d+)\s*$/.exec(text)?.[1];
+    return pid && Number(pid) > 0 ? { pid: Number(pid) } : undefined;
   }
-  const pids = containers.get(id);
-  if (!pids) throw new NsenterError(`container ${id} has no running process`);
-  const recorded = runtimeInit(id, root);
-  const pid = recorded !== undefined && pids.includes(recorded) ? recorded : initOf(pids, proc);
-  if (pid === undefined) throw new NsenterError(`container ${id} has no running process`);
-  return { pid, id };
+  let state: Record<string, unknown>;
+  try {
+    state = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const [pidKey, startKey] =
+    format === "runc" ? ["init_process_pid", "init_process_start"] : ["pid", "process-start-time"];
+  const pid = state[pidKey];
+  const start = state[startKey];
+  if (typeof pid !== "number" || !Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  return typeof start === "number" && Number.isSafeInteger(start) ? { pid, startTime: BigInt(start) } : { pid };
+}
+
+/**
+ * Why PID is not the init of container ID (undefined when it is): it must be alive, started when
+ * its record says, a child of the recorded monitor, and in a cgroup of the container that only
+ * root can have made. Checked again once the process is pinned (open.ts), so a PID reused
+ * between lookup and entry is refused.
+ */
+export function verifyInit(
+  pid: number,
+  id: string,
+  mounts: readonly CgroupMount[] = cgroupMounts(_text("/proc/self/mountinfo") ?? ""),
+  expect: { startTime?: bigint; parent?: number } = {},
+): string | undefined {
+  const stat = _text(`/proc/${pid}/stat`);
+  const cgroup = _text(`/proc/${pid}/cgroup`);
+  if (stat === undefined || cgroup === undefined) return `PID ${pid} is not running`;
+  const { ppid, start } = statFields(stat);
+  if (expect.startTime !== undefined && start !== expect.startTime) {
+    return `PID ${pid} started at ${start}, not at ${expect.startTime} as recorded (another process now)`;
+  }
+  if (expect.parent !== undefined && ppid !== expect.parent) {
+    return `PID ${pid}'s parent is ${ppid}, not the runtime's monitor ${expect.parent}`;
+  }
+  const places = cgroupsNaming(id, cgroupLines(cgroup), mounts);
+  if (places.length === 0) return `PID ${pid} is not in a cgroup of the container`;
+  const verdicts = places.map((dir) => trusted(dir, "directory"));
+  if (verdicts.some((v) => v.ok)) return undefined;
+  const first = verdicts[0] as { why: string };
+  return `its cgroup ${places[0]} is not root's alone: ${first.why}`;
+}
+
+/** The directories, in each mounted hierarchy, of the cgroup segments that name container ID. */
+export function cgroupsNaming(id: string, lines: readonly CgroupLine[], mounts: readonly CgroupMount[]): string[] {
+  const dirs: string[] = [];
+  for (const line of lines) {
+    const segments = line.path.split("/");
+    // The deepest segment that names it (pods nest containers).
+    for (let i = segments.length - 1; i > 0; i--) {
+      if (!namesContainer(segments[i] as string, id)) continue;
+      const dir = cgroupDirectory(line, segments.slice(0, i + 1).join("/"), mounts);
+      if (dir !== undefined) dirs.push(dir);
+      break;
+    }
+  }
+  return dirs;
+}
+
+/** Whether a cgroup path segment is container ID's: `ID`, or `prefix-ID.scope` for a runtime's prefix. */
+export function namesContainer(segment: string, id: string): boolean {
+  if (segment === id) return true;
+  const m = new RegExp(`^(?:${PREFIXES})-(.+?)(?:\\.scope)?$`).exec(segment);
+  return m?.[1] === id;
+}
+
+/** The container ID a cgroup path segment names, with its runtime, for IDs no record names. */
+export function segmentContainer(segment: string): { id: string; runtime: string } | undefined {
+  const m = SEGMENT.exec(segment);
+  if (!m) return undefined;
+  return { id: m[2] as string, runtime: m[1] ? (CGROUP_RUNTIMES[m[1]] as string) : "cgroup" };
+}
+
+/** ppid (field 4) and start time (field 22) of a /proc/PID/stat. */
+export function statFields(stat: string): { ppid: number; start: bigint } {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { ppid: Number(fields[1]), start: BigInt(fields[19] ?? 0) };
+}
+
+function _startTime(pid: number): bigint | undefined {
+  const stat = _text(`/proc/${pid}/stat`);
+  return stat === undefined ? undefined : statFields(stat).start;
+}
+
+/** A process in a cgroup named like a container, and whether that cgroup is root's alone. */
+interface Place {
+  readonly pid: number;
+  readonly runtime: string;
+  readonly dir: string;
+  readonly trusted: boolean;
+  readonly why?: string;
+}
+
+type Scan = Map<string, Place[]>;
+
+/**
+ * Every process in a cgroup named like a container, by container ID. A process counts as in a
+ * root-made cgroup of the container when any hierarchy puts it in one (a user's delegated
+ * subtree is a v2 directory of theirs; the runtime's are root's in every hierarchy).
+ */
+export function scanCgroups(mounts: readonly CgroupMount[]): Scan {
+  const scan: Scan = new Map();
+  const verdicts = new Map<string, ReturnType<typeof trusted>>();
+  const verdict = (dir: string) => {
+    const v = verdicts.get(dir) ?? trusted(dir, "directory");
+    verdicts.set(dir, v);
+    return v;
+  };
+  for (const name of listDirectory("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const text = _text(`/proc/${name}/cgroup`);
+    if (!text) continue;
+    const mine = new Map<string, Place>();
+    for (const line of cgroupLines(text)) {
+      const segments = line.path.split("/");
+      const i = segments.findLastIndex((seg) => segmentContainer(seg) !== undefined);
+      if (i <= 0) continue;
+      const { id, runtime } = segmentContainer(segments[i] as string) as { id: string; runtime: string };
+      const dir = cgroupDirectory(line, segments.slice(0, i + 1).join("/"), mounts);
+      if (dir === undefined || mine.get(id)?.trusted) continue;
+      const v = verdict(dir);
+      mine.set(id, { pid: Number(name), runtime, dir, trusted: v.ok, ...(v.ok ? {} : { why: v.why }) });
+    }
+    for (const [id, place] of mine) scan.set(id, [...(scan.get(id) ?? []), place]);
+  }
+  return scan;
+}
+
+/** The container's init among its processes: the one whose parent is outside (the oldest). */
+export function initOf(pids: readonly number[]): number | undefined {
+  const inside = new Set(pids);
+  const roots = [...inside]
+    .map((pid) => ({ pid, stat: _text(`/proc/${pid}/stat`) }))
+    .filter((p): p is { pid: number; stat: string } => p.stat !== undefined)
+    .map((p) => ({ pid: p.pid, ...statFields(p.stat) }))
+    .filter((p) => !inside.has(p.ppid))
+    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.pid - b.pid));
+  return roots[0]?.pid;
+}
+
+/** util-linux's words (it is not a PID), then why: a cgroup-only look-alike, or what was searched. */
+function _notFound(ref: string, wanted: string, scan: Scan): NsenterError {
+  const lookalike = [...scan].find(([id]) => id.startsWith(wanted));
+  const place = lookalike?.[1].find((p) => !p.trusted);
+  const why =
+    lookalike && place
+      ? `container ${lookalike[0]} is not trusted: ${_untrusted(place)}`
+      : `no running container matches it either (names in ${DOCKER_CONTAINERS}, ${STORAGE_CONTAINERS} and ${KUBERNETES_LOGS}; IDs there, in the runtimes' records under /run and in /proc/*/cgroup)`;
+  return new NsenterError(`failed to parse pid: '${ref}'`, undefined, 1, false, why);
+}
+
+/** The contents of a root-written file; its verdict when not trusted; undefined when missing. */
+function _trustedText(path: string): string | { why: string } | undefined {
+  const verdict = trusted(path, "file");
+  if (!verdict.ok) return verdict.missing ? undefined : { why: verdict.why };
+  return _text(verdict.path) ?? undefined;
+}
+
+function _json(path: string): unknown {
+  const text = _trustedText(path);
+  if (typeof text !== "string") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The entries of a directory only root can change; none when it is missing or not trusted. */
+function _list(dir: string): string[] {
+  const verdict = trusted(dir, "directory");
+  return verdict.ok ? listDirectory(verdict.path) : [];
+}
+
+function _text(path: string): string | undefined {
+  const content = readFile(path);
+  return typeof content === "number" ? undefined : content.toString();
 }

@@ -15,7 +15,6 @@ export function hostFacts(): Facts {
     selinuxEnabled: () => access("/sys/fs/selinux/enforce", F_OK) === 0,
     env: (name) => process.env[name],
     // Loaded only for a container target: the PID path pays nothing for it.
-    container: (ref, proc) =>
-      (require("./containers.ts") as typeof import("./containers.ts")).resolveContainer(ref, proc).pid,
+    container: (ref) => (require("./containers.ts") as typeof import("./containers.ts")).resolveContainer(ref),
   };
 }

@@ -137,6 +137,11 @@ export function getenv(name: string): string | undefined {
   return value === null ? undefined : new CString(value).toString();
 }
 
+/** statx(2) for trusted.ts (container lookups only): five arguments, where core's syscall takes four. */
+export const statx = _lazy({
+  syscall: { args: ["i64", "i64", "i64", "i64", "i64", "ptr"], returns: "i64" },
+});
+
 /** -S, -G and the user namespace's credentials. */
 export const credentials = _lazy({
   setgroups: { args: ["usize", "ptr"], returns: "i32" },

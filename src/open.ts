@@ -6,10 +6,11 @@
  * target's cgroup v2 directory here. The target is pinned by a pidfd meanwhile, so a PID reused
  * between lookup and entry is noticed instead of entered.
  */
+import { cgroup2Mount, cgroup2Path } from "./cgroups.ts";
 import { NsenterError } from "./errors.ts";
 import { core, cstr, EINVAL, errno, O_CLOEXEC, O_NONBLOCK, O_RDONLY, readFile } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind } from "./namespaces.ts";
-import type { OpenStep, Slot, TargetRef } from "./plan.ts";
+import type { ContainerRef, OpenStep, Slot, TargetRef } from "./plan.ts";
 
 /**
  * Where nsenter itself is: its own namespaces, root and working directory, opened before the
@@ -86,6 +87,7 @@ function _openPath(path: string, flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK): num
  */
 function _pin(target: TargetRef): number {
   const pidfd = Number(core().syscall(SYS_PIDFD_OPEN, target.pid, 0, 0, 0));
+  if (target.container) _recheckContainer(pidfd, target.pid, target.container);
   if (target.inode === undefined) return pidfd;
   const fail = (code: number): never => {
     throw new NsenterError(`failed to obtain a valid file descriptor for PID ${target.pid}`, code);
@@ -97,6 +99,20 @@ function _pin(target: TargetRef): number {
     fail(ESRCH);
   }
   return pidfd;
+}
+
+/**
+ * A container's init found by name or ID, now pinned: it must still be the process the lookup
+ * chose (same start time, same root-made cgroup), or a PID reused in between would be entered.
+ */
+function _recheckContainer(pidfd: number, pid: number, container: ContainerRef): void {
+  const what = `container ${container.id}: its init (PID ${pid})`;
+  if (pidfd < 0) throw new NsenterError(`${what} exited while nsenter was starting`, errno());
+  const { verifyInit } = require("./containers.ts") as typeof import("./containers.ts");
+  const why = verifyInit(pid, container.id, undefined, { startTime: container.startTime });
+  if (why === undefined) return;
+  core().close(pidfd);
+  throw new NsenterError(`${what} changed while nsenter was starting: ${why}`);
 }
 
 /**
@@ -195,23 +211,4 @@ function _cgroupProcs(procCgroup: string): number {
 function _text(path: string): string {
   const content = readFile(path);
   return typeof content === "number" ? "" : content.toString();
-}
-
-/** Where the cgroup v2 hierarchy is mounted, and which of its directories is the mount's root. */
-export function cgroup2Mount(mountinfo: string): { point: string; root: string } | undefined {
-  for (const line of mountinfo.split("\n")) {
-    const [left, right] = line.split(" - ");
-    if (!right?.startsWith("cgroup2 ")) continue;
-    const fields = (left as string).split(" ");
-    const decode = (f: string) =>
-      f.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
-    return { root: decode(fields[3] ?? "/").replace(/\/$/, ""), point: decode(fields[4] ?? "") };
-  }
-  return undefined;
-}
-
-/** The v2 line ("0::/path") of /proc/PID/cgroup. */
-export function cgroup2Path(procCgroup: string): string | undefined {
-  const line = procCgroup.split("\n").find((l) => l.startsWith("0::"));
-  return line?.slice(3);
 }

@@ -32,6 +32,15 @@ export type OpenStep =
 export interface TargetRef {
   readonly pid: number;
   readonly inode?: bigint;
+  /** -t named a container: the process must still be its init once pinned (containers.ts). */
+  readonly container?: ContainerRef;
+}
+
+/** A container's init as the lookup found it. */
+export interface ContainerRef {
+  readonly id: string;
+  /** Field 22 of /proc/PID/stat: another process with the same PID has another. */
+  readonly startTime: bigint;
 }
 
 /** A namespace file's inode, or the errno of its stat. */
@@ -39,8 +48,8 @@ export type NsIdentity = { ino: bigint } | { errno: number };
 
 /** The facts about the host that planning needs; tests pass fakes. */
 export interface Facts {
-  /** A container's init PID (containers.ts), or throws NsenterError. */
-  container(ref: string, proc: string): number;
+  /** A container's init (containers.ts), or throws NsenterError. */
+  container(ref: string): ContainerRef & { readonly pid: number };
   /** The identity of a namespace file (/proc/self/ns/net, /proc/PID/ns/user, ...). */
   namespaceOf(path: string): NsIdentity;
   selinuxEnabled(): boolean;
@@ -114,6 +123,7 @@ interface State {
   target: number;
   /** -t named a container (not a PID). */
   container: boolean;
+  containerInit?: ContainerRef;
   inode?: bigint;
   socketFd?: number;
   env: boolean;
@@ -274,7 +284,9 @@ function _parseTarget(s: State, text: string, facts: Facts): Early {
   if (s.container) {
     if (s.procGiven) return { do: "fail", error: _containerWithProc() };
     try {
-      s.target = facts.container(text, s.proc);
+      const { pid, id, startTime } = facts.container(text);
+      s.target = pid;
+      s.containerInit = { id, startTime };
       s.inode = undefined;
       return undefined;
     } catch (e) {
@@ -282,6 +294,7 @@ function _parseTarget(s: State, text: string, facts: Facts): Early {
       throw e;
     }
   }
+  s.containerInit = undefined;
   if (!text.includes(":")) {
     s.inode = undefined;
     return _parseId(text, "pid", (n) => {
@@ -440,9 +453,7 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
     groupsMustDrop: userns,
   };
   return {
-    ...(s.target === 0 || s.procGiven
-      ? {}
-      : { target: s.inode === undefined ? { pid: s.target } : { pid: s.target, inode: s.inode } }),
+    ...(s.target === 0 || s.procGiven ? {} : { target: _targetRef(s) }),
     env: opened.has("environ"),
     // A root given as a path is the caller's; entering a mount namespace without one runs the
     // program from that namespace's root, which its owner controls anyway.
@@ -457,6 +468,14 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
     ...(s.wdns === undefined ? {} : { wdns: s.wdns }),
     credentials,
     program: _program(rest, facts),
+  };
+}
+
+function _targetRef(s: State): TargetRef {
+  return {
+    pid: s.target,
+    ...(s.inode === undefined ? {} : { inode: s.inode }),
+    ...(s.containerInit === undefined ? {} : { container: s.containerInit }),
   };
 }
 

@@ -10,7 +10,8 @@
  * directory that passed (only root made it), and what it points to is walked the same way.
  */
 import { ptr } from "bun:ffi";
-import { core, ENOENT, errno, readLink, strerror } from "./libc.ts";
+import { ENOENT } from "./errors.ts";
+import { errno, readLink, statx, strerror } from "./libc.ts";
 
 export type Verdict =
   /** The path with every link resolved: read or list it by this path. */
@@ -42,7 +43,14 @@ interface Stat {
 /** lstat(2) through statx(2), which every libc can reach (older glibc exports no lstat). */
 function _lstat(path: string): Stat | number {
   const name = Buffer.from(`${path}\0`);
-  const r = core().syscall(SYS_STATX, AT_FDCWD, BigInt(ptr(name)), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS);
+  const r = statx().syscall(
+    SYS_STATX,
+    AT_FDCWD,
+    BigInt(ptr(name)),
+    AT_SYMLINK_NOFOLLOW,
+    STATX_BASIC_STATS,
+    statxBuffer,
+  );
   if (Number(r) !== 0) return errno();
   return { uid: statxBuffer.readUInt32LE(20), mode: statxBuffer.readUInt16LE(28) };
 }

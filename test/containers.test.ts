@@ -1,19 +1,160 @@
-import { expect, test } from "bun:test";
-import { containerOf } from "../src/containers.ts";
+import { describe, expect, test } from "bun:test";
+import { cgroupDirectory, cgroupLines, cgroupMounts } from "../src/cgroups.ts";
+import {
+  type Container,
+  cgroupsNaming,
+  chooseContainer,
+  kubernetesLogName,
+  namesContainer,
+  parseRecord,
+  segmentContainer,
+  statFields,
+} from "../src/containers.ts";
 
 const ID = "0123456789abcdef".repeat(4);
 
-test.each([
-  [`0::/system.slice/docker-${ID}.scope`, ID],
-  [`12:pids:/docker/${ID}\n0::/`, ID],
-  [`0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1_2.slice/cri-containerd-${ID}.scope`, ID],
-  [`0::/kubepods/burstable/pod0b4e6a0c-1111-2222-3333-444455556666/${ID}`, ID],
-  [`0::/machine.slice/libpod-${ID}.scope/container`, ID],
-  [`0::/kubepods.slice/kubepods-pod.slice/crio-${ID}.scope`, ID],
-  [`0::/system.slice/nerdctl-${ID}.scope`, ID],
-  [`0::/machine.slice/libpod-conmon-${ID}.scope`, undefined],
-  ["0::/user.slice/user-1000.slice/session-1.scope", undefined],
-  [`0::/system.slice/docker-${ID.slice(1)}.scope`, undefined],
-])("containerOf(%j)", (cgroup, id) => {
-  expect(containerOf(cgroup)).toBe(id);
+describe("cgroup segments", () => {
+  test.each([
+    [`docker-${ID}.scope`, { id: ID, runtime: "docker" }],
+    [ID, { id: ID, runtime: "cgroup" }],
+    [`cri-containerd-${ID}.scope`, { id: ID, runtime: "containerd" }],
+    [`libpod-${ID}`, { id: ID, runtime: "podman" }],
+    [`crio-${ID}.scope`, { id: ID, runtime: "cri-o" }],
+    [`nerdctl-${ID}.scope`, { id: ID, runtime: "nerdctl" }],
+    [`libpod-conmon-${ID}.scope`, undefined], // conmon's, not the container's
+    ["session-1.scope", undefined],
+    [`docker-${ID.slice(1)}.scope`, undefined],
+  ])("segmentContainer(%j)", (segment, expected) => {
+    expect(segmentContainer(segment)).toEqual(expected);
+  });
+
+  test.each([
+    ["task1", "task1", true], // ctr: any ID, cgroup /default/task1
+    [`libpod-${ID}`, ID, true],
+    [`docker-${ID}.scope`, ID, true],
+    [`libpod-conmon-${ID}.scope`, ID, false],
+    [`evil-${ID}`, ID, false],
+    ["task10", "task1", false],
+  ])("namesContainer(%j, %j) is %p", (segment, id, expected) => {
+    expect(namesContainer(segment, id)).toBe(expected);
+  });
+});
+
+/** A hybrid host: v1 controllers under /sys/fs/cgroup, v2 at /sys/fs/cgroup/unified. */
+const MOUNTINFO = [
+  "25 24 0:22 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755",
+  "26 25 0:23 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw",
+  "27 25 0:24 / /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids",
+  "28 25 0:25 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct",
+  "29 25 0:26 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd",
+].join("\n");
+
+describe("cgroup hierarchies", () => {
+  const mounts = cgroupMounts(MOUNTINFO);
+
+  test("v1 and v2 mounts with their controllers", () => {
+    expect(mounts.map((m) => [m.point, m.v2, m.controllers.join(",")])).toEqual([
+      ["/sys/fs/cgroup/unified", true, ""],
+      ["/sys/fs/cgroup/pids", false, "pids"],
+      ["/sys/fs/cgroup/cpu,cpuacct", false, "cpu,cpuacct"],
+      ["/sys/fs/cgroup/systemd", false, "xattr,name=systemd"],
+    ]);
+  });
+
+  test.each([
+    ["0::/a/b", "/a/b", "/sys/fs/cgroup/unified/a/b"],
+    ["4:pids:/a/b", "/a", "/sys/fs/cgroup/pids/a"],
+    ["2:cpu,cpuacct:/x", "/x", "/sys/fs/cgroup/cpu,cpuacct/x"],
+    ["1:name=systemd:/", "/", "/sys/fs/cgroup/systemd"],
+    ["9:memory:/x", "/x", undefined], // not mounted here
+  ])("%j, prefix %j -> %j", (text, prefix, dir) => {
+    const [line] = cgroupLines(text);
+    expect(line && cgroupDirectory(line, prefix, mounts)).toBe(dir as string);
+  });
+
+  test("a mount of a subtree (a cgroup namespace's view) is taken into account", () => {
+    const sub = cgroupMounts("26 25 0:23 /kubepods /sys/fs/cgroup rw - cgroup2 cgroup2 rw");
+    const [line] = cgroupLines("0::/kubepods/pod1/abc");
+    expect(line && cgroupDirectory(line, "/kubepods/pod1", sub)).toBe("/sys/fs/cgroup/pod1");
+  });
+
+  test("cgroupsNaming: the deepest segment that names the container, in every hierarchy", () => {
+    const text = `4:pids:/libpod_parent/libpod-${ID}\n1:name=systemd:/\n0::/libpod_parent/libpod-${ID}/init.scope`;
+    expect(cgroupsNaming(ID, cgroupLines(text), mounts)).toEqual([
+      `/sys/fs/cgroup/pids/libpod_parent/libpod-${ID}`,
+      `/sys/fs/cgroup/unified/libpod_parent/libpod-${ID}`,
+    ]);
+    expect(cgroupsNaming("task1", cgroupLines("0::/default/task1"), mounts)).toEqual([
+      "/sys/fs/cgroup/unified/default/task1",
+    ]);
+    expect(cgroupsNaming(ID, cgroupLines("0::/user.slice"), mounts)).toEqual([]);
+  });
+});
+
+describe("runtime records", () => {
+  test.each([
+    ["pid", "7601", { pid: 7601 }], // podman and containerd write no newline
+    ["pid", "7601\n", { pid: 7601 }],
+    ["pid", "0", undefined],
+    ["pid", "-1", undefined],
+    ["pid", "12x", undefined],
+    ["pid", "", undefined],
+    ["runc", '{"id":"x","init_process_pid":8996,"init_process_start":55198}', { pid: 8996, startTime: 55198n }],
+    ["runc", '{"init_process_pid":8996}', { pid: 8996 }],
+    ["runc", '{"init_process_pid":"8996"}', undefined],
+    ["runc", "{not json", undefined],
+    [
+      "crun",
+      '{"pid":139179,"process-start-time":263473330,"cgroup-path":"/b"}',
+      { pid: 139179, startTime: 263473330n },
+    ],
+  ] as const)("parseRecord(%s, %j)", (format, text, expected) => {
+    expect(parseRecord(format, text)).toEqual(expected);
+  });
+
+  test.each([
+    [`web-1_default_nginx-${ID}.log`, { name: "default/web-1/nginx", id: ID }],
+    [`p_ns_c-d-${ID}.log`, { name: "ns/p/c-d", id: ID }],
+    ["p_ns_c-short.log", undefined],
+  ])("kubernetesLogName(%j)", (file, expected) => {
+    expect(kubernetesLogName(file)).toEqual(expected);
+  });
+
+  test("statFields: ppid and start time, whatever the command name holds", () => {
+    const fields = Array.from({ length: 50 }, (_, i) => `${i + 3}`);
+    fields[1] = "77"; // field 4
+    fields[19] = "123456"; // field 22
+    expect(statFields(`42 (a) b) c) ${fields.join(" ")}`)).toEqual({ ppid: 77, start: 123456n });
+  });
+});
+
+describe("choosing a container: names, then an exact ID, then a unique prefix", () => {
+  const c = (runtime: string, id: string, ...names: string[]): Container => ({ id, runtime, names, records: [] });
+  const all = {
+    dockerWeb1: c("docker", `9084f${ID.slice(5)}`, "web1"),
+    named9084f: c("docker", `aaaa${ID.slice(4)}`, "9084f"),
+    podmanWeb1: c("podman", `bbbb${ID.slice(4)}`, "web1", "db"),
+    hexDb: c("docker", `db${ID.slice(2)}`),
+    task1: c("containerd", "task1"),
+  };
+  const labels = (found: Container[]) =>
+    found.map((f) => Object.keys(all).find((k) => all[k as keyof typeof all] === f));
+
+  test.each([
+    ["web1", ["dockerWeb1", "podmanWeb1"]], // the same name in two runtimes: both, so it is refused
+    ["9084f", ["named9084f"]], // a name that is also another container's ID prefix: the named one
+    ["db", ["podmanWeb1"]], // a name, not the ID prefix "db"
+    ["task1", ["task1"]],
+    [all.dockerWeb1.id, ["dockerWeb1"]],
+    ["bbbb", ["podmanWeb1"]],
+    ["db2", ["hexDb"]],
+    ["task", ["task1"]],
+    ["zzz", []],
+  ])("%j", (ref, expected) => {
+    expect(labels(chooseContainer(ref, ref, Object.values(all)))).toEqual(expected);
+  });
+
+  test("the scheme://ID forms match IDs only", () => {
+    expect(labels(chooseContainer("", "db", Object.values(all)))).toEqual(["hexDb"]);
+  });
 });

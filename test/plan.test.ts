@@ -12,8 +12,8 @@ function facts(over: Partial<Facts> = {}): Facts {
       return { ino: own ? 1n : 2n };
     },
     selinuxEnabled: () => false,
-    container: (ref, proc) => {
-      if (ref === "web" && proc === "/proc") return 42;
+    container: (ref) => {
+      if (ref === "web") return { pid: 42, id: "c0ffee", startTime: 7n };
       throw new NsenterError(`failed to parse pid: '${ref}'`, undefined, 1, false, "no container");
     },
     env: (name) => (name === "SHELL" ? "/bin/bash" : undefined),

@@ -1,72 +1,184 @@
 /**
- * Container targets on a node without any runtime CLI: live processes placed in cgroups named
- * as docker, containerd (Kubernetes), CRI-O, podman and cgroupfs drivers name them, and fixture
- * state trees (NSENTER_STATE_ROOT) for names and the runtimes' own init PIDs.
+ * Container targets on a node without any runtime CLI: live processes in cgroups named as the
+ * runtimes name them, and the runtimes' records (init.pid, state.json, pidfile, names) as fixture
+ * trees. The shipped binary reads only the real paths, so each run happens in a private mount
+ * namespace with the fixture's run/ and var/ bound over /run and /var.
+ *
+ * And the attacks of a user who may make cgroups (systemd delegates a subtree to each): uid 65534
+ * keeps processes in cgroups of its own named like containers, older than the containers' inits,
+ * with and without a runtime record. None of them may be entered.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cgroup2Mount } from "../../src/open.ts";
-import { describeRoot, NSENTER, type RunOptions, run, Target } from "./helpers.ts";
+import { cgroup2Mount } from "../../src/cgroups.ts";
+import { describeRoot, NSENTER, type Result, run, Target } from "./helpers.ts";
 
 const hex = (seed: string) => seed.repeat(64).slice(0, 64);
 const IDS = {
-  docker: hex("aaaa1111"),
-  containerd: hex("b2c3"),
-  crio: hex("c0ffee"),
-  podman: hex("d00d"),
-  cgroupfs: hex("e5e5e5"),
-  twin: hex("aaaa2222"), // shares the prefix "aaaa" with docker
+  web: hex("aaaa1111"), // docker, named "web"
+  twin: hex("aaaa2222"), // docker too: shares the prefix "aaaa"
+  podapp: hex("d00d"), // podman, named "podapp"
+  kube: hex("b2c3"), // Kubernetes on containerd: myns/mypod/app
+  cgroupOnly: hex("e5e5e5"), // no runtime record; a cgroup only root can have made
+  db: hex("0dd0"), // docker, named "db"
+  named9084f: hex("5a5a"), // docker, named "9084f"
+  web1Docker: hex("1e1e"), // docker, named "web1"
+  web1Podman: `9084f${hex("77")}`.slice(0, 64), // podman, named "web1": its ID starts with 9084f
+  task1: "task1", // ctr run ... task1: containerd takes any ID; its cgroup is /default/task1
+  // The attacker's:
+  hexDb: `db${hex("ab")}`.slice(0, 64), // a cgroup named like an ID starting with "db"
+  lonely: hex("beef"), // a cgroup named like a container no runtime knows
+  stale: hex("5a55"), // a stopped container whose record names what is now the attacker's PID
+  untrusted: hex("6b66"), // a container whose record anyone could have written
 };
-type Runtime = keyof typeof IDS;
+type Name = keyof typeof IDS;
+const ATTACKER = 65534;
+
+/** /proc/PID/stat's field 22. */
+function startTime(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+}
 
 describeRoot("container targets", () => {
   const mount = cgroup2Mount(readFileSync("/proc/self/mountinfo", "utf8"));
   const base = `${mount?.point}/nsenter-test-${process.pid}.slice`;
-  const CGROUPS: Record<Runtime, string> = {
-    docker: `${base}/docker-${IDS.docker}.scope`,
-    containerd: `${base}/kubepods-besteffort.slice/cri-containerd-${IDS.containerd}.scope`,
-    crio: `${base}/kubepods-burstable.slice/crio-${IDS.crio}.scope`,
-    podman: `${base}/libpod-${IDS.podman}.scope`,
-    cgroupfs: `${base}/kubepods/burstable/pod1b2c/${IDS.cgroupfs}`,
+  const deleg = `${base}/user-${ATTACKER}.slice`; // as systemd's user@UID.service: the user's own
+  const CGROUPS: Partial<Record<Name, string>> = {
+    web: `${base}/docker-${IDS.web}.scope`,
     twin: `${base}/docker/${IDS.twin}`,
+    podapp: `${base}/libpod_parent/libpod-${IDS.podapp}`,
+    kube: `${base}/kubepods-besteffort.slice/cri-containerd-${IDS.kube}.scope`,
+    cgroupOnly: `${base}/kubepods/burstable/pod1b2c/${IDS.cgroupOnly}`,
+    db: `${base}/docker-${IDS.db}.scope`,
+    named9084f: `${base}/docker-${IDS.named9084f}.scope`,
+    web1Podman: `${base}/libpod_parent/libpod-${IDS.web1Podman}`,
+    task1: `${base}/default/task1`,
+    untrusted: `${base}/docker-${IDS.untrusted}.scope`,
   };
-  const targets = new Map<Runtime, Target>();
-  let extra: ReturnType<typeof Bun.spawn> | undefined;
+  const ATTACKS: [string, Name][] = [
+    [`libpod-${IDS.podapp}`, "podapp"],
+    [`docker-${IDS.hexDb}.scope`, "hexDb"],
+    [`docker-${IDS.lonely}.scope`, "lonely"],
+    [`libpod-${IDS.stale}`, "stale"],
+  ];
+  const targets = new Map<Name, Target>();
+  const attackers = new Map<Name, ReturnType<typeof Bun.spawn>>();
   let state: string;
-  const env = (): RunOptions["env"] => ({ ...(process.env as Record<string, string>), NSENTER_STATE_ROOT: state });
-  const hostname = (target: string, opts: RunOptions = {}) =>
-    run([NSENTER, "-t", target, "-u", "hostname"], { env: env(), ...opts });
+
+  const inState = (args: string[], env?: Record<string, string>): Result =>
+    run(
+      [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        'mount --bind "$0/run" /run && mount --bind "$0/var" /var && exec "$@"',
+        state,
+        NSENTER,
+        ...args,
+      ],
+      env ? { env } : {},
+    );
+  const hostname = (target: string) => inState(["-t", target, "-u", "hostname"]);
+  const put = (path: string, text: string) => {
+    mkdirSync(join(state, path, ".."), { recursive: true, mode: 0o755 });
+    writeFileSync(join(state, path), text, { mode: 0o644 });
+  };
+  const task = (ns: string, id: string, pid: number) =>
+    put(`run/containerd/io.containerd.runtime.v2.task/${ns}/${id}/init.pid`, `${pid}`);
+
+  /** A process of uid 65534, kept in a cgroup of its own named NAME, inside its delegated subtree. */
+  const attack = (cgroup: string): ReturnType<typeof Bun.spawn> => {
+    const p = Bun.spawn(["setpriv", `--reuid=${ATTACKER}`, `--regid=${ATTACKER}`, "--clear-groups", "sleep", "600"]);
+    writeFileSync(`${deleg}/cgroup.procs`, `${p.pid}`); // as systemd starts the user's processes there
+    const r = run([
+      "setpriv",
+      `--reuid=${ATTACKER}`,
+      `--regid=${ATTACKER}`,
+      "--clear-groups",
+      "sh",
+      "-c",
+      `mkdir ${deleg}/${cgroup} && echo ${p.pid} > ${deleg}/${cgroup}/cgroup.procs`,
+    ]);
+    if (r.status !== 0) throw new Error(`uid ${ATTACKER} could not make its cgroup ${cgroup}: ${r.stderr}`);
+    return p;
+  };
 
   beforeAll(() => {
     if (!mount) throw new Error("no cgroup2 hierarchy mounted: container targets cannot be tested");
-    for (const [runtime, dir] of Object.entries(CGROUPS) as [Runtime, string][]) {
+    // The attacker first: its processes are older than the containers' inits.
+    mkdirSync(deleg, { recursive: true });
+    Bun.spawnSync(["chown", "-R", `${ATTACKER}:${ATTACKER}`, deleg]);
+    for (const [cgroup, name] of ATTACKS) attackers.set(name, attack(cgroup));
+    Bun.sleepSync(30); // a start time later by a clock tick at least
+    for (const [name, dir] of Object.entries(CGROUPS) as [Name, string][]) {
       mkdirSync(dir, { recursive: true });
-      const t = new Target(["--fork", "--uts"], `hostname ctr-${runtime}`);
+      const t = new Target(["--fork", "--uts"], `hostname ctr-${name}`);
       writeFileSync(`${dir}/cgroup.procs`, `${t.pid}`);
-      targets.set(runtime, t);
+      targets.set(name, t);
     }
+    const pid = (name: Name) => targets.get(name)?.pid as number;
     state = mkdtempSync(join(tmpdir(), "nsenter-state-"));
-    const put = (path: string, text: string) => {
-      mkdirSync(join(state, path, ".."), { recursive: true });
-      writeFileSync(join(state, path), text);
-    };
-    put(`var/lib/docker/containers/${IDS.docker}/config.v2.json`, JSON.stringify({ ID: IDS.docker, Name: "/web" }));
+    chmodSync(state, 0o755);
+    mkdirSync(join(state, "run"), { mode: 0o755 });
+    mkdirSync(join(state, "var/lib"), { recursive: true, mode: 0o755 });
+    const docker = (name: string, id: string) =>
+      put(`var/lib/docker/containers/${id}/config.v2.json`, JSON.stringify({ ID: id, Name: `/${name}` }));
+    for (const [name, key] of [
+      ["web", "web"],
+      ["db", "db"],
+      ["9084f", "named9084f"],
+      ["web1", "web1Docker"],
+    ] as const) {
+      docker(name, IDS[key]);
+    }
+    for (const key of ["web", "twin", "db", "named9084f", "untrusted"] as const) task("moby", IDS[key], pid(key));
+    put(
+      `run/docker/runtime-runc/moby/${IDS.web}/state.json`,
+      JSON.stringify({ id: IDS.web, init_process_pid: pid("web"), init_process_start: startTime(pid("web")) }),
+    );
     put(
       "var/lib/containers/storage/overlay-containers/containers.json",
-      JSON.stringify([{ id: IDS.podman, names: ["podapp"] }]),
+      JSON.stringify([
+        { id: IDS.podapp, names: ["podapp"] },
+        { id: IDS.web1Podman, names: ["web1"] },
+      ]),
     );
-    put(`var/log/containers/mypod_myns_app-${IDS.containerd}.log`, "");
+    const storage = "run/containers/storage/overlay-containers";
+    for (const key of ["podapp", "web1Podman"] as const) {
+      put(`${storage}/${IDS[key]}/userdata/pidfile`, `${pid(key)}`);
+      put(`${storage}/${IDS[key]}/userdata/conmon.pid`, `${targets.get(key)?.launcherPid}`);
+    }
+    // Stopped, its record left behind, and its PID now the attacker's process.
+    put(`${storage}/${IDS.stale}/userdata/pidfile`, `${attackers.get("stale")?.pid}`);
+    task("k8s.io", IDS.kube, pid("kube"));
+    task("default", IDS.task1, pid("task1"));
+    put(`var/log/containers/mypod_myns_app-${IDS.kube}.log`, "");
+    chmodSync(join(state, `run/containerd/io.containerd.runtime.v2.task/moby/${IDS.untrusted}/init.pid`), 0o666);
   });
 
   afterAll(() => {
     for (const t of targets.values()) t.kill();
-    extra?.kill(9);
-    rmSync(state, { recursive: true, force: true });
+    for (const a of attackers.values()) a.kill(9);
+    if (state) rmSync(state, { recursive: true, force: true });
     // Leaves first; a cgroup can go once its processes are gone.
     const dirs = Bun.spawnSync(["find", base, "-depth", "-type", "d"]).stdout.toString().trim().split("\n");
-    for (const dir of dirs) {
+    for (const dir of dirs.filter(Boolean)) {
       for (let i = 0; i < 100; i++) {
         try {
           rmdirSync(dir);
@@ -78,79 +190,154 @@ describeRoot("container targets", () => {
     }
   });
 
-  test.each(Object.keys(IDS) as Runtime[])("%s: the full ID", (runtime) => {
-    expect(hostname(IDS[runtime])).toEqual({ stdout: `ctr-${runtime}\n`, stderr: "", status: 0 });
+  const ok = (name: Name) => ({ stdout: `ctr-${name}\n`, stderr: "", status: 0 });
+
+  test.each(["web", "twin", "podapp", "kube", "cgroupOnly", "db", "task1"] as Name[])("%s: the full ID", (name) => {
+    expect(hostname(IDS[name])).toEqual(ok(name));
   });
 
-  test.each(["docker", "containerd", "crio", "podman"] as Runtime[])("%s: a 12-character prefix", (runtime) => {
-    expect(hostname(IDS[runtime].slice(0, 12)).stdout).toBe(`ctr-${runtime}\n`);
-  });
-
-  test.each([
-    ["containerd://", "containerd"],
-    ["cri-o://", "crio"],
-    ["docker://", "docker"],
-  ] as [string, Runtime][])("Kubernetes containerID %s", (scheme, runtime) => {
-    expect(hostname(`${scheme}${IDS[runtime]}`).stdout).toBe(`ctr-${runtime}\n`);
+  test.each(["web", "podapp", "kube"] as Name[])("%s: a 12-character prefix", (name) => {
+    expect(hostname(IDS[name].slice(0, 12))).toEqual(ok(name));
   });
 
   test.each([
-    ["web", "docker"],
-    ["podapp", "podman"],
-    ["myns/mypod/app", "containerd"],
-  ] as [string, Runtime][])("the name %s", (name, runtime) => {
-    expect(hostname(name).stdout).toBe(`ctr-${runtime}\n`);
+    ["containerd://", "kube"],
+    ["cri-o://", "podapp"],
+    ["docker://", "web"],
+  ] as [string, Name][])("Kubernetes containerID %s", (scheme, name) => {
+    expect(hostname(`${scheme}${IDS[name]}`)).toEqual(ok(name));
+  });
+
+  test.each([
+    ["web", "web"],
+    ["/web", "web"], // as docker stores it
+    ["podapp", "podapp"],
+    ["myns/mypod/app", "kube"],
+  ] as [string, Name][])("the name %s", (ref, name) => {
+    expect(hostname(ref)).toEqual(ok(name));
   });
 
   test("-a into a container by name", () => {
-    const r = run([NSENTER, "-t", "web", "-a", "sh", "-c", "hostname; readlink /proc/self/ns/uts"], { env: env() });
-    const uts = Bun.spawnSync(["readlink", `/proc/${targets.get("docker")?.pid}/ns/uts`]).stdout.toString();
-    expect(r).toEqual({ stdout: `ctr-docker\n${uts}`, stderr: "", status: 0 });
+    const r = inState(["-t", "web", "-a", "sh", "-c", "hostname; readlink /proc/self/ns/uts"]);
+    const uts = readlinkSync(`/proc/${targets.get("web")?.pid}/ns/uts`);
+    expect(r).toEqual({ stdout: `ctr-web\n${uts}\n`, stderr: "", status: 0 });
   });
 
-  test("a .env in the working directory is not read: it cannot point names at other state", () => {
-    const dir = mkdtempSync(join(tmpdir(), "nsenter-dotenv-"));
-    try {
-      writeFileSync(join(dir, ".env"), `NSENTER_STATE_ROOT=${state}\n`);
-      const r = run([NSENTER, "-t", "web", "-u", "hostname"], { cwd: dir });
-      expect(r.stderr.split("\n")[0]).toBe("nsenter: failed to parse pid: 'web'");
-      expect(hostname("web", { cwd: dir }).stdout).toBe("ctr-docker\n"); // the same name, from the real environment
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  test("an ambiguous prefix lists the candidates", () => {
+  test("an ambiguous prefix lists the candidates with their runtimes", () => {
     expect(hostname("aaaa")).toEqual({
       stdout: "",
-      stderr: `nsenter: container 'aaaa' is ambiguous; it matches:\n  ${IDS.docker}\n  ${IDS.twin}\n`,
+      stderr: `nsenter: container 'aaaa' is ambiguous; it matches:\n  docker ${IDS.web}\n  docker ${IDS.twin}\n`,
       status: 1,
     });
+  });
+
+  test("the same name in two runtimes is refused, listing both", () => {
+    expect(hostname("web1")).toEqual({
+      stdout: "",
+      stderr: `nsenter: container 'web1' is ambiguous; it matches:\n  docker ${IDS.web1Docker}\n  podman ${IDS.web1Podman}\n`,
+      status: 1,
+    });
+  });
+
+  test("a name that is also a prefix of another container's ID: the named one (as docker)", () => {
+    expect(hostname("9084f")).toEqual(ok("named9084f"));
   });
 
   test("no match: util-linux's line, then what was searched", () => {
     const r = hostname("nosuchcontainer");
     expect(r.status).toBe(1);
     expect(r.stderr.split("\n")[0]).toBe("nsenter: failed to parse pid: 'nosuchcontainer'");
-    expect(r.stderr.split("\n")[1]).toContain(`names in ${state}/var/lib/docker/containers`);
+    expect(r.stderr.split("\n")[1]).toStartWith("nsenter: no running container matches it either (names in ");
   });
 
-  test("the init is the process whose parent is outside, the oldest of them", () => {
-    // A later process in the same container, its parent outside too: not the init.
-    extra = Bun.spawn(["sleep", "600"]);
-    writeFileSync(`${CGROUPS.docker}/cgroup.procs`, `${extra.pid}`);
-    expect(hostname("web").stdout).toBe("ctr-docker\n");
+  // The attacks.
+
+  test("a user's older process in a cgroup named like a recorded container: the runtime's init is entered", () => {
+    expect(hostname("podapp")).toEqual(ok("podapp"));
+    expect(hostname(IDS.podapp)).toEqual(ok("podapp"));
   });
 
-  test("the runtime's own record of the init wins when it names a process of the container", () => {
-    if (!extra) throw new Error("runs after the test above");
-    const task = join(state, "run/containerd/io.containerd.runtime.v2.task/moby", IDS.docker);
-    mkdirSync(task, { recursive: true });
-    writeFileSync(join(task, "init.pid"), `${extra.pid}`);
-    // The extra sleep is in the host's UTS namespace: its hostname shows which was picked.
-    const host = Bun.spawnSync(["hostname"]).stdout.toString();
-    expect(hostname("web").stdout).toBe(host);
-    writeFileSync(join(task, "init.pid"), "1"); // not in the container: ignored
-    expect(hostname("web").stdout).toBe("ctr-docker\n");
+  test("a user's cgroup named like an ID starting with a container's name: the named container", () => {
+    expect(hostname("db")).toEqual(ok("db"));
+  });
+
+  test("a user's cgroup named like a container no runtime recorded: refused, saying why", () => {
+    const r = hostname(IDS.lonely.slice(0, 8));
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toStartWith(
+      `nsenter: failed to parse pid: '${IDS.lonely.slice(0, 8)}'\nnsenter: container ${IDS.lonely} is not trusted: no runtime recorded it (looked in /run/containerd/`,
+    );
+    expect(r.stderr).toContain(
+      `its cgroup ${deleg}/docker-${IDS.lonely}.scope is not root's alone: ${deleg} is owned by uid ${ATTACKER}, not root\n`,
+    );
+  });
+
+  test("a stale record naming what is now the user's process: refused", () => {
+    const r = hostname(IDS.stale);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toStartWith(`nsenter: container podman ${IDS.stale} is not running: `);
+    expect(r.stderr).toContain(
+      `names PID ${attackers.get("stale")?.pid}, but its cgroup ${deleg}/libpod-${IDS.stale} is not root's alone`,
+    );
+  });
+
+  test("a record anyone could have written: refused", () => {
+    const r = hostname(IDS.untrusted);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("init.pid is writable by others than root (mode 0666)");
+  });
+
+  test("a record whose start time is not the process's (the PID was reused): refused", () => {
+    const path = `run/docker/runtime-runc/moby/${IDS.web}/state.json`;
+    const good = readFileSync(join(state, path), "utf8");
+    const pid = targets.get("web")?.pid as number;
+    try {
+      put(path, JSON.stringify({ init_process_pid: pid, init_process_start: startTime(pid) - 1 }));
+      const r = hostname("web");
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(
+        `names PID ${pid}, but PID ${pid} started at ${startTime(pid)}, not at ${startTime(pid) - 1} as recorded`,
+      );
+    } finally {
+      put(path, good);
+    }
+  });
+
+  test("NSENTER_STATE_ROOT is not read: the environment cannot choose a container's init", () => {
+    const evil = mkdtempSync(join(tmpdir(), "nsenter-evil-"));
+    try {
+      const id = IDS.lonely;
+      mkdirSync(join(evil, "var/lib/docker/containers", id), { recursive: true });
+      writeFileSync(
+        join(evil, "var/lib/docker/containers", id, "config.v2.json"),
+        JSON.stringify({ ID: id, Name: "/evil" }),
+      );
+      mkdirSync(join(evil, "run/containerd/io.containerd.runtime.v2.task/moby", id), { recursive: true });
+      writeFileSync(
+        join(evil, "run/containerd/io.containerd.runtime.v2.task/moby", id, "init.pid"),
+        `${attackers.get("lonely")?.pid}`,
+      );
+      const r = inState(["-t", "evil", "-u", "hostname"], {
+        ...(process.env as Record<string, string>),
+        NSENTER_STATE_ROOT: evil,
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr.split("\n")[0]).toBe("nsenter: failed to parse pid: 'evil'");
+    } finally {
+      rmSync(evil, { recursive: true, force: true });
+    }
+  });
+
+  test("the attacker's cgroups are really its own (the attacks above are real)", () => {
+    for (const [cgroup] of ATTACKS) {
+      const owner = Bun.spawnSync(["stat", "-c", "%u", `${deleg}/${cgroup}`])
+        .stdout.toString()
+        .trim();
+      expect(owner).toBe(`${ATTACKER}`);
+    }
+    const podapp = targets.get("podapp")?.pid as number;
+    expect(startTime(attackers.get("podapp")?.pid as number)).toBeLessThan(startTime(podapp));
+    chownSync(deleg, ATTACKER, ATTACKER);
   });
 });

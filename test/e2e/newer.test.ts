@@ -6,7 +6,7 @@
 import { dlopen } from "bun:ffi";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { fstatSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from "node:fs";
-import { cgroup2Mount } from "../../src/open.ts";
+import { cgroup2Mount } from "../../src/cgroups.ts";
 import { describeRoot, NSENTER, requireTool, run, Target } from "./helpers.ts";
 
 /** A target whose environment is only what `env -i` gives it (and the PWD its shell adds). */

@@ -1,0 +1,77 @@
+/**
+ * Cgroup hierarchies: where each is mounted (from /proc/self/mountinfo, so hybrid hosts with v2
+ * at /sys/fs/cgroup/unified work too) and which directory a line of /proc/PID/cgroup names.
+ */
+
+export interface CgroupMount {
+  /** Where it is mounted. */
+  readonly point: string;
+  /** Which directory of the hierarchy the mount shows at `point` ("" for its root). */
+  readonly root: string;
+  /** v1: the controllers (and `name=...`) it carries; v2: empty. */
+  readonly controllers: readonly string[];
+  readonly v2: boolean;
+}
+
+/** Every cgroup hierarchy mounted here, v1 and v2, the first mount of each. */
+export function cgroupMounts(mountinfo: string): CgroupMount[] {
+  const mounts: CgroupMount[] = [];
+  for (const line of mountinfo.split("\n")) {
+    const [left, right] = line.split(" - ");
+    const [fstype, , options] = (right ?? "").split(" ");
+    if (fstype !== "cgroup" && fstype !== "cgroup2") continue;
+    const fields = (left as string).split(" ");
+    const controllers = fstype === "cgroup" ? (options ?? "").split(",").filter((o) => o !== "rw" && o !== "ro") : [];
+    mounts.push({
+      root: _unescape(fields[3] ?? "/").replace(/\/$/, ""),
+      point: _unescape(fields[4] ?? ""),
+      controllers,
+      v2: fstype === "cgroup2",
+    });
+  }
+  return mounts;
+}
+
+/** Where the cgroup v2 hierarchy is mounted, if it is. */
+export function cgroup2Mount(mountinfo: string): CgroupMount | undefined {
+  return cgroupMounts(mountinfo).find((m) => m.v2);
+}
+
+/** The v2 line ("0::/path") of /proc/PID/cgroup. */
+export function cgroup2Path(procCgroup: string): string | undefined {
+  const line = procCgroup.split("\n").find((l) => l.startsWith("0::"));
+  return line?.slice(3);
+}
+
+/** One line of /proc/PID/cgroup: "ID:controllers:/path" (v2: "0::/path"). */
+export interface CgroupLine {
+  readonly controllers: readonly string[];
+  readonly path: string;
+}
+
+export function cgroupLines(procCgroup: string): CgroupLine[] {
+  return procCgroup
+    .split("\n")
+    .filter((line) => line.includes(":"))
+    .map((line) => {
+      const first = line.indexOf(":");
+      const second = line.indexOf(":", first + 1);
+      const list = line.slice(first + 1, second);
+      return { controllers: list === "" ? [] : list.split(","), path: line.slice(second + 1) };
+    });
+}
+
+/**
+ * The directory, in this mount namespace, of PATH in the hierarchy a line names (a prefix of the
+ * line's own path), or undefined when that hierarchy is not mounted here.
+ */
+export function cgroupDirectory(line: CgroupLine, path: string, mounts: readonly CgroupMount[]): string | undefined {
+  const v2 = line.controllers.length === 0;
+  const mount = mounts.find((m) => (v2 ? m.v2 : !m.v2 && line.controllers.every((c) => m.controllers.includes(c))));
+  if (!mount || !path.startsWith(mount.root)) return undefined;
+  return `${mount.point}/${path.slice(mount.root.length)}`.replace(/\/+/g, "/").replace(/(.)\/$/, "$1");
+}
+
+function _unescape(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
+}
