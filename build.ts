@@ -39,6 +39,7 @@ export const COMPILE_FLAGS = [
   "--bytecode",
   "--no-compile-autoload-bunfig",
   "--no-compile-autoload-dotenv",
+  "--compile-exec-argv=--",
 ];
 
 function compile(t: Target, dir: string): string | undefined {

@@ -2,6 +2,7 @@
  * Entry point: argv -> exit status. The only place that prints errors and picks the exit status.
  * Keep imports here light: everything loaded before execve() is start-up time the user pays.
  */
+import "./guard.ts";
 import { NsenterError } from "./errors.ts";
 import { run } from "./execute.ts";
 import { inheritedDescriptors } from "./fds.ts";

@@ -1,10 +1,11 @@
 /**
- * Running as root against a target that may be hostile (README "Running as root"): the waiting
- * parent leaves the target as soon as the program starts, the target's dynamic-loader settings
- * do not reach a host program, and --proc pins nothing of ours.
+ * Running as root against a target that may be hostile (README "Running as root"): the caller's
+ * environment cannot configure the Bun runtime, the waiting parent leaves the target as soon as
+ * the program starts, the target's dynamic-loader settings do not reach a host program, and
+ * --proc pins nothing of ours.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -18,6 +19,62 @@ import {
   run,
   Target,
 } from "./helpers.ts";
+
+describe("the Bun runtime's own switches", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "nsenter-bunenv-"));
+    writeFileSync(join(dir, "pre.js"), `require("fs").writeFileSync(${JSON.stringify(join(dir, "ran"))}, "")\n`);
+    writeFileSync(join(dir, "evil.toml"), `preload = [${JSON.stringify(join(dir, "pre.js"))}]\n`);
+  });
+  afterAll(() => removeTree(dir));
+
+  const env = (vars: Record<string, string>) => ({ PATH: "/usr/bin:/bin", ...vars });
+
+  // Bun reads BUN_OPTIONS before any of nsenter's code runs (a guard would come too late); the
+  // build's --compile-exec-argv=-- makes it ignore every option in there.
+  test.each([
+    "--preload=PRE",
+    "--preload PRE",
+    "-r PRE",
+    "--require=PRE",
+    "--import=PRE",
+    "--config=TOML",
+    "-- --preload=PRE",
+  ])("BUN_OPTIONS=%j: nothing in it runs", (options) => {
+    const value = options.replace("PRE", join(dir, "pre.js")).replace("TOML", join(dir, "evil.toml"));
+    const r = run([NSENTER, "--version"], { env: env({ BUN_OPTIONS: value }) });
+    expect(existsSync(join(dir, "ran"))).toBe(false);
+    expect(r.status).toBe(1); // and the guard refuses it
+  });
+
+  test.each([
+    ["BUN_OPTIONS", "--smol"],
+    ["BUN_INSPECT", "127.0.0.1:9"],
+    ["BUN_INSPECT_CONNECT_TO", "unix:///nonexistent"],
+    ["BUN_JSC_useJIT", "0"],
+    ["BUN_BYTECODE_ORDER_OUT", "/nonexistent/x"],
+  ])("%s set: refused in one line, exit 1, nothing entered or run", (name, value) => {
+    const r = run([NSENTER, "-t", `${process.pid}`, "-u", "echo", "RAN"], { env: env({ [name]: value }) });
+    // Bun itself may add a line on its way out (BUN_BYTECODE_ORDER_OUT: the file it writes at exit).
+    expect({ ...r, stderr: r.stderr.split("\n")[0] }).toEqual({
+      stdout: "",
+      stderr: `nsenter: refusing to run with ${name} set: it configures the Bun runtime, as root (see "Running as root")`,
+      status: 1,
+    });
+  });
+
+  test("other BUN_ variables (BUN_INSTALL from Bun's installer) are no reason to refuse", () => {
+    const r = run([NSENTER, "--version"], { env: env({ BUN_INSTALL: "/root/.bun" }) });
+    expect(r.status).toBe(0);
+  });
+
+  test("arguments that look like Bun's options still reach the program untouched", () => {
+    const args = ["sh", "-c", 'printf "[%s]" "$@"', "x", "--preload=y", "-r", "z", "--", "-e"];
+    const r = run([NSENTER, "-t", `${process.pid}`, "-u", "--", ...args], { env: env({}) });
+    expect(r).toEqual({ stdout: "[--preload=y][-r][z][--][-e]", stderr: "", status: 0 });
+  });
+});
 
 const KINDS = ["mnt", "net", "uts", "ipc", "cgroup", "pid", "user", "time"];
 

@@ -56,16 +56,6 @@ test("a bunfig.toml in the working directory is not read: its preload script doe
   }
 });
 
-test("libc that cannot be bound: one line saying why, exit 1, the program not run", () => {
-  // BUN_JSC_useJIT=0 switches bun:ffi off, as a host without a usable libc would.
-  const env = { ...(process.env as Record<string, string>), BUN_JSC_useJIT: "0" };
-  const r = run([NSENTER, "-t", `${process.pid}`, "-u", "echo", "ran"], { env });
-  expect(r.status).toBe(1);
-  expect(r.stdout).toBe("");
-  expect(r.stderr).toStartWith("nsenter: cannot bind libc: ");
-  expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
-});
-
 describeRoot("signals sent to a waiting nsenter reach the program", () => {
   const targets = plainAndUserTargets();
 
