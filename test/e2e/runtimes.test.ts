@@ -1,0 +1,159 @@
+/**
+ * Container targets with real runtimes, not fixtures: podman on runc (cgroupfs manager; crun does
+ * not run on this kind of host's hybrid cgroups), and containerd's `ctr run` with an ID of any
+ * form. And the attack the fixtures model, for real: uid 65534, from a cgroup subtree delegated to
+ * it, keeps an older process in a cgroup named like the container across the container's restart.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from "node:fs";
+import { cgroup2Mount } from "../../src/cgroups.ts";
+import { containerRoot, describeRoot, NSENTER, removeTree, requireTool, run } from "./helpers.ts";
+
+const ATTACKER = 65534;
+const as = (argv: string[]) => ["setpriv", `--reuid=${ATTACKER}`, `--regid=${ATTACKER}`, "--clear-groups", ...argv];
+
+/** Run a command that must work; its stdout, trimmed. */
+function must(argv: string[]): string {
+  const r = run(argv);
+  if (r.status !== 0) throw new Error(`${argv.join(" ")} failed (${r.status}): ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** Remove cgroup directories, leaves first, in every hierarchy (a cgroup goes once its processes have). */
+function removeCgroups(relative: string): void {
+  for (const hierarchy of Bun.spawnSync(["sh", "-c", "ls -d /sys/fs/cgroup/*/"]).stdout.toString().split("\n")) {
+    if (!hierarchy) continue;
+    const found = Bun.spawnSync(["find", `${hierarchy}${relative}`, "-depth", "-type", "d"]).stdout.toString();
+    for (const dir of found.split("\n").filter(Boolean)) {
+      for (let i = 0; i < 50; i++) {
+        try {
+          rmdirSync(dir);
+          break;
+        } catch {
+          Bun.sleepSync(20);
+        }
+      }
+    }
+  }
+}
+
+describeRoot("podman (runc, cgroupfs)", () => {
+  const name = `nsenter-web-${process.pid}`;
+  const image = `localhost/nsenter-test-${process.pid}:1`;
+  const podman = (...args: string[]) => ["podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs", ...args];
+  const mount = cgroup2Mount(readFileSync("/proc/self/mountinfo", "utf8"));
+  const deleg = `${mount?.point}/nsenter-test-${process.pid}.slice/user-${ATTACKER}.slice`;
+  let rootfs: string;
+  let id: string;
+  let attacker: ReturnType<typeof Bun.spawn> | undefined;
+
+  const init = () => Number(must(podman("inspect", "-f", "{{.State.Pid}}", name)));
+  const uts = (pid: number) => readlinkSync(`/proc/${pid}/ns/uts`);
+  const enter = (target: string) => run([NSENTER, "-t", target, "-a", "readlink", "/proc/self/ns/uts"]);
+
+  beforeAll(() => {
+    requireTool("/usr/bin/podman", "podman");
+    requireTool("/usr/sbin/runc", "runc");
+    if (!mount) throw new Error("no cgroup2 hierarchy mounted");
+    rootfs = containerRoot();
+    must(["sh", "-c", `tar -C ${rootfs} -c . | podman import - ${image}`]);
+    const limits = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=1000:1000"];
+    id = must(podman("run", "-d", ...limits, "--name", name, image, "sleep", "600"));
+  }, 120_000);
+
+  afterAll(() => {
+    attacker?.kill(9);
+    run(podman("rm", "-f", "-t", "0", name));
+    run(["podman", "rmi", "-f", image]);
+    if (rootfs) removeTree(rootfs);
+    removeCgroups(`nsenter-test-${process.pid}.slice`);
+    removeCgroups("libpod_parent/conmon");
+    removeCgroups("libpod_parent"); // stays when other podman containers run: rmdir refuses
+  }, 60_000);
+
+  test("by name, by ID and by prefix: the container's init, as podman reports it", () => {
+    const want = { stdout: `${uts(init())}\n`, stderr: "", status: 0 };
+    expect(enter(name)).toEqual(want);
+    expect(enter(id)).toEqual(want);
+    expect(enter(id.slice(0, 12))).toEqual(want);
+    // Its hostname is its short ID, as podman sets it.
+    expect(run([NSENTER, "-t", name, "-a", "hostname"]).stdout).toBe(`${id.slice(0, 12)}\n`);
+  });
+
+  test("a user's older process in a cgroup named like it, across a restart: never entered", () => {
+    // As systemd delegates user@UID.service: a subtree of the user's own, the user's process in it.
+    mkdirSync(deleg, { recursive: true });
+    must(["chown", "-R", `${ATTACKER}:${ATTACKER}`, deleg]);
+    attacker = Bun.spawn(as(["sleep", "600"]));
+    writeFileSync(`${deleg}/cgroup.procs`, `${attacker.pid}`);
+    must(as(["sh", "-c", `mkdir ${deleg}/libpod-${id} && echo ${attacker.pid} > ${deleg}/libpod-${id}/cgroup.procs`]));
+    Bun.sleepSync(30);
+    must(podman("restart", "-t", "0", name)); // same ID, a new init: the user's process is now the older
+    const pid = init();
+    expect(readFileSync(`/proc/${attacker.pid}/cgroup`, "utf8")).toContain(`libpod-${id}`);
+    const want = { stdout: `${uts(pid)}\n`, stderr: "", status: 0 };
+    expect(uts(pid)).not.toBe(uts(attacker.pid));
+    expect(enter(name)).toEqual(want);
+    expect(enter(id)).toEqual(want);
+  }, 60_000);
+
+  test("stopped, its pidfile left behind: not running, nothing entered", () => {
+    must(podman("stop", "-t", "0", name));
+    const pidfile = `/run/containers/storage/overlay-containers/${id}/userdata/pidfile`;
+    expect(readFileSync(pidfile, "utf8")).toMatch(/^\d+$/); // podman leaves it, naming a dead PID
+    const r = enter(name);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toStartWith(`nsenter: container podman ${id} is not running: `);
+    must(podman("start", name));
+    expect(enter(name).stdout).toBe(`${uts(init())}\n`);
+  }, 60_000);
+});
+
+describeRoot("containerd (ctr run, an ID of any form)", () => {
+  const ns = `nsenter-test-${process.pid}`;
+  const task = `task-${process.pid}`;
+  const image = `localhost/nsenter-ctr-${process.pid}:1`;
+  let daemon: ReturnType<typeof Bun.spawn> | undefined;
+  let rootfs: string;
+  let archive: string;
+  const ctr = (...args: string[]) => ["ctr", "-n", ns, ...args];
+
+  beforeAll(async () => {
+    requireTool("/usr/bin/containerd", "containerd");
+    requireTool("/usr/bin/podman", "podman");
+    if (run(["ctr", "version"]).status !== 0) {
+      daemon = Bun.spawn(["containerd"], { stdout: "ignore", stderr: "ignore" });
+      for (let i = 0; i < 100 && run(["ctr", "version"]).status !== 0; i++) await Bun.sleep(100);
+    }
+    rootfs = containerRoot();
+    archive = `${rootfs}.tar`;
+    must(["sh", "-c", `tar -C ${rootfs} -c . | podman import - ${image}`]);
+    must(["podman", "save", "--format", "oci-archive", "-o", archive, image]);
+    must(ctr("images", "import", "--base-name", image.replace(/:1$/, ""), archive));
+    must(ctr("run", "-d", image, task, "sleep", "600"));
+  }, 120_000);
+
+  afterAll(async () => {
+    run(ctr("tasks", "kill", "-s", "KILL", task));
+    for (let i = 0; i < 50 && run(ctr("tasks", "delete", task)).status !== 0; i++) await Bun.sleep(100);
+    run(ctr("containers", "delete", task));
+    run(ctr("images", "rm", image));
+    run(["ctr", "namespaces", "remove", ns]);
+    run(["podman", "rmi", "-f", image]);
+    if (rootfs) removeTree(rootfs);
+    if (archive) removeTree(archive);
+    removeCgroups(ns);
+    if (daemon) {
+      daemon.kill("SIGTERM");
+      await daemon.exited;
+    }
+  }, 60_000);
+
+  test("the task's own ID names it, as containerd records it", () => {
+    const pid = Number(must(["sh", "-c", `ctr -n ${ns} tasks ls | awk '$1 == "${task}" { print $2 }'`]));
+    expect(readFileSync(`/proc/${pid}/cgroup`, "utf8")).toContain(`/${ns}/${task}`);
+    const r = run([NSENTER, "-t", task, "-a", "readlink", "/proc/self/ns/mnt"]);
+    expect(r).toEqual({ stdout: `${readlinkSync(`/proc/${pid}/ns/mnt`)}\n`, stderr: "", status: 0 });
+  });
+});
