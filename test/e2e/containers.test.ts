@@ -23,7 +23,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cgroup2Mount } from "../../src/cgroups.ts";
-import { describeRoot, NSENTER, type Result, run, Target } from "./helpers.ts";
+import { describeRoot, NSENTER, type Result, requireTool, run, Target } from "./helpers.ts";
 
 const hex = (seed: string) => seed.repeat(64).slice(0, 64);
 const IDS = {
@@ -78,7 +78,7 @@ describeRoot("container targets", () => {
   const attackers = new Map<Name, ReturnType<typeof Bun.spawn>>();
   let state: string;
 
-  const inState = (args: string[], env?: Record<string, string>): Result =>
+  const inState = (args: string[], env?: Record<string, string>, wrapper: string[] = []): Result =>
     run(
       [
         "unshare",
@@ -89,6 +89,7 @@ describeRoot("container targets", () => {
         "-c",
         'mount --bind "$0/run" /run && mount --bind "$0/var" /var && exec "$@"',
         state,
+        ...wrapper,
         NSENTER,
         ...args,
       ],
@@ -302,6 +303,36 @@ describeRoot("container targets", () => {
     } finally {
       put(path, good);
     }
+  });
+
+  test("an init that exits between lookup and pin is refused, and nothing runs", async () => {
+    requireTool("/usr/bin/strace", "strace");
+    const id = hex("fade");
+    const dir = `${base}/docker-${id}.scope`;
+    mkdirSync(dir, { recursive: true });
+    const victim = new Target(["--fork", "--uts"], "true");
+    writeFileSync(`${dir}/cgroup.procs`, `${victim.pid}`);
+    task("moby", id, victim.pid);
+    // strace holds nsenter at pidfd_open (after the lookup, before the pin); the init dies meanwhile.
+    const strace = [
+      "strace",
+      "-qq",
+      "-o",
+      "/dev/null",
+      "-e",
+      "trace=pidfd_open",
+      "-e",
+      "inject=pidfd_open:delay_enter=700000",
+    ];
+    const killer = Bun.spawn(["sh", "-c", `sleep 0.3; kill -9 ${victim.pid}`]);
+    const r = inState(["-t", id, "-u", "echo", "RAN"], undefined, strace);
+    await killer.exited;
+    victim.kill();
+    expect(r).toEqual({
+      stdout: "",
+      stderr: `nsenter: container ${id}: its init (PID ${victim.pid}) exited while nsenter was starting: No such process\n`,
+      status: 1,
+    });
   });
 
   test("NSENTER_STATE_ROOT is not read: the environment cannot choose a container's init", () => {
