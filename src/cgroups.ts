@@ -68,7 +68,7 @@ export function cgroupLines(procCgroup: string): CgroupLine[] {
 export function cgroupDirectory(line: CgroupLine, path: string, mounts: readonly CgroupMount[]): string | undefined {
   const v2 = line.controllers.length === 0;
   const mount = mounts.find((m) => (v2 ? m.v2 : !m.v2 && line.controllers.every((c) => m.controllers.includes(c))));
-  if (!mount || !path.startsWith(mount.root)) return undefined;
+  if (!mount || !(path === mount.root || path.startsWith(`${mount.root}/`))) return undefined;
   return `${mount.point}/${path.slice(mount.root.length)}`.replace(/\/+/g, "/").replace(/(.)\/$/, "$1");
 }
 

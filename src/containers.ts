@@ -150,7 +150,7 @@ function _recorded(): { id: string; runtime: string; record: PidRecord; dir: str
     const roots = record.namespaced
       ? _list(record.root).map((ns) => ({
           dir: `${record.root}/${ns}`,
-          runtime: CONTAINERD_NAMESPACES[ns] ?? record.runtime,
+          runtime: Object.hasOwn(CONTAINERD_NAMESPACES, ns) ? (CONTAINERD_NAMESPACES[ns] as string) : record.runtime,
         }))
       : [{ dir: record.root, runtime: record.runtime }];
     for (const { dir, runtime } of roots) {
@@ -174,8 +174,8 @@ function _names(): { id: string; runtime: string; name: string }[] {
     }
   }
   const storage = _json(STORAGE_CONTAINERS);
-  for (const c of Array.isArray(storage) ? (storage as { id?: unknown; names?: unknown }[]) : []) {
-    if (typeof c.id !== "string" || !Array.isArray(c.names)) continue;
+  for (const c of Array.isArray(storage) ? (storage as ({ id?: unknown; names?: unknown } | null)[]) : []) {
+    if (typeof c?.id !== "string" || !Array.isArray(c.names)) continue;
     for (const name of c.names) if (typeof name === "string") names.push({ id: c.id, runtime: "podman", name });
   }
   for (const file of _list(KUBERNETES_LOGS)) {
@@ -256,16 +256,17 @@ export function parseRecord(format: Format, text: string): RecordedInit | undefi
     const pid = /^\s*(\d+)\s*$/.exec(text)?.[1];
     return pid && Number(pid) > 0 ? { pid: Number(pid) } : undefined;
   }
-  let state: Record<string, unknown>;
+  let state: unknown;
   try {
     state = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (typeof state !== "object" || state === null) return undefined;
   const [pidKey, startKey] =
     format === "runc" ? ["init_process_pid", "init_process_start"] : ["pid", "process-start-time"];
-  const pid = state[pidKey];
-  const start = state[startKey];
+  const pid = (state as Record<string, unknown>)[pidKey];
+  const start = (state as Record<string, unknown>)[startKey];
   if (typeof pid !== "number" || !Number.isSafeInteger(pid) || pid <= 0) return undefined;
   return typeof start === "number" && Number.isSafeInteger(start) ? { pid, startTime: BigInt(start) } : { pid };
 }

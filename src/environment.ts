@@ -24,28 +24,18 @@ export function targetEnvironment(environ: Buffer): [string, string][] {
 }
 
 /**
- * What glibc removes from the environment of a set-user-ID program (sysdeps/generic/unsecvars.h,
- * with GLIBC_TUNABLES): settings that make any program load other code or data (LD_PRELOAD,
- * LD_AUDIT, LD_LIBRARY_PATH, GCONV_PATH, ...). A host program run as root with the target's
- * environment is that same case, privilege given to an environment written by someone less
- * trusted, so they are left out there.
+ * What makes a program run or load code of its own choosing, removed before a privileged program
+ * sees an environment written by someone less trusted: glibc's list for a set-user-ID program
+ * (sysdeps/generic/unsecvars.h, and GLIBC_TUNABLES) and sudo's for a command run as root (its
+ * built-in env_delete list: BASH_ENV, ENV, PERL5OPT, PYTHONPATH, ...). A host program run as root
+ * with the target's environment is that same case.
  */
-export const LOADER_VARIABLES: ReadonlySet<string> = new Set([
+export const UNSAFE_VARIABLES: ReadonlySet<string> = new Set([
+  // glibc
   "GCONV_PATH",
   "GETCONF_DIR",
   "GLIBC_TUNABLES",
   "HOSTALIASES",
-  "LD_AUDIT",
-  "LD_DEBUG",
-  "LD_DEBUG_OUTPUT",
-  "LD_DYNAMIC_WEAK",
-  "LD_HWCAP_MASK",
-  "LD_LIBRARY_PATH",
-  "LD_ORIGIN_PATH",
-  "LD_PRELOAD",
-  "LD_PROFILE",
-  "LD_SHOW_AUXV",
-  "LD_USE_LOAD_BIAS",
   "LOCALDOMAIN",
   "LOCPATH",
   "MALLOC_TRACE",
@@ -55,15 +45,62 @@ export const LOADER_VARIABLES: ReadonlySet<string> = new Set([
   "RES_OPTIONS",
   "TMPDIR",
   "TZDIR",
+  // sudo
+  "AUTHSTATE",
+  "BASHOPTS",
+  "BASH_ENV",
+  "CDPATH",
+  "DLC_ACE",
+  "ENV",
+  "FPATH",
+  "GLOBIGNORE",
+  "IFS",
+  "JAVA_TOOL_OPTIONS",
+  "KRB5_CONFIG",
+  "KRB5_KTNAME",
+  "LIBPATH",
+  "NULLCMD",
+  "PATH_LOCALE",
+  "PERL5DB",
+  "PERL5LIB",
+  "PERL5OPT",
+  "PERLIO_DEBUG",
+  "PERLLIB",
+  "PS4",
+  "PYTHONHOME",
+  "PYTHONINSPECT",
+  "PYTHONPATH",
+  "PYTHONUSERBASE",
+  "READNULLCMD",
+  "RUBYLIB",
+  "RUBYOPT",
+  "SHELLOPTS",
+  "SHLIB_PATH",
+  "TERMCAP",
+  "TERMINFO",
+  "TERMINFO_DIRS",
+  "TERMPATH",
+  "TMPPREFIX",
+  "USR_ACE",
+  "VAR_ACE",
+  "ZDOTDIR",
 ]);
 
-/** The entries without LOADER_VARIABLES, and the names left out (in the entries' order). */
-export function withoutLoaderVariables(entries: readonly [string, string][]): {
+/** Whole families: the dynamic loaders' (LD_PRELOAD, LD_AUDIT, ...), and bash's exported functions. */
+const UNSAFE_PREFIXES = ["LD_", "_RLD", "LDR", "DYLD_", "BASH_FUNC_"];
+
+export function isUnsafeVariable(name: string, value: string): boolean {
+  // A value starting "()" is a function for bash, which runs it (as sudo, leave it out).
+  return UNSAFE_VARIABLES.has(name) || UNSAFE_PREFIXES.some((p) => name.startsWith(p)) || value.startsWith("()");
+}
+
+/** The entries without the unsafe ones, and the names left out (in the entries' order). */
+export function withoutUnsafeVariables(entries: readonly [string, string][]): {
   kept: [string, string][];
   dropped: string[];
 } {
-  const kept = entries.filter(([name]) => !LOADER_VARIABLES.has(name));
-  const dropped = entries.filter(([name]) => LOADER_VARIABLES.has(name)).map(([name]) => name);
+  const kept = entries.filter(([name, value]) => !isUnsafeVariable(name, value));
+  const dropped = entries.filter(([name, value]) => isUnsafeVariable(name, value)).map(([name]) => name);
   return { kept, dropped };
 }
 

@@ -4,7 +4,7 @@
  * wait). The only code that changes the process; it runs on the JavaScript main thread.
  */
 import { prepareChild } from "./child.ts";
-import { environmentArray, setEnvironment, targetEnvironment, withoutLoaderVariables } from "./environment.ts";
+import { environmentArray, setEnvironment, targetEnvironment, withoutUnsafeVariables } from "./environment.ts";
 import { execError, NsenterError } from "./errors.ts";
 import {
   access,
@@ -18,6 +18,7 @@ import {
   errno,
   F_SETFD,
   getenv,
+  listDirectory,
   O_CLOEXEC,
   O_RDONLY,
   pin,
@@ -29,6 +30,7 @@ import {
   SIGXFSZ,
   spawnInPidNamespace,
   spawning,
+  statPath,
   writeTo,
   X_OK,
 } from "./libc.ts";
@@ -53,20 +55,25 @@ export async function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context)
   // util-linux sets -S/-G in the forked child only: that is the single-threaded child's work here,
   // which keeps this process (the waiting parent) as it was.
   const forkWithCredentials = r.fork && (r.credentials.uid !== undefined || r.credentials.gid !== undefined);
-  if (forkWithCredentials || !_mainThreadCan(r.namespaces, fds)) return _runInChild(r, r.namespaces, fds, ctx);
+  // A program of nsenter's own gets the target's environment as its envp only: libc's environ
+  // stays ours, so execvpe, posix_spawnp and the child look it up in nsenter's PATH.
+  const programEnv = r.hostProgram ? environment : undefined;
+  if (forkWithCredentials || !_mainThreadCan(r.namespaces, fds)) return _runInChild(r, fds, ctx, programEnv);
   // execv(p) passes libc's environ on as it is; posix_spawn needs it spelled out. Read it before
   // entering: once in the target's mount namespace, /proc/self may not be ours.
   const envp = r.fork ? (environment ?? _readEnviron(fds)) : null;
   if (fds.has("time")) core().close(fds.get("time") as number);
   fds.delete("time");
   const program = _prepareProgram(r, fds);
+  // Before any setns: installing the handlers starts threads, which must start where we are.
+  const waiter = envp ? prepareWaiter() : undefined;
   _enterNamespaces(fds);
   _changeDirectories(r, fds);
   _prepareExec(ctx.inherited);
-  if (envp) return _continueAsChild(r, program, envp, fds, prepareWaiter());
+  if (envp && waiter) return _continueAsChild(r, program, envp, fds, waiter);
   _enterPidNamespace(fds);
   _setCredentials(r);
-  return _exec(r.program, program, envp);
+  return _exec(r.program, program, programEnv ?? null);
 }
 
 /** -S follow / -G follow: the owner of /proc/PID (util-linux fstat()s the directory). */
@@ -84,11 +91,13 @@ function _resolveTarget(r: RunPlan, fds: Fds): RunPlan {
 }
 
 /**
- * --env: the target's environment replaces ours, made the way util-linux makes it (clearenv,
- * then setenv without overwriting, last entry first), so the order and which duplicate wins are
- * the same, and PATH for the program's lookup is the target's. Returns it for posix_spawn. A
- * program from the host's own files does not get the target's dynamic-loader variables: they
- * would make a host binary, run as root, load the target's code.
+ * --env: the target's environment, made the way util-linux makes it (clearenv, then setenv
+ * without overwriting, last entry first), so the order and which duplicate wins are the same.
+ * For the target's own program it replaces ours, and PATH for the lookup is the target's, as in
+ * util-linux. A program of nsenter's own files (see RunPlan.hostProgram) is looked up in our PATH
+ * instead, and does not get the variables that make programs run code of the environment's
+ * choosing (LD_PRELOAD, BASH_ENV, ...): they would make a host program, run as root, run the
+ * target's code. Returns the environment, for posix_spawn or execvpe.
  */
 function _targetEnvironment(r: RunPlan, fds: Fds, ctx: Context): CStringArray {
   const fd = fds.get("environ") as number;
@@ -99,18 +108,14 @@ function _targetEnvironment(r: RunPlan, fds: Fds, ctx: Context): CStringArray {
     closeAll(fds);
     throw new NsenterError("failed to get environment variables", content);
   }
-  let entries = targetEnvironment(content);
-  if (r.hostProgram) {
-    const { kept, dropped } = withoutLoaderVariables(entries);
-    if (dropped.length > 0) {
-      ctx.warn(
-        `--env: not passing ${dropped.sort().join(", ")} to a program from the host's root (-r or -m runs the target's)`,
-      );
-    }
-    entries = kept;
+  const entries = targetEnvironment(content);
+  if (!r.hostProgram) {
+    setEnvironment(entries);
+    return environmentArray(entries);
   }
-  setEnvironment(entries);
-  return environmentArray(entries);
+  const { kept, dropped } = withoutUnsafeVariables(entries);
+  if (dropped.length > 0) ctx.warn(`--env: not passing ${dropped.sort().join(", ")} to a program of the host's`);
+  return environmentArray(kept);
 }
 
 /** --join-cgroup: move into the target's cgroup; the program (or the child) inherits it. */
@@ -181,11 +186,17 @@ function _saveHome(fds: Fds): void {
  * The waiting parent leaves the target as soon as the program is started. It is host root in
  * the host's PID namespace; left in the target's mount namespace and root, whatever the Bun
  * runtime opens later (it reads /proc/self/statm lazily, for one) would be resolved in a
- * filesystem the target controls: the class of runc's CVE-2024-21626. Namespaces first (entering
- * a mount namespace resets root and working directory), then root, then working directory.
+ * filesystem the target controls: the class of runc's CVE-2024-21626.
+ *
+ * Root and working directory first, while this thread still shares them with any thread Bun may
+ * have started meanwhile (JSC starts one, JSCWarmUp, at a moment of its own choosing): that brings
+ * such a thread's root and cwd home too, so what it opens resolves in our filesystem. A thread
+ * keeps the mount namespace it was started in, though; only this one can go back to ours (setns
+ * needs the filesystem attributes unshared), and then root and cwd once more, which setns reset.
  */
 function _returnHome(fds: Fds): NsenterError | undefined {
-  const libc = core();
+  const failed = _directoriesHome(fds);
+  if (failed) return failed;
   for (const ns of NAMESPACES) {
     const fd = fds.get(`own:${ns.kind}`);
     if (fd === undefined || ns.kind === "pid") continue; // spawnInPidNamespace went back already
@@ -193,11 +204,39 @@ function _returnHome(fds: Fds): NsenterError | undefined {
       return new NsenterError(`cannot return to nsenter's own namespace '${ns.file}'`, errno());
     }
   }
+  return _directoriesHome(fds) ?? _threadsAway(fds);
+}
+
+function _directoriesHome(fds: Fds): NsenterError | undefined {
+  const libc = core();
   const [root, cwd] = [fds.get("ownRoot") as number, fds.get("ownCwd") as number];
-  if (libc.fchdir(root) !== 0 || libc.chroot(cstr(".")) !== 0) {
+  if (libc.fchdir(root) !== 0 || libc.chroot(DOT) !== 0) {
     return new NsenterError("cannot return to nsenter's own root directory", errno());
   }
   if (libc.fchdir(cwd) !== 0) return new NsenterError("cannot return to nsenter's own working directory", errno());
+  return undefined;
+}
+
+const DOT = cstr(".");
+
+/**
+ * Every thread's root and working directory must be ours again, and this thread's mount
+ * namespace: should one not be, fail closed.
+ */
+function _threadsAway(fds: Fds): NsenterError | undefined {
+  const own = fds.get("own:mnt");
+  const mine = own === undefined ? undefined : readLink(`/proc/self/fd/${own}`);
+  if (mine !== undefined && readLink("/proc/thread-self/ns/mnt") !== mine) {
+    return new NsenterError("nsenter did not get back to its own mount namespace");
+  }
+  const [root, cwd] = [statPath("/", true), statPath(".", true)];
+  for (const task of listDirectory("/proc/self/task")) {
+    const [at, wd] = [statPath(`/proc/self/task/${task}/root`, true), statPath(`/proc/self/task/${task}/cwd`, true)];
+    const same = (a: typeof at, b: typeof at) => typeof a !== "number" && typeof b !== "number" && a.id === b.id;
+    if (!same(at, root) || !same(wd, cwd)) {
+      return new NsenterError(`thread ${task} of nsenter kept the target's root or working directory`);
+    }
+  }
   return undefined;
 }
 
@@ -358,9 +397,9 @@ function _continueAsChild(r: RunPlan, c: CProgram, envp: CStringArray, fds: Fds,
  * util-linux's order, and executes the program (forking once more for a PID namespace); this
  * process enters nothing and waits. A failed step comes back on a pipe and is reported here.
  */
-function _runInChild(r: RunPlan, kinds: readonly NamespaceKind[], fds: Fds, ctx: Context): Promise<never> {
+function _runInChild(r: RunPlan, fds: Fds, ctx: Context, envp: CStringArray | undefined): Promise<never> {
   const program = { file: cstr(r.program.file), argv: CStringArray.of(r.program.argv), search: r.program.search };
-  const child = prepareChild(r, kinds, fds, { ...program, name: r.program.file }, null);
+  const child = prepareChild(r, r.namespaces, fds, { ...program, name: r.program.file }, envp ?? null);
   const waiter = prepareWaiter();
   _prepareExec(ctx.inherited);
   let pid: number;

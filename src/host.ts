@@ -1,5 +1,5 @@
 /** The host facts planning needs, read from /proc and the environment. */
-import { access, F_OK, readLink } from "./libc.ts";
+import { access, F_OK, readLink, statPath } from "./libc.ts";
 import type { Facts, NsIdentity } from "./plan.ts";
 
 export function hostFacts(): Facts {
@@ -10,6 +10,10 @@ export function hostFacts(): Facts {
       const link = readLink(path);
       if (typeof link === "number") return { errno: link };
       return { ino: BigInt(/\[(\d+)\]/.exec(link)?.[1] ?? 0) };
+    },
+    fileIdentity(path: string): string | undefined {
+      const st = statPath(path, true);
+      return typeof st === "number" ? undefined : st.id;
     },
     // libselinux's is_selinux_enabled(): selinuxfs is mounted (a policy is loaded).
     selinuxEnabled: () => access("/sys/fs/selinux/enforce", F_OK) === 0,

@@ -52,6 +52,8 @@ export interface Facts {
   container(ref: string): ContainerRef & { readonly pid: number };
   /** The identity of a namespace file (/proc/self/ns/net, /proc/PID/ns/user, ...). */
   namespaceOf(path: string): NsIdentity;
+  /** Which file PATH is (device and inode, links followed), or undefined when it cannot be told. */
+  fileIdentity(path: string): string | undefined;
   selinuxEnabled(): boolean;
   env(name: string): string | undefined;
 }
@@ -82,9 +84,10 @@ export interface RunPlan {
   /** --env: the program gets the target's environment. */
   readonly env: boolean;
   /**
-   * The program file is resolved in the caller's filesystem: neither the target's root (-r) nor a
-   * mount namespace entered without a root of the caller's. With --env, the target's
-   * dynamic-loader variables must not reach such a program (see environment.ts).
+   * The program file is nsenter's own: the target's only when the root it runs in (-r) or the
+   * mount namespace entered (without a root of the caller's) really is another than nsenter's. With
+   * --env, such a program is looked up in nsenter's PATH and does not get the target's variables
+   * that make programs load code (see environment.ts). Only decided with --env.
    */
   readonly hostProgram: boolean;
   /** -S follow / -G follow: take the owner of /proc/PID. */
@@ -455,9 +458,7 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
   return {
     ...(s.target === 0 || s.procGiven ? {} : { target: _targetRef(s) }),
     env: opened.has("environ"),
-    // A root given as a path is the caller's; entering a mount namespace without one runs the
-    // program from that namespace's root, which its owner controls anyway.
-    hostProgram: s.rootSource !== "target" && !(namespaces.includes("mnt") && s.rootSource === undefined),
+    hostProgram: s.env ? _hostProgram(s, namespaces, facts) : true,
     follow: { uid: s.followUid, gid: s.followGid },
     keepCaps: s.keepCaps,
     namespaces,
@@ -469,6 +470,24 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
     credentials,
     program: _program(rest, facts),
   };
+}
+
+/**
+ * Whether the program comes from nsenter's own files. A root given as a path is the caller's.
+ * The target's root (-r), or its mount namespace entered without a root, are the target's only
+ * when they differ from nsenter's: a process in the host's mount namespace and root (any user's)
+ * runs the host's programs, which the target cannot change. Unknown counts as nsenter's own.
+ */
+function _hostProgram(s: State, namespaces: readonly NamespaceKind[], facts: Facts): boolean {
+  if (s.rootSource === "target") {
+    const theirs = facts.fileIdentity(`${s.proc}/${s.target}/root`);
+    return theirs === undefined || theirs === facts.fileIdentity("/");
+  }
+  if (s.rootSource === "path" || !namespaces.includes("mnt")) return true;
+  const mnt = s.opens.findLast((o) => o.slot === "mnt");
+  const theirs = mnt && "path" in mnt ? facts.namespaceOf(mnt.path) : { errno: EINVAL };
+  const mine = facts.namespaceOf(`${SELF}/ns/mnt`);
+  return !("ino" in theirs && "ino" in mine && theirs.ino !== mine.ino);
 }
 
 function _targetRef(s: State): TargetRef {

@@ -9,9 +9,8 @@
  * can be swapped afterwards by anyone else. A symbolic link is followed only when it sits in a
  * directory that passed (only root made it), and what it points to is walked the same way.
  */
-import { ptr } from "bun:ffi";
 import { ENOENT } from "./errors.ts";
-import { errno, readLink, statx, strerror } from "./libc.ts";
+import { type FileStat, readLink, statPath, strerror } from "./libc.ts";
 
 export type Verdict =
   /** The path with every link resolved: read or list it by this path. */
@@ -21,10 +20,6 @@ export type Verdict =
 
 export type Want = "file" | "directory";
 
-const SYS_STATX = process.arch === "arm64" ? 291 : 332;
-const AT_FDCWD = -100;
-const AT_SYMLINK_NOFOLLOW = 0x100;
-const STATX_BASIC_STATS = 0x7ff;
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
@@ -32,27 +27,10 @@ const S_IFLNK = 0o120000;
 const ELOOP = 40;
 const MAX_LINKS = 40;
 
-/** struct statx: uid at 20, mode at 28 (the same on every architecture). */
-const statxBuffer = Buffer.alloc(256);
+type Stat = FileStat;
 
-interface Stat {
-  uid: number;
-  mode: number;
-}
-
-/** lstat(2) through statx(2), which every libc can reach (older glibc exports no lstat). */
 function _lstat(path: string): Stat | number {
-  const name = Buffer.from(`${path}\0`);
-  const r = statx().syscall(
-    SYS_STATX,
-    AT_FDCWD,
-    BigInt(ptr(name)),
-    AT_SYMLINK_NOFOLLOW,
-    STATX_BASIC_STATS,
-    statxBuffer,
-  );
-  if (Number(r) !== 0) return errno();
-  return { uid: statxBuffer.readUInt32LE(20), mode: statxBuffer.readUInt16LE(28) };
+  return statPath(path, false);
 }
 
 /** Whether PATH may be trusted as a root-written file or directory (see above). */

@@ -76,6 +76,8 @@ describe("cgroup hierarchies", () => {
     const sub = cgroupMounts("26 25 0:23 /kubepods /sys/fs/cgroup rw - cgroup2 cgroup2 rw");
     const [line] = cgroupLines("0::/kubepods/pod1/abc");
     expect(line && cgroupDirectory(line, "/kubepods/pod1", sub)).toBe("/sys/fs/cgroup/pod1");
+    // Not below that subtree, though its name starts alike: not under this mount.
+    expect(line && cgroupDirectory(line, "/kubepods-other/x", sub)).toBeUndefined();
   });
 
   test("cgroupsNaming: the deepest segment that names the container, in every hierarchy", () => {
@@ -103,6 +105,8 @@ describe("runtime records", () => {
     ["runc", '{"init_process_pid":8996}', { pid: 8996 }],
     ["runc", '{"init_process_pid":"8996"}', undefined],
     ["runc", "{not json", undefined],
+    ["runc", "null", undefined],
+    ["crun", "[1]", undefined],
     [
       "crun",
       '{"pid":139179,"process-start-time":263473330,"cgroup-path":"/b"}',

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { LOADER_VARIABLES, targetEnvironment, withoutLoaderVariables } from "../src/environment.ts";
+import { isUnsafeVariable, targetEnvironment, withoutUnsafeVariables } from "../src/environment.ts";
 
 const environ = (...entries: string[]) => Buffer.from(`${entries.join("\0")}\0`, "latin1");
 
@@ -32,28 +32,38 @@ test("bytes that are not UTF-8 pass through unchanged", () => {
   expect(Buffer.from(entry?.[1] ?? "", "latin1")).toEqual(Buffer.from([0xff, 0xfe]));
 });
 
-test("withoutLoaderVariables keeps the order and names what it left out", () => {
+test("withoutUnsafeVariables keeps the order and names what it left out", () => {
   const entries: [string, string][] = [
     ["PATH", "/bin"],
     ["LD_PRELOAD", "/x.so"],
     ["HOME", "/root"],
     ["LD_AUDIT", "/y.so"],
     ["GCONV_PATH", "/z"],
-    ["LD_BIND_NOW", "1"],
+    ["BASH_ENV", "/e.sh"],
+    ["BASH_FUNC_ls%%", "() { id; }"],
+    ["F", "() { id; }"],
+    ["LANG", "C.UTF-8"],
   ];
-  expect(withoutLoaderVariables(entries)).toEqual({
+  expect(withoutUnsafeVariables(entries)).toEqual({
     kept: [
       ["PATH", "/bin"],
       ["HOME", "/root"],
-      ["LD_BIND_NOW", "1"],
+      ["LANG", "C.UTF-8"],
     ],
-    dropped: ["LD_PRELOAD", "LD_AUDIT", "GCONV_PATH"],
+    dropped: ["LD_PRELOAD", "LD_AUDIT", "GCONV_PATH", "BASH_ENV", "BASH_FUNC_ls%%", "F"],
   });
 });
 
-test("the loader variables are glibc's set-user-ID list, LD_PRELOAD and LD_LIBRARY_PATH among them", () => {
-  for (const name of ["LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "GLIBC_TUNABLES", "GCONV_PATH"]) {
-    expect(LOADER_VARIABLES.has(name)).toBe(true);
-  }
-  expect(LOADER_VARIABLES.has("PATH")).toBe(false);
+test.each([
+  ["LD_PRELOAD", true],
+  ["LD_BIND_NOW", true],
+  ["GLIBC_TUNABLES", true],
+  ["PERL5OPT", true],
+  ["PYTHONPATH", true],
+  ["ENV", true],
+  ["PATH", false],
+  ["HOME", false],
+  ["TERM", false],
+])("%s is unsafe for a host program: %p", (name, unsafe) => {
+  expect(isUnsafeVariable(name, "x")).toBe(unsafe);
 });

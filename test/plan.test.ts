@@ -2,15 +2,21 @@ import { describe, expect, test } from "bun:test";
 import { NsenterError } from "../src/errors.ts";
 import { type Facts, type Plan, plan } from "../src/plan.ts";
 
-/** A host where pid 42 shares our user and time namespaces and pid 7 has its own. */
+/**
+ * A host where pid 42 shares our user and time namespaces (all of ours, and our root), pid 7 has
+ * its own user and time namespaces, and pid 9 is in other namespaces of every kind and another root.
+ */
 function facts(over: Partial<Facts> = {}): Facts {
   return {
     namespaceOf: (path) => {
       const [, pid, kind] = /^\/proc\/(\w+)\/ns\/(\w+)$/.exec(path) ?? [];
       if (pid === "404" || !kind) return { errno: 2 };
+      if (pid === "9") return { ino: 3n };
       const own = pid === "self" || pid === "42" || (kind !== "user" && kind !== "time");
       return { ino: own ? 1n : 2n };
     },
+    fileIdentity: (path) =>
+      path === "/proc/9/root" ? "0:9:2" : path === "/" || /^\/proc\/\d+\/root$/.test(path) ? "0:1:2" : undefined,
     selinuxEnabled: () => false,
     container: (ref) => {
       if (ref === "web") return { pid: 42, id: "c0ffee", startTime: 7n };
@@ -186,20 +192,25 @@ describe("plan", () => {
     expect(p.outcome.do === "run" && p.outcome.run.target).toEqual(target);
   });
 
-  // Whether the program file comes from the caller's filesystem (--env then drops the target's
-  // dynamic-loader variables): not when -r takes the target's root, nor in an entered mount
-  // namespace without a root of the caller's.
+  // Whether the program file is nsenter's own (--env then looks it up in nsenter's PATH and
+  // leaves the target's code-loading variables out): the target's only when -r takes a root, or a
+  // mount namespace is entered without one, that really is another than nsenter's.
   test.each([
-    [["-t", "42", "-e"], true],
-    [["-t", "42", "-e", "-u", "-n"], true],
-    [["-t", "42", "-e", "-r"], false],
-    [["-t", "42", "-e", "-m"], false],
-    [["-t", "42", "-e", "-a"], false],
-    [["-t", "42", "-e", "-m", "-r/srv"], true],
-    [["-t", "42", "-e", "-r/srv", "-r"], false],
-    [["-t", "42", "-e", "-r", "-r/srv"], true],
+    [["-t", "9", "-e"], true],
+    [["-t", "9", "-e", "-u", "-n"], true],
+    [["-t", "9", "-e", "-r"], false],
+    [["-t", "9", "-e", "-m"], false],
+    [["-t", "9", "-e", "-a"], false],
+    [["-t", "9", "-e", "-m", "-r/srv"], true],
+    [["-t", "9", "-e", "-r/srv", "-r"], false],
+    [["-t", "9", "-e", "-r", "-r/srv"], true],
+    [["-t", "9", "-e", "-m/some/file"], true], // which mount namespace that is cannot be told
+    // A target in nsenter's own mount namespace and root (any user's process): nsenter's files.
+    [["-t", "42", "-e", "-m"], true],
+    [["-t", "42", "-e", "-r"], true],
+    [["-t", "42", "-e", "-a"], true],
     [["-t", "7", "-e", "-U"], true],
-  ])("%j: the program is the host's: %p", (argv, host) => {
+  ])("%j: the program is nsenter's own: %p", (argv, host) => {
     const p = plan([...argv, "env"], facts());
     expect(p.outcome.do === "run" && p.outcome.run.hostProgram).toBe(host);
   });

@@ -5,7 +5,16 @@
  * --proc pins nothing of ours.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -89,15 +98,30 @@ function whereIs(pid: number | "self"): Record<string, string> {
   return place;
 }
 
+/**
+ * Where each thread of a process resolves paths: its root and working directory. (A thread keeps
+ * the mount namespace it was started in; what it opens resolves from its root and cwd.)
+ */
+function threadsOf(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/task`).map((task) => {
+    const [root, cwd] = [statSync(`/proc/${pid}/task/${task}/root/`), statSync(`/proc/${pid}/task/${task}/cwd/`)];
+    return `${root.dev}:${root.ino} ${cwd.dev}:${cwd.ino}`;
+  });
+}
+
 /** Start nsenter with a program that waits, look at nsenter while it does, then end both. */
-async function whileWaiting(args: string[], cwd: string): Promise<{ nsenter: Record<string, string>; out: string }> {
+async function whileWaiting(
+  args: string[],
+  cwd: string,
+): Promise<{ nsenter: Record<string, string>; threads: string[]; out: string }> {
   const proc = Bun.spawn([NSENTER, ...args, "sh", "-c", "hostname; exec sleep 30"], { stdout: "pipe", cwd });
   const reader = proc.stdout.getReader();
   const first = await reader.read(); // the program runs
   const nsenter = whereIs(proc.pid);
+  const threads = threadsOf(proc.pid);
   proc.kill("SIGTERM"); // passed on to the program
   await proc.exited;
-  return { nsenter, out: new TextDecoder().decode(first.value) };
+  return { nsenter, threads, out: new TextDecoder().decode(first.value) };
 }
 
 describeRoot("the waiting parent goes back to where it was", () => {
@@ -128,28 +152,47 @@ describeRoot("the waiting parent goes back to where it was", () => {
     ["-a with a user namespace (the C child)", () => ["-t", `${user.pid}`, "-a"], "user-target\n"],
   ];
   test.each(cases)("%s: nsenter's namespaces, root and cwd are the caller's", async (_name, args, hostname) => {
-    const { nsenter, out } = await whileWaiting(args(), "/usr");
+    const { nsenter, threads, out } = await whileWaiting(args(), "/usr");
     if (hostname !== undefined) expect(out).toBe(hostname);
     const usr = statSync("/usr/");
     // Started in /usr (this process is elsewhere); all else as this process has it.
     expect(nsenter).toEqual({ ...whereIs("self"), cwd: `${usr.dev}:${usr.ino}` });
+    // Every thread, not only the main one, resolves paths from nsenter's own root and directory.
+    const root = statSync("/");
+    expect(threads.length).toBeGreaterThan(1);
+    expect(threads.filter((t) => t !== `${root.dev}:${root.ino} ${usr.dev}:${usr.ino}`)).toEqual([]);
   });
 });
 
-describeRoot("--env: the target's loader settings never reach a host program", () => {
-  let target: Target;
+describeRoot("--env: a program of the host's never runs what the target's environment chooses", () => {
+  let dir: string;
+  let shared: Target;
+  let own: Target;
+  const marker = () => join(dir, "ran");
   beforeAll(() => {
-    // The target's environment names a library and a search path of its choosing.
+    // A look-alike of id first in the target's PATH, and a BASH_ENV script: each leaves a mark.
+    dir = mkdtempSync(join(tmpdir(), "nsenter-env-"));
+    mkdirSync(join(dir, "bin"));
+    writeFileSync(join(dir, "bin/id"), `#!/bin/sh\ntouch ${join(dir, "ran")}\necho evil\n`, { mode: 0o755 });
+    writeFileSync(join(dir, "evil.sh"), `touch ${join(dir, "ran")}\n`);
     const vars = [
-      "PATH=/usr/bin:/bin",
+      `PATH=${dir}/bin:/usr/bin:/bin`,
       "LD_PRELOAD=/tmp/evil.so",
       "LD_LIBRARY_PATH=/tmp/evil",
       "GCONV_PATH=/tmp/g",
+      `BASH_ENV=${dir}/evil.sh`,
       "KEEP=1",
     ];
-    target = new Target(["-i", ...vars, "unshare", "--fork", "--uts", "--mount"], "true", "env");
+    // As any user's process: the host's mount namespace and root (only the hostname its own).
+    shared = new Target(["-i", ...vars, "unshare", "--fork", "--uts"], "true", "env");
+    // A mount namespace of its own: what runs there is the target's.
+    own = new Target(["-i", ...vars, "unshare", "--fork", "--uts", "--mount"], "true", "env");
   });
-  afterAll(() => target?.kill());
+  afterAll(() => {
+    shared?.kill();
+    own?.kill();
+    removeTree(dir);
+  });
 
   const names = (out: string) =>
     out
@@ -157,24 +200,49 @@ describeRoot("--env: the target's loader settings never reach a host program", (
       .map((l) => l.split("=")[0])
       .filter(Boolean)
       .sort();
+  const said =
+    "nsenter: --env: not passing BASH_ENV, GCONV_PATH, LD_LIBRARY_PATH, LD_PRELOAD to a program of the host's\n";
+  const env = { PATH: "/usr/bin:/bin" };
 
-  test.each([[["-u"]], [["-u", "-p"]], [["-u", "-r/"]]])(
-    "%j: the program is the host's: left out, and said on stderr",
+  test.each([[["-u"]], [["-u", "-p"]], [["-u", "-r/"]], [["-m"]], [["-r"]], [["-a"]], [["-m", "-p"]]])(
+    "%j: left out, and said on stderr",
     (flags: string[]) => {
-      const r = run([NSENTER, "-t", `${target.pid}`, "-e", ...flags, "env"], { env: { PATH: "/usr/bin:/bin" } });
-      expect(r.status).toBe(0);
-      expect(names(r.stdout)).toEqual(["KEEP", "PATH", "PWD"]);
-      expect(r.stderr).toBe(
-        "nsenter: --env: not passing GCONV_PATH, LD_LIBRARY_PATH, LD_PRELOAD to a program from the host's root (-r or -m runs the target's)\n",
-      );
+      const r = run([NSENTER, "-t", `${shared.pid}`, "-e", ...flags, "/usr/bin/env"], { env });
+      expect({ status: r.status, names: names(r.stdout), stderr: r.stderr }).toEqual({
+        status: 0,
+        names: ["KEEP", "PATH", "PWD"],
+        stderr: said,
+      });
     },
   );
 
-  test.each([[["-r"]], [["-m"]]])("%j: the program is the target's: everything passes, as in util-linux", (flags) => {
-    const r = run([NSENTER, "-t", `${target.pid}`, "-e", ...flags, "/usr/bin/env"], { env: { PATH: "/usr/bin:/bin" } });
-    expect(names(r.stdout)).toEqual(["GCONV_PATH", "KEEP", "LD_LIBRARY_PATH", "LD_PRELOAD", "PATH", "PWD"]);
-    expect(r.stdout).toContain("LD_PRELOAD=/tmp/evil.so\n");
-  });
+  test.each([[["-u"]], [["-u", "-p"]], [["-m"]], [["-a"]]])(
+    "%j: looked up in nsenter's PATH, not the target's; BASH_ENV not run",
+    (flags: string[]) => {
+      const r = run([NSENTER, "-t", `${shared.pid}`, "-e", ...flags, "id", "-u"], { env });
+      expect(r).toEqual({ stdout: "0\n", stderr: said, status: 0 });
+      const bash = run([NSENTER, "-t", `${shared.pid}`, "-e", ...flags, "bash", "-c", "echo ran"], { env });
+      expect(bash.stdout).toBe("ran\n");
+      expect(existsSync(marker())).toBe(false);
+    },
+  );
+
+  test.each([[["-m"]], [["-a"]]])(
+    "%j into a mount namespace of the target's: everything passes, as util-linux",
+    (flags) => {
+      const r = run([NSENTER, "-t", `${own.pid}`, "-e", ...flags, "/usr/bin/env"], { env });
+      expect(names(r.stdout)).toEqual([
+        "BASH_ENV",
+        "GCONV_PATH",
+        "KEEP",
+        "LD_LIBRARY_PATH",
+        "LD_PRELOAD",
+        "PATH",
+        "PWD",
+      ]);
+      expect(r.stdout).toContain("LD_PRELOAD=/tmp/evil.so\n");
+    },
+  );
 });
 
 describeRoot("--proc pins no process of ours", () => {
