@@ -67,6 +67,8 @@ describeRoot("--env", () => {
   });
 });
 
+// The target's own program (its mount namespace entered): looked up in the target's PATH, as in
+// util-linux. (A program of the host's is looked up in ours: test/e2e/hostile.test.ts.)
 describeRoot("--env takes PATH from the target", () => {
   const dir = `/tmp/nsenter-path-${process.pid}`;
   let target: Target;
@@ -75,7 +77,7 @@ describeRoot("--env takes PATH from the target", () => {
     writeFileSync(`${dir}/nsenter-probe`, "#!/bin/sh\necho found in the target PATH\n", { mode: 0o755 });
     // No #!: execvp runs it through /bin/sh, found in the same (the target's) PATH.
     writeFileSync(`${dir}/nsenter-script`, "echo script from the target PATH\n", { mode: 0o755 });
-    target = targetWithEnvironment([`PATH=${dir}:/usr/bin:/bin`], ["--fork", "--uts"]);
+    target = targetWithEnvironment([`PATH=${dir}:/usr/bin:/bin`], ["--fork", "--uts", "--mount"]);
   });
   afterAll(() => {
     target?.kill();
@@ -84,19 +86,22 @@ describeRoot("--env takes PATH from the target", () => {
 
   test("the program is looked up in the target's PATH, not ours", () => {
     const env = { PATH: "/usr/bin:/bin" };
-    const theirs = run([NSENTER, "-t", `${target.pid}`, "-e", "-u", "nsenter-probe"], { env });
+    const theirs = run([NSENTER, "-t", `${target.pid}`, "-e", "-m", "-u", "nsenter-probe"], { env });
     expect(theirs).toEqual({ stdout: "found in the target PATH\n", stderr: "", status: 0 });
-    const ours = run([NSENTER, "-t", `${target.pid}`, "-u", "nsenter-probe"], { env });
+    const ours = run([NSENTER, "-t", `${target.pid}`, "-m", "-u", "nsenter-probe"], { env });
     const missing = "nsenter: failed to execute nsenter-probe: No such file or directory\n";
     expect(ours).toEqual({ stdout: "", stderr: missing, status: 127 });
   });
 
-  test.each([[["-u"]], [["-p"]]])("%j: a script without #! there runs through /bin/sh", (flags: string[]) => {
-    const r = run([NSENTER, "-t", `${target.pid}`, "-e", ...flags, "nsenter-script"], {
-      env: { PATH: "/usr/bin:/bin" },
-    });
-    expect(r).toEqual({ stdout: "script from the target PATH\n", stderr: "", status: 0 });
-  });
+  test.each([[["-m", "-u"]], [["-m", "-p"]]])(
+    "%j: a script without #! there runs through /bin/sh",
+    (flags: string[]) => {
+      const r = run([NSENTER, "-t", `${target.pid}`, "-e", ...flags, "nsenter-script"], {
+        env: { PATH: "/usr/bin:/bin" },
+      });
+      expect(r).toEqual({ stdout: "script from the target PATH\n", stderr: "", status: 0 });
+    },
+  );
 });
 
 describeRoot("--join-cgroup", () => {
