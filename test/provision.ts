@@ -34,7 +34,8 @@ function installed(pkg: string): boolean {
 }
 
 function apt(args: string[]): boolean {
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  // needrestart, where installed, would ask about services and print warnings of its own.
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive", NEEDRESTART_SUSPEND: "1" };
   return Bun.spawnSync(["apt-get", ...args], { env, stdout: "ignore", stderr: "inherit" }).exitCode === 0;
 }
 
