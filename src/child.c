@@ -3,8 +3,8 @@
  * namespaces), in util-linux nsenter's order, then executes the program.
  *
  * Compiled at run time by bun:ffi's TinyCC with -nostdlib, so nothing is included: libc is
- * reached only through the function pointers in the job (slots J_FN...), handed in from
- * JavaScript. The job is an array of 64-bit slots; src/child.ts writes it with the same indices.
+ * reached only through the function pointers in the job (its F_* slots), handed in from
+ * JavaScript. The job is an array of 64-bit slots, laid out by src/child.ts.
  *
  * After fork() in a multi-threaded process only async-signal-safe calls are safe in the child:
  * that is all this file calls. The child never returns to JavaScript: it executes the program
@@ -16,23 +16,8 @@
 typedef int (*fn)();
 typedef int *(*errno_fn)();
 
-enum {
-  F_FORK, F_SETNS, F_CLOSE, F_OPEN, F_FCHDIR, F_CHROOT, F_CHDIR, F_SETGROUPS, F_SETGID,
-  F_SETUID, F_EXECVE, F_EXECVPE, F_EXECV, F_EXECVP, F_EXIT, F_WAITPID, F_KILL, F_GETPID, F_WRITE, F_SIGNAL,
-  F_ERRNO, F_CAPGET, F_CAPSET, F_PRCTL, F_COUNT
-};
-
-enum {
-  J_NS_COUNT = F_COUNT, J_NS_FD, J_NS_TYPE = J_NS_FD + 8, J_ROOT = J_NS_TYPE + 8, J_CWD,
-  J_KEEP_CWD, J_WDNS, J_FORK, J_FORCE_UID, J_UID, J_FORCE_GID, J_GID, J_GROUPS, J_FILE,
-  J_ARGV, J_ENVP, J_SEARCH, J_ERR_PIPE, J_KEEP_CAPS, J_LAST_CAP, J_SIZE
-};
-
-/* Steps, for the message the parent prints (src/child.ts has the same list). */
-enum {
-  S_SETNS = 1, S_OPEN_CWD, S_ROOT_FCHDIR, S_CHROOT, S_CHDIR_ROOT, S_OPEN_WDNS, S_WD_FCHDIR,
-  S_FORK, S_SETGROUPS, S_SETGID, S_SETUID, S_EXEC, S_CAPGET, S_CAPSET, S_AMBIENT
-};
+/* The F_* (function pointers), J_* (job slots) and S_* (steps) enums come first, written by
+ * src/child.ts from its tables and put in front of this text before it is compiled. */
 
 #define CALL(j, f) ((fn)(j)[f])
 #define CLONE_NEWUSER 0x10000000

@@ -3,19 +3,22 @@
  * namespace (setns gives EINVAL in a multi-threaded process) or a time namespace (EUSERS).
  * Loaded only on those paths: compiling it costs a few milliseconds the common path never pays.
  *
- * TinyCC cannot read files embedded in the compiled binary, so the C text goes through a memfd,
- * seen as /proc/self/fd/N. It is compiled with -nostdlib and includes nothing, so it needs no
- * libc headers or `libc.so` link file: minimal hosts have neither.
+ * The job handed to the C code is an array of 64-bit slots. Its layout (F_* function pointers,
+ * J_* slots) and the S_* step numbers are written here once and put in front of the C text as
+ * enums, so the two cannot disagree. TinyCC cannot read files embedded in the compiled binary, so
+ * the C text goes through a memfd, seen as /proc/self/fd/N. It is compiled with -nostdlib and
+ * includes nothing, so it needs no libc headers or `libc.so` link file: minimal hosts have neither.
  */
 import { cc, type Pointer, ptr } from "bun:ffi";
 import source from "./child.c" with { type: "text" };
-import { EXIT_FAILURE, execError, NsenterError } from "./errors.ts";
-import { type CStringArray, childLibc, cstr, errno, pin, readFile, SYS_MEMFD_CREATE } from "./libc.ts";
-import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
-import type { Fds } from "./open.ts";
+import type { Descriptors } from "./descriptors.ts";
+import { NsenterError } from "./errors.ts";
+import { type CStringArray, childLibc, cstr, errno, O_CLOEXEC, pin, readFile, SYS_MEMFD_CREATE } from "./libc.ts";
+import { NAMESPACES, namespaceInfo } from "./namespaces.ts";
 import type { RunPlan } from "./plan.ts";
+import { STEPS, type Step, stepError } from "./steps.ts";
 
-/** libc functions in the order of child.c's F_* slots. */
+/** libc functions, in the order of the job's first slots (C: F_FORK, F_SETNS, ...). */
 export const FUNCTIONS = [
   "fork",
   "setns",
@@ -27,10 +30,10 @@ export const FUNCTIONS = [
   "setgroups",
   "setgid",
   "setuid",
-  "execve",
-  "execvpe",
   "execv",
   "execvp",
+  "execve",
+  "execvpe",
   "_exit",
   "waitpid",
   "kill",
@@ -43,59 +46,62 @@ export const FUNCTIONS = [
   "prctl",
 ] as const;
 
-const F = FUNCTIONS.length;
-/** child.c's J_* slots. */
-export const J = {
-  nsCount: F,
-  nsFd: F + 1,
-  nsType: F + 9,
-  root: F + 17,
-  cwd: F + 18,
-  keepCwd: F + 19,
-  wdns: F + 20,
-  fork: F + 21,
-  forceUid: F + 22,
-  uid: F + 23,
-  forceGid: F + 24,
-  gid: F + 25,
-  groups: F + 26,
-  file: F + 27,
-  argv: F + 28,
-  envp: F + 29,
-  search: F + 30,
-  errPipe: F + 31,
-  keepCaps: F + 32,
-  lastCap: F + 33,
-  size: F + 34,
-};
+/** The job's other slots and how many each takes (C: J_NS_COUNT, J_NS_FD, ...). */
+const SLOTS = {
+  nsCount: 1,
+  nsFd: NAMESPACES.length,
+  nsType: NAMESPACES.length,
+  root: 1,
+  cwd: 1,
+  keepCwd: 1,
+  wdns: 1,
+  fork: 1,
+  forceUid: 1,
+  uid: 1,
+  forceGid: 1,
+  gid: 1,
+  groups: 1,
+  file: 1,
+  argv: 1,
+  envp: 1,
+  search: 1,
+  errPipe: 1,
+  keepCaps: 1,
+  lastCap: 1,
+} as const;
+type SlotName = keyof typeof SLOTS;
 
-/** child.c's S_* steps: util-linux's message for each. */
-const STEPS: Record<number, (arg: number) => string> = {
-  1: (i) => `reassociate to namespace '${NAMESPACES.find((n) => n.clone === _typeAt(i))?.file}' failed`,
-  2: () => "cannot open current working directory",
-  3: () => "change directory by root file descriptor failed",
-  4: () => "chroot failed",
-  5: () => "cannot change directory to /",
-  6: () => "cannot open current working directory",
-  7: () => "change directory by working directory file descriptor failed",
-  8: () => "fork failed",
-  9: () => "setgroups failed",
-  10: () => "setgid failed",
-  11: () => "setuid failed",
-  13: () => "capget failed",
-  14: () => "capset failed",
-  15: () => "prctl(PR_CAP_AMBIENT) failed",
-};
-const S_EXEC = 12;
+/** Where each slot starts, after the function pointers; `size` is the job's length. */
+export const J = (() => {
+  let at = FUNCTIONS.length;
+  const where = {} as Record<SlotName | "size", number>;
+  for (const [name, count] of Object.entries(SLOTS) as [SlotName, number][]) {
+    where[name] = at;
+    at += count;
+  }
+  where.size = at;
+  return where;
+})();
 
-let lastTypes: number[] = [];
-function _typeAt(i: number): number {
-  return lastTypes[i] ?? 0;
+/** FOO_BAR from fooBar or __foo_bar. */
+function _constant(name: string): string {
+  return name
+    .replace(/^_+/, "")
+    .replace(/([a-z])([A-Z])/g, "$1_$2")
+    .toUpperCase();
+}
+
+/** The enums child.c is written against, from the tables above and STEPS. */
+export function childHeader(): string {
+  const functions = [...FUNCTIONS.map((f) => `F_${_constant(f).replace("ERRNO_LOCATION", "ERRNO")}`), "F_COUNT"];
+  const slots = [...Object.keys(SLOTS), "size"].map((s) => `J_${_constant(s)} = ${J[s as SlotName | "size"]}`);
+  const steps = Object.keys(STEPS).map((s, i) => `S_${_constant(s)} = ${i + 1}`);
+  return [functions, slots, steps].map((names) => `enum { ${names.join(", ")} };\n`).join("");
 }
 
 function _compile(): (job: BigInt64Array) => number {
   const libc = childLibc();
-  const text = Buffer.from(source);
+  const text = Buffer.from(`${childHeader()}${source}`);
   const name = cstr("nsenter-child.c");
   const fd = Number(libc.syscall(SYS_MEMFD_CREATE, BigInt(ptr(name)), 1 /* MFD_CLOEXEC */));
   if (fd < 0) throw new NsenterError("memfd_create failed", errno());
@@ -126,15 +132,15 @@ export interface PreparedChild {
 
 /**
  * Compile the child and write its job: which descriptors to enter (in the table's order), root
- * and working directory, credentials, fork for the PID namespace, and the program.
+ * and working directory, credentials, fork for the PID namespace, and the program. Without ENVP
+ * the program gets libc's environment as it is (for the target's own program, --env has set it
+ * already); with it, ENVP, the program looked up in libc's PATH (nsenter's).
  */
 export function prepareChild(
   r: RunPlan,
-  kinds: readonly NamespaceKind[],
-  fds: Fds,
+  fds: Descriptors,
   program: ChildProgram,
-  /** null: the program gets libc's environ as it is. */
-  envp: CStringArray | null,
+  envp: CStringArray | undefined,
 ): PreparedChild {
   const run = _compile();
   const libc = childLibc();
@@ -142,30 +148,29 @@ export function prepareChild(
   FUNCTIONS.forEach((name, i) => {
     job[i] = BigInt((libc[name] as unknown as { ptr: Pointer }).ptr);
   });
-  const ordered = NAMESPACES.filter((n) => kinds.includes(n.kind));
-  lastTypes = ordered.map((n) => n.clone);
+  const ordered = NAMESPACES.filter((n) => r.namespaces.includes(n.kind));
   job[J.nsCount] = BigInt(ordered.length);
   ordered.forEach((n, i) => {
     job[J.nsFd + i] = BigInt(fds.get(n.kind) as number);
-    job[J.nsType + i] = BigInt(namespaceInfo(n.kind).clone);
+    job[J.nsType + i] = BigInt(n.clone);
   });
   const wdns = r.wdns === undefined ? undefined : cstr(r.wdns);
   job[J.root] = BigInt(fds.get("root") ?? -1);
   job[J.cwd] = BigInt(fds.get("cwd") ?? -1);
   job[J.keepCwd] = r.keepCwd ? 1n : 0n;
-  job[J.wdns] = wdns ? BigInt(_address(wdns)) : 0n;
-  job[J.fork] = kinds.includes("pid") && r.fork ? 1n : 0n;
+  job[J.wdns] = wdns ? BigInt(ptr(wdns)) : 0n;
+  job[J.fork] = r.fork ? 1n : 0n;
   job[J.forceUid] = r.credentials.uid === undefined ? 0n : 1n;
   job[J.uid] = BigInt(r.credentials.uid ?? 0);
   job[J.forceGid] = r.credentials.gid === undefined ? 0n : 1n;
   job[J.gid] = BigInt(r.credentials.gid ?? 0);
   job[J.groups] = r.credentials.groupsMustDrop ? 1n : 0n;
-  job[J.file] = BigInt(_address(program.file));
-  job[J.argv] = BigInt(_address(program.argv.pointers));
-  job[J.envp] = envp ? BigInt(_address(envp.pointers)) : 0n;
+  job[J.file] = BigInt(ptr(program.file));
+  job[J.argv] = BigInt(ptr(program.argv.pointers));
+  job[J.envp] = envp ? BigInt(ptr(envp.pointers)) : 0n;
   job[J.search] = program.search ? 1n : 0n;
   // util-linux: --keep-caps acts only with a user namespace.
-  job[J.keepCaps] = r.keepCaps && kinds.includes("user") ? 1n : 0n;
+  job[J.keepCaps] = r.keepCaps && r.namespaces.includes("user") ? 1n : 0n;
   job[J.lastCap] = job[J.keepCaps] ? _lastCap() : 0n;
   const pipe = pin(new Int32Array(2));
   const record = pin(new Int32Array(3));
@@ -174,14 +179,20 @@ export function prepareChild(
   return {
     start: () => {
       keep.length;
-      if (libc.pipe2(pipe, 0o2000000 /* O_CLOEXEC */) !== 0) throw new NsenterError("pipe failed", errno());
+      if (libc.pipe2(pipe, O_CLOEXEC) !== 0) throw new NsenterError("pipe failed", errno());
       job[J.errPipe] = BigInt(pipe[1] as number);
       const pid = run(job);
       const forkErrno = errno();
       libc.close(pipe[1] as number);
       try {
-        if (pid < 0) throw new NsenterError("fork failed", forkErrno);
-        _checkChild(pid, pipe[0] as number, record, program.name);
+        if (pid < 0) throw stepError("fork", forkErrno);
+        _checkChild(
+          pid,
+          pipe[0] as number,
+          record,
+          program.name,
+          ordered.map((n) => n.kind),
+        );
       } finally {
         libc.close(pipe[0] as number);
       }
@@ -196,19 +207,18 @@ function _lastCap(): bigint {
   return typeof text === "number" ? 40n : BigInt(text.toString().trim() || "40");
 }
 
-function _address(view: Buffer | BigUint64Array): number {
-  return ptr(view);
-}
-
-/** EOF on the error pipe: the program is running. A record: the step that failed, reported. */
-function _checkChild(pid: number, fd: number, record: Int32Array, name: string): void {
+/**
+ * EOF on the error pipe: the program is running. A record (step, errno, argument): the step
+ * that failed, reported in util-linux's words; for setns the argument is the namespace's index.
+ */
+function _checkChild(pid: number, fd: number, record: Int32Array, name: string, kinds: readonly string[]): void {
   const libc = childLibc();
-  const got = Number(libc.read(fd, record, 12));
-  if (got !== 12) return;
-  const status = new Int32Array(1);
-  libc.waitpid(pid, status, 0);
-  const [step, code, arg] = [record[0] as number, record[1] as number, record[2] as number];
-  if (step === S_EXEC) throw execError(name, code);
-  const message = STEPS[step]?.(arg) ?? `child failed at step ${step}`;
-  throw new NsenterError(message, code, EXIT_FAILURE);
+  if (Number(libc.read(fd, record, 12)) !== 12) return;
+  libc.waitpid(pid, new Int32Array(1), 0);
+  const [number, code, arg] = [record[0] as number, record[1] as number, record[2] as number];
+  const step = Object.keys(STEPS)[number - 1] as Step | undefined;
+  if (step === undefined) throw new NsenterError(`child failed at step ${number}`, code);
+  const kind = kinds[arg];
+  const detail = step === "exec" ? name : step === "setns" && kind ? namespaceInfo(kind as never).file : "";
+  throw stepError(step, code, detail);
 }

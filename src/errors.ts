@@ -29,9 +29,3 @@ export class NsenterError extends Error {
 export function usageError(message: string): NsenterError {
   return new NsenterError(message, undefined, EXIT_FAILURE, true);
 }
-
-/** util-linux `errexec()`: 127 when the program was not found, else 126. */
-export function execError(program: string, errno: number): NsenterError {
-  const status = errno === ENOENT ? EXIT_EXEC_ENOENT : EXIT_EXEC_FAILED;
-  return new NsenterError(`failed to execute ${program}`, errno, status);
-}

@@ -146,11 +146,12 @@ const SYS_STATX = process.arch === "arm64" ? 291 : 332;
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const STATX_BASIC_STATS = 0x7ff;
-/** struct statx, the same on every architecture: uid at 20, mode at 28, ino at 32, dev at 136. */
+/** struct statx, the same on every architecture: uid at 20, gid at 24, mode at 28, ino at 32, dev at 136. */
 const statxBuffer = Buffer.alloc(256);
 
 export interface FileStat {
   uid: number;
+  gid: number;
   mode: number;
   /** "major:minor:inode": which file it is. */
   id: string;
@@ -170,7 +171,7 @@ export function statPath(path: string, follow: boolean): FileStat | number {
   }
   const b = statxBuffer;
   const id = `${b.readUInt32LE(136)}:${b.readUInt32LE(140)}:${b.readBigUInt64LE(32)}`;
-  return { uid: b.readUInt32LE(20), mode: b.readUInt16LE(28), id };
+  return { uid: b.readUInt32LE(20), gid: b.readUInt32LE(24), mode: b.readUInt16LE(28), id };
 }
 
 /** -S, -G and the user namespace's credentials. */

@@ -8,7 +8,7 @@ import { run } from "./execute.ts";
 import { inheritedDescriptors } from "./fds.ts";
 import { hostFacts } from "./host.ts";
 import { geteuid, strerror, writeAll } from "./libc.ts";
-import { closeAll, openAll } from "./open.ts";
+import { openAll } from "./open.ts";
 import { plan } from "./plan.ts";
 
 const EPERM = 1;
@@ -45,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
     const warn = (message: string) => writeAll(2, `${name}: ${message}\n`);
     if (p.outcome.do === "run") return await run({ ...p, outcome: p.outcome }, { inherited, warn });
     // Files named before a usage error or --help are opened first, as util-linux does while parsing.
-    closeAll(openAll(p.opens));
+    openAll(p.opens)[Symbol.dispose]();
     if (p.outcome.do === "fail") throw p.outcome.error;
     const help = await import("./help.ts");
     const text = p.outcome.do === "help" ? await help.helpText(name) : await help.versionText(name);

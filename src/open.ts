@@ -7,19 +7,12 @@
  * between lookup and entry is noticed instead of entered.
  */
 import { cgroup2Mount, cgroup2Path } from "./cgroups.ts";
+import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { NsenterError } from "./errors.ts";
 import { core, cstr, EINVAL, errno, O_CLOEXEC, O_NONBLOCK, O_RDONLY, readFile } from "./libc.ts";
-import { NAMESPACES, type NamespaceKind } from "./namespaces.ts";
-import type { ContainerRef, OpenStep, Slot, TargetRef } from "./plan.ts";
-
-/**
- * Where nsenter itself is: its own namespaces, root and working directory, opened before the
- * first setns on the spawn path so that the waiting parent can go back to them (see execute.ts).
- */
-export type HomeSlot = `own:${NamespaceKind}` | "ownRoot" | "ownCwd";
-
-/** Open descriptors by what they are for. */
-export type Fds = Map<Slot | HomeSlot, number>;
+import { NAMESPACES, type NamespaceInfo } from "./namespaces.ts";
+import type { ContainerRef, OpenStep, TargetRef } from "./plan.ts";
+import { stepError } from "./steps.ts";
 
 const SYS_PIDFD_OPEN = 434;
 const SYS_PIDFD_GETFD = 438;
@@ -32,17 +25,21 @@ const O_WRONLY = 1;
 const O_APPEND = 0o2000;
 const ESRCH = 3;
 
-/** Open every step, in order; a slot opened twice keeps the last (as util-linux). */
-export function openAll(opens: readonly OpenStep[], target?: TargetRef, fds: Fds = new Map()): Fds {
+/** Open every step, in order, into a table the caller owns (use it with `using`). */
+export function openAll(opens: readonly OpenStep[], target?: TargetRef): Descriptors {
+  const fds = new Descriptors();
   if (opens.length === 0 && target?.inode === undefined) return fds;
   const pin = target ? _pin(target) : -1;
   try {
     if (pin >= 0) _refuseZombie(pin, target as TargetRef);
-    for (const step of opens) _set(fds, step.slot, _openStep(step, pin, fds));
+    for (const step of opens) fds.set(step.slot, _openStep(step, pin, fds));
     if (pin >= 0) _checkPinned(pin, target as TargetRef);
-    _checkKinds(fds);
+    for (const ns of NAMESPACES) {
+      const fd = fds.get(ns.kind);
+      if (fd !== undefined) checkKind(fd, ns);
+    }
   } catch (e) {
-    closeAll(fds);
+    fds[Symbol.dispose]();
     throw e;
   } finally {
     if (pin >= 0) core().close(pin);
@@ -50,31 +47,20 @@ export function openAll(opens: readonly OpenStep[], target?: TargetRef, fds: Fds
   return fds;
 }
 
-export function closeAll(fds: Fds): void {
-  for (const fd of fds.values()) core().close(fd);
-  fds.clear();
-}
-
 /** Open one more descriptor by path (where nsenter itself is) into the same table. */
-export function openInto(fds: Fds, slot: HomeSlot, path: string): void {
-  _set(fds, slot, _openPath(path));
+export function openInto(fds: Descriptors, slot: HomeSlot, path: string): void {
+  fds.set(slot, openPath(path));
 }
 
-function _set(fds: Fds, slot: Slot | HomeSlot, fd: number): void {
-  const previous = fds.get(slot);
-  if (previous !== undefined) core().close(previous);
-  fds.set(slot, fd);
-}
-
-function _openStep(step: OpenStep, pin: number, fds: Fds): number {
+function _openStep(step: OpenStep, pin: number, fds: Descriptors): number {
   if ("socket" in step) return _socketNamespace(step.socket.pid, step.socket.fd, pin);
   if ("parentOf" in step) return _parentUserNamespace(fds.get("user"), step.parentOf);
   if (step.slot === "cgroupProcs") return _cgroupProcs(step.path);
-  return _openPath(step.path);
+  return openPath(step.path);
 }
 
 /** Non-blocking, so a FIFO cannot hang us; close-on-exec, so nothing leaks to the program. */
-function _openPath(path: string, flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK): number {
+export function openPath(path: string, flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK): number {
   const fd = core().open(cstr(path), flags, 0);
   if (fd < 0) throw new NsenterError(`cannot open ${path}`, errno());
   return fd;
@@ -138,20 +124,16 @@ function _hasExited(pidfd: number): boolean {
 }
 
 /**
- * Every namespace file must be a namespace of its kind (NS_GET_NSTYPE), checked before the first
+ * A namespace file must be a namespace of its kind (NS_GET_NSTYPE), checked before the first
  * setns so that a bad one never leaves a run half-entered. The message is util-linux's, which
  * finds out only at setns.
  */
-function _checkKinds(fds: Fds): void {
-  for (const ns of NAMESPACES) {
-    const fd = fds.get(ns.kind);
-    if (fd === undefined) continue;
-    const kind = core().ioctl(fd, NS_GET_NSTYPE, 0);
-    if (kind === ns.clone) continue;
-    // No answer at all (e.g. qemu-user does not know this ioctl: ENOSYS): setns will tell.
-    if (kind < 0 && ![ENOTTY, EINVAL].includes(errno())) continue;
-    throw new NsenterError(`reassociate to namespace '${ns.file}' failed`, EINVAL);
-  }
+export function checkKind(fd: number, ns: NamespaceInfo): void {
+  const kind = core().ioctl(fd, NS_GET_NSTYPE, 0);
+  if (kind === ns.clone) return;
+  // No answer at all (e.g. qemu-user does not know this ioctl: ENOSYS): setns will tell.
+  if (kind < 0 && ![ENOTTY, EINVAL].includes(errno())) return;
+  throw stepError("setns", EINVAL, ns.file);
 }
 
 /** struct pollfd { int fd; short events; short revents; } */
@@ -180,7 +162,7 @@ function _socketNamespace(pid: number, fd: number, pin: number): number {
 /** --user-parent: the parent of the user namespace given (-U FILE) or of the target's. */
 function _parentUserNamespace(userFd: number | undefined, targetUser: string): number {
   const libc = core();
-  const fd = userFd ?? _openPath(targetUser);
+  const fd = userFd ?? openPath(targetUser);
   const parent = libc.ioctl(fd, NS_GET_USERNS, 0);
   const code = errno();
   if (userFd === undefined) libc.close(fd);

@@ -94,10 +94,17 @@ export interface RunPlan {
   readonly follow: { readonly uid: boolean; readonly gid: boolean };
   /** --keep-caps: permitted capabilities become ambient (with a user namespace). */
   readonly keepCaps: boolean;
-  /** The namespaces to enter, in the table's (entry) order. */
+  /**
+   * The namespaces to enter, in the table's (entry) order. A time namespace that is already ours
+   * is opened (and checked) but not entered: entering one's own changes nothing, and the main
+   * thread cannot.
+   */
   readonly namespaces: readonly NamespaceKind[];
   /** Fork once all is entered, so the program is PID 1's sibling in the target PID namespace. */
   readonly fork: boolean;
+  /** How the program runs, and why that way. */
+  readonly mode: RunMode;
+  readonly why: string;
   readonly root: boolean;
   readonly cwd: boolean;
   /** util-linux keeps the current directory across `-r` unless told otherwise. */
@@ -106,6 +113,13 @@ export interface RunPlan {
   readonly credentials: Credentials;
   readonly program: Program;
 }
+
+/**
+ * exec: nsenter enters on its main thread and becomes the program. spawn: it enters, spawns the
+ * program into the target's PID namespace and waits. child: a single-threaded C child enters what
+ * a multi-threaded process cannot, and runs the program; nsenter enters nothing and waits.
+ */
+export type RunMode = "exec" | "spawn" | "child";
 
 export type Outcome =
   | { readonly do: "help" }
@@ -152,7 +166,8 @@ interface State {
   seenWd: "w" | "W" | undefined;
 }
 
-type Early = Outcome | undefined;
+/** What an option can end planning with besides an error (errors are thrown as NsenterError). */
+type Early = { readonly do: "help" } | { readonly do: "version" } | undefined;
 
 export function plan(argv: readonly string[], facts: Facts): Plan {
   const scanned = scan(argv, OPTIONS);
@@ -178,141 +193,135 @@ export function plan(argv: readonly string[], facts: Facts): Plan {
     followContext: false,
     seenWd: undefined,
   };
-  for (const { spec, value } of scanned.options) {
-    const early = _applyOption(s, spec.key, value, facts);
-    if (early) return { opens: s.opens, outcome: early };
+  // Each stage throws NsenterError; caught here once, with the opens made so far (util-linux
+  // opens a file named on the command line while parsing, before a later error is reported).
+  try {
+    for (const { spec, value } of scanned.options) {
+      const early = _applyOption(s, spec.key, value, facts);
+      if (early) return { opens: s.opens, outcome: early };
+    }
+    if (scanned.error !== undefined) throw usageError(scanned.error);
+    _resolve(s, facts);
+    return { opens: s.opens, outcome: { do: "run", run: _runPlan(s, scanned.rest, facts) } };
+  } catch (e) {
+    if (!(e instanceof NsenterError)) throw e;
+    return { opens: s.opens, outcome: { do: "fail", error: e } };
   }
-  if (scanned.error !== undefined) return _fail(s, usageError(scanned.error));
-  const error = _resolve(s, facts);
-  if (error) return _fail(s, error);
-  return { opens: s.opens, outcome: { do: "run", run: _runPlan(s, scanned.rest, facts) } };
-}
-
-function _fail(s: State, error: NsenterError): Plan {
-  return { opens: s.opens, outcome: { do: "fail", error } };
 }
 
 function _applyOption(s: State, key: string, value: string | undefined, facts: Facts): Early {
+  if (key === "help" || key === "version") return { do: key };
   if (key === "wd" || key === "wdns") {
     const mark = key === "wd" ? "w" : "W";
-    if (s.seenWd !== undefined && s.seenWd !== mark) {
-      return { do: "fail", error: new NsenterError("mutually exclusive arguments: --wdns --wd") };
-    }
+    if (s.seenWd !== undefined && s.seenWd !== mark)
+      throw new NsenterError("mutually exclusive arguments: --wdns --wd");
     s.seenWd = mark;
   }
+  _applyFlag(s, key, value, facts);
+  return undefined;
+}
+
+function _applyFlag(s: State, key: string, value: string | undefined, facts: Facts): void {
   switch (key) {
-    case "help":
-      return { do: "help" };
-    case "version":
-      return { do: "version" };
     case "all":
       s.all = true;
-      return undefined;
+      return;
     case "target":
-      return _parseTarget(s, value as string, facts);
+      _parseTarget(s, value as string, facts);
+      return;
     case "setuid":
-      if (value === "follow") s.followUid = true;
-      return _parseId(value === "follow" ? "0" : (value as string), "uid", (n) => {
-        s.uid = n;
-      });
+      s.followUid ||= value === "follow";
+      s.uid = _parseId(value === "follow" ? "0" : (value as string), "uid");
+      return;
     case "setgid":
-      if (value === "follow") s.followGid = true;
-      return _parseId(value === "follow" ? "0" : (value as string), "gid", (n) => {
-        s.gid = n;
-      });
+      s.followGid ||= value === "follow";
+      s.gid = _parseId(value === "follow" ? "0" : (value as string), "gid");
+      return;
     case "net-socket":
-      return _parseSocketFd(s, value as string);
+      s.socketFd = _parseSocketFd(value as string);
+      return;
     case "env":
       s.env = true;
-      return undefined;
+      return;
     case "join-cgroup":
       s.joinCgroup = true;
-      return undefined;
+      return;
     case "keep-caps":
       s.keepCaps = true;
-      return undefined;
+      return;
     case "user-parent":
       s.userParent = true;
-      return undefined;
+      return;
     case "no-fork":
       s.noFork = true;
-      return undefined;
+      return;
     case "preserve-credentials":
       s.preserveCredentials = true;
-      return undefined;
+      return;
     case "follow-context":
       s.followContext = true;
-      return undefined;
+      return;
     case "root":
-      if (value === undefined) s.rootFromTarget = true;
+      s.rootFromTarget ||= value === undefined;
       s.rootSource = value === undefined ? "target" : "path";
-      return value === undefined ? undefined : _open(s, "root", value);
+      if (value !== undefined) _open(s, "root", value);
+      return;
     case "wd":
-      if (value === undefined) s.cwdFromTarget = true;
-      return value === undefined ? undefined : _open(s, "cwd", value);
+      s.cwdFromTarget ||= value === undefined;
+      if (value !== undefined) _open(s, "cwd", value);
+      return;
     case "wdns":
       s.wdns = value;
-      return undefined;
+      return;
     case "proc":
       s.proc = (value as string).replace(/(.)\/+$/, "$1");
       s.procGiven = true;
-      return s.container ? { do: "fail", error: _containerWithProc() } : undefined;
+      if (s.container) throw _containerWithProc();
+      return;
     default:
-      return _applyNamespace(s, key as NamespaceKind, value);
+      _applyNamespace(s, key as NamespaceKind, value);
   }
 }
 
-function _applyNamespace(s: State, kind: NamespaceKind, value: string | undefined): Early {
+function _applyNamespace(s: State, kind: NamespaceKind, value: string | undefined): void {
   if (value === undefined) {
     s.requested.add(kind);
-    return undefined;
+    return;
   }
   // util-linux 2.41+ reads `:NSID` as a namespace id (open_by_handle_at on nsfs); not here yet.
-  if (value.startsWith(":")) {
-    return {
-      do: "fail",
-      error: new NsenterError(`namespace ids are not supported: '${value}' (give a file or -t PID)`),
-    };
-  }
+  if (value.startsWith(":"))
+    throw new NsenterError(`namespace ids are not supported: '${value}' (give a file or -t PID)`);
   s.explicit.add(kind);
-  return _open(s, kind, value);
+  _open(s, kind, value);
 }
 
 /**
- * -t: a PID as util-linux 2.38.1 reads it (strtoul), or the newer `PID:INODE`, which pins the
- * process by its pidfd's inode (util-linux 2.42).
+ * -t: a PID as util-linux 2.38.1 reads it (strtoul), the newer `PID:INODE`, which pins the
+ * process by its pidfd's inode (util-linux 2.42), or a container (containers.ts).
  */
-function _parseTarget(s: State, text: string, facts: Facts): Early {
+function _parseTarget(s: State, text: string, facts: Facts): void {
   s.container = _isContainerRef(text);
-  if (s.container) {
-    if (s.procGiven) return { do: "fail", error: _containerWithProc() };
-    try {
-      const { pid, id, startTime } = facts.container(text);
-      s.target = pid;
-      s.containerInit = { id, startTime };
-      s.inode = undefined;
-      return undefined;
-    } catch (e) {
-      if (e instanceof NsenterError) return { do: "fail", error: e };
-      throw e;
-    }
-  }
   s.containerInit = undefined;
+  s.inode = undefined;
+  if (s.container) {
+    if (s.procGiven) throw _containerWithProc();
+    const { pid, id, startTime } = facts.container(text);
+    s.target = pid;
+    s.containerInit = { id, startTime };
+    return;
+  }
   if (!text.includes(":")) {
-    s.inode = undefined;
-    return _parseId(text, "pid", (n) => {
-      s.target = n;
-    });
+    s.target = _parseId(text, "pid");
+    return;
   }
   const m = /^[ \t\n\v\f\r]*\+?(\d+):(\d+)$/.exec(text);
   const pid = m ? Number(m[1]) : 0;
   const inode = m ? BigInt(m[2] as string) : 0n;
   if (!m || pid <= 0 || pid > 0x7fffffff || inode === 0n || inode >= 1n << 64n) {
-    return { do: "fail", error: new NsenterError(`failed to parse PID argument '${text}'`, m ? ERANGE : EINVAL) };
+    throw new NsenterError(`failed to parse PID argument '${text}'`, m ? ERANGE : EINVAL);
   }
   s.target = pid;
   s.inode = inode;
-  return undefined;
 }
 
 /**
@@ -333,23 +342,20 @@ function _isContainerRef(text: string): boolean {
 }
 
 /** -N: util-linux `str2num_or_err(optarg, 10, ..., 0, INT_MAX)`; a negative number is ignored. */
-function _parseSocketFd(s: State, text: string): Early {
+function _parseSocketFd(text: string): number {
   const m = /^[ \t\n\v\f\r]*([+-]?\d+)$/.exec(text);
   const n = m ? BigInt(m[1] as string) : 0n;
   if (!m || n > 0x7fffffffn || n < -(1n << 63n)) {
-    const error = new NsenterError(`failed to parse file descriptor: '${text}'`, m ? ERANGE : undefined);
-    return { do: "fail", error };
+    throw new NsenterError(`failed to parse file descriptor: '${text}'`, m ? ERANGE : undefined);
   }
-  s.socketFd = Number(n);
-  return undefined;
+  return Number(n);
 }
 
 /** util-linux `strtoul_or_err()`: "failed to parse pid: 'abc'". */
-function _parseId(text: string, what: string, store: (n: number) => void): Early {
+function _parseId(text: string, what: string): number {
   const parsed = strtoul(text);
-  if (!parsed.ok) return { do: "fail", error: new NsenterError(`failed to parse ${what}: '${text}'`, parsed.errno) };
-  store(toU32(parsed.value));
-  return undefined;
+  if (!parsed.ok) throw new NsenterError(`failed to parse ${what}: '${text}'`, parsed.errno);
+  return toU32(parsed.value);
 }
 
 /** The name util-linux gives the /proc/PID/ file of a slot. */
@@ -361,37 +367,29 @@ function _procName(slot: Slot): string {
 const PROC_FILES = { root: "root", cwd: "cwd", environ: "environ", cgroupProcs: "cgroup" } as const;
 
 /** util-linux `open_target_fd()`: a given path, else the target's /proc file. */
-function _open(s: State, slot: Slot, path: string | undefined): Early {
+function _open(s: State, slot: Slot, path: string | undefined): void {
   const type = _procName(slot);
-  if (path === undefined && s.target === 0) {
-    return { do: "fail", error: new NsenterError(`neither filename nor target pid supplied for ${type}`) };
-  }
+  if (path === undefined && s.target === 0)
+    throw new NsenterError(`neither filename nor target pid supplied for ${type}`);
   s.opens.push({ slot, path: path ?? `${s.proc}/${s.target}/${type}` });
-  return undefined;
 }
 
 /** After parsing: `--follow-context`, `--all`, then the descriptors still to open. */
-function _resolve(s: State, facts: Facts): NsenterError | undefined {
+function _resolve(s: State, facts: Facts): void {
   if (s.followContext && facts.selinuxEnabled()) {
-    if (s.target === 0) return new NsenterError("no target PID specified for --follow-context");
-    return new NsenterError("--follow-context is not supported yet on a host with SELinux enabled");
+    if (s.target === 0) throw new NsenterError("no target PID specified for --follow-context");
+    throw new NsenterError("--follow-context is not supported yet on a host with SELinux enabled");
   }
   if (s.all) {
-    if (s.target === 0) return new NsenterError("no target PID specified for --all");
-    const error = _enableAll(s, facts);
-    if (error) return error;
+    if (s.target === 0) throw new NsenterError("no target PID specified for --all");
+    _enableAll(s, facts);
   }
-  for (const ns of NAMESPACES) {
-    if (!s.requested.has(ns.kind)) continue;
-    const early = _open(s, ns.kind, undefined);
-    if (early?.do === "fail") return early.error;
-  }
+  for (const ns of NAMESPACES) if (s.requested.has(ns.kind)) _open(s, ns.kind, undefined);
   // The newer options need a target (util-linux: "no target PID specified").
-  if ((s.socketFd !== undefined && s.socketFd >= 0) || s.userParent) {
-    if (s.target === 0) return new NsenterError("no target PID specified");
+  if (((s.socketFd !== undefined && s.socketFd >= 0) || s.userParent) && s.target === 0) {
+    throw new NsenterError("no target PID specified");
   }
-  const error = _refuseWithProc(s);
-  if (error) return error;
+  _refuseWithProc(s);
   const files: [boolean, Slot][] = [
     [s.rootFromTarget, "root"],
     [s.cwdFromTarget, "cwd"],
@@ -399,33 +397,29 @@ function _resolve(s: State, facts: Facts): NsenterError | undefined {
     [s.followUid || s.followGid, "owner"],
     [s.joinCgroup, "cgroupProcs"],
   ];
-  for (const [wanted, slot] of files) {
-    const early = wanted ? _open(s, slot, undefined) : undefined;
-    if (early?.do === "fail") return early.error;
-  }
+  for (const [wanted, slot] of files) if (wanted) _open(s, slot, undefined);
   if (s.userParent) s.opens.push({ slot: "user", parentOf: `${s.proc}/${s.target}/ns/user` });
   if (s.socketFd !== undefined && s.socketFd >= 0) {
     s.opens.push({ slot: "net", socket: { pid: s.target, fd: s.socketFd } });
   }
-  return undefined;
 }
 
 /**
  * What --proc cannot do: anything that goes through a pidfd, whose PIDs are those of nsenter's
  * own PID namespace, not DIR's (it would name another process).
  */
-function _refuseWithProc(s: State): NsenterError | undefined {
-  if (!s.procGiven) return undefined;
-  if (s.inode !== undefined)
-    return new NsenterError("-t PID:INODE cannot be checked with --proc (pidfds take PIDs of our own)");
-  if (s.socketFd !== undefined && s.socketFd >= 0) {
-    return new NsenterError("--net-socket cannot be used with --proc (pidfd_getfd takes PIDs of our own)");
+function _refuseWithProc(s: State): void {
+  if (!s.procGiven) return;
+  if (s.inode !== undefined) {
+    throw new NsenterError("-t PID:INODE cannot be checked with --proc (pidfds take PIDs of our own)");
   }
-  return undefined;
+  if (s.socketFd !== undefined && s.socketFd >= 0) {
+    throw new NsenterError("--net-socket cannot be used with --proc (pidfd_getfd takes PIDs of our own)");
+  }
 }
 
 /** `--all`: every kind the kernel has, except a user namespace that is already ours. */
-function _enableAll(s: State, facts: Facts): NsenterError | undefined {
+function _enableAll(s: State, facts: Facts): void {
   for (const ns of NAMESPACES) {
     if (s.explicit.has(ns.kind)) continue;
     const mine = facts.namespaceOf(`${SELF}/${ns.file}`);
@@ -433,18 +427,18 @@ function _enableAll(s: State, facts: Facts): NsenterError | undefined {
     if (ns.kind === "user") {
       const path = `${s.proc}/${s.target}/${ns.file}`;
       const theirs = facts.namespaceOf(path);
-      if ("errno" in theirs) return new NsenterError(`stat of ${path} failed`, theirs.errno);
+      if ("errno" in theirs) throw new NsenterError(`stat of ${path} failed`, theirs.errno);
       // Re-entering one's own user namespace is not permitted (setns(2)).
       if ("ino" in mine && mine.ino === theirs.ino) continue;
     }
     s.requested.add(ns.kind);
   }
-  return undefined;
 }
 
 function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
   const opened = new Set(s.opens.map((o) => o.slot));
-  const namespaces = NAMESPACES.map((n) => n.kind).filter((k) => opened.has(k));
+  const all = NAMESPACES.map((n) => n.kind).filter((k) => opened.has(k));
+  const namespaces = _timeIsOurs(s, all, facts) ? all.filter((k) => k !== "time") : all;
   const root = opened.has("root");
   const cwd = opened.has("cwd");
   const userns = namespaces.includes("user") && !s.preserveCredentials;
@@ -455,14 +449,16 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
     ...(gid === undefined ? {} : { gid }),
     groupsMustDrop: userns,
   };
+  const fork = namespaces.includes("pid") && !s.noFork;
   return {
+    ..._mode(namespaces, fork, credentials),
     ...(s.target === 0 || s.procGiven ? {} : { target: _targetRef(s) }),
     env: opened.has("environ"),
     hostProgram: s.env ? _hostProgram(s, namespaces, facts) : true,
     follow: { uid: s.followUid, gid: s.followGid },
     keepCaps: s.keepCaps,
     namespaces,
-    fork: namespaces.includes("pid") && !s.noFork,
+    fork,
     root,
     cwd,
     keepCwd: root && !cwd && s.wdns === undefined,
@@ -470,6 +466,30 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
     credentials,
     program: _program(rest, facts),
   };
+}
+
+/**
+ * A time namespace to enter that is nsenter's own, with no user namespace to enter: entering it
+ * would change nothing, and the main thread cannot (setns gives EUSERS), so it is left alone. With
+ * a user namespace the single-threaded child enters it, as util-linux does.
+ */
+function _timeIsOurs(s: State, namespaces: readonly NamespaceKind[], facts: Facts): boolean {
+  if (!namespaces.includes("time") || namespaces.includes("user")) return false;
+  const step = s.opens.findLast((o) => o.slot === "time");
+  const theirs = step && "path" in step ? facts.namespaceOf(step.path) : { errno: EINVAL };
+  const mine = facts.namespaceOf(`${SELF}/ns/time`);
+  return "ino" in theirs && "ino" in mine && theirs.ino === mine.ino;
+}
+
+/** How the program runs (see RunMode), and why. */
+function _mode(namespaces: readonly NamespaceKind[], fork: boolean, c: Credentials): { mode: RunMode; why: string } {
+  const single = namespaces.find((k) => !namespaceInfo(k).mainThread);
+  if (single) return { mode: "child", why: `a ${single} namespace: only a single-threaded process can enter it` };
+  if (fork && (c.uid !== undefined || c.gid !== undefined)) {
+    return { mode: "child", why: "-S/-G with a fork: util-linux sets them in the forked child only" };
+  }
+  if (fork) return { mode: "spawn", why: "a PID namespace: the program starts as a child inside it" };
+  return { mode: "exec", why: "nsenter becomes the program" };
 }
 
 /**

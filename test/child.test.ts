@@ -1,35 +1,43 @@
 import { expect, test } from "bun:test";
 import source from "../src/child.c" with { type: "text" };
-import { FUNCTIONS, J } from "../src/child.ts";
+import { childHeader, FUNCTIONS, J } from "../src/child.ts";
+import { STEPS } from "../src/steps.ts";
 
-/** The names of one C enum in child.c, in order, with their explicit values resolved. */
-function cEnum(first: string): string[] {
-  const body = new RegExp(`enum \\{\\s*(${first}[^}]*)\\}`).exec(source)?.[1] ?? "";
-  return body
-    .split(",")
-    .map((e) => (e.split("=")[0] as string).trim())
-    .filter(Boolean);
+/** NAME = VALUE pairs of the generated enums (values counted where none is written). */
+function generated(): Map<string, number> {
+  const names = new Map<string, number>();
+  for (const body of childHeader().matchAll(/enum \{ ([^}]*) \};/g)) {
+    let next = 0;
+    for (const entry of (body[1] as string).split(", ")) {
+      const [name, value] = entry.split(" = ");
+      next = value === undefined ? next : Number(value);
+      names.set(name as string, next++);
+    }
+  }
+  return names;
 }
 
-test("child.c's function slots are the pointers child.ts writes, in the same order", () => {
-  const slots = cEnum("F_FORK").filter((n) => n !== "F_COUNT");
-  const expected = FUNCTIONS.map((f) => `F_${f.replace(/^_+/, "").replace("errno_location", "errno").toUpperCase()}`);
-  expect(slots).toEqual(expected);
+test("every F_, J_ and S_ name child.c uses is generated", () => {
+  const used = new Set(source.match(/\b[FJS]_[A-Z_]+\b/g));
+  const defined = generated();
+  expect([...used].filter((name) => !defined.has(name))).toEqual([]);
 });
 
-test("child.c's job slots sit where child.ts writes them", () => {
-  const names = cEnum("J_NS_COUNT");
-  // J_NS_FD and J_NS_TYPE are arrays of 8; every other slot is one long.
-  let at = FUNCTIONS.length;
-  const where: Record<string, number> = {};
-  for (const n of names) {
-    where[n] = at;
-    at += n === "J_NS_FD" || n === "J_NS_TYPE" ? 8 : 1;
-  }
-  const camel = (n: string) =>
-    n
-      .slice(2)
-      .toLowerCase()
-      .replace(/_(\w)/g, (_m, c: string) => c.toUpperCase());
-  for (const n of names) expect([n, J[camel(n) as keyof typeof J]]).toEqual([n, where[n] as number]);
+test("function slots come first, in FUNCTIONS' order; job slots after them, where child.ts writes", () => {
+  const g = generated();
+  expect(g.get("F_FORK")).toBe(0);
+  expect(g.get("F_ERRNO")).toBe(FUNCTIONS.indexOf("__errno_location"));
+  expect(g.get("F_COUNT")).toBe(FUNCTIONS.length);
+  expect(g.get("J_NS_COUNT")).toBe(FUNCTIONS.length);
+  expect(g.get("J_NS_TYPE")).toBe(J.nsType);
+  expect(g.get("J_ENVP")).toBe(J.envp);
+  expect(g.get("J_SIZE")).toBe(J.size);
+});
+
+test("steps are numbered from 1 in the order of the one message table", () => {
+  const g = generated();
+  Object.keys(STEPS).forEach((step, i) => {
+    const name = `S_${step.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase()}`;
+    expect([name, g.get(name)]).toEqual([name, i + 1]);
+  });
 });

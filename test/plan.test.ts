@@ -47,15 +47,15 @@ function summary(p: Plan): string {
 
 const NS42 =
   "cgroup:/proc/42/ns/cgroup ipc:/proc/42/ns/ipc uts:/proc/42/ns/uts net:/proc/42/ns/net pid:/proc/42/ns/pid mnt:/proc/42/ns/mnt";
-/** --all on pid 42: everything but the user namespace, which is ours (time is decided later). */
+/** --all on pid 42: everything but the user namespace, which is ours; its time namespace is ours too, opened but not entered. */
 const ALL42 = `${NS42} time:/proc/42/ns/time`;
 
 const CASES: [string[], string][] = [
   [["-t", "42", "-n", "ip", "a"], "net:/proc/42/ns/net | run [net] ip a"],
   [["-t", "42"], " | run [] -bash"],
   [["-t", "42", "true"], " | run [] true"],
-  [["-t", "42", "-a", "true"], `${ALL42} | run [cgroup,ipc,uts,net,pid,mnt,time] fork true`],
-  [["-t", "42", "-a", "-F", "true"], `${ALL42} | run [cgroup,ipc,uts,net,pid,mnt,time] true`],
+  [["-t", "42", "-a", "true"], `${ALL42} | run [cgroup,ipc,uts,net,pid,mnt] fork true`],
+  [["-t", "42", "-a", "-F", "true"], `${ALL42} | run [cgroup,ipc,uts,net,pid,mnt] true`],
   [
     ["-t", "7", "-a"],
     `user:/proc/7/ns/user ${ALL42.replaceAll("42", "7")} | run [user,cgroup,ipc,uts,net,pid,mnt,time] fork uid=0 gid=0 -bash`,
@@ -69,7 +69,7 @@ const CASES: [string[], string][] = [
   [["-t", "42", "-G", "6", "id"], " | run [] gid=6 id"],
   [
     ["-t", "42", "-a", "--net=/run/netns/x"],
-    "net:/run/netns/x cgroup:/proc/42/ns/cgroup ipc:/proc/42/ns/ipc uts:/proc/42/ns/uts pid:/proc/42/ns/pid mnt:/proc/42/ns/mnt time:/proc/42/ns/time | run [cgroup,ipc,uts,net,pid,mnt,time] fork -bash",
+    "net:/run/netns/x cgroup:/proc/42/ns/cgroup ipc:/proc/42/ns/ipc uts:/proc/42/ns/uts pid:/proc/42/ns/pid mnt:/proc/42/ns/mnt time:/proc/42/ns/time | run [cgroup,ipc,uts,net,pid,mnt] fork -bash",
   ],
   // util-linux 2.38.1: a later bare -n takes the target's file again.
   [["-n/a", "-t", "42", "-n"], "net:/a net:/proc/42/ns/net | run [net] -bash"],
@@ -163,6 +163,26 @@ describe("plan", () => {
     expect(summary(plan(["-Z"], facts({ selinuxEnabled: () => true })))).toBe(
       " | fail no target PID specified for --follow-context",
     );
+  });
+
+  // How the program runs, decided here: exec (nsenter becomes it), spawn (into the PID namespace,
+  // nsenter waits), or the single-threaded C child (user or time namespace, or -S/-G with a fork).
+  test.each([
+    [["-t", "42", "-n", "true"], "exec"],
+    [["-t", "42", "-p", "true"], "spawn"],
+    [["-t", "42", "-a", "true"], "spawn"], // its time namespace is ours: not entered
+    [["-t", "42", "-a", "-F", "true"], "exec"],
+    [["-t", "42", "-T", "true"], "exec"],
+    [["-t", "7", "-T", "true"], "child"], // a time namespace of its own
+    [["-t", "7", "-a", "true"], "child"],
+    [["-t", "7", "-U", "-F", "true"], "child"],
+    [["-t", "42", "-p", "-S", "1", "true"], "child"],
+    [["-t", "42", "-p", "-F", "-S", "1", "true"], "exec"],
+    [["-t", "42", "-n", "-G", "1", "true"], "exec"],
+    [["-T/some/file", "true"], "child"], // which time namespace that is cannot be told
+  ] as [string[], string][])("%j runs by %s", (argv, mode) => {
+    const p = plan(argv, facts());
+    expect(p.outcome.do === "run" ? p.outcome.run.mode : p.outcome.do).toBe(mode as never);
   });
 
   test("--all skips kinds the kernel lacks", () => {
