@@ -386,13 +386,19 @@ export function scanCgroups(mounts: readonly CgroupMount[]): Scan {
   return scan;
 }
 
-/** The container's init among its processes: the one whose parent is outside (the oldest). */
+/** The container's init among its processes (read from /proc; see chooseInit). */
 export function initOf(pids: readonly number[]): number | undefined {
-  const inside = new Set(pids);
-  const roots = [...inside]
+  const procs = pids
     .map((pid) => ({ pid, stat: _text(`/proc/${pid}/stat`) }))
     .filter((p): p is { pid: number; stat: string } => p.stat !== undefined)
-    .map((p) => ({ pid: p.pid, ...statFields(p.stat) }))
+    .map((p) => ({ pid: p.pid, ...statFields(p.stat) }));
+  return chooseInit(procs);
+}
+
+/** The process whose parent is outside the container (the oldest of them, then the lowest PID). */
+export function chooseInit(procs: readonly { pid: number; ppid: number; start: bigint }[]): number | undefined {
+  const inside = new Set(procs.map((p) => p.pid));
+  const roots = procs
     .filter((p) => !inside.has(p.ppid))
     .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.pid - b.pid));
   return roots[0]?.pid;

@@ -7,7 +7,17 @@ export const EXIT_EXEC_FAILED = 126;
 /** The program was not found. */
 export const EXIT_EXEC_ENOENT = 127;
 
+/** errno values nsenter tells apart (the same on every Linux architecture Bun builds for). */
+export const EPERM = 1;
 export const ENOENT = 2;
+export const ESRCH = 3;
+export const EINTR = 4;
+export const ENOEXEC = 8;
+export const EACCES = 13;
+export const EINVAL = 22;
+export const ENOTTY = 25;
+export const ERANGE = 34;
+export const ELOOP = 40;
 
 export class NsenterError extends Error {
   constructor(

@@ -7,15 +7,13 @@
 import { prepareChild } from "./child.ts";
 import type { Descriptors } from "./descriptors.ts";
 import { environmentArray, setEnvironment, targetEnvironment, withoutUnsafeVariables } from "./environment.ts";
-import { NsenterError } from "./errors.ts";
+import { EACCES, ENOEXEC, NsenterError } from "./errors.ts";
 import {
   access,
   CStringArray,
   core,
   credentials,
   cstr,
-  EACCES,
-  ENOEXEC,
   enterNamespace,
   errno,
   F_SETFD,

@@ -1,5 +1,5 @@
-/** The library: enter a namespace for the length of a block (see namespace.ts). */
+/** The library: enter a namespace for the length of a block (see library.ts). */
 
 export { NsenterError } from "./errors.ts";
-export { Namespace, type NamespaceOptions } from "./namespace.ts";
+export { Namespace, type NamespaceOptions } from "./library.ts";
 export type { NamespaceKind } from "./namespaces.ts";

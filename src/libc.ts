@@ -6,7 +6,9 @@
  * the JavaScript main thread, which is also the thread that later calls execve() or spawns the
  * program, so the program inherits exactly what was entered.
  */
+
 import { CString, dlopen, type FFIFunction, type Pointer, ptr, read } from "bun:ffi";
+import { EINVAL } from "./errors.ts";
 
 const LIBC_NAMES = ["libc.so.6", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`];
 
@@ -368,7 +370,3 @@ export const SIGSTOP = 19;
 export const SIGKILL = 9;
 export const SIGCONT = 18;
 export const WUNTRACED = 2;
-export const EINTR = 4;
-export const EINVAL = 22;
-export const ENOEXEC = 8;
-export const EACCES = 13;

@@ -3,15 +3,13 @@
  * Keep imports here light: everything loaded before execve() is start-up time the user pays.
  */
 import "./guard.ts";
-import { NsenterError } from "./errors.ts";
+import { EPERM, NsenterError } from "./errors.ts";
 import { run } from "./execute.ts";
-import { inheritedDescriptors } from "./fds.ts";
-import { hostFacts } from "./host.ts";
+import { hostFacts } from "./facts.ts";
+import { inheritedDescriptors } from "./inherited.ts";
 import { geteuid, strerror, writeAll } from "./libc.ts";
 import { openAll } from "./open.ts";
 import { plan } from "./plan.ts";
-
-const EPERM = 1;
 
 /** How we were invoked: glibc's getopt messages name argv[0] as given, the rest its basename. */
 const invoked = process.argv0 || "nsenter";

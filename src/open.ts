@@ -8,8 +8,8 @@
  */
 import { cgroup2Mount, cgroup2Path } from "./cgroups.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
-import { NsenterError } from "./errors.ts";
-import { core, cstr, EINVAL, errno, O_CLOEXEC, O_NONBLOCK, O_RDONLY, readFile } from "./libc.ts";
+import { EINVAL, ENOTTY, ESRCH, NsenterError } from "./errors.ts";
+import { core, cstr, errno, O_CLOEXEC, O_NONBLOCK, O_RDONLY, readFile } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo } from "./namespaces.ts";
 import type { ContainerRef, OpenStep, TargetRef } from "./plan.ts";
 import { stepError } from "./steps.ts";
@@ -20,10 +20,8 @@ const SIOCGSKNS = 0x894c;
 const NS_GET_USERNS = 0xb701;
 const NS_GET_NSTYPE = 0xb703;
 
-const ENOTTY = 25;
 const O_WRONLY = 1;
 const O_APPEND = 0o2000;
-const ESRCH = 3;
 
 /** Open every step, in order, into a table the caller owns (use it with `using`). */
 export function openAll(opens: readonly OpenStep[], target?: TargetRef): Descriptors {

@@ -4,13 +4,11 @@
  * same order: files named on the command line are opened while parsing, so a bad file is
  * reported before a later bad option.
  */
-import { NsenterError, usageError } from "./errors.ts";
+import { EINVAL, ERANGE, NsenterError, usageError } from "./errors.ts";
 import { scan } from "./getopt.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { OPTIONS } from "./options.ts";
-import { ERANGE, strtoul, toU32 } from "./strtoul.ts";
-
-const EINVAL = 22;
+import { strtoul, toU32 } from "./strtoul.ts";
 
 /**
  * What a descriptor is opened for: a namespace, the new root or working directory, the target's
@@ -221,11 +219,24 @@ function _applyOption(s: State, key: string, value: string | undefined, facts: F
   return undefined;
 }
 
+/** The options that only switch something on. */
+const SWITCHES = {
+  all: "all",
+  env: "env",
+  "join-cgroup": "joinCgroup",
+  "keep-caps": "keepCaps",
+  "user-parent": "userParent",
+  "no-fork": "noFork",
+  "preserve-credentials": "preserveCredentials",
+  "follow-context": "followContext",
+} as const satisfies Record<string, keyof State>;
+
 function _applyFlag(s: State, key: string, value: string | undefined, facts: Facts): void {
+  if (Object.hasOwn(SWITCHES, key)) {
+    s[SWITCHES[key as keyof typeof SWITCHES]] = true;
+    return;
+  }
   switch (key) {
-    case "all":
-      s.all = true;
-      return;
     case "target":
       _parseTarget(s, value as string, facts);
       return;
@@ -239,27 +250,6 @@ function _applyFlag(s: State, key: string, value: string | undefined, facts: Fac
       return;
     case "net-socket":
       s.socketFd = _parseSocketFd(value as string);
-      return;
-    case "env":
-      s.env = true;
-      return;
-    case "join-cgroup":
-      s.joinCgroup = true;
-      return;
-    case "keep-caps":
-      s.keepCaps = true;
-      return;
-    case "user-parent":
-      s.userParent = true;
-      return;
-    case "no-fork":
-      s.noFork = true;
-      return;
-    case "preserve-credentials":
-      s.preserveCredentials = true;
-      return;
-    case "follow-context":
-      s.followContext = true;
       return;
     case "root":
       s.rootFromTarget ||= value === undefined;

@@ -3,8 +3,9 @@
  * leading white space and a sign are accepted, "-1" wraps to ULONG_MAX, and a value past
  * ULONG_MAX is ERANGE. Callers truncate to the C type they store it in (pid_t, uid_t).
  */
+import { ERANGE } from "./errors.ts";
+
 const ULONG_MAX = (1n << 64n) - 1n;
-export const ERANGE = 34;
 
 export type Parsed = { ok: true; value: bigint } | { ok: false; errno?: number };
 

@@ -9,7 +9,7 @@
  * can be swapped afterwards by anyone else. A symbolic link is followed only when it sits in a
  * directory that passed (only root made it), and what it points to is walked the same way.
  */
-import { ENOENT } from "./errors.ts";
+import { ELOOP, ENOENT } from "./errors.ts";
 import { type FileStat, readLink, statPath, strerror } from "./libc.ts";
 
 export type Verdict =
@@ -24,7 +24,6 @@ const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 const S_IFLNK = 0o120000;
-const ELOOP = 40;
 const MAX_LINKS = 40;
 
 type Stat = FileStat;

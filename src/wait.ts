@@ -7,8 +7,8 @@
  * leaves as the program does. Stops go both ways as in util-linux: the program stops, so we stop;
  * we are continued, so we continue it.
  */
-import { EXIT_FAILURE } from "./errors.ts";
-import { core, EINTR, errno, pin, SIGCONT, SIGSTOP, spawning, WUNTRACED } from "./libc.ts";
+import { EINTR, EXIT_FAILURE } from "./errors.ts";
+import { core, errno, pin, SIGCONT, SIGSTOP, spawning, WUNTRACED } from "./libc.ts";
 
 const FORWARDED = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 } as const;
 type Forwarded = keyof typeof FORWARDED;

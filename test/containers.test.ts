@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { cgroupDirectory, cgroupLines, cgroupMounts } from "../src/cgroups.ts";
+import { cgroup2Path, cgroupDirectory, cgroupLines, cgroupMounts } from "../src/cgroups.ts";
 import {
   type Container,
   cgroupsNaming,
   chooseContainer,
+  chooseInit,
   kubernetesLogName,
   namesContainer,
   parseRecord,
@@ -122,6 +123,50 @@ describe("runtime records", () => {
     ["p_ns_c-short.log", undefined],
   ])("kubernetesLogName(%j)", (file, expected) => {
     expect(kubernetesLogName(file)).toEqual(expected);
+  });
+
+  test.each([
+    [
+      [
+        { pid: 10, ppid: 1, start: 5n },
+        { pid: 11, ppid: 10, start: 6n },
+      ],
+      10,
+    ],
+    // Two whose parent is outside: the oldest, not the lowest PID.
+    [
+      [
+        { pid: 30, ppid: 1, start: 9n },
+        { pid: 20, ppid: 1, start: 7n },
+        { pid: 21, ppid: 20, start: 8n },
+      ],
+      20,
+    ],
+    [
+      [
+        { pid: 40, ppid: 2, start: 3n },
+        { pid: 39, ppid: 2, start: 3n },
+      ],
+      39,
+    ],
+    [
+      [
+        { pid: 50, ppid: 51, start: 1n },
+        { pid: 51, ppid: 50, start: 1n },
+      ],
+      undefined,
+    ],
+    [[], undefined],
+  ])("chooseInit case %#: %p", (procs, init) => {
+    expect(chooseInit(procs)).toBe(init);
+  });
+
+  test.each([
+    ["12:pids:/a\n0::/x/y\n", "/x/y"],
+    ["0::/", "/"],
+    ["4:memory:/a\n", undefined],
+  ])("cgroup2Path(%j)", (text, path) => {
+    expect(cgroup2Path(text)).toBe(path);
   });
 
   test("statFields: ppid and start time, whatever the command name holds", () => {

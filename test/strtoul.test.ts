@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
-import { ERANGE, strtoul, toU32 } from "../src/strtoul.ts";
+import { ERANGE } from "../src/errors.ts";
+import { strtoul, toU32 } from "../src/strtoul.ts";
 
 test.each([
   ["12", 12],

@@ -83,6 +83,10 @@ describeRoot("the Namespace API", () => {
   });
 
   test("a missing process: an error with its errno, nothing left open", () => {
-    expect(scenario("missing", "0")).toEqual({ message: "cannot open /proc/4194304/ns/net", errno: 2, fdsLeaked: 0 });
+    expect(scenario("missing", "4194304")).toEqual({
+      message: "cannot open /proc/4194304/ns/net",
+      errno: 2,
+      fdsLeaked: 0,
+    });
   });
 });

@@ -16,14 +16,13 @@ import {
   mkdtempSync,
   readFileSync,
   readlinkSync,
-  rmdirSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cgroup2Mount } from "../../src/cgroups.ts";
-import { describeRoot, NSENTER, type Result, requireTool, run, Target } from "./helpers.ts";
+import { describeRoot, NSENTER, type Result, removeCgroupTree, requireTool, run, Target } from "./helpers.ts";
 
 const hex = (seed: string) => seed.repeat(64).slice(0, 64);
 const IDS = {
@@ -177,18 +176,7 @@ describeRoot("container targets", () => {
     for (const t of targets.values()) t.kill();
     for (const a of attackers.values()) a.kill(9);
     if (state) rmSync(state, { recursive: true, force: true });
-    // Leaves first; a cgroup can go once its processes are gone.
-    const dirs = Bun.spawnSync(["find", base, "-depth", "-type", "d"]).stdout.toString().trim().split("\n");
-    for (const dir of dirs.filter(Boolean)) {
-      for (let i = 0; i < 100; i++) {
-        try {
-          rmdirSync(dir);
-          break;
-        } catch {
-          Bun.sleepSync(20);
-        }
-      }
-    }
+    removeCgroupTree(base);
   });
 
   const ok = (name: Name) => ({ stdout: `ctr-${name}\n`, stderr: "", status: 0 });

@@ -1,6 +1,6 @@
 /** Live targets and side-by-side runs of dist/nsenter and util-linux /usr/bin/nsenter. */
 import { describe } from "bun:test";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -205,6 +205,30 @@ export function bareRoot(binary: string): string {
 export function runInBareRoot(dir: string, args: string): Result {
   const script = `mount -t proc proc ${dir}/proc && exec chroot ${dir} /nsenter ${args}`;
   return run(["unshare", "--mount", "sh", "-c", script]);
+}
+
+/**
+ * Remove a cgroup and everything below it, leaves first, in every hierarchy it is in when it is
+ * given relative to them ("nsenter-test-1.slice"), or just there when given as a path. A cgroup
+ * can go only once its processes have, so each directory is retried for a while.
+ */
+export function removeCgroupTree(cgroup: string): void {
+  const tops = cgroup.startsWith("/")
+    ? [cgroup]
+    : readdirSync("/sys/fs/cgroup").map((h) => `/sys/fs/cgroup/${h}/${cgroup}`);
+  for (const top of tops) {
+    const dirs = Bun.spawnSync(["find", top, "-depth", "-type", "d"]).stdout.toString().split("\n");
+    for (const dir of dirs.filter(Boolean)) {
+      for (let i = 0; i < 100; i++) {
+        try {
+          rmdirSync(dir);
+          break;
+        } catch {
+          Bun.sleepSync(20);
+        }
+      }
+    }
+  }
 }
 
 export function removeTree(dir: string): void {

@@ -5,9 +5,9 @@
 
 import { dlopen } from "bun:ffi";
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { fstatSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from "node:fs";
+import { fstatSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { cgroup2Mount } from "../../src/cgroups.ts";
-import { describeRoot, NSENTER, requireTool, run, Target } from "./helpers.ts";
+import { describeRoot, NSENTER, removeCgroupTree, requireTool, run, Target } from "./helpers.ts";
 
 /** A target whose environment is only what `env -i` gives it (and the PWD its shell adds). */
 function targetWithEnvironment(vars: string[], unshare: string[]): Target {
@@ -118,14 +118,7 @@ describeRoot("--join-cgroup", () => {
   });
   afterAll(() => {
     target?.kill();
-    for (let i = 0; i < 100; i++) {
-      try {
-        rmdirSync(dir);
-        return;
-      } catch {
-        Bun.sleepSync(20);
-      }
-    }
+    removeCgroupTree(dir);
   });
 
   const v2 = (text: string) => text.split("\n").find((l) => l.startsWith("0::"));

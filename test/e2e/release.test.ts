@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { cpSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { newestSource } from "../sources.ts";
 import {
   bareRoot,
   describeRoot,
@@ -28,19 +29,6 @@ const FILES = {
   "nsenter-linux-x64-musl": { machine: "X86-64", loader: "/lib/ld-musl-x86_64.so.1" },
   "nsenter-linux-arm64-musl": { machine: "AArch64", loader: "/lib/ld-musl-aarch64.so.1" },
 } as const;
-
-function newestSource(): number {
-  const files = [
-    "package.json",
-    "build.ts",
-    ...Bun.spawnSync(["ls", "src"], { cwd: ROOT })
-      .stdout.toString()
-      .trim()
-      .split("\n")
-      .map((f) => `src/${f}`),
-  ];
-  return Math.max(...files.map((f) => statSync(join(ROOT, f)).mtimeMs));
-}
 
 function ensureRelease(): void {
   const stale = Object.keys(FILES).some(

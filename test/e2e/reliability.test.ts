@@ -12,7 +12,8 @@ import { both, describeRoot, NSENTER, namespacedTarget, REFERENCE, run, Target }
 
 const SIGNALS = ["TERM", "INT", "HUP", "QUIT", "USR1", "USR2"] as const;
 
-function userTarget(): Target {
+/** A user namespace mapping only root (to ours), with a PID namespace: the rootless shape. */
+function rootMappedTarget(): Target {
   return new Target(["--user", "--map-root-user", "--fork", "--pid", "--mount-proc", "--uts"], "true");
 }
 
@@ -21,7 +22,7 @@ function plainAndUserTargets(): { plain: Target; user: Target } {
   const targets = {} as { plain: Target; user: Target };
   beforeAll(() => {
     targets.plain = namespacedTarget();
-    targets.user = userTarget();
+    targets.user = rootMappedTarget();
   });
   afterAll(() => {
     targets.plain?.kill();
@@ -107,7 +108,7 @@ describeRoot("stops go both ways", () => {
   test.each([[["-p"]], [["-U", "-p"]]])(
     "%j: the program stops, nsenter stops; nsenter continued, the program goes on",
     async (flags: string[]) => {
-      const user = flags.includes("-U") ? userTarget() : undefined;
+      const user = flags.includes("-U") ? rootMappedTarget() : undefined;
       const pid = (user ?? target).pid;
       const proc = Bun.spawn([NSENTER, "-t", `${pid}`, ...flags, "sh", "-c", "kill -STOP $$; echo resumed"], {
         stdout: "pipe",
@@ -257,7 +258,8 @@ describeRoot("descriptors: the caller's, by number and by what they are; none of
     return { ...r, stdout };
   };
 
-  test.each([[["-n"]], [["-p"]], [["-a"]]])("%j", (flags: string[]) => {
+  // Every way the program starts: exec, spawn into the PID namespace, no fork, and the C child.
+  test.each([[["-n"]], [["-p"]], [["-p", "-F"]], [["-a"]]])("%j", (flags: string[]) => {
     const args = ["-t", `${targets.plain.pid}`, ...flags];
     const ours = listing(NSENTER, args);
     expect(ours).toEqual(listing(REFERENCE, args));

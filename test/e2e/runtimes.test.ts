@@ -5,9 +5,9 @@
  * it, keeps an older process in a cgroup named like the container across the container's restart.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { cgroup2Mount } from "../../src/cgroups.ts";
-import { containerRoot, describeRoot, NSENTER, removeTree, requireTool, run } from "./helpers.ts";
+import { containerRoot, describeRoot, NSENTER, removeCgroupTree, removeTree, requireTool, run } from "./helpers.ts";
 
 const ATTACKER = 65534;
 const as = (argv: string[]) => ["setpriv", `--reuid=${ATTACKER}`, `--regid=${ATTACKER}`, "--clear-groups", ...argv];
@@ -17,24 +17,6 @@ function must(argv: string[]): string {
   const r = run(argv);
   if (r.status !== 0) throw new Error(`${argv.join(" ")} failed (${r.status}): ${r.stderr}`);
   return r.stdout.trim();
-}
-
-/** Remove cgroup directories, leaves first, in every hierarchy (a cgroup goes once its processes have). */
-function removeCgroups(relative: string): void {
-  for (const hierarchy of Bun.spawnSync(["sh", "-c", "ls -d /sys/fs/cgroup/*/"]).stdout.toString().split("\n")) {
-    if (!hierarchy) continue;
-    const found = Bun.spawnSync(["find", `${hierarchy}${relative}`, "-depth", "-type", "d"]).stdout.toString();
-    for (const dir of found.split("\n").filter(Boolean)) {
-      for (let i = 0; i < 50; i++) {
-        try {
-          rmdirSync(dir);
-          break;
-        } catch {
-          Bun.sleepSync(20);
-        }
-      }
-    }
-  }
 }
 
 describeRoot("podman (runc, cgroupfs)", () => {
@@ -66,9 +48,9 @@ describeRoot("podman (runc, cgroupfs)", () => {
     run(podman("rm", "-f", "-t", "0", name));
     run(["podman", "rmi", "-f", image]);
     if (rootfs) removeTree(rootfs);
-    removeCgroups(`nsenter-test-${process.pid}.slice`);
-    removeCgroups("libpod_parent/conmon");
-    removeCgroups("libpod_parent"); // stays when other podman containers run: rmdir refuses
+    removeCgroupTree(`nsenter-test-${process.pid}.slice`);
+    removeCgroupTree("libpod_parent/conmon");
+    removeCgroupTree("libpod_parent"); // stays when other podman containers run: rmdir refuses
   }, 60_000);
 
   test("by name, by ID and by prefix: the container's init, as podman reports it", () => {
@@ -143,7 +125,7 @@ describeRoot("containerd (ctr run, an ID of any form)", () => {
     run(["podman", "rmi", "-f", image]);
     if (rootfs) removeTree(rootfs);
     if (archive) removeTree(archive);
-    removeCgroups(ns);
+    removeCgroupTree(ns);
     if (daemon) {
       daemon.kill("SIGTERM");
       await daemon.exited;

@@ -10,8 +10,9 @@
  * still use the namespaces nsenter started in.
  */
 import { NsenterError } from "./errors.ts";
-import { core, cstr, enterNamespace, errno, O_CLOEXEC, O_RDONLY } from "./libc.ts";
-import { NAMESPACES, type NamespaceKind } from "./namespaces.ts";
+import { core, cstr, enterNamespace, errno } from "./libc.ts";
+import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
+import { checkKind, openPath } from "./open.ts";
 
 export interface NamespaceOptions {
   /** Where procfs is mounted (default /proc), e.g. the host's /proc seen at /host/proc. */
@@ -41,8 +42,15 @@ export class Namespace implements Disposable {
     this.kind = kind;
     const proc = options.proc ?? "/proc";
     const path = typeof target === "number" ? `${proc}/${target}/${info.file}` : target;
-    const wanted = _open(path);
-    this.#previous = _open(`/proc/self/${info.file}`);
+    // The command's opener and check: non-blocking (a FIFO cannot hang us), of the right kind.
+    const wanted = openPath(path);
+    try {
+      checkKind(wanted, info);
+    } catch (e) {
+      core().close(wanted);
+      throw e;
+    }
+    this.#previous = openPath(`/proc/self/${info.file}`);
     try {
       if (kind === "mnt") this.#keepDirectories();
       const failed = enterNamespace(wanted, info.clone);
@@ -60,8 +68,8 @@ export class Namespace implements Disposable {
   /** Back to the namespace we had; for a mount namespace, to our root and directory too. */
   [Symbol.dispose](): void {
     try {
-      const info = NAMESPACES.find((n) => n.kind === this.kind);
-      if (this.#entered && info && enterNamespace(this.#previous, info.clone) !== undefined) {
+      const info = namespaceInfo(this.kind);
+      if (this.#entered && enterNamespace(this.#previous, info.clone) !== undefined) {
         throw new NsenterError(`cannot return to the previous ${this.kind} namespace`, errno());
       }
       this.#entered = false;
@@ -73,8 +81,8 @@ export class Namespace implements Disposable {
 
   /** Entering a mount namespace resets root and cwd; remember ours to come back to. */
   #keepDirectories(): void {
-    this.#root = _open("/");
-    this.#cwd = _open(".");
+    this.#root = openPath("/");
+    this.#cwd = openPath(".");
   }
 
   #restoreDirectories(): void {
@@ -88,10 +96,4 @@ export class Namespace implements Disposable {
     for (const fd of [this.#previous, this.#root, this.#cwd]) if (fd >= 0) core().close(fd);
     this.#previous = this.#root = this.#cwd = -1;
   }
-}
-
-function _open(path: string): number {
-  const fd = core().open(cstr(path), O_RDONLY | O_CLOEXEC, 0);
-  if (fd < 0) throw new NsenterError(`cannot open ${path}`, errno());
-  return fd;
 }
