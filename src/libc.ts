@@ -61,8 +61,8 @@ export const core = _lazy({
   chroot: { args: ["ptr"], returns: "i32" },
   fcntl: { args: ["i32", "i32", "i32"], returns: "i32" },
   signal: { args: ["i32", "ptr"], returns: "ptr" },
-  // pidfd_open and friends: through syscall(2), which every glibc and musl has.
-  syscall: { args: ["i64", "i64", "i64", "i64", "i64"], returns: "i64" },
+  // pidfd_open, statx and friends: through syscall(2), which every glibc and musl has.
+  syscall: { args: ["i64", "i64", "i64", "i64", "i64", "i64"], returns: "i64" },
   ioctl: { args: ["i32", "u64", "i64"], returns: "i32" },
   poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
   getpid: { args: [], returns: "i32" },
@@ -139,11 +139,6 @@ export function getenv(name: string): string | undefined {
   return value === null ? undefined : new CString(value).toString();
 }
 
-/** statx(2): five arguments, where core's syscall takes four. Off the common path. */
-const statxCall = _lazy({
-  syscall: { args: ["i64", "i64", "i64", "i64", "i64", "ptr"], returns: "i64" },
-});
-
 const SYS_STATX = process.arch === "arm64" ? 291 : 332;
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -167,7 +162,9 @@ export function statPath(path: string, follow: boolean): FileStat | number {
   const name = cstr(path);
   const flags = follow ? 0 : AT_SYMLINK_NOFOLLOW;
   if (
-    Number(statxCall().syscall(SYS_STATX, AT_FDCWD, BigInt(ptr(name)), flags, STATX_BASIC_STATS, statxBuffer)) !== 0
+    Number(
+      core().syscall(SYS_STATX, AT_FDCWD, BigInt(ptr(name)), flags, STATX_BASIC_STATS, BigInt(ptr(statxBuffer))),
+    ) !== 0
   ) {
     return errno();
   }
