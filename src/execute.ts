@@ -213,14 +213,19 @@ function _returnHome(fds: Descriptors): NsenterError | undefined {
 function _directoriesHome(fds: Descriptors): NsenterError | undefined {
   const libc = core();
   const [root, cwd] = [fds.get("ownRoot") as number, fds.get("ownCwd") as number];
-  if (libc.fchdir(root) !== 0 || libc.chroot(DOT) !== 0) {
+  if (libc.fchdir(root) !== 0 || libc.chroot(_dot()) !== 0) {
     return new NsenterError("cannot return to nsenter's own root directory", errno());
   }
   if (libc.fchdir(cwd) !== 0) return new NsenterError("cannot return to nsenter's own working directory", errno());
   return undefined;
 }
 
-const DOT = cstr(".");
+let dot: Buffer | undefined;
+/** "." as a C string, made once: pinned before any setns, as everything used after it. */
+function _dot(): Buffer {
+  dot ??= cstr(".");
+  return dot;
+}
 
 /**
  * Every thread's root and working directory must be ours again, and this thread's mount
@@ -275,14 +280,14 @@ function _enterNamespaces(r: RunPlan, fds: Descriptors): void {
 function _changeDirectories(r: RunPlan, fds: Descriptors): void {
   const libc = core();
   if (r.keepCwd) {
-    const wd = libc.open(DOT, O_RDONLY | O_CLOEXEC, 0);
+    const wd = libc.open(_dot(), O_RDONLY | O_CLOEXEC, 0);
     if (wd < 0) throw stepError("openCwd", errno());
     fds.set("cwd", wd);
   }
   const root = fds.get("root");
   if (root !== undefined) {
     if (libc.fchdir(root) < 0) throw stepError("rootFchdir", errno());
-    if (libc.chroot(DOT) < 0) throw stepError("chroot", errno());
+    if (libc.chroot(_dot()) < 0) throw stepError("chroot", errno());
     if (libc.chdir(cstr("/")) < 0) throw stepError("chdirRoot", errno());
     fds.close("root");
   }

@@ -8,9 +8,26 @@
  * "Running as root" says how to keep them out. What this guard does is make sure no namespace is
  * entered, and no program started, under them.
  */
-const RUNTIME_VARIABLES = /^(BUN_OPTIONS|BUN_BE_BUN|BUN_INSPECT\w*|BUN_BYTECODE_\w+|BUN_JSC_\w+)$/;
+import { readFile } from "./libc.ts";
 
-const found = Object.keys(process.env).filter((name) => RUNTIME_VARIABLES.test(name));
+const RUNTIME_VARIABLES = /(?:^|\0)(BUN_(?:OPTIONS|BE_BUN|INSPECT\w*|BYTECODE_\w+|JSC_\w+))=/g;
+
+/**
+ * The environment's entries, NUL-separated, from /proc/self/environ: what Bun read at start.
+ * Enumerating process.env instead costs more than all the rest of this check (Bun builds the
+ * whole object); it is the fallback when libc cannot be bound (BUN_JSC_useJIT=0, for one).
+ */
+function _environ(): string {
+  try {
+    const content = readFile("/proc/self/environ");
+    if (typeof content !== "number") return content.toString("latin1");
+  } catch {}
+  return Object.entries(process.env)
+    .map(([name, value]) => `${name}=${value}`)
+    .join("\0");
+}
+
+const found = [..._environ().matchAll(RUNTIME_VARIABLES)].map((m) => m[1] as string);
 if (found.length > 0) {
   const name = (process.argv0 || "nsenter").replace(/^.*\//, "") || "nsenter";
   const list = found.sort().join(", ");
