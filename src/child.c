@@ -163,10 +163,8 @@ static void run(long *j) {
   if (j[J_FORK]) continue_as_child(j);
   set_credentials(j, groups_failed);
   if (j[J_KEEP_CAPS]) keep_caps(j);
-  /* Without an environment of its own, the program gets ours as it is (libc's environ). */
-  if (!j[J_ENVP]) CALL(j, j[J_SEARCH] ? F_EXECVP : F_EXECV)(j[J_FILE], j[J_ARGV]);
-  else if (j[J_SEARCH]) CALL(j, F_EXECVPE)(j[J_FILE], j[J_ARGV], j[J_ENVP]);
-  else CALL(j, F_EXECVE)(j[J_FILE], j[J_ARGV], j[J_ENVP]);
+  /* The program gets libc's environ as it is (--env has set it). */
+  CALL(j, j[J_SEARCH] ? F_EXECVP : F_EXECV)(j[J_FILE], j[J_ARGV]);
   fail(j, S_EXEC, 0);
 }
 

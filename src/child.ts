@@ -32,8 +32,6 @@ export const FUNCTIONS = [
   "setuid",
   "execv",
   "execvp",
-  "execve",
-  "execvpe",
   "_exit",
   "waitpid",
   "kill",
@@ -63,7 +61,6 @@ const SLOTS = {
   groups: 1,
   file: 1,
   argv: 1,
-  envp: 1,
   search: 1,
   errPipe: 1,
   keepCaps: 1,
@@ -132,16 +129,10 @@ export interface PreparedChild {
 
 /**
  * Compile the child and write its job: which descriptors to enter (in the table's order), root
- * and working directory, credentials, fork for the PID namespace, and the program. Without ENVP
- * the program gets libc's environment as it is (for the target's own program, --env has set it
- * already); with it, ENVP, the program looked up in libc's PATH (nsenter's).
+ * and working directory, credentials, fork for the PID namespace, and the program. The program
+ * gets libc's environment as it is (--env has set it already).
  */
-export function prepareChild(
-  r: RunPlan,
-  fds: Descriptors,
-  program: ChildProgram,
-  envp: CStringArray | undefined,
-): PreparedChild {
+export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram): PreparedChild {
   const run = _compile();
   const libc = childLibc();
   const job = pin(new BigInt64Array(J.size));
@@ -167,7 +158,6 @@ export function prepareChild(
   job[J.groups] = r.credentials.groupsMustDrop ? 1n : 0n;
   job[J.file] = BigInt(ptr(program.file));
   job[J.argv] = BigInt(ptr(program.argv.pointers));
-  job[J.envp] = envp ? BigInt(ptr(envp.pointers)) : 0n;
   job[J.search] = program.search ? 1n : 0n;
   // util-linux: --keep-caps acts only with a user namespace.
   job[J.keepCaps] = r.keepCaps && r.namespaces.includes("user") ? 1n : 0n;
@@ -175,7 +165,7 @@ export function prepareChild(
   const pipe = pin(new Int32Array(2));
   const record = pin(new Int32Array(3));
   // The child reads these through raw pointers: they must live until it has started.
-  const keep = [wdns, program, envp, job];
+  const keep = [wdns, program, job];
   return {
     start: () => {
       keep.length;

@@ -6,7 +6,7 @@
  */
 import { prepareChild } from "./child.ts";
 import type { Descriptors } from "./descriptors.ts";
-import { environmentArray, setEnvironment, targetEnvironment, withoutUnsafeVariables } from "./environment.ts";
+import { environmentArray, setEnvironment, targetEnvironment } from "./environment.ts";
 import { EACCES, ENOEXEC, NsenterError } from "./errors.ts";
 import {
   access,
@@ -34,10 +34,10 @@ import {
   writeTo,
   X_OK,
 } from "./libc.ts";
-import { NAMESPACES, namespaceInfo } from "./namespaces.ts";
+import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { openAll, openInto } from "./open.ts";
 import type { Plan, RunPlan } from "./plan.ts";
-import { stepError } from "./steps.ts";
+import { type Step, stepError } from "./steps.ts";
 import { prepareWaiter, type Waiter } from "./wait.ts";
 
 export interface Context {
@@ -50,25 +50,23 @@ export interface Context {
 /**
  * Carry out a run plan. Returns only by throwing, or with a promise that never settles while
  * nsenter waits for the program; on exec the program replaces us. Leaving this scope, whichever
- * way, closes every descriptor still open.
+ * way, closes every descriptor still open. Not async: an error is thrown at once, so no turn of
+ * the event loop (where Bun may open files of its own) runs before nsenter is back home.
  */
-export async function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): Promise<never> {
+export function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): Promise<never> {
   using fds = openAll(plan.opens, plan.outcome.run.target);
   const r = _resolveFollow(plan.outcome.run, fds);
-  const environment = r.env ? _targetEnvironment(r, fds, ctx) : undefined;
+  const environment = r.env ? _targetEnvironment(fds) : undefined;
   _joinCgroup(fds);
-  // A program of nsenter's own gets the target's environment as its envp only: libc's environ
-  // stays ours, so execvpe, posix_spawnp and the child look it up in nsenter's PATH.
-  const programEnv = r.hostProgram ? environment : undefined;
   switch (r.mode) {
     case "child":
-      return _runInChild(r, fds, ctx, programEnv);
+      return _runInChild(r, fds, ctx);
     case "spawn":
       // posix_spawn needs the environment spelled out. Read before entering: once in the
       // target's mount namespace, /proc/self may not be ours.
       return _spawn(r, fds, ctx, environment ?? _readEnviron());
     case "exec":
-      return _execInPlace(r, fds, ctx, programEnv);
+      return _execInPlace(r, fds, ctx);
   }
 }
 
@@ -86,27 +84,19 @@ function _resolveFollow(r: RunPlan, fds: Descriptors): RunPlan {
 }
 
 /**
- * --env: the target's environment, made the way util-linux makes it (clearenv, then setenv
- * without overwriting, last entry first), so the order and which duplicate wins are the same.
- * For the target's own program it replaces ours, and PATH for the lookup is the target's, as in
- * util-linux. A program of nsenter's own files (see RunPlan.hostProgram) is looked up in our PATH
- * instead, and does not get the variables that make programs run code of the environment's
- * choosing (LD_PRELOAD, BASH_ENV, ...): they would make a host program, run as root, run the
- * target's code. Returns the environment, for posix_spawn or execvpe.
+ * --env: the target's environment replaces ours, made the way util-linux makes it (clearenv,
+ * then setenv without overwriting, last entry first), so the order and which duplicate wins are
+ * the same, and PATH for the program's lookup is the target's. The plan has refused it where the
+ * target's environment could steer a root program. Returns it for posix_spawn.
  */
-function _targetEnvironment(r: RunPlan, fds: Descriptors, ctx: Context): CStringArray {
+function _targetEnvironment(fds: Descriptors): CStringArray {
   const fd = fds.take("environ") as number;
   const content = readAll(fd);
   core().close(fd);
   if (typeof content === "number") throw new NsenterError("failed to get environment variables", content);
   const entries = targetEnvironment(content);
-  if (!r.hostProgram) {
-    setEnvironment(entries);
-    return environmentArray(entries);
-  }
-  const { kept, dropped } = withoutUnsafeVariables(entries);
-  if (dropped.length > 0) ctx.warn(`--env: not passing ${dropped.sort().join(", ")} to a program of the host's`);
-  return environmentArray(kept);
+  setEnvironment(entries);
+  return environmentArray(entries);
 }
 
 /** --join-cgroup: move into the target's cgroup; the program (or the child) inherits it. */
@@ -127,11 +117,13 @@ function _readEnviron(): CStringArray {
   return new CStringArray(environ);
 }
 
-/** The program's file and argv as C strings, and where posix_spawn writes its PID. */
+/** The program's file and argv as C strings, where posix_spawn writes its PID, and -W's path. */
 interface CProgram {
   file: Buffer;
   argv: CStringArray;
   pid: Int32Array;
+  wdns: Buffer | undefined;
+  slash: Buffer;
 }
 
 /**
@@ -140,22 +132,56 @@ interface CProgram {
  * Bun aborts if it tries to start one then, e.g. while binding FFI symbols or moving a buffer.
  */
 function _prepareProgram(r: RunPlan): CProgram {
-  return { file: cstr(r.program.file), argv: CStringArray.of(r.program.argv), pid: pin(new Int32Array(1)) };
+  _dot();
+  return {
+    file: cstr(r.program.file),
+    argv: CStringArray.of(r.program.argv),
+    pid: pin(new Int32Array(1)),
+    wdns: r.wdns === undefined ? undefined : cstr(r.wdns),
+    slash: cstr("/"),
+  };
 }
 
-/** exec: enter on this thread, then become the program (util-linux without a fork). */
-function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context, envp: CStringArray | undefined): never {
+/**
+ * Inside the target, nothing that makes the Bun runtime act on its own: no error is built there
+ * (building one was seen to make it open /proc/self/statm, by path, in the target's filesystem,
+ * where a FIFO hangs it). A failing step says which it was, its errno kept here; the error is
+ * made once nsenter is back home.
+ */
+const failedErrno = new Int32Array(1);
+type Failed = { step: Step; detail: string } | undefined;
+
+function _fail(step: Step, detail = ""): Failed {
+  failedErrno[0] = errno();
+  return { step, detail };
+}
+
+function _failure(failed: NonNullable<Failed>): NsenterError {
+  return stepError(failed.step, failedErrno[0] as number, failed.detail);
+}
+
+/**
+ * exec: enter on this thread, then become the program (util-linux without a fork). Should a step
+ * fail once inside the target's mount namespace or root, nsenter goes back home before the error
+ * goes anywhere: reporting it runs the Bun runtime, which may open files (/proc/self/statm) by
+ * path, and the target's filesystem would answer (a FIFO there would hang nsenter).
+ */
+function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
   const program = _prepareProgram(r);
   if (r.credentials.uid !== undefined || r.credentials.gid !== undefined) credentials();
-  _enterNamespaces(r, fds);
-  _changeDirectories(r, fds);
-  _prepareExec(ctx.inherited);
-  _enterPidNamespace(fds); // with -F: only the program's children would be in it, as in util-linux
-  _setCredentials(r);
-  const libc = core();
-  if (envp === undefined) (r.program.search ? libc.execvp : libc.execv)(program.file, program.argv.pointers);
-  else (r.program.search ? libc.execvpe : libc.execve)(program.file, program.argv.pointers, envp.pointers);
-  throw stepError("exec", errno(), r.program.file);
+  const away = r.namespaces.includes("mnt") || r.root || r.cwd || r.wdns !== undefined;
+  if (away) _saveHome(["mnt"], fds);
+  let failed = _enterNamespaces(r, fds) ?? _changeDirectories(r, fds, program);
+  if (!failed) {
+    _prepareExec(ctx.inherited);
+    failed = _enterPidNamespace(fds) ?? _setCredentials(r); // -F: the PID namespace is the program's children's
+  }
+  if (!failed) {
+    (r.program.search ? core().execvp : core().execv)(program.file, program.argv.pointers);
+    failed = _fail("exec", r.program.file);
+  }
+  if (away) _returnHome(fds); // best effort (after -S/-G it may lack the right): leaving anyway
+  throw _failure(failed as NonNullable<Failed>);
 }
 
 /**
@@ -166,11 +192,14 @@ function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context, envp: CStringA
 function _spawn(r: RunPlan, fds: Descriptors, ctx: Context, envp: CStringArray): Promise<never> {
   const program = _prepareProgram(r);
   spawning();
-  _saveHome(r, fds);
+  _saveHome(r.namespaces, fds);
   // Before any setns: installing the handlers starts threads, which must start where we are.
   const waiter = prepareWaiter();
-  _enterNamespaces(r, fds);
-  _changeDirectories(r, fds);
+  const failed = _enterNamespaces(r, fds) ?? _changeDirectories(r, fds, program);
+  if (failed) {
+    _returnHome(fds); // as _execInPlace: home before the error is made
+    throw _failure(failed);
+  }
   _prepareExec(ctx.inherited);
   return _continueAsChild(r, program, envp, fds, waiter);
 }
@@ -179,8 +208,8 @@ function _spawn(r: RunPlan, fds: Descriptors, ctx: Context, envp: CStringArray):
  * Where nsenter itself is, to go back to once the program runs (see _returnHome): its own
  * namespace of each kind it will enter (the PID namespace included), its root and its directory.
  */
-function _saveHome(r: RunPlan, fds: Descriptors): void {
-  for (const kind of r.namespaces) openInto(fds, `own:${kind}`, `/proc/self/${namespaceInfo(kind).file}`);
+function _saveHome(kinds: readonly NamespaceKind[], fds: Descriptors): void {
+  for (const kind of kinds) openInto(fds, `own:${kind}`, `/proc/self/${namespaceInfo(kind).file}`);
   openInto(fds, "ownRoot", "/");
   openInto(fds, "ownCwd", ".");
 }
@@ -249,11 +278,12 @@ function _threadsAway(fds: Descriptors): NsenterError | undefined {
 }
 
 /** The PID namespace goes last (see _prepareProgram); it only matters to the process we start. */
-function _enterPidNamespace(fds: Descriptors): void {
+function _enterPidNamespace(fds: Descriptors): Failed {
   const fd = fds.get("pid");
-  if (fd === undefined) return;
-  if (core().setns(fd, namespaceInfo("pid").clone) !== 0) throw stepError("setns", errno(), namespaceInfo("pid").file);
+  if (fd === undefined) return undefined;
+  if (core().setns(fd, namespaceInfo("pid").clone) !== 0) return _fail("setns", namespaceInfo("pid").file);
   fds.close("pid");
+  return undefined;
 }
 
 /**
@@ -262,45 +292,46 @@ function _enterPidNamespace(fds: Descriptors): void {
  * mode). The PID namespace is left for the end; the mount namespace needs unshare(CLONE_FS) (see
  * enterNamespace).
  */
-function _enterNamespaces(r: RunPlan, fds: Descriptors): void {
+function _enterNamespaces(r: RunPlan, fds: Descriptors): Failed {
   for (let pass = 0; pass < 2; pass++) {
     for (const ns of NAMESPACES) {
       const fd = fds.get(ns.kind);
       if (fd === undefined || ns.kind === "pid" || !r.namespaces.includes(ns.kind)) continue;
       const failed = enterNamespace(fd, ns.clone);
       if (failed === "setns" && pass === 0) continue;
-      if (failed === "unshare") throw new NsenterError("unshare(CLONE_FS) failed", errno());
-      if (failed) throw stepError("setns", errno(), ns.file);
+      if (failed) return _fail(failed === "unshare" ? "unshare" : "setns", ns.file);
       fds.close(ns.kind);
     }
   }
+  return undefined;
 }
 
 /** util-linux's root and working-directory stage, step for step. */
-function _changeDirectories(r: RunPlan, fds: Descriptors): void {
+function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
   const libc = core();
   if (r.keepCwd) {
     const wd = libc.open(_dot(), O_RDONLY | O_CLOEXEC, 0);
-    if (wd < 0) throw stepError("openCwd", errno());
+    if (wd < 0) return _fail("openCwd");
     fds.set("cwd", wd);
   }
   const root = fds.get("root");
   if (root !== undefined) {
-    if (libc.fchdir(root) < 0) throw stepError("rootFchdir", errno());
-    if (libc.chroot(_dot()) < 0) throw stepError("chroot", errno());
-    if (libc.chdir(cstr("/")) < 0) throw stepError("chdirRoot", errno());
+    if (libc.fchdir(root) < 0) return _fail("rootFchdir");
+    if (libc.chroot(_dot()) < 0) return _fail("chroot");
+    if (libc.chdir(c.slash) < 0) return _fail("chdirRoot");
     fds.close("root");
   }
-  if (r.wdns !== undefined) {
-    const wd = libc.open(cstr(r.wdns), O_RDONLY | O_CLOEXEC, 0);
-    if (wd < 0) throw stepError("openWdns", errno());
+  if (c.wdns !== undefined) {
+    const wd = libc.open(c.wdns, O_RDONLY | O_CLOEXEC, 0);
+    if (wd < 0) return _fail("openWdns");
     fds.set("cwd", wd);
   }
   const wd = fds.get("cwd");
   if (wd !== undefined) {
-    if (libc.fchdir(wd) < 0) throw stepError("wdFchdir", errno());
+    if (libc.fchdir(wd) < 0) return _fail("wdFchdir");
     fds.close("cwd");
   }
+  return undefined;
 }
 
 /**
@@ -315,16 +346,17 @@ function _prepareExec(inherited: readonly number[]): void {
   for (const fd of inherited) libc.fcntl(fd, F_SETFD, 0);
 }
 
-function _setCredentials(r: RunPlan): void {
+function _setCredentials(r: RunPlan): Failed {
   const { uid, gid } = r.credentials;
-  if (uid === undefined && gid === undefined) return;
+  if (uid === undefined && gid === undefined) return undefined;
   const libc = credentials();
   if (gid !== undefined) {
     // Dropping supplementary groups may fail harmlessly outside a user namespace (util-linux).
-    if (libc.setgroups(0, null) !== 0 && r.credentials.groupsMustDrop) throw stepError("setgroups", errno());
-    if (libc.setgid(gid) !== 0) throw stepError("setgid", errno());
+    if (libc.setgroups(0, null) !== 0 && r.credentials.groupsMustDrop) return _fail("setgroups");
+    if (libc.setgid(gid) !== 0) return _fail("setgid");
   }
-  if (uid !== undefined && libc.setuid(uid) !== 0) throw stepError("setuid", errno());
+  if (uid !== undefined && libc.setuid(uid) !== 0) return _fail("setuid");
+  return undefined;
 }
 
 function _continueAsChild(
@@ -356,9 +388,9 @@ function _continueAsChild(
  * more for a PID namespace); this process enters nothing and waits. A failed step comes back on
  * a pipe and is reported here.
  */
-function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context, envp: CStringArray | undefined): Promise<never> {
+function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): Promise<never> {
   const program = { file: cstr(r.program.file), argv: CStringArray.of(r.program.argv), search: r.program.search };
-  const child = prepareChild(r, fds, { ...program, name: r.program.file }, envp);
+  const child = prepareChild(r, fds, { ...program, name: r.program.file });
   const waiter = prepareWaiter();
   _prepareExec(ctx.inherited);
   return waiter.wait(child.start());
@@ -384,8 +416,7 @@ function _spawnInPidNamespace(r: RunPlan, c: CProgram, envp: CStringArray, fds: 
 
 /**
  * The file execvp would have run: the first PATH entry holding an executable of that name, in
- * the same PATH posix_spawnp searched (libc's environ: the target's, with --env for its own
- * program; ours otherwise).
+ * the same PATH posix_spawnp searched (libc's environ: the target's, with --env).
  */
 function _searchPath(file: string): string {
   if (file.includes("/")) return file;

@@ -1,5 +1,5 @@
 /** The host facts planning needs, read from /proc and the environment. */
-import { access, F_OK, readLink, statPath } from "./libc.ts";
+import { access, F_OK, readFile, readLink } from "./libc.ts";
 import type { Facts, NsIdentity } from "./plan.ts";
 
 export function hostFacts(): Facts {
@@ -11,9 +11,11 @@ export function hostFacts(): Facts {
       if (typeof link === "number") return { errno: link };
       return { ino: BigInt(/\[(\d+)\]/.exec(link)?.[1] ?? 0) };
     },
-    fileIdentity(path: string): string | undefined {
-      const st = statPath(path, true);
-      return typeof st === "number" ? undefined : st.id;
+    uids(statusPath: string): readonly number[] | undefined {
+      const status = readFile(statusPath);
+      if (typeof status === "number") return undefined;
+      const line = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(status.toString());
+      return line ? line.slice(1).map(Number) : undefined;
     },
     // libselinux's is_selinux_enabled(): selinuxfs is mounted (a policy is loaded).
     selinuxEnabled: () => access("/sys/fs/selinux/enforce", F_OK) === 0,

@@ -50,8 +50,8 @@ export interface Facts {
   container(ref: string): ContainerRef & { readonly pid: number };
   /** The identity of a namespace file (/proc/self/ns/net, /proc/PID/ns/user, ...). */
   namespaceOf(path: string): NsIdentity;
-  /** Which file PATH is (device and inode, links followed), or undefined when it cannot be told. */
-  fileIdentity(path: string): string | undefined;
+  /** The uids (real, effective, saved, filesystem) of a /proc/PID/status, as nsenter sees them. */
+  uids(statusPath: string): readonly number[] | undefined;
   selinuxEnabled(): boolean;
   env(name: string): string | undefined;
 }
@@ -81,13 +81,6 @@ export interface RunPlan {
   readonly target?: TargetRef;
   /** --env: the program gets the target's environment. */
   readonly env: boolean;
-  /**
-   * The program file is nsenter's own: the target's only when the root it runs in (-r) or the
-   * mount namespace entered (without a root of the caller's) really is another than nsenter's. With
-   * --env, such a program is looked up in nsenter's PATH and does not get the target's variables
-   * that make programs load code (see environment.ts). Only decided with --env.
-   */
-  readonly hostProgram: boolean;
   /** -S follow / -G follow: take the owner of /proc/PID. */
   readonly follow: { readonly uid: boolean; readonly gid: boolean };
   /** --keep-caps: permitted capabilities become ambient (with a user namespace). */
@@ -439,12 +432,12 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
     ...(gid === undefined ? {} : { gid }),
     groupsMustDrop: userns,
   };
+  if (s.env) _refuseUntrustedEnvironment(s, namespaces, facts);
   const fork = namespaces.includes("pid") && !s.noFork;
   return {
     ..._mode(namespaces, fork, credentials),
     ...(s.target === 0 || s.procGiven ? {} : { target: _targetRef(s) }),
     env: opened.has("environ"),
-    hostProgram: s.env ? _hostProgram(s, namespaces, facts) : true,
     follow: { uid: s.followUid, gid: s.followGid },
     keepCaps: s.keepCaps,
     namespaces,
@@ -483,21 +476,21 @@ function _mode(namespaces: readonly NamespaceKind[], fork: boolean, c: Credentia
 }
 
 /**
- * Whether the program comes from nsenter's own files. A root given as a path is the caller's.
- * The target's root (-r), or its mount namespace entered without a root, are the target's only
- * when they differ from nsenter's: a process in the host's mount namespace and root (any user's)
- * runs the host's programs, which the target cannot change. Unknown counts as nsenter's own.
+ * --env gives the program the target's environment, and an environment steers programs: PATH,
+ * HOME (shell profiles, Python's site files), LD_PRELOAD, BASH_ENV, PROMPT_COMMAND, ... no list
+ * of them is complete. So it is taken only where it cannot raise anyone's privilege: from a target
+ * that runs as root (only root can have written it), or for a program that runs in the target's
+ * user namespace (it can do no more than the target could). Otherwise a process of any user would
+ * steer a program run as root: refused, whatever files the program comes from.
  */
-function _hostProgram(s: State, namespaces: readonly NamespaceKind[], facts: Facts): boolean {
-  if (s.rootSource === "target") {
-    const theirs = facts.fileIdentity(`${s.proc}/${s.target}/root`);
-    return theirs === undefined || theirs === facts.fileIdentity("/");
-  }
-  if (s.rootSource === "path" || !namespaces.includes("mnt")) return true;
-  const mnt = s.opens.findLast((o) => o.slot === "mnt");
-  const theirs = mnt && "path" in mnt ? facts.namespaceOf(mnt.path) : { errno: EINVAL };
-  const mine = facts.namespaceOf(`${SELF}/ns/mnt`);
-  return !("ino" in theirs && "ino" in mine && theirs.ino !== mine.ino);
+function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKind[], facts: Facts): void {
+  if (namespaces.includes("user")) return;
+  const uids = facts.uids(`${s.proc}/${s.target}/status`);
+  if (uids?.every((uid) => uid === 0)) return;
+  const who = uids === undefined ? "not known to run as root" : `runs as uid ${uids.find((u) => u !== 0)}`;
+  throw new NsenterError(
+    `--env: the target ${who}: its environment would steer a program run as root (add -U to run it as the target's user, or leave --env out)`,
+  );
 }
 
 function _targetRef(s: State): TargetRef {

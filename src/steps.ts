@@ -7,6 +7,7 @@ import { ENOENT, EXIT_EXEC_ENOENT, EXIT_EXEC_FAILED, EXIT_FAILURE, NsenterError 
 
 export const STEPS = {
   setns: (file: string) => `reassociate to namespace '${file}' failed`,
+  unshare: () => "unshare(CLONE_FS) failed",
   openCwd: () => "cannot open current working directory",
   rootFchdir: () => "change directory by root file descriptor failed",
   chroot: () => "chroot failed",

@@ -30,7 +30,7 @@ test("function slots come first, in FUNCTIONS' order; job slots after them, wher
   expect(g.get("F_COUNT")).toBe(FUNCTIONS.length);
   expect(g.get("J_NS_COUNT")).toBe(FUNCTIONS.length);
   expect(g.get("J_NS_TYPE")).toBe(J.nsType);
-  expect(g.get("J_ENVP")).toBe(J.envp);
+  expect(g.get("J_SEARCH")).toBe(J.search);
   expect(g.get("J_SIZE")).toBe(J.size);
 });
 

@@ -15,8 +15,9 @@ function facts(over: Partial<Facts> = {}): Facts {
       const own = pid === "self" || pid === "42" || (kind !== "user" && kind !== "time");
       return { ino: own ? 1n : 2n };
     },
-    fileIdentity: (path) =>
-      path === "/proc/9/root" ? "0:9:2" : path === "/" || /^\/proc\/\d+\/root$/.test(path) ? "0:1:2" : undefined,
+    // Processes run as root but pid 9, which runs as uid 1000; pid 404 has no status.
+    uids: (path) =>
+      path === "/proc/9/status" ? [1000, 1000, 1000, 1000] : path.includes("/404/") ? undefined : [0, 0, 0, 0],
     selinuxEnabled: () => false,
     container: (ref) => {
       if (ref === "web") return { pid: 42, id: "c0ffee", startTime: 7n };
@@ -212,27 +213,26 @@ describe("plan", () => {
     expect(p.outcome.do === "run" && p.outcome.run.target).toEqual(target);
   });
 
-  // Whether the program file is nsenter's own (--env then looks it up in nsenter's PATH and
-  // leaves the target's code-loading variables out): the target's only when -r takes a root, or a
-  // mount namespace is entered without one, that really is another than nsenter's.
+  // --env only where the target's environment cannot raise anyone's privilege: a target that
+  // runs as root, or a program that runs in the target's user namespace.
   test.each([
-    [["-t", "9", "-e"], true],
-    [["-t", "9", "-e", "-u", "-n"], true],
-    [["-t", "9", "-e", "-r"], false],
-    [["-t", "9", "-e", "-m"], false],
-    [["-t", "9", "-e", "-a"], false],
-    [["-t", "9", "-e", "-m", "-r/srv"], true],
-    [["-t", "9", "-e", "-r/srv", "-r"], false],
-    [["-t", "9", "-e", "-r", "-r/srv"], true],
-    [["-t", "9", "-e", "-m/some/file"], true], // which mount namespace that is cannot be told
-    // A target in nsenter's own mount namespace and root (any user's process): nsenter's files.
-    [["-t", "42", "-e", "-m"], true],
-    [["-t", "42", "-e", "-r"], true],
-    [["-t", "42", "-e", "-a"], true],
-    [["-t", "7", "-e", "-U"], true],
-  ])("%j: the program is nsenter's own: %p", (argv, host) => {
-    const p = plan([...argv, "env"], facts());
-    expect(p.outcome.do === "run" && p.outcome.run.hostProgram).toBe(host);
+    [["-t", "42", "-e"], "run"],
+    [["-t", "42", "-e", "-a"], "run"],
+    [["-t", "9", "-e"], "fail"],
+    [["-t", "9", "-e", "-m"], "fail"], // its mount namespace: a root-made one would run root's files
+    [["-t", "9", "-e", "-r"], "fail"],
+    [["-t", "9", "-e", "-a"], "run"], // -a enters its user namespace (not ours)
+    [["-t", "9", "-e", "-U", "-n"], "run"],
+    [["-t", "9", "-a"], "run"], // without --env, nothing to refuse
+  ])("%j: %s", (argv, outcome) => {
+    expect(plan([...argv, "env"], facts()).outcome.do).toBe(outcome as never);
+  });
+
+  test("the refusal says who the target runs as and what to do", () => {
+    const p = plan(["-t", "9", "-e", "-u", "env"], facts());
+    expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
+      "--env: the target runs as uid 1000: its environment would steer a program run as root (add -U to run it as the target's user, or leave --env out)",
+    );
   });
 
   test("without SHELL the shell is /bin/sh", () => {
