@@ -10,6 +10,7 @@ import { environmentArray, setEnvironment, targetEnvironment } from "./environme
 import { EACCES, ENOEXEC, NsenterError } from "./errors.ts";
 import {
   access,
+  CLONE_NEWPID,
   CStringArray,
   core,
   credentials,
@@ -170,7 +171,9 @@ function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
   const program = _prepareProgram(r);
   if (r.credentials.uid !== undefined || r.credentials.gid !== undefined) credentials();
   const away = r.namespaces.includes("mnt") || r.root || r.cwd || r.wdns !== undefined;
-  if (away) _saveHome(["mnt"], fds);
+  // In the target's PID namespace this process may not even start a thread: note that one too.
+  const home = [...(away ? ["mnt"] : []), ...(r.namespaces.includes("pid") ? ["pid"] : [])] as NamespaceKind[];
+  if (home.length > 0) _saveHome(home, fds);
   let failed = _enterNamespaces(r, fds) ?? _changeDirectories(r, fds, program);
   if (!failed) {
     _prepareExec(ctx.inherited);
@@ -180,7 +183,7 @@ function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
     (r.program.search ? core().execvp : core().execv)(program.file, program.argv.pointers);
     failed = _fail("exec", r.program.file);
   }
-  if (away) _returnHome(fds); // best effort (after -S/-G it may lack the right): leaving anyway
+  if (home.length > 0) _returnHome(fds); // best effort (after -S/-G it may lack the right): leaving anyway
   throw _failure(failed as NonNullable<Failed>);
 }
 
@@ -227,11 +230,15 @@ function _saveHome(kinds: readonly NamespaceKind[], fds: Descriptors): void {
  * needs the filesystem attributes unshared), and then root and cwd once more, which setns reset.
  */
 function _returnHome(fds: Descriptors): NsenterError | undefined {
+  // Out of the target's PID namespace first: in it, the Bun runtime may not start a thread, and
+  // aborts when it tries (spawnInPidNamespace has gone back already; exec mode has not).
+  const pid = fds.get("own:pid");
+  if (pid !== undefined) core().setns(pid, CLONE_NEWPID);
   const failed = _directoriesHome(fds);
   if (failed) return failed;
   for (const ns of NAMESPACES) {
     const fd = fds.get(`own:${ns.kind}`);
-    if (fd === undefined || ns.kind === "pid") continue; // spawnInPidNamespace went back already
+    if (fd === undefined || ns.kind === "pid") continue;
     if (enterNamespace(fd, ns.clone) !== undefined) {
       return new NsenterError(`cannot return to nsenter's own namespace '${ns.file}'`, errno());
     }

@@ -48,6 +48,10 @@ const TARGET_CASES: Case[] = [
   ["not executable: 126 (fork)", (t) => ["-t", `${t}`, "-p", "/etc/hostname"]],
   ["not executable: 126 (exec)", (t) => ["-t", `${t}`, "-n", "/etc/hostname"]],
   ["a directory: 126", (t) => ["-t", `${t}`, "-n", "/tmp"]],
+  // A failed exec inside the target's PID namespace (-F): nsenter must get out before reporting.
+  ["-Fa, not found: 127", (t) => [`-Fat${t}`, "no-such-program"]],
+  ["-F -p, not found: 127", (t) => ["-F", "-p", "-t", `${t}`, "no-such-program"]],
+  ["-F -p -m, -W missing", (t) => ["-F", "-p", "-m", "-t", `${t}`, "-W", "/no/such/dir", "true"]],
   ["program args untouched", (t) => ["-t", `${t}`, "-n", "sh", "-c", 'printf "[%s]" "$@"', "x", "-la", "--", "-n"]],
   ["-- ends the options", (t) => ["-t", `${t}`, "-u", "--", "hostname"]],
   ["-t alone runs the program", (t) => ["-t", `${t}`, "readlink", "/proc/self/ns/net"]],
