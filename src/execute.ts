@@ -15,6 +15,7 @@ import {
   core,
   credentials,
   cstr,
+  dot,
   enterNamespace,
   errno,
   F_SETFD,
@@ -26,6 +27,7 @@ import {
   readAll,
   readFile,
   readLink,
+  returnToDirectories,
   SIGKILL,
   SIGPIPE,
   SIGXFSZ,
@@ -44,8 +46,6 @@ import { prepareWaiter, type Waiter } from "./wait.ts";
 export interface Context {
   /** The descriptors the caller gave nsenter (see inherited.ts). */
   inherited: readonly number[];
-  /** One line on stderr that is not an error (main.ts writes it, in nsenter's form). */
-  warn(message: string): void;
 }
 
 /**
@@ -133,7 +133,7 @@ interface CProgram {
  * Bun aborts if it tries to start one then, e.g. while binding FFI symbols or moving a buffer.
  */
 function _prepareProgram(r: RunPlan): CProgram {
-  _dot();
+  dot();
   return {
     file: cstr(r.program.file),
     argv: CStringArray.of(r.program.argv),
@@ -152,8 +152,8 @@ function _prepareProgram(r: RunPlan): CProgram {
 const failedErrno = new Int32Array(1);
 type Failed = { step: Step; detail: string } | undefined;
 
-function _fail(step: Step, detail = ""): Failed {
-  failedErrno[0] = errno();
+function _fail(step: Step, detail = "", code = errno()): Failed {
+  failedErrno[0] = code;
   return { step, detail };
 }
 
@@ -247,20 +247,10 @@ function _returnHome(fds: Descriptors): NsenterError | undefined {
 }
 
 function _directoriesHome(fds: Descriptors): NsenterError | undefined {
-  const libc = core();
-  const [root, cwd] = [fds.get("ownRoot") as number, fds.get("ownCwd") as number];
-  if (libc.fchdir(root) !== 0 || libc.chroot(_dot()) !== 0) {
-    return new NsenterError("cannot return to nsenter's own root directory", errno());
-  }
-  if (libc.fchdir(cwd) !== 0) return new NsenterError("cannot return to nsenter's own working directory", errno());
-  return undefined;
-}
-
-let dot: Buffer | undefined;
-/** "." as a C string, made once: pinned before any setns, as everything used after it. */
-function _dot(): Buffer {
-  dot ??= cstr(".");
-  return dot;
+  const failed = returnToDirectories(fds.get("ownRoot") as number, fds.get("ownCwd") as number);
+  if (failed === undefined) return undefined;
+  const what = failed === "root" ? "root directory" : "working directory";
+  return new NsenterError(`cannot return to nsenter's own ${what}`, errno());
 }
 
 /**
@@ -317,14 +307,14 @@ function _enterNamespaces(r: RunPlan, fds: Descriptors): Failed {
 function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
   const libc = core();
   if (r.keepCwd) {
-    const wd = libc.open(_dot(), O_RDONLY | O_CLOEXEC, 0);
+    const wd = libc.open(dot(), O_RDONLY | O_CLOEXEC, 0);
     if (wd < 0) return _fail("openCwd");
     fds.set("cwd", wd);
   }
   const root = fds.get("root");
   if (root !== undefined) {
     if (libc.fchdir(root) < 0) return _fail("rootFchdir");
-    if (libc.chroot(_dot()) < 0) return _fail("chroot");
+    if (libc.chroot(dot()) < 0) return _fail("chroot");
     if (libc.chdir(c.slash) < 0) return _fail("chdirRoot");
     fds.close("root");
   }
@@ -373,14 +363,9 @@ function _continueAsChild(
   fds: Descriptors,
   waiter: Waiter,
 ): Promise<never> {
-  let child: number;
-  try {
-    child = _spawnInPidNamespace(r, c, envp, fds);
-  } catch (e) {
-    _returnHome(fds); // nsenter leaves at once; its error is the one to report
-    throw e;
-  }
+  const child = _spawnInPidNamespace(r, c, envp, fds);
   const failed = _returnHome(fds);
+  if (typeof child !== "number") throw _failure(child as NonNullable<Failed>); // leaving at once
   if (failed) {
     // Never wait inside the target: fail closed, and take the program down with us.
     spawning().kill(child, SIGKILL);
@@ -405,19 +390,21 @@ function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): Promise<never>
 
 /**
  * Spawn the program in the target PID namespace (the first process started after
- * setns(CLONE_NEWPID) is in it), this process staying in its own.
+ * setns(CLONE_NEWPID) is in it), this process staying in its own. Its PID, or what failed (still
+ * inside the target's mount namespace and root: see _fail).
  */
-function _spawnInPidNamespace(r: RunPlan, c: CProgram, envp: CStringArray, fds: Descriptors): number {
+function _spawnInPidNamespace(r: RunPlan, c: CProgram, envp: CStringArray, fds: Descriptors): number | Failed {
   const [target, own] = [fds.get("pid") as number, fds.get("own:pid") as number];
   let code = spawnInPidNamespace(target, own, r.program.search, c.file, c.argv, envp, c.pid);
   if (code === ENOEXEC) {
     // execvp runs a file with no #! through /bin/sh; posix_spawnp does not.
     const found = r.program.search ? _searchPath(r.program.file) : r.program.file;
+    if (found === undefined) return _fail("exec", r.program.file, EACCES);
     const script = CStringArray.of(["/bin/sh", found, ...r.program.argv.slice(1)]);
     code = spawnInPidNamespace(target, own, false, cstr("/bin/sh"), script, envp, c.pid);
   }
-  if (code < 0) throw stepError("setns", errno(), namespaceInfo("pid").file);
-  if (code !== 0) throw stepError("exec", code, r.program.file);
+  if (code < 0) return _fail("setns", namespaceInfo("pid").file);
+  if (code !== 0) return _fail("exec", r.program.file, code);
   return c.pid[0] as number;
 }
 
@@ -425,12 +412,12 @@ function _spawnInPidNamespace(r: RunPlan, c: CProgram, envp: CStringArray, fds: 
  * The file execvp would have run: the first PATH entry holding an executable of that name, in
  * the same PATH posix_spawnp searched (libc's environ: the target's, with --env).
  */
-function _searchPath(file: string): string {
+function _searchPath(file: string): string | undefined {
   if (file.includes("/")) return file;
   const dirs = (getenv("PATH") ?? "/bin:/usr/bin").split(":");
   for (const dir of dirs) {
     const path = `${dir === "" ? "." : dir}/${file}`;
     if (access(path, X_OK) === 0) return path;
   }
-  throw stepError("exec", EACCES, file);
+  return undefined;
 }

@@ -199,6 +199,25 @@ export function enterNamespace(fd: number, nstype: number): "unshare" | "setns" 
   }
 }
 
+let dotBuffer: Buffer | undefined;
+
+/** "." as a C string, made once: pinned before any setns, as everything used after one. */
+export function dot(): Buffer {
+  dotBuffer ??= cstr(".");
+  return dotBuffer;
+}
+
+/**
+ * Back to the root and working directory held open as ROOT and CWD, as entering a mount
+ * namespace (ours again included) resets both. Returns which failed, errno telling why, or
+ * undefined.
+ */
+export function returnToDirectories(root: number, cwd: number): "root" | "cwd" | undefined {
+  const libc = core();
+  if (libc.fchdir(root) !== 0 || libc.chroot(dot()) !== 0) return "root";
+  return libc.fchdir(cwd) === 0 ? undefined : "cwd";
+}
+
 /**
  * posix_spawn(p) with this thread in the PID namespace TARGET for the call, then back in OWN
  * (both descriptors of PID namespaces). While in TARGET this process cannot start a thread (the

@@ -10,9 +10,10 @@
  * still use the namespaces nsenter started in.
  */
 import { NsenterError } from "./errors.ts";
-import { core, cstr, enterNamespace, errno } from "./libc.ts";
+import { core, enterNamespace, errno, returnToDirectories } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { checkKind, openPath } from "./open.ts";
+import { stepError } from "./steps.ts";
 
 export interface NamespaceOptions {
   /** Where procfs is mounted (default /proc), e.g. the host's /proc seen at /host/proc. */
@@ -54,8 +55,7 @@ export class Namespace implements Disposable {
     try {
       if (kind === "mnt") this.#keepDirectories();
       const failed = enterNamespace(wanted, info.clone);
-      if (failed === "unshare") throw new NsenterError("unshare(CLONE_FS) failed", errno());
-      if (failed) throw new NsenterError(`reassociate to namespace '${info.file}' failed`, errno());
+      if (failed) throw stepError(failed, errno(), info.file);
       this.#entered = true;
     } catch (e) {
       this.#closeAll();
@@ -86,8 +86,7 @@ export class Namespace implements Disposable {
   }
 
   #restoreDirectories(): void {
-    const libc = core();
-    if (libc.fchdir(this.#root) !== 0 || libc.chroot(cstr(".")) !== 0 || libc.fchdir(this.#cwd) !== 0) {
+    if (returnToDirectories(this.#root, this.#cwd) !== undefined) {
       throw new NsenterError("cannot return to the previous root and working directory", errno());
     }
   }

@@ -40,8 +40,7 @@ async function main(argv: string[]): Promise<number> {
     // caller gave us, to pass on to the program.
     const inherited = inheritedDescriptors();
     const p = plan(argv, hostFacts());
-    const warn = (message: string) => writeAll(2, `${name}: ${message}\n`);
-    if (p.outcome.do === "run") return await run({ ...p, outcome: p.outcome }, { inherited, warn });
+    if (p.outcome.do === "run") return await run({ ...p, outcome: p.outcome }, { inherited });
     // Files named before a usage error or --help are opened first, as util-linux does while parsing.
     openAll(p.opens)[Symbol.dispose]();
     if (p.outcome.do === "fail") throw p.outcome.error;

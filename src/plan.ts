@@ -145,8 +145,6 @@ interface State {
   explicit: Set<NamespaceKind>;
   all: boolean;
   rootFromTarget: boolean;
-  /** Where the last -r took the root from. */
-  rootSource?: "target" | "path";
   cwdFromTarget: boolean;
   wdns?: string;
   uid?: number;
@@ -246,7 +244,6 @@ function _applyFlag(s: State, key: string, value: string | undefined, facts: Fac
       return;
     case "root":
       s.rootFromTarget ||= value === undefined;
-      s.rootSource = value === undefined ? "target" : "path";
       if (value !== undefined) _open(s, "root", value);
       return;
     case "wd":

@@ -26,12 +26,6 @@ const S_IFREG = 0o100000;
 const S_IFLNK = 0o120000;
 const MAX_LINKS = 40;
 
-type Stat = FileStat;
-
-function _lstat(path: string): Stat | number {
-  return statPath(path, false);
-}
-
 /** Whether PATH may be trusted as a root-written file or directory (see above). */
 export function trusted(path: string, want: Want): Verdict {
   if (!path.startsWith("/")) return { ok: false, missing: false, why: `${path} is not an absolute path` };
@@ -42,7 +36,7 @@ export function trusted(path: string, want: Want): Verdict {
   for (let links = 0; pending.length > 0; ) {
     const name = pending.shift() as string;
     const next = name === ".." ? at.slice(0, at.lastIndexOf("/")) || "/" : `${at === "/" ? "" : at}/${name}`;
-    const st = _lstat(next);
+    const st = statPath(next, false);
     if (typeof st === "number") return { ok: false, missing: st === ENOENT, why: `${next}: ${strerror(st)}` };
     if ((st.mode & S_IFMT) === S_IFLNK) {
       if (++links > MAX_LINKS) return { ok: false, missing: false, why: `${next}: ${strerror(ELOOP)}` };
@@ -64,12 +58,12 @@ function _components(path: string): string[] {
 }
 
 function _check(path: string, directory: boolean): Verdict | undefined {
-  const st = _lstat(path);
+  const st = statPath(path, false);
   if (typeof st === "number") return { ok: false, missing: st === ENOENT, why: `${path}: ${strerror(st)}` };
   return _verdict(path, st, directory);
 }
 
-function _verdict(path: string, st: Stat, directory: boolean): Verdict | undefined {
+function _verdict(path: string, st: FileStat, directory: boolean): Verdict | undefined {
   const type = st.mode & S_IFMT;
   if (directory && type !== S_IFDIR) return { ok: false, missing: false, why: `${path} is not a directory` };
   if (!directory && type !== S_IFREG) return { ok: false, missing: false, why: `${path} is not a regular file` };
