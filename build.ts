@@ -7,7 +7,16 @@
  * release behind.
  */
 import { createHash } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 
 interface Target {
@@ -16,6 +25,8 @@ interface Target {
   bun?: string;
   /** Who it is for (README "Install on a host"). */
   host: string;
+  /** The architecture its code is for (the child's machine code, src/child-code.ts). */
+  arch?: "arm64";
 }
 
 const HOST: Target[] = [{ file: "nsenter", host: "this machine" }];
@@ -23,9 +34,14 @@ const HOST: Target[] = [{ file: "nsenter", host: "this machine" }];
 const RELEASE: Target[] = [
   { file: "nsenter-linux-x64", bun: "bun-linux-x64", host: "x86-64, glibc 2.17+, CPUs with AVX2" },
   { file: "nsenter-linux-x64-baseline", bun: "bun-linux-x64-baseline", host: "x86-64, glibc 2.17+, older CPUs" },
-  { file: "nsenter-linux-arm64", bun: "bun-linux-arm64", host: "arm64 servers, glibc" },
+  { file: "nsenter-linux-arm64", bun: "bun-linux-arm64", host: "arm64 servers, glibc", arch: "arm64" },
   { file: "nsenter-linux-x64-musl", bun: "bun-linux-x64-musl", host: "Alpine x86-64 (apk add libstdc++)" },
-  { file: "nsenter-linux-arm64-musl", bun: "bun-linux-arm64-musl", host: "Alpine arm64 (apk add libstdc++)" },
+  {
+    file: "nsenter-linux-arm64-musl",
+    bun: "bun-linux-arm64-musl",
+    host: "Alpine arm64 (apk add libstdc++)",
+    arch: "arm64",
+  },
 ];
 
 /**
@@ -40,13 +56,52 @@ export const COMPILE_FLAGS = [
   "--no-compile-autoload-bunfig",
   "--no-compile-autoload-dotenv",
   "--compile-exec-argv=--",
+  // src/stages.ts: start-path timestamps only in the bench's own build (bench/stages.ts).
+  "--define",
+  "NSENTER_STAGES=false",
 ];
+
+/** How to run an arm64 program here: qemu-user with the arm64 libraries (Debian packages). */
+const QEMU_ARM64 = ["qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu"];
+
+/**
+ * The single-threaded child's machine code for arm64, as a JSON file: TinyCC compiles for the
+ * machine it runs on, so src/child-code.ts is compiled for arm64 and run under qemu-user (needs
+ * qemu-user-static and libc6-arm64-cross). Made once per build.
+ */
+function arm64ChildCode(dir: string): string | undefined {
+  const program = join(dir, "child-code-arm64");
+  const json = `${program}.json`;
+  if (existsSync(json)) return json;
+  const compiled = Bun.spawnSync(
+    [process.execPath, "build", "--compile", "--target=bun-linux-arm64", "src/child-code.ts", "--outfile", program],
+    { stdout: "ignore", stderr: "inherit" },
+  );
+  if (compiled.exitCode !== 0) {
+    console.error("build: compiling the child's code generator for arm64 failed");
+    return undefined;
+  }
+  const ran = Bun.spawnSync([...QEMU_ARM64, program], { stderr: "inherit" });
+  if (ran.exitCode !== 0) {
+    console.error("build: the arm64 child's code needs qemu-user-static and libc6-arm64-cross (apt-get install)");
+    return undefined;
+  }
+  writeFileSync(json, ran.stdout);
+  return json;
+}
 
 function compile(t: Target, dir: string): string | undefined {
   const outfile = join(dir, t.file);
   const args = ["build", ...COMPILE_FLAGS, "src/main.ts", "--outfile", outfile];
   if (t.bun) args.push(`--target=${t.bun}`);
-  const r = Bun.spawnSync([process.execPath, ...args], { stdout: "inherit", stderr: "inherit" });
+  const code = t.arch === "arm64" ? arm64ChildCode(dir) : undefined;
+  if (t.arch === "arm64" && code === undefined) {
+    console.error(`build: ${t.file} (${t.bun}) FAILED (no machine code for its child)`);
+    return undefined;
+  }
+  // Read by src/child-code.ts's macro while bundling; without it the child is compiled here.
+  const env = code === undefined ? process.env : { ...process.env, NSENTER_CHILD_CODE: code };
+  const r = Bun.spawnSync([process.execPath, ...args], { env, stdout: "inherit", stderr: "inherit" });
   if (r.exitCode !== 0) {
     console.error(`build: ${t.file} (${t.bun ?? "host"}) FAILED (exit ${r.exitCode})`);
     return undefined;

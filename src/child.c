@@ -2,30 +2,39 @@
  * The single-threaded child: enters what a multi-threaded process cannot (user and time
  * namespaces), in util-linux nsenter's order, then executes the program.
  *
- * Compiled at run time by bun:ffi's TinyCC with -nostdlib, so nothing is included: libc is
- * reached only through the function pointers in the job (its F_* slots), handed in from
- * JavaScript. The job is an array of 64-bit slots, laid out by src/child.ts.
+ * Compiled when nsenter is built, by bun:ffi's TinyCC with -nostdlib; its machine code is carried
+ * in the binary and started with libc's clone() (src/child-code.ts, src/child.ts). So it includes
+ * nothing and has no data of its own: no globals, no string literals, no function addresses
+ * taken. libc is reached through the function pointers in the job (its F_* slots), everything else
+ * through the job's J_* slots (laid out by src/child-layout.ts); the code is the same wherever
+ * it is loaded, which the build checks.
  *
- * After fork() in a multi-threaded process only async-signal-safe calls are safe in the child:
- * that is all this file calls. The child never returns to JavaScript: it executes the program
+ * After clone() from a multi-threaded process only async-signal-safe calls are safe in the child:
+ * that is all this file calls, and credentials go through syscall(2) (see child-layout.ts). The child never returns to JavaScript: it executes the program
  * or reports the failed step on the error pipe (step, errno, argument) and exits.
  */
 
 /* Every libc function called here returns int (or its result is unused): call them as such, or
- * a -1 would arrive zero-extended in a long and pass for a valid descriptor. */
+ * a -1 would arrive zero-extended in a long and pass for a valid descriptor. signal() returns a
+ * pointer. */
 typedef int (*fn)();
+typedef long (*lfn)();
 typedef int *(*errno_fn)();
 
 /* The F_* (function pointers), J_* (job slots) and S_* (steps) enums come first, written by
- * src/child.ts from its tables and put in front of this text before it is compiled. */
+ * src/child-layout.ts from its tables and put in front of this text before it is compiled. */
 
 #define CALL(j, f) ((fn)(j)[f])
 #define CLONE_NEWUSER 0x10000000
-#define WUNTRACED 2
-#define SIGSTOP 19
-#define SIGCONT 18
+#define CLONE_VM 0x100
+#define CLONE_VFORK 0x4000
+#define CLONE_PARENT 0x8000
 #define SIGCHLD 17
+#define SIG_SETMASK 2
 #define ENOENT 2
+
+/* The first function: the machine code carried in the binary starts here. */
+void nsenter_code_begin(void) {}
 
 static void fail(long *j, int step, int arg) {
   int record[3];
@@ -34,6 +43,19 @@ static void fail(long *j, int step, int arg) {
   record[2] = arg;
   CALL(j, F_WRITE)(j[J_ERR_PIPE], record, 12);
   CALL(j, F_EXIT)(step == S_EXEC ? (record[1] == ENOENT ? 127 : 126) : 1);
+}
+
+/*
+ * Signal handlers are Bun's until here (nsenter blocked every signal before the clone, so none
+ * ran): back to the default, as exec would, except what is ignored stays ignored. Then the signal
+ * mask nsenter had.
+ */
+static void default_signals(long *j) {
+  int sig;
+  for (sig = 1; sig < 65; sig++) {
+    if (((lfn)j[F_SIGNAL])(sig, 0) == 1) CALL(j, F_SIGNAL)(sig, 1);
+  }
+  CALL(j, F_SIGPROCMASK)(SIG_SETMASK, j[J_MASK], 0);
 }
 
 /* util-linux's two passes: all but the user namespace, errors ignored; then the rest, fatal. */
@@ -59,13 +81,13 @@ static void change_directories(long *j) {
   int cwd = (int)j[J_CWD];
   int root = (int)j[J_ROOT];
   if (j[J_KEEP_CWD]) {
-    cwd = CALL(j, F_OPEN)(".", 0);
+    cwd = CALL(j, F_OPEN)(j[J_DOT], 0);
     if (cwd < 0) fail(j, S_OPEN_CWD, 0);
   }
   if (root >= 0) {
     if (CALL(j, F_FCHDIR)(root) != 0) fail(j, S_ROOT_FCHDIR, 0);
-    if (CALL(j, F_CHROOT)(".") != 0) fail(j, S_CHROOT, 0);
-    if (CALL(j, F_CHDIR)("/") != 0) fail(j, S_CHDIR_ROOT, 0);
+    if (CALL(j, F_CHROOT)(j[J_DOT]) != 0) fail(j, S_CHROOT, 0);
+    if (CALL(j, F_CHDIR)(j[J_SLASH]) != 0) fail(j, S_CHDIR_ROOT, 0);
     CALL(j, F_CLOSE)(root);
   }
   if (j[J_WDNS]) {
@@ -78,56 +100,12 @@ static void change_directories(long *j) {
   }
 }
 
-/* The program's process, for the handler below (the only state outside the job). */
-static long *forward_job;
-static int forward_to;
-
-static void forward(int sig) {
-  CALL(forward_job, F_KILL)(forward_to, sig);
-}
-
-/* What nsenter's parent passes on to us, we pass on to the program (src/wait.ts). */
-static const int FORWARDED[] = { 1, 2, 3, 10, 12, 15 };
-
-/* util-linux continue_as_child(): fork into the PID namespace, wait, pass on the outcome. */
-static void continue_as_child(long *j) {
-  int status = 0;
-  int child, ret, i;
-  CALL(j, F_SIGNAL)(SIGCHLD, 0);
-  child = CALL(j, F_FORK)();
-  if (child < 0) fail(j, S_FORK, 0);
-  if (child == 0) {
-    for (i = 0; i < 6; i++) CALL(j, F_SIGNAL)(FORWARDED[i], 0);
-    return;
-  }
-  forward_job = j;
-  forward_to = child;
-  for (i = 0; i < 6; i++) CALL(j, F_SIGNAL)(FORWARDED[i], (long)forward);
-  /* Only the program's process keeps the error pipe: the parent sees EOF once it executes. */
-  CALL(j, F_CLOSE)(j[J_ERR_PIPE]);
-  for (;;) {
-    ret = CALL(j, F_WAITPID)(child, &status, WUNTRACED);
-    if (ret == child && (status & 0xff) == 0x7f) {
-      CALL(j, F_KILL)(CALL(j, F_GETPID)(), SIGSTOP);
-      CALL(j, F_KILL)(child, SIGCONT);
-    } else {
-      break;
-    }
-  }
-  if ((status & 0x7f) == 0) CALL(j, F_EXIT)((status >> 8) & 0xff);
-  if (ret == child) {
-    CALL(j, F_SIGNAL)(status & 0x7f, 0);
-    CALL(j, F_KILL)(CALL(j, F_GETPID)(), status & 0x7f);
-  }
-  CALL(j, F_EXIT)(1);
-}
-
-static void set_credentials(long *j, int groups_failed) {
+static void set_credentials(long *j) {
   if (j[J_FORCE_GID]) {
-    if (CALL(j, F_SETGROUPS)(0, 0) != 0 && groups_failed) fail(j, S_SETGROUPS, 0);
-    if (CALL(j, F_SETGID)(j[J_GID]) != 0) fail(j, S_SETGID, 0);
+    if (CALL(j, F_SYSCALL)(j[J_SYS_SETGROUPS], 0, 0) != 0 && j[J_GROUPS_FAILED]) fail(j, S_SETGROUPS, 0);
+    if (CALL(j, F_SYSCALL)(j[J_SYS_SETGID], j[J_GID]) != 0) fail(j, S_SETGID, 0);
   }
-  if (j[J_FORCE_UID] && CALL(j, F_SETUID)(j[J_UID]) != 0) fail(j, S_SETUID, 0);
+  if (j[J_FORCE_UID] && CALL(j, F_SYSCALL)(j[J_SYS_SETUID], j[J_UID]) != 0) fail(j, S_SETUID, 0);
 }
 
 /*
@@ -154,24 +132,45 @@ static void keep_caps(long *j) {
   }
 }
 
-static void run(long *j) {
-  int groups_failed = 0;
-  /* Drop supplementary groups while still privileged; complain only if the later call fails too. */
-  if (j[J_GROUPS] && CALL(j, F_SETGROUPS)(0, 0) != 0) groups_failed = 1;
-  enter_namespaces(j);
-  change_directories(j);
-  if (j[J_FORK]) continue_as_child(j);
-  set_credentials(j, groups_failed);
+/* The program's process: credentials, capabilities, exec. The program gets libc's environ as it
+ * is (--env has set it). */
+static int program(long *j) {
+  set_credentials(j);
   if (j[J_KEEP_CAPS]) keep_caps(j);
-  /* The program gets libc's environ as it is (--env has set it). */
   CALL(j, j[J_SEARCH] ? F_EXECVP : F_EXECV)(j[J_FILE], j[J_ARGV]);
   fail(j, S_EXEC, 0);
+  return 1;
 }
 
-/* Returns the child's pid to the parent (or -1); the child never returns. */
+/* Where clone() starts the program's process in a PID namespace (a global function is called
+ * through a table TinyCC makes outside the code: only clone() calls this one). */
+int nsenter_program(long *j) {
+  return program(j);
+}
+
+/*
+ * Where clone() starts the child (a copy of nsenter). With a PID namespace the program must be a
+ * child of a process that entered it: it is cloned sharing this memory, this process suspended
+ * until it executes (CLONE_VFORK, as posix_spawn does), and with nsenter for its parent
+ * (CLONE_PARENT), which waits for it as for a spawned program; this process says which PID it got
+ * (a record for step 0) and leaves.
+ */
 int nsenter_child(long *j) {
-  int pid = CALL(j, F_FORK)();
-  if (pid != 0) return pid;
-  run(j);
+  int record[3];
+  default_signals(j);
+  /* Drop supplementary groups while still privileged; complain only if the later call fails too. */
+  if (j[J_GROUPS] && CALL(j, F_SYSCALL)(j[J_SYS_SETGROUPS], 0, 0) != 0) j[J_GROUPS_FAILED] = 1;
+  enter_namespaces(j);
+  change_directories(j);
+  if (!j[J_FORK]) return program(j);
+  record[0] = 0;
+  record[1] = 0;
+  record[2] = CALL(j, F_CLONE)(j[J_PROGRAM_ENTRY], j[J_PROGRAM_STACK], CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, j);
+  if (record[2] < 0) fail(j, S_FORK, 0);
+  CALL(j, F_WRITE)(j[J_ERR_PIPE], record, 12);
+  CALL(j, F_EXIT)(0);
   return 0;
 }
+
+/* The last function: the machine code carried in the binary ends here. */
+void nsenter_code_end(void) {}

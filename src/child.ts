@@ -1,144 +1,93 @@
 /**
  * The single-threaded child (src/child.c) for what Bun's main thread cannot enter: a user
  * namespace (setns gives EINVAL in a multi-threaded process) or a time namespace (EUSERS).
- * Loaded only on those paths: compiling it costs a few milliseconds the common path never pays.
  *
- * The job handed to the C code is an array of 64-bit slots. Its layout (F_* function pointers,
- * J_* slots) and the S_* step numbers are written here once and put in front of the C text as
- * enums, so the two cannot disagree. TinyCC cannot read files embedded in the compiled binary, so
- * the C text goes through a memfd, seen as /proc/self/fd/N. It is compiled with -nostdlib and
- * includes nothing, so it needs no libc headers or `libc.so` link file: minimal hosts have neither.
+ * Its machine code was made when nsenter was built (child-code.ts, a macro): here it is copied to
+ * executable memory and started with libc's clone(), which runs it on a stack of its own in a copy
+ * of this process. No compiler runs (that was ~0.6x a Bun program's whole start-up), and not
+ * fork(): libc's fork() runs the handlers Bun's libraries registered for it. A child sharing our
+ * memory instead (CLONE_VM | CLONE_VFORK) measured no faster, could not enter a time namespace
+ * (EUSERS), and would run beside Bun's threads in one memory: not done.
  */
-import { cc, type Pointer, ptr } from "bun:ffi";
-import source from "./child.c" with { type: "text" };
+import { type Pointer, ptr, toArrayBuffer } from "bun:ffi";
+import { childCode } from "./child-code.ts" with { type: "macro" };
+import { FUNCTIONS, J } from "./child-layout.ts";
 import type { Descriptors } from "./descriptors.ts";
 import { NsenterError } from "./errors.ts";
-import { type CStringArray, childLibc, cstr, errno, O_CLOEXEC, pin, readFile, SYS_MEMFD_CREATE } from "./libc.ts";
+import { type CStringArray, core, cstr, dot, errno, extra, O_CLOEXEC, pin, readFile } from "./libc.ts";
 import { NAMESPACES, namespaceInfo } from "./namespaces.ts";
 import type { RunPlan } from "./plan.ts";
 import { STEPS, type Step, stepError } from "./steps.ts";
 
-/** libc functions, in the order of the job's first slots (C: F_FORK, F_SETNS, ...). */
-export const FUNCTIONS = [
-  "fork",
-  "setns",
-  "close",
-  "open",
-  "fchdir",
-  "chroot",
-  "chdir",
-  "setgroups",
-  "setgid",
-  "setuid",
-  "execv",
-  "execvp",
-  "_exit",
-  "waitpid",
-  "kill",
-  "getpid",
-  "write",
-  "signal",
-  "__errno_location",
-  "capget",
-  "capset",
-  "prctl",
-] as const;
+const CODE = childCode();
 
-/** The job's other slots and how many each takes (C: J_NS_COUNT, J_NS_FD, ...). */
-const SLOTS = {
-  nsCount: 1,
-  nsFd: NAMESPACES.length,
-  nsType: NAMESPACES.length,
-  root: 1,
-  cwd: 1,
-  keepCwd: 1,
-  wdns: 1,
-  fork: 1,
-  forceUid: 1,
-  uid: 1,
-  forceGid: 1,
-  gid: 1,
-  groups: 1,
-  file: 1,
-  argv: 1,
-  search: 1,
-  errPipe: 1,
-  keepCaps: 1,
-  lastCap: 1,
-} as const;
-type SlotName = keyof typeof SLOTS;
+const SYS_MMAP = process.arch === "arm64" ? 222 : 9;
+const SYS_MPROTECT = process.arch === "arm64" ? 226 : 10;
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const PROT_EXEC = 4;
+const MAP_PRIVATE = 2;
+const MAP_ANONYMOUS = 0x20;
+/** The largest page size Linux uses on arm64: the code's pages never reach into the stacks'. */
+const REGION = 65536;
+const SIGCHLD = 17;
+const SIG_SETMASK = 2;
+const SYS_CREDENTIALS = process.arch === "arm64" ? [159, 144, 146] : [116, 106, 105];
 
-/** Where each slot starts, after the function pointers; `size` is the job's length. */
-export const J = (() => {
-  let at = FUNCTIONS.length;
-  const where = {} as Record<SlotName | "size", number>;
-  for (const [name, count] of Object.entries(SLOTS) as [SlotName, number][]) {
-    where[name] = at;
-    at += count;
-  }
-  where.size = at;
-  return where;
-})();
-
-/** FOO_BAR from fooBar or __foo_bar. */
-function _constant(name: string): string {
-  return name
-    .replace(/^_+/, "")
-    .replace(/([a-z])([A-Z])/g, "$1_$2")
-    .toUpperCase();
+interface Loaded {
+  child: number;
+  program: number;
+  /** The tops of two stacks: the child's, and the program's process's (PID namespace). */
+  stacks: [number, number];
 }
 
-/** The enums child.c is written against, from the tables above and STEPS. */
-export function childHeader(): string {
-  const functions = [...FUNCTIONS.map((f) => `F_${_constant(f).replace("ERRNO_LOCATION", "ERRNO")}`), "F_COUNT"];
-  const slots = [...Object.keys(SLOTS), "size"].map((s) => `J_${_constant(s)} = ${J[s as SlotName | "size"]}`);
-  const steps = Object.keys(STEPS).map((s, i) => `S_${_constant(s)} = ${i + 1}`);
-  return [functions, slots, steps].map((names) => `enum { ${names.join(", ")} };\n`).join("");
-}
+let loaded: Loaded | undefined;
 
-function _compile(): (job: BigInt64Array) => number {
-  const libc = childLibc();
-  const text = Buffer.from(`${childHeader()}${source}`);
-  const name = cstr("nsenter-child.c");
-  const fd = Number(libc.syscall(SYS_MEMFD_CREATE, BigInt(ptr(name)), 1 /* MFD_CLOEXEC */));
-  if (fd < 0) throw new NsenterError("memfd_create failed", errno());
-  try {
-    if (Number(libc.write(fd, text, text.length)) !== text.length) throw new NsenterError("write failed", errno());
-    const { symbols } = cc({
-      source: `/proc/self/fd/${fd}`,
-      flags: ["-nostdlib"],
-      symbols: { nsenter_child: { args: ["ptr"], returns: "i32" } },
-    });
-    return (job) => Number(symbols.nsenter_child(job));
-  } finally {
-    libc.close(fd);
+/** The code in memory of its own, executable and never writable, below two stacks. */
+function _load(): Loaded {
+  if (loaded) return loaded;
+  if (CODE.arch !== process.arch) {
+    throw new NsenterError(`this nsenter carries its child's code for ${CODE.arch}, not ${process.arch}`);
   }
+  const libc = core();
+  const prot = PROT_READ | PROT_WRITE;
+  const base = Number(libc.syscall(SYS_MMAP, 0, 3 * REGION, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  if (base < 0 || base > 2 ** 53) throw new NsenterError("cannot map memory for the child", -base);
+  new Uint8Array(toArrayBuffer(base as Pointer, 0, REGION)).set(Buffer.from(CODE.hex, "hex"));
+  if (Number(libc.syscall(SYS_MPROTECT, base, REGION, PROT_READ | PROT_EXEC, 0, 0, 0)) !== 0) {
+    throw new NsenterError("cannot make the child's code executable", errno());
+  }
+  loaded = { child: base + CODE.child, program: base + CODE.program, stacks: [base + 2 * REGION, base + 3 * REGION] };
+  return loaded;
 }
 
 export interface ChildProgram {
-  file: Buffer;
+  file: Uint8Array;
   argv: CStringArray;
   search: boolean;
   name: string;
 }
 
-/** A prepared child: everything allocated and compiled; start() forks it. */
+/** A prepared child: everything allocated; start() clones it and returns the program's PID. */
 export interface PreparedChild {
   start(): number;
 }
 
+/** A libc function's address, from whichever binding has it. */
+function _address(name: (typeof FUNCTIONS)[number]): bigint {
+  const symbols = { ...core(), ...extra() } as unknown as Record<string, { ptr: Pointer }>;
+  return BigInt((symbols[name] as { ptr: Pointer }).ptr);
+}
+
 /**
- * Compile the child and write its job: which descriptors to enter (in the table's order), root
- * and working directory, credentials, fork for the PID namespace, and the program. The program
- * gets libc's environment as it is (--env has set it already).
+ * Write the child's job: which descriptors to enter (in the table's order), root and working
+ * directory, credentials, fork for the PID namespace, and the program. The program gets libc's
+ * environment as it is (--env has set it already).
  */
 export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram): PreparedChild {
-  const run = _compile();
-  const libc = childLibc();
+  const code = _load();
   const job = pin(new BigInt64Array(J.size));
-  FUNCTIONS.forEach((name, i) => {
-    job[i] = BigInt((libc[name] as unknown as { ptr: Pointer }).ptr);
-  });
+  for (let i = 0; i < FUNCTIONS.length; i++) job[i] = _address(FUNCTIONS[i] as (typeof FUNCTIONS)[number]);
   const ordered = NAMESPACES.filter((n) => r.namespaces.includes(n.kind));
   job[J.nsCount] = BigInt(ordered.length);
   ordered.forEach((n, i) => {
@@ -146,49 +95,59 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
     job[J.nsType + i] = BigInt(n.clone);
   });
   const wdns = r.wdns === undefined ? undefined : cstr(r.wdns);
+  const slash = cstr("/");
+  const mask = pin(new Uint8Array(128));
   job[J.root] = BigInt(fds.get("root") ?? -1);
   job[J.cwd] = BigInt(fds.get("cwd") ?? -1);
   job[J.keepCwd] = r.keepCwd ? 1n : 0n;
-  job[J.wdns] = wdns ? BigInt(ptr(wdns)) : 0n;
+  job[J.wdns] = wdns ? _pointer(wdns) : 0n;
   job[J.fork] = r.fork ? 1n : 0n;
+  [job[J.sysSetgroups], job[J.sysSetgid], job[J.sysSetuid]] = SYS_CREDENTIALS.map(BigInt) as [bigint, bigint, bigint];
   job[J.forceUid] = r.credentials.uid === undefined ? 0n : 1n;
   job[J.uid] = BigInt(r.credentials.uid ?? 0);
   job[J.forceGid] = r.credentials.gid === undefined ? 0n : 1n;
   job[J.gid] = BigInt(r.credentials.gid ?? 0);
   job[J.groups] = r.credentials.groupsMustDrop ? 1n : 0n;
-  job[J.file] = BigInt(ptr(program.file));
-  job[J.argv] = BigInt(ptr(program.argv.pointers));
+  job[J.file] = _pointer(program.file);
+  job[J.argv] = _pointer(program.argv.pointers);
   job[J.search] = program.search ? 1n : 0n;
   // util-linux: --keep-caps acts only with a user namespace.
   job[J.keepCaps] = r.keepCaps && r.namespaces.includes("user") ? 1n : 0n;
   job[J.lastCap] = job[J.keepCaps] ? _lastCap() : 0n;
+  job[J.dot] = _pointer(dot());
+  job[J.slash] = _pointer(slash);
+  job[J.mask] = _pointer(mask);
+  job[J.programEntry] = BigInt(code.program);
+  job[J.programStack] = BigInt(code.stacks[1]);
   const pipe = pin(new Int32Array(2));
-  const record = pin(new Int32Array(3));
+  const everySignal = pin(new Uint8Array(128).fill(0xff));
   // The child reads these through raw pointers: they must live until it has started.
-  const keep = [wdns, program, job];
+  const keep = [wdns, slash, program, job, mask];
   return {
     start: () => {
       keep.length;
+      const libc = { ...core(), ...extra() };
       if (libc.pipe2(pipe, O_CLOEXEC) !== 0) throw new NsenterError("pipe failed", errno());
       job[J.errPipe] = BigInt(pipe[1] as number);
-      const pid = run(job);
-      const forkErrno = errno();
+      // No handler of Bun's may run in the child (it would write to Bun's descriptors, which the
+      // child shares): it sets them to the default, then unblocks (child.c default_signals).
+      libc.sigprocmask(SIG_SETMASK, everySignal, mask);
+      const pid = libc.clone(code.child, code.stacks[0], SIGCHLD, job, null, null, null);
+      const cloneErrno = errno();
+      libc.sigprocmask(SIG_SETMASK, mask, null);
       libc.close(pipe[1] as number);
       try {
-        if (pid < 0) throw stepError("fork", forkErrno);
-        _checkChild(
-          pid,
-          pipe[0] as number,
-          record,
-          program.name,
-          ordered.map((n) => n.kind),
-        );
+        if (pid < 0) throw stepError("fork", cloneErrno);
+        return _started(pid, pipe[0] as number, program.name, ordered);
       } finally {
         libc.close(pipe[0] as number);
       }
-      return pid;
     },
   };
+}
+
+function _pointer(view: Uint8Array | BigUint64Array): bigint {
+  return BigInt(ptr(view));
 }
 
 /** The highest capability this kernel knows (cap_last_cap(3) reads the same file). */
@@ -198,17 +157,44 @@ function _lastCap(): bigint {
 }
 
 /**
- * EOF on the error pipe: the program is running. A record (step, errno, argument): the step
- * that failed, reported in util-linux's words; for setns the argument is the namespace's index.
+ * The error pipe, read to its end (the program executed, or everything that had the pipe left):
+ * no record, the child is the program; a record for step 0, the program is the PID it names (the
+ * child forked it for the PID namespace and left); a record of a failed step (step, errno,
+ * argument): that step failed, in the child or in the program's process, reported in util-linux's
+ * words (for setns the argument is the namespace's index). Whoever left is reaped.
  */
-function _checkChild(pid: number, fd: number, record: Int32Array, name: string, kinds: readonly string[]): void {
-  const libc = childLibc();
-  if (Number(libc.read(fd, record, 12)) !== 12) return;
-  libc.waitpid(pid, new Int32Array(1), 0);
-  const [number, code, arg] = [record[0] as number, record[1] as number, record[2] as number];
+function _started(pid: number, fd: number, name: string, ordered: readonly { kind: string }[]): number {
+  const libc = core();
+  const records = pin(new Int32Array(6));
+  const bytes = new Uint8Array(records.buffer);
+  let got = 0;
+  while (got < bytes.length) {
+    const n = Number(libc.read(fd, bytes.subarray(got), bytes.length - got));
+    if (n <= 0) break;
+    got += n;
+  }
+  const status = pin(new Int32Array(1));
+  if (got < 12) return pid;
+  const [step, code, arg] = [records[0] as number, records[1] as number, records[2] as number];
+  if (step === 0) {
+    libc.waitpid(pid, status, 0);
+    return arg;
+  }
+  libc.waitpid(pid, status, 0);
+  if (got >= 24 && records[3] === 0) libc.waitpid(records[5] as number, status, 0);
+  throw _stepFailed(step, code, arg, name, ordered);
+}
+
+function _stepFailed(
+  number: number,
+  code: number,
+  arg: number,
+  name: string,
+  ordered: readonly { kind: string }[],
+): NsenterError {
   const step = Object.keys(STEPS)[number - 1] as Step | undefined;
-  if (step === undefined) throw new NsenterError(`child failed at step ${number}`, code);
-  const kind = kinds[arg];
+  if (step === undefined) return new NsenterError(`child failed at step ${number}`, code);
+  const kind = ordered[arg]?.kind;
   const detail = step === "exec" ? name : step === "setns" && kind ? namespaceInfo(kind as never).file : "";
-  throw stepError(step, code, detail);
+  return stepError(step, code, detail);
 }

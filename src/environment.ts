@@ -1,6 +1,6 @@
 /** --env: the target's environment, in the order util-linux gives it to the program. */
 import { NsenterError } from "./errors.ts";
-import { CStringArray, environment, errno } from "./libc.ts";
+import { CStringArray, errno, extra } from "./libc.ts";
 
 /**
  * The entries of a /proc/PID/environ, as util-linux's env_list_from_fd() and env_list_setenv()
@@ -25,7 +25,7 @@ export function targetEnvironment(environ: Buffer): [string, string][] {
 
 /** clearenv() and setenv() each entry: libc's environ becomes exactly these, in this order. */
 export function setEnvironment(entries: readonly [string, string][]): void {
-  const libc = environment();
+  const libc = extra();
   libc.clearenv();
   for (const [name, value] of entries) {
     if (libc.setenv(_bytes(name), _bytes(value), 0) !== 0) {

@@ -13,11 +13,11 @@ import {
   CLONE_NEWPID,
   CStringArray,
   core,
-  credentials,
   cstr,
   dot,
   enterNamespace,
   errno,
+  extra,
   F_SETFD,
   getenv,
   listDirectory,
@@ -32,7 +32,6 @@ import {
   SIGPIPE,
   SIGXFSZ,
   spawnInPidNamespace,
-  spawning,
   statPath,
   writeTo,
   X_OK,
@@ -40,6 +39,7 @@ import {
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { openAll, openInto } from "./open.ts";
 import type { Plan, RunPlan } from "./plan.ts";
+import { stage, stagesDone } from "./stages.ts";
 import { type Step, stepError } from "./steps.ts";
 import { prepareWaiter, type Waiter } from "./wait.ts";
 
@@ -56,6 +56,7 @@ export interface Context {
  */
 export function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): Promise<never> {
   using fds = openAll(plan.opens, plan.outcome.run.target);
+  stage("open");
   const r = _resolveFollow(plan.outcome.run, fds);
   const environment = r.env ? _targetEnvironment(fds) : undefined;
   _joinCgroup(fds);
@@ -120,11 +121,11 @@ function _readEnviron(): CStringArray {
 
 /** The program's file and argv as C strings, where posix_spawn writes its PID, and -W's path. */
 interface CProgram {
-  file: Buffer;
+  file: Uint8Array;
   argv: CStringArray;
   pid: Int32Array;
-  wdns: Buffer | undefined;
-  slash: Buffer;
+  wdns: Uint8Array | undefined;
+  slash: Uint8Array;
 }
 
 /**
@@ -169,17 +170,20 @@ function _failure(failed: NonNullable<Failed>): NsenterError {
  */
 function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
   const program = _prepareProgram(r);
-  if (r.credentials.uid !== undefined || r.credentials.gid !== undefined) credentials();
+  if (r.credentials.uid !== undefined || r.credentials.gid !== undefined) extra();
   const away = r.namespaces.includes("mnt") || r.root || r.cwd || r.wdns !== undefined;
   // In the target's PID namespace this process may not even start a thread: note that one too.
   const home = [...(away ? ["mnt"] : []), ...(r.namespaces.includes("pid") ? ["pid"] : [])] as NamespaceKind[];
   if (home.length > 0) _saveHome(home, fds);
+  stage("prepare");
   let failed = _enterNamespaces(r, fds) ?? _changeDirectories(r, fds, program);
   if (!failed) {
     _prepareExec(ctx.inherited);
     failed = _enterPidNamespace(fds) ?? _setCredentials(r); // -F: the PID namespace is the program's children's
   }
   if (!failed) {
+    stage("enter");
+    stagesDone();
     (r.program.search ? core().execvp : core().execv)(program.file, program.argv.pointers);
     failed = _fail("exec", r.program.file);
   }
@@ -194,11 +198,12 @@ function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
  */
 function _spawn(r: RunPlan, fds: Descriptors, ctx: Context, envp: CStringArray): Promise<never> {
   const program = _prepareProgram(r);
-  spawning();
   _saveHome(r.namespaces, fds);
   // Before any setns: installing the handlers starts threads, which must start where we are.
   const waiter = prepareWaiter();
+  stage("prepare");
   const failed = _enterNamespaces(r, fds) ?? _changeDirectories(r, fds, program);
+  stage("enter");
   if (failed) {
     _returnHome(fds); // as _execInPlace: home before the error is made
     throw _failure(failed);
@@ -346,7 +351,7 @@ function _prepareExec(inherited: readonly number[]): void {
 function _setCredentials(r: RunPlan): Failed {
   const { uid, gid } = r.credentials;
   if (uid === undefined && gid === undefined) return undefined;
-  const libc = credentials();
+  const libc = extra();
   if (gid !== undefined) {
     // Dropping supplementary groups may fail harmlessly outside a user namespace (util-linux).
     if (libc.setgroups(0, null) !== 0 && r.credentials.groupsMustDrop) return _fail("setgroups");
@@ -364,11 +369,14 @@ function _continueAsChild(
   waiter: Waiter,
 ): Promise<never> {
   const child = _spawnInPidNamespace(r, c, envp, fds);
+  stage("spawn");
   const failed = _returnHome(fds);
+  stage("home");
+  stagesDone();
   if (typeof child !== "number") throw _failure(child as NonNullable<Failed>); // leaving at once
   if (failed) {
     // Never wait inside the target: fail closed, and take the program down with us.
-    spawning().kill(child, SIGKILL);
+    core().kill(child, SIGKILL);
     throw failed;
   }
   return waiter.wait(child);
@@ -385,7 +393,11 @@ function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): Promise<never>
   const child = prepareChild(r, fds, { ...program, name: r.program.file });
   const waiter = prepareWaiter();
   _prepareExec(ctx.inherited);
-  return waiter.wait(child.start());
+  stage("prepare");
+  const pid = child.start();
+  stage("child");
+  stagesDone();
+  return waiter.wait(pid);
 }
 
 /**

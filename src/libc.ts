@@ -34,26 +34,19 @@ function _lazy<T extends Record<string, FFIFunction>>(symbols: T) {
 }
 
 /**
- * Reading and writing files. node:fs would do, but importing it costs about as much start-up
- * time (~0.8 ms measured) as everything else nsenter does before execve; these few calls do not.
+ * Everything the start path calls, in one binding: each dlopen compiles its trampolines with
+ * TinyCC and has a fixed cost of its own (a second one ~0.1 ms here), each symbol adds a little
+ * (~8 us). node:fs would do for the file calls, but importing it costs about as much start-up
+ * time (~0.8 ms measured) as everything else nsenter does before execve.
  */
-const files = _lazy({
+export const core = _lazy({
   __errno_location: { args: [], returns: "ptr" },
   open: { args: ["ptr", "i32", "i32"], returns: "i32" },
   close: { args: ["i32"], returns: "i32" },
   read: { args: ["i32", "ptr", "usize"], returns: "i64" },
   write: { args: ["i32", "ptr", "usize"], returns: "i64" },
   readlink: { args: ["ptr", "ptr", "usize"], returns: "i64" },
-  opendir: { args: ["ptr"], returns: "ptr" },
-  readdir: { args: ["ptr"], returns: "ptr" },
-  closedir: { args: ["ptr"], returns: "i32" },
   access: { args: ["ptr", "i32"], returns: "i32" },
-});
-
-/** What every run needs: open the files, enter, change root and directory, exec. */
-export const core = _lazy({
-  open: { args: ["ptr", "i32", "i32"], returns: "i32" },
-  close: { args: ["i32"], returns: "i32" },
   setns: { args: ["i32", "i32"], returns: "i32" },
   unshare: { args: ["i32"], returns: "i32" },
   fchdir: { args: ["i32"], returns: "i32" },
@@ -61,73 +54,45 @@ export const core = _lazy({
   chroot: { args: ["ptr"], returns: "i32" },
   fcntl: { args: ["i32", "i32", "i32"], returns: "i32" },
   signal: { args: ["i32", "ptr"], returns: "ptr" },
-  // pidfd_open, statx and friends: through syscall(2), which every glibc and musl has.
-  syscall: { args: ["i64", "i64", "i64", "i64", "i64", "i64"], returns: "i64" },
+  // pidfd_open, statx, getdents64 and friends: through syscall(2), which every glibc and musl has.
+  syscall: { args: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"], returns: "i64" },
   ioctl: { args: ["i32", "u64", "i64"], returns: "i32" },
   poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
   getpid: { args: [], returns: "i32" },
   execv: { args: ["ptr", "ptr"], returns: "i32" },
   execvp: { args: ["ptr", "ptr"], returns: "i32" },
-  execve: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
-  execvpe: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
   // Bound with the rest: an error after setns(CLONE_NEWPID) must not need a new binding.
   strerror: { args: ["i32"], returns: "cstring" },
   geteuid: { args: [], returns: "u32" },
-});
-
-/** The PID-namespace path: spawn the program and wait for it. */
-export const spawning = _lazy({
+  // The PID-namespace path: spawn the program and wait for it.
   posix_spawn: { args: ["ptr", "ptr", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
   posix_spawnp: { args: ["ptr", "ptr", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
   waitpid: { args: ["i32", "ptr", "i32"], returns: "i32" },
   kill: { args: ["i32", "i32"], returns: "i32" },
-  getpid: { args: [], returns: "i32" },
   _exit: { args: ["i32"], returns: "void" },
   tcgetpgrp: { args: ["i32"], returns: "i32" },
   getpgrp: { args: [], returns: "i32" },
 });
 
 /**
- * What the single-threaded child (child.c) calls, passed to it as function pointers, and what
- * its parent needs to start it and read its error pipe.
+ * The rarer paths, in a second binding only they pay: --env (util-linux's clearenv() and
+ * setenv()), -S/-G, and the single-threaded child (child.ts), which is handed these and core's
+ * functions as pointers.
  */
-export const childLibc = _lazy({
-  fork: { args: [], returns: "i32" },
-  setns: { args: ["i32", "i32"], returns: "i32" },
-  close: { args: ["i32"], returns: "i32" },
-  open: { args: ["ptr", "i32", "i32"], returns: "i32" },
-  fchdir: { args: ["i32"], returns: "i32" },
-  chroot: { args: ["ptr"], returns: "i32" },
-  chdir: { args: ["ptr"], returns: "i32" },
+export const extra = _lazy({
+  clearenv: { args: [], returns: "i32" },
+  setenv: { args: ["ptr", "ptr", "i32"], returns: "i32" },
+  getenv: { args: ["ptr"], returns: "ptr" },
   setgroups: { args: ["usize", "ptr"], returns: "i32" },
   setgid: { args: ["u32"], returns: "i32" },
   setuid: { args: ["u32"], returns: "i32" },
-  execv: { args: ["ptr", "ptr"], returns: "i32" },
-  execvp: { args: ["ptr", "ptr"], returns: "i32" },
-  execve: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
-  execvpe: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
-  _exit: { args: ["i32"], returns: "void" },
-  waitpid: { args: ["i32", "ptr", "i32"], returns: "i32" },
-  kill: { args: ["i32", "i32"], returns: "i32" },
-  getpid: { args: [], returns: "i32" },
-  write: { args: ["i32", "ptr", "usize"], returns: "i64" },
-  read: { args: ["i32", "ptr", "usize"], returns: "i64" },
-  signal: { args: ["i32", "ptr"], returns: "ptr" },
-  __errno_location: { args: [], returns: "ptr" },
   capget: { args: ["ptr", "ptr"], returns: "i32" },
   capset: { args: ["ptr", "ptr"], returns: "i32" },
   prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" },
   pipe2: { args: ["ptr", "i32"], returns: "i32" },
-  // memfd_create(2) through syscall(2): glibc has the wrapper only since 2.27, and the x64
-  // build promises 2.17.
-  syscall: { args: ["i64", "i64", "i64"], returns: "i64" },
-});
-
-/** --env: replace libc's environment, as util-linux does with clearenv() and setenv(). */
-export const environment = _lazy({
-  clearenv: { args: [], returns: "i32" },
-  setenv: { args: ["ptr", "ptr", "i32"], returns: "i32" },
-  getenv: { args: ["ptr"], returns: "ptr" },
+  sigprocmask: { args: ["i32", "ptr", "ptr"], returns: "i32" },
+  // clone(fn, stack, flags, arg, ...): the child runs fn(arg) on its own stack (child.ts).
+  clone: { args: ["ptr", "ptr", "i32", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
 });
 
 /**
@@ -135,7 +100,7 @@ export const environment = _lazy({
  * Bun's copy from start-up and does not see --env's clearenv()/setenv().
  */
 export function getenv(name: string): string | undefined {
-  const value = environment().getenv(cstr(name));
+  const value = extra().getenv(cstr(name));
   return value === null ? undefined : new CString(value).toString();
 }
 
@@ -163,7 +128,7 @@ export function statPath(path: string, follow: boolean): FileStat | number {
   const flags = follow ? 0 : AT_SYMLINK_NOFOLLOW;
   if (
     Number(
-      core().syscall(SYS_STATX, AT_FDCWD, BigInt(ptr(name)), flags, STATX_BASIC_STATS, BigInt(ptr(statxBuffer))),
+      core().syscall(SYS_STATX, AT_FDCWD, BigInt(ptr(name)), flags, STATX_BASIC_STATS, BigInt(ptr(statxBuffer)), 0),
     ) !== 0
   ) {
     return errno();
@@ -172,13 +137,6 @@ export function statPath(path: string, follow: boolean): FileStat | number {
   const id = `${b.readUInt32LE(136)}:${b.readUInt32LE(140)}:${b.readBigUInt64LE(32)}`;
   return { uid: b.readUInt32LE(20), gid: b.readUInt32LE(24), mode: b.readUInt16LE(28), id };
 }
-
-/** -S, -G and the user namespace's credentials. */
-export const credentials = _lazy({
-  setgroups: { args: ["usize", "ptr"], returns: "i32" },
-  setgid: { args: ["u32"], returns: "i32" },
-  setuid: { args: ["u32"], returns: "i32" },
-});
 
 /**
  * setns(2) from the main thread. A mount namespace needs more: the thread must not share its
@@ -199,11 +157,11 @@ export function enterNamespace(fd: number, nstype: number): "unshare" | "setns" 
   }
 }
 
-let dotBuffer: Buffer | undefined;
+let dotBuffer: Uint8Array | undefined;
 
 /** "." as a C string, made once: pinned before any setns, as everything used after one. */
-export function dot(): Buffer {
-  dotBuffer ??= cstr(".");
+export function dot(): Uint8Array {
+  if (dotBuffer === undefined) dotBuffer = cstr(".");
   return dotBuffer;
 }
 
@@ -229,13 +187,13 @@ export function spawnInPidNamespace(
   target: number,
   own: number,
   search: boolean,
-  file: Buffer,
+  file: Uint8Array,
   argv: CStringArray,
   envp: CStringArray,
   pid: Int32Array,
 ): number {
   const libc = core();
-  const posixSpawn = search ? spawning().posix_spawnp : spawning().posix_spawn;
+  const posixSpawn = search ? libc.posix_spawnp : libc.posix_spawn;
   const [pidp, filep, argvp, envpp] = [ptr(pid), ptr(file), ptr(argv.pointers), ptr(envp.pointers)];
   if (libc.setns(target, CLONE_NEWPID) !== 0) return -1;
   const code = posixSpawn(pidp, filep, null, null, argvp, envpp);
@@ -245,12 +203,12 @@ export function spawnInPidNamespace(
 
 /** errno of the calling thread; read it right after the call that failed. */
 export function errno(): number {
-  return read.i32(files().__errno_location() as Pointer, 0);
+  return read.i32(core().__errno_location() as Pointer, 0);
 }
 
 /** A whole file's bytes, or its errno. */
 export function readFile(path: string): Buffer | number {
-  const libc = files();
+  const libc = core();
   const fd = libc.open(cstr(path), O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0) return errno();
   const content = readAll(fd);
@@ -263,7 +221,7 @@ export function readAll(fd: number): Buffer | number {
   const chunks: Buffer[] = [];
   for (;;) {
     const chunk = Buffer.allocUnsafe(16384);
-    const n = Number(files().read(fd, chunk, chunk.length));
+    const n = Number(core().read(fd, chunk, chunk.length));
     if (n < 0) return errno();
     if (n === 0) return Buffer.concat(chunks);
     chunks.push(chunk.subarray(0, n));
@@ -272,37 +230,46 @@ export function readAll(fd: number): Buffer | number {
 
 /** write(2) once: the count written, or -1 (see errno()). */
 export function writeTo(fd: number, data: Buffer): number {
-  return Number(files().write(fd, data, data.length));
+  return Number(core().write(fd, data, data.length));
 }
 
 /** What a symbolic link says (e.g. "net:[4026531833]" for a namespace), or its errno. */
 export function readLink(path: string): string | number {
   const buf = Buffer.allocUnsafe(4096);
-  const n = Number(files().readlink(cstr(path), buf, buf.length));
+  const n = Number(core().readlink(cstr(path), buf, buf.length));
   return n < 0 ? errno() : buf.toString("utf8", 0, n);
 }
 
-/** d_name's offset in struct dirent, the same in glibc and musl on x86-64 and arm64. */
-const DIRENT_NAME = 19;
+const SYS_GETDENTS64 = process.arch === "arm64" ? 61 : 217;
+const O_DIRECTORY = 0o200000;
+const dirents = Buffer.allocUnsafe(16384);
 
-/** The names in a directory, without "." and "..". */
+/**
+ * The names in a directory, without "." and "..": getdents64(2) through syscall, parsed here
+ * (struct linux_dirent64: d_reclen at 16, d_name from 19), fewer calls than readdir(3) by far.
+ */
 export function listDirectory(path: string): string[] {
-  const libc = files();
-  const dir = libc.opendir(cstr(path));
-  if (dir === null) return [];
+  const libc = core();
+  const fd = libc.open(cstr(path), O_RDONLY | O_CLOEXEC | O_DIRECTORY, 0);
+  if (fd < 0) return [];
   const names: string[] = [];
-  for (let entry = libc.readdir(dir); entry !== null; entry = libc.readdir(dir)) {
-    const name = new CString(entry, DIRENT_NAME).toString();
-    if (name !== "." && name !== "..") names.push(name);
+  for (;;) {
+    const n = Number(libc.syscall(SYS_GETDENTS64, fd, BigInt(ptr(dirents)), dirents.length, 0, 0, 0));
+    if (n <= 0) break;
+    for (let at = 0; at < n; at += dirents.readUInt16LE(at + 16)) {
+      const end = dirents.indexOf(0, at + 19);
+      const name = dirents.toString("latin1", at + 19, end);
+      if (name !== "." && name !== "..") names.push(name);
+    }
   }
-  libc.closedir(dir);
+  libc.close(fd);
   return names;
 }
 
 export function writeAll(fd: number, text: string): void {
   const buf = Buffer.from(text);
   for (let off = 0; off < buf.length; ) {
-    const n = Number(files().write(fd, buf.subarray(off), buf.length - off));
+    const n = Number(core().write(fd, buf.subarray(off), buf.length - off));
     if (n <= 0) return;
     off += n;
   }
@@ -313,7 +280,7 @@ export const X_OK = 1;
 
 /** access(2): 0, or the errno. */
 export function access(path: string, mode: number): number {
-  return files().access(cstr(path), mode) === 0 ? 0 : errno();
+  return core().access(cstr(path), mode) === 0 ? 0 : errno();
 }
 
 /** libc's own text for an errno, so messages read exactly as util-linux's on the same libc. */
@@ -326,9 +293,12 @@ export function geteuid(): number {
 }
 
 /** A NUL-terminated copy of a string, to pass as `const char *`. */
-export function cstr(text: string): Buffer {
-  return pin(Buffer.from(`${text}\0`));
+export function cstr(text: string): Uint8Array {
+  // Not Buffer.from(): its first call costs ~3x this (measured in a compiled binary).
+  return pin(utf8.encode(`${text}\0`));
 }
+
+const utf8 = new TextEncoder();
 
 /**
  * Give a typed array its final address now. JSC keeps small arrays inside its heap and moves
@@ -336,7 +306,7 @@ export function cstr(text: string): Buffer {
  * setns(CLONE_NEWPID) this process may not create threads (see execute.ts), so every buffer
  * used there is pinned beforehand.
  */
-export function pin<T extends Buffer | Int32Array | BigUint64Array | BigInt64Array>(view: T): T {
+export function pin<T extends Uint8Array | Int32Array | BigUint64Array | BigInt64Array>(view: T): T {
   if (view.byteLength > 0) ptr(view);
   return view;
 }

@@ -70,7 +70,7 @@ export function openPath(path: string, flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK
  * left for the /proc opens to report, in util-linux 2.38.1's words.
  */
 function _pin(target: TargetRef): number {
-  const pidfd = Number(core().syscall(SYS_PIDFD_OPEN, target.pid, 0, 0, 0, 0));
+  const pidfd = Number(core().syscall(SYS_PIDFD_OPEN, target.pid, 0, 0, 0, 0, 0));
   if (target.container) _recheckContainer(pidfd, target.pid, target.container);
   if (target.inode === undefined) return pidfd;
   const fail = (code: number): never => {
@@ -141,10 +141,10 @@ const POLLIN = 1;
 /** --net-socket: the network namespace of the target's socket FD (pidfd_getfd + SIOCGSKNS). */
 function _socketNamespace(pid: number, fd: number, pin: number): number {
   const libc = core();
-  const pidfd = pin >= 0 ? pin : Number(libc.syscall(SYS_PIDFD_OPEN, pid, 0, 0, 0, 0));
+  const pidfd = pin >= 0 ? pin : Number(libc.syscall(SYS_PIDFD_OPEN, pid, 0, 0, 0, 0, 0));
   if (pidfd < 0) throw new NsenterError(`failed to pidfd_open() for ${pid}`, errno());
   try {
-    const sk = Number(libc.syscall(SYS_PIDFD_GETFD, pidfd, fd, 0, 0, 0));
+    const sk = Number(libc.syscall(SYS_PIDFD_GETFD, pidfd, fd, 0, 0, 0, 0));
     if (sk < 0) throw new NsenterError(`pidfd_getfd(${pidfd}, ${fd})`, errno());
     const ns = libc.ioctl(sk, SIOCGSKNS, 0);
     const code = errno();

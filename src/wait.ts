@@ -8,7 +8,7 @@
  * we are continued, so we continue it.
  */
 import { EINTR, EXIT_FAILURE } from "./errors.ts";
-import { core, errno, pin, SIGCONT, SIGSTOP, spawning, WUNTRACED } from "./libc.ts";
+import { core, errno, pin, SIGCONT, SIGSTOP, WUNTRACED } from "./libc.ts";
 
 const FORWARDED = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 } as const;
 type Forwarded = keyof typeof FORWARDED;
@@ -25,7 +25,7 @@ export interface Waiter {
  * and before any setns (installing them may start Bun's own machinery, threads included).
  */
 export function prepareWaiter(): Waiter {
-  const libc = spawning();
+  const libc = core();
   const status = pin(new Int32Array(1));
   let child = 0;
 
@@ -78,7 +78,7 @@ export function prepareWaiter(): Waiter {
 
 /** Whether we are in the foreground process group of the terminal on stdin. */
 function _terminalDelivered(): boolean {
-  const libc = spawning();
+  const libc = core();
   const group = libc.tcgetpgrp(0);
   return group > 0 && group === libc.getpgrp();
 }

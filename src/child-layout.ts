@@ -1,0 +1,97 @@
+/**
+ * The job handed to the single-threaded child (child.c): an array of 64-bit slots. Its layout
+ * (F_* function pointers, J_* slots) and the S_* step numbers are written here once and put in
+ * front of the C text as enums, so the C code, its build (child-code.ts) and the code that fills
+ * the job (child.ts) cannot disagree.
+ */
+import { NAMESPACES } from "./namespaces.ts";
+import { STEPS } from "./steps.ts";
+
+/** libc functions, in the order of the job's first slots (C: F_SETNS, F_CLOSE, ...). */
+export const FUNCTIONS = [
+  "setns",
+  "close",
+  "open",
+  "fchdir",
+  "chroot",
+  "chdir",
+  "syscall",
+  "execv",
+  "execvp",
+  "_exit",
+  "write",
+  "signal",
+  "__errno_location",
+  "capget",
+  "capset",
+  "prctl",
+  "clone",
+  "sigprocmask",
+] as const;
+
+/** The job's other slots and how many each takes (C: J_NS_COUNT, J_NS_FD, ...). */
+const SLOTS = {
+  nsCount: 1,
+  nsFd: NAMESPACES.length,
+  nsType: NAMESPACES.length,
+  root: 1,
+  cwd: 1,
+  keepCwd: 1,
+  wdns: 1,
+  fork: 1,
+  // setgroups, setgid and setuid go to the kernel through syscall(2): libc's own wrappers tell
+  // every thread of the process, and libc in the child still believes it has Bun's threads (it
+  // waited forever for them when measured). These are their numbers on this architecture.
+  sysSetgroups: 1,
+  sysSetgid: 1,
+  sysSetuid: 1,
+  forceUid: 1,
+  uid: 1,
+  forceGid: 1,
+  gid: 1,
+  groups: 1,
+  groupsFailed: 1,
+  file: 1,
+  argv: 1,
+  search: 1,
+  errPipe: 1,
+  keepCaps: 1,
+  lastCap: 1,
+  // "." and "/" as C strings: the machine code has no data of its own (see child-code.ts).
+  dot: 1,
+  slash: 1,
+  // The signal mask nsenter had before it blocked every signal to start the child.
+  mask: 1,
+  // Where the program's process starts (nsenter_program) and its stack, for the PID namespace's fork.
+  programEntry: 1,
+  programStack: 1,
+} as const;
+type SlotName = keyof typeof SLOTS;
+
+/** Where each slot starts, after the function pointers; `size` is the job's length. */
+export const J = (() => {
+  let at = FUNCTIONS.length;
+  const where = {} as Record<SlotName | "size", number>;
+  for (const name in SLOTS) {
+    where[name as SlotName] = at;
+    at += SLOTS[name as SlotName];
+  }
+  where.size = at;
+  return where;
+})();
+
+/** FOO_BAR from fooBar or __foo_bar. */
+function _constant(name: string): string {
+  return name
+    .replace(/^_+/, "")
+    .replace(/([a-z])([A-Z])/g, "$1_$2")
+    .toUpperCase();
+}
+
+/** The enums child.c is written against, from the tables above and STEPS. */
+export function childHeader(): string {
+  const functions = [...FUNCTIONS.map((f) => `F_${_constant(f).replace("ERRNO_LOCATION", "ERRNO")}`), "F_COUNT"];
+  const slots = [...Object.keys(SLOTS), "size"].map((s) => `J_${_constant(s)} = ${J[s as SlotName | "size"]}`);
+  const steps = Object.keys(STEPS).map((s, i) => `S_${_constant(s)} = ${i + 1}`);
+  return [functions, slots, steps].map((names) => `enum { ${names.join(", ")} };\n`).join("");
+}
