@@ -20,7 +20,8 @@ export const STAGE_NAMES: Record<string, string> = {
   enter: "namespaces entered, root and directory changed",
   spawn: "program spawned into the PID namespace",
   home: "back in our own namespaces, root and directory",
-  child: "the child cloned, until the program runs",
+  clone: "the child cloned (a copy of this process)",
+  child: "until the program runs (the child enters, forks, executes)",
 };
 
 export function buildStages(root: string): string {

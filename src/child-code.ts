@@ -17,22 +17,27 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import source from "./child.c" with { type: "text" };
-import { childHeader } from "./child-layout.ts";
+import { childHeader, REGION } from "./child-layout.ts";
 
 export interface ChildCode {
   /** process.arch of the machine code. */
   arch: string;
   /** The machine code, hex. */
   hex: string;
-  /** Offsets of nsenter_child (the clone entry) and nsenter_program (the program's process). */
+  /**
+   * Offsets of nsenter_child (the clone entry), nsenter_program (the program's process) and
+   * nsenter_forward (the waiting parent's signal handler).
+   */
   child: number;
   program: number;
+  forward: number;
 }
 
 const SYMBOLS = {
   nsenter_code_begin: { args: [], returns: "void" },
   nsenter_child: { args: ["ptr"], returns: "i32" },
   nsenter_program: { args: ["ptr"], returns: "i32" },
+  nsenter_forward: { args: ["i32"], returns: "void" },
   nsenter_code_end: { args: [], returns: "void" },
 } as const;
 
@@ -40,7 +45,7 @@ const SYMBOLS = {
 const PADDING = (name: string) =>
   `int ${name}(long *j) { long x = j[0]; ${"x = x * 3 + j[1]; ".repeat(64)} return (int)x; }\n`;
 
-function _compile(text: string): { bytes: Uint8Array; child: number; program: number } {
+function _compile(text: string): { bytes: Uint8Array; child: number; program: number; forward: number } {
   const dir = mkdtempSync(join(tmpdir(), "nsenter-child-"));
   try {
     // A real file: TinyCC cannot read files embedded in a compiled binary.
@@ -50,12 +55,15 @@ function _compile(text: string): { bytes: Uint8Array; child: number; program: nu
     const at = (name: keyof typeof SYMBOLS) => Number((symbols[name] as unknown as { ptr: Pointer }).ptr);
     const begin = at("nsenter_code_begin");
     const end = at("nsenter_code_end");
-    const [child, program] = [at("nsenter_child") - begin, at("nsenter_program") - begin];
-    if (!(begin < end && child > 0 && program > 0 && child < end - begin && program < end - begin)) {
+    const [child, program, forward] = ["nsenter_child", "nsenter_program", "nsenter_forward"].map(
+      (name) => at(name as keyof typeof SYMBOLS) - begin,
+    ) as [number, number, number];
+    if (!(begin < end && [child, program, forward].every((o) => o > 0 && o < end - begin))) {
       throw new Error("child-code: child.c's functions are not laid out in source order");
     }
     const bytes = new Uint8Array(toArrayBuffer(begin as Pointer, 0, end - begin).slice(0));
-    return { bytes, child, program };
+    if (end - begin > REGION) throw new Error("child-code: the code outgrew its REGION");
+    return { bytes, child, program, forward };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -73,7 +81,7 @@ export function buildChildCode(): ChildCode {
   if (hex !== Buffer.from(padded.bytes).toString("hex") || plain.child !== padded.child) {
     throw new Error("child-code: child.c's machine code depends on where it is loaded (data, or an absolute address)");
   }
-  return { arch: process.arch, hex, child: plain.child, program: plain.program };
+  return { arch: process.arch, hex, child: plain.child, program: plain.program, forward: plain.forward };
 }
 
 /** The macro: NSENTER_CHILD_CODE's file when building for another architecture, else built here. */

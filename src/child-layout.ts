@@ -1,8 +1,9 @@
 /**
- * The job handed to the single-threaded child (child.c): an array of 64-bit slots. Its layout
- * (F_* function pointers, J_* slots) and the S_* step numbers are written here once and put in
- * front of the C text as enums, so the C code, its build (child-code.ts) and the code that fills
- * the job (child.ts) cannot disagree.
+ * The job handed to the machine code of child.c (the single-threaded child, and the waiting
+ * parent's signal handler): an array of 64-bit slots. Its layout (F_* function pointers, J_*
+ * slots) and the S_* step numbers are written here once and put in front of the C text as enums,
+ * so the C code, its build (child-code.ts) and the code that fills the job (child.ts, wait.ts)
+ * cannot disagree.
  */
 import { NAMESPACES } from "./namespaces.ts";
 import { STEPS } from "./steps.ts";
@@ -27,7 +28,19 @@ export const FUNCTIONS = [
   "prctl",
   "clone",
   "sigprocmask",
+  // The signal handler's (wait.ts).
+  "kill",
+  "getpid",
+  "tcgetpgrp",
+  "getpgrp",
 ] as const;
+
+/**
+ * The memory the code is loaded in is REGION-aligned, one REGION each: the code, the job, and two
+ * stacks. The signal handler finds the job as the REGION after its own (child.c job_page). A
+ * REGION is the largest page size arm64 Linux uses, so no protection reaches past one.
+ */
+export const REGION = 65536;
 
 /** The job's other slots and how many each takes (C: J_NS_COUNT, J_NS_FD, ...). */
 const SLOTS = {
@@ -65,6 +78,8 @@ const SLOTS = {
   // Where the program's process starts (nsenter_program) and its stack, for the PID namespace's fork.
   programEntry: 1,
   programStack: 1,
+  // The waiting parent's signal handler: the program to pass signals on to (0: none started yet).
+  forwardTo: 1,
 } as const;
 type SlotName = keyof typeof SLOTS;
 
@@ -93,5 +108,5 @@ export function childHeader(): string {
   const functions = [...FUNCTIONS.map((f) => `F_${_constant(f).replace("ERRNO_LOCATION", "ERRNO")}`), "F_COUNT"];
   const slots = [...Object.keys(SLOTS), "size"].map((s) => `J_${_constant(s)} = ${J[s as SlotName | "size"]}`);
   const steps = Object.keys(STEPS).map((s, i) => `S_${_constant(s)} = ${i + 1}`);
-  return [functions, slots, steps].map((names) => `enum { ${names.join(", ")} };\n`).join("");
+  return [functions, slots, steps, [`REGION = ${REGION}`]].map((names) => `enum { ${names.join(", ")} };\n`).join("");
 }

@@ -9,6 +9,10 @@
  * through the job's J_* slots (laid out by src/child-layout.ts); the code is the same wherever
  * it is loaded, which the build checks.
  *
+ * The same code holds the waiting parent's signal handler (nsenter_forward, installed by
+ * src/wait.ts): a handler of Bun's would only run once the event loop turns, and waiting in the
+ * event loop cost ~1.5 ms a run against a blocking waitpid().
+ *
  * After clone() from a multi-threaded process only async-signal-safe calls are safe in the child:
  * that is all this file calls, and credentials go through syscall(2) (see child-layout.ts). The child never returns to JavaScript: it executes the program
  * or reports the failed step on the error pipe (step, errno, argument) and exits.
@@ -168,8 +172,37 @@ int nsenter_child(long *j) {
   record[2] = CALL(j, F_CLONE)(j[J_PROGRAM_ENTRY], j[J_PROGRAM_STACK], CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, j);
   if (record[2] < 0) fail(j, S_FORK, 0);
   CALL(j, F_WRITE)(j[J_ERR_PIPE], record, 12);
+  /* nsenter reads the pipe to its end: let it go on while this copy of it is torn down. */
+  CALL(j, F_CLOSE)(j[J_ERR_PIPE]);
   CALL(j, F_EXIT)(0);
   return 0;
+}
+
+/* Where the job is, for the signal handler: the REGION after the code's (src/child.ts maps them
+ * so). A static function's address is taken PC-relative, so this holds wherever the code is. */
+static long *job_page(void) {
+  return (long *)(((long)job_page & -(long)REGION) + REGION);
+}
+
+/*
+ * The waiting parent's handler for the signals it passes on: to the program (J_FORWARD_TO), except
+ * SIGINT and SIGQUIT typed at the terminal whose foreground group we are in (the program got them
+ * too); before the program runs, as if there were no handler. It may run on any of Bun's threads:
+ * async-signal-safe calls only, and errno left as it was.
+ */
+void nsenter_forward(int sig) {
+  long *j = job_page();
+  int *err = ((errno_fn)j[F_ERRNO])();
+  int saved = *err;
+  int to = (int)j[J_FORWARD_TO];
+  if (to == 0) {
+    CALL(j, F_SIGNAL)(sig, 0);
+    CALL(j, F_KILL)(CALL(j, F_GETPID)(), sig);
+  } else if (!((sig == 2 || sig == 3) && CALL(j, F_TCGETPGRP)(0) > 0 &&
+               CALL(j, F_TCGETPGRP)(0) == CALL(j, F_GETPGRP)())) {
+    CALL(j, F_KILL)(to, sig);
+  }
+  *err = saved;
 }
 
 /* The last function: the machine code carried in the binary ends here. */

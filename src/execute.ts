@@ -394,10 +394,10 @@ function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): Promise<never>
   const waiter = prepareWaiter();
   _prepareExec(ctx.inherited);
   stage("prepare");
-  const pid = child.start();
+  const started = child.start();
   stage("child");
   stagesDone();
-  return waiter.wait(pid);
+  return waiter.wait(started.program, started.reap);
 }
 
 /**
