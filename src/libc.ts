@@ -316,27 +316,26 @@ export function pin<T extends Uint8Array | Int32Array | BigUint64Array | BigInt6
  * the returned object alive until the call that uses it returns.
  */
 export class CStringArray {
-  readonly block: Buffer;
+  readonly block: Uint8Array;
   readonly pointers: BigUint64Array;
 
-  constructor(block: Buffer) {
+  constructor(block: Uint8Array) {
     this.block = block;
-    const base = block.length === 0 ? 0n : BigInt(ptr(block));
-    const starts: bigint[] = [];
+    const base = block.length === 0 ? 0 : ptr(block);
+    const starts: number[] = [];
     // indexOf is native: a byte-by-byte loop here cost a measurable part of start-up.
     for (let start = 0; start < block.length; ) {
       const end = block.indexOf(0, start);
       if (end < 0) break;
-      starts.push(base + BigInt(start));
+      starts.push(start);
       start = end + 1;
     }
-    this.pointers = new BigUint64Array(starts.length + 1);
-    this.pointers.set(starts);
-    pin(this.pointers);
+    this.pointers = pin(new BigUint64Array(starts.length + 1));
+    for (let i = 0; i < starts.length; i++) this.pointers[i] = BigInt(base + (starts[i] as number));
   }
 
   static of(strings: readonly string[]): CStringArray {
-    return new CStringArray(Buffer.from(strings.map((s) => `${s}\0`).join("")));
+    return new CStringArray(strings.length === 0 ? new Uint8Array(0) : utf8.encode(`${strings.join("\0")}\0`));
   }
 }
 
