@@ -11,6 +11,7 @@ import { STEPS } from "./steps.ts";
 /** libc functions, in the order of the job's first slots (C: F_SETNS, F_CLOSE, ...). */
 export const FUNCTIONS = [
   "setns",
+  "unshare",
   "close",
   "open",
   "fchdir",
@@ -78,8 +79,10 @@ const SLOTS = {
   // Where the program's process starts (nsenter_program) and its stack, for the PID namespace's fork.
   programEntry: 1,
   programStack: 1,
-  // The waiting parent's signal handler: the program to pass signals on to (0: none started yet).
+  // The waiting parent's signal handler: the program to pass signals on to (0: none started yet,
+  // -1: being started), and a signal that came while it was being started.
   forwardTo: 1,
+  pending: 1,
 } as const;
 type SlotName = keyof typeof SLOTS;
 

@@ -30,6 +30,8 @@ typedef int *(*errno_fn)();
 
 #define CALL(j, f) ((fn)(j)[f])
 #define CLONE_NEWUSER 0x10000000
+#define CLONE_NEWNS 0x20000
+#define CLONE_FS 0x200
 #define CLONE_VM 0x100
 #define CLONE_VFORK 0x4000
 #define CLONE_PARENT 0x8000
@@ -71,6 +73,9 @@ static void enter_namespaces(long *j) {
   for (pass = 0; pass < 2; pass++) {
     for (i = 0; i < n; i++) {
       if (entered[i] || (pass == 0 && j[J_NS_TYPE + i] == CLONE_NEWUSER)) continue;
+      /* A process sharing its filesystem attributes cannot enter a mount namespace: under qemu-user
+       * even this child has threads (qemu's). Nothing otherwise. */
+      if (j[J_NS_TYPE + i] == CLONE_NEWNS) CALL(j, F_UNSHARE)(CLONE_FS);
       if (CALL(j, F_SETNS)(j[J_NS_FD + i], j[J_NS_TYPE + i]) != 0) {
         if (pass == 1) fail(j, S_SETNS, i);
         continue;
@@ -153,11 +158,10 @@ int nsenter_program(long *j) {
 }
 
 /*
- * Where clone() starts the child (a copy of nsenter). With a PID namespace the program must be a
- * child of a process that entered it: it is cloned sharing this memory, this process suspended
- * until it executes (CLONE_VFORK, as posix_spawn does), and with nsenter for its parent
- * (CLONE_PARENT), which waits for it as for a spawned program; this process says which PID it got
- * (a record for step 0) and leaves.
+ * Where clone() starts the child. With a PID namespace the program must be a child of a process
+ * that entered it: it is cloned sharing this memory, this process suspended until it executes
+ * (CLONE_VFORK, as posix_spawn does), and with nsenter for its parent (CLONE_PARENT), which waits
+ * for it at home; this process says which PID it got (a record for step 0) and leaves.
  */
 int nsenter_child(long *j) {
   int record[3];
@@ -172,23 +176,29 @@ int nsenter_child(long *j) {
   record[2] = CALL(j, F_CLONE)(j[J_PROGRAM_ENTRY], j[J_PROGRAM_STACK], CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, j);
   if (record[2] < 0) fail(j, S_FORK, 0);
   CALL(j, F_WRITE)(j[J_ERR_PIPE], record, 12);
-  /* nsenter reads the pipe to its end: let it go on while this copy of it is torn down. */
   CALL(j, F_CLOSE)(j[J_ERR_PIPE]);
   CALL(j, F_EXIT)(0);
   return 0;
 }
 
+/* An address inside this code: where the call to here() returns to. (Taking a function's address
+ * instead goes through a table outside the code on arm64.) */
+static long here(void) {
+  return (long)__builtin_return_address(0);
+}
+
 /* Where the job is, for the signal handler: the REGION after the code's (src/child.ts maps them
- * so). A static function's address is taken PC-relative, so this holds wherever the code is. */
+ * so, the code REGION-aligned). */
 static long *job_page(void) {
-  return (long *)(((long)job_page & -(long)REGION) + REGION);
+  return (long *)((here() & -(long)REGION) + REGION);
 }
 
 /*
  * The waiting parent's handler for the signals it passes on: to the program (J_FORWARD_TO), except
  * SIGINT and SIGQUIT typed at the terminal whose foreground group we are in (the program got them
- * too); before the program runs, as if there were no handler. It may run on any of Bun's threads:
- * async-signal-safe calls only, and errno left as it was.
+ * too); while it is being started, kept for it (J_PENDING, passed on by src/wait.ts); before, as
+ * if there were no handler. It may run on any of Bun's threads: async-signal-safe calls only, and
+ * errno left as it was.
  */
 void nsenter_forward(int sig) {
   long *j = job_page();
@@ -198,6 +208,8 @@ void nsenter_forward(int sig) {
   if (to == 0) {
     CALL(j, F_SIGNAL)(sig, 0);
     CALL(j, F_KILL)(CALL(j, F_GETPID)(), sig);
+  } else if (to < 0) {
+    j[J_PENDING] = sig;
   } else if (!((sig == 2 || sig == 3) && CALL(j, F_TCGETPGRP)(0) > 0 &&
                CALL(j, F_TCGETPGRP)(0) == CALL(j, F_GETPGRP)())) {
     CALL(j, F_KILL)(to, sig);

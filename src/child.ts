@@ -1,13 +1,17 @@
 /**
- * The single-threaded child (src/child.c) for what Bun's main thread cannot enter: a user
- * namespace (setns gives EINVAL in a multi-threaded process) or a time namespace (EUSERS).
+ * The single-threaded child (src/child.c): it enters what Bun's main thread cannot (a user
+ * namespace: setns gives EINVAL in a multi-threaded process; a time namespace: EUSERS), and for a
+ * PID namespace it starts the program there, so that nsenter itself never enters the target and
+ * has nothing to come back from while it waits.
  *
  * Its machine code was made when nsenter was built (child-code.ts, a macro): here it is copied to
- * executable memory and started with libc's clone(), which runs it on a stack of its own in a copy
- * of this process. No compiler runs (that was ~0.6x a Bun program's whole start-up), and not
- * fork(): libc's fork() runs the handlers Bun's libraries registered for it. A child sharing our
- * memory instead (CLONE_VM | CLONE_VFORK) measured no faster, could not enter a time namespace
- * (EUSERS), and would run beside Bun's threads in one memory: not done.
+ * executable memory and started with libc's clone(), which runs it on a stack of its own. No
+ * compiler runs (that was ~0.6x a Bun program's whole start-up), and not fork(): libc's fork()
+ * runs the handlers Bun's libraries registered for it. As posix_spawn does, the child shares our
+ * memory and this thread waits until it is done (CLONE_VM | CLONE_VFORK): copying the whole Bun
+ * process cost 4-7 ms. A time namespace cannot be entered by a process that shares its memory
+ * (EUSERS): then the child is a copy. Every signal is blocked meanwhile, and the child sets Bun's
+ * handlers back to the default before it unblocks them, so none of Bun's runs in it.
  */
 import { type Pointer, ptr, toArrayBuffer } from "bun:ffi";
 import { childCode } from "./child-code.ts" with { type: "macro" };
@@ -30,6 +34,8 @@ const PROT_EXEC = 4;
 const MAP_PRIVATE = 2;
 const MAP_ANONYMOUS = 0x20;
 const SIGCHLD = 17;
+const CLONE_VM = 0x100;
+const CLONE_VFORK = 0x4000;
 const SIG_SETMASK = 2;
 const SYS_CREDENTIALS = process.arch === "arm64" ? [159, 144, 146] : [116, 106, 105];
 
@@ -100,7 +106,7 @@ export interface PreparedChild {
   start(): Started;
 }
 
-/** The program's PID, and the child's when that is another process, left for the waiter to reap. */
+/** The program's PID, and the child's when that is another process, for the waiter to reap first. */
 export interface Started {
   program: number;
   reap?: number;
@@ -146,6 +152,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   job[J.mask] = _pointer(mask);
   job[J.programEntry] = BigInt(code.program);
   job[J.programStack] = BigInt(code.stacks[1]);
+  const flags = r.namespaces.includes("time") ? SIGCHLD : CLONE_VM | CLONE_VFORK | SIGCHLD;
   const pipe = pin(new Int32Array(2));
   const everySignal = pin(new Uint8Array(128).fill(0xff));
   // The child reads these through raw pointers: they must live until it has started.
@@ -156,10 +163,9 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       const [libc, more] = [core(), extra()];
       if (more.pipe2(pipe, O_CLOEXEC) !== 0) throw new NsenterError("pipe failed", errno());
       job[J.errPipe] = BigInt(pipe[1] as number);
-      // No handler of Bun's may run in the child (it would write to Bun's descriptors, which the
-      // child shares): it sets them to the default, then unblocks (child.c default_signals).
+      job[J.forwardTo] = -1n; // a signal from now on is kept for the program (wait.ts)
       more.sigprocmask(SIG_SETMASK, everySignal, mask);
-      const pid = more.clone(code.child, code.stacks[0], SIGCHLD, job, null, null, null);
+      const pid = more.clone(code.child, code.stacks[0], flags, job, null, null, null);
       const cloneErrno = errno();
       stage("clone");
       more.sigprocmask(SIG_SETMASK, mask, null);
@@ -203,7 +209,7 @@ function _started(pid: number, fd: number, name: string, ordered: readonly { kin
   }
   if (got < 12) return { program: pid };
   const [step, code, arg] = [records[0] as number, records[1] as number, records[2] as number];
-  // The child is leaving, a copy of this whole process: not waited for here.
+  // The child is leaving: the waiter reaps it.
   if (step === 0) return { program: arg, reap: pid };
   const status = pin(new Int32Array(1));
   libc.waitpid(pid, status, 0);

@@ -1,6 +1,6 @@
 /** --env: the target's environment, in the order util-linux gives it to the program. */
 import { NsenterError } from "./errors.ts";
-import { CStringArray, errno, extra } from "./libc.ts";
+import { errno, extra } from "./libc.ts";
 
 /**
  * The entries of a /proc/PID/environ, as util-linux's env_list_from_fd() and env_list_setenv()
@@ -32,11 +32,6 @@ export function setEnvironment(entries: readonly [string, string][]): void {
       throw new NsenterError("failed to set environment variables", errno());
     }
   }
-}
-
-/** The same entries as a `char *envp[]`, for posix_spawn. */
-export function environmentArray(entries: readonly [string, string][]): CStringArray {
-  return new CStringArray(_bytes(entries.map(([name, value]) => `${name}=${value}`).join("\0")));
 }
 
 /** Environment strings are bytes: latin1 carries each byte through unchanged. */

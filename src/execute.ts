@@ -1,15 +1,14 @@
 /**
  * Plan -> syscalls, in util-linux nsenter's order: open every file, enter in two passes, change
  * root and working directory, then run the program the way the plan says (RunPlan.mode): become
- * it, spawn it into the PID namespace and wait, or have the single-threaded child do it all. The
- * only code that changes the process; it runs on the JavaScript main thread.
+ * it, or have the single-threaded child do it all while nsenter waits at home. The only code
+ * that changes the process; it runs on the JavaScript main thread.
  */
 import { prepareChild } from "./child.ts";
 import type { Descriptors } from "./descriptors.ts";
-import { environmentArray, setEnvironment, targetEnvironment } from "./environment.ts";
-import { EACCES, ENOEXEC, NsenterError } from "./errors.ts";
+import { setEnvironment, targetEnvironment } from "./environment.ts";
+import { NsenterError } from "./errors.ts";
 import {
-  access,
   CLONE_NEWPID,
   CStringArray,
   core,
@@ -19,29 +18,21 @@ import {
   errno,
   extra,
   F_SETFD,
-  getenv,
-  listDirectory,
   O_CLOEXEC,
   O_RDONLY,
-  pin,
   readAll,
-  readFile,
-  readLink,
   returnToDirectories,
-  SIGKILL,
   SIGPIPE,
   SIGXFSZ,
-  spawnInPidNamespace,
   statPath,
   writeTo,
-  X_OK,
 } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { openAll, openInto } from "./open.ts";
 import type { Plan, RunPlan } from "./plan.ts";
 import { stage, stagesDone } from "./stages.ts";
 import { type Step, stepError } from "./steps.ts";
-import { prepareWaiter, type Waiter } from "./wait.ts";
+import { prepareWaiter } from "./wait.ts";
 
 export interface Context {
   /** The descriptors the caller gave nsenter (see inherited.ts). */
@@ -58,18 +49,9 @@ export function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): Prom
   using fds = openAll(plan.opens, plan.outcome.run.target);
   stage("open");
   const r = _resolveFollow(plan.outcome.run, fds);
-  const environment = r.env ? _targetEnvironment(fds) : undefined;
+  if (r.env) _targetEnvironment(fds);
   _joinCgroup(fds);
-  switch (r.mode) {
-    case "child":
-      return _runInChild(r, fds, ctx);
-    case "spawn":
-      // posix_spawn needs the environment spelled out. Read before entering: once in the
-      // target's mount namespace, /proc/self may not be ours.
-      return _spawn(r, fds, ctx, environment ?? _readEnviron());
-    case "exec":
-      return _execInPlace(r, fds, ctx);
-  }
+  return r.mode === "child" ? _runInChild(r, fds, ctx) : _execInPlace(r, fds, ctx);
 }
 
 /** -S follow / -G follow: the owner of /proc/PID (util-linux fstat()s the directory). */
@@ -89,16 +71,15 @@ function _resolveFollow(r: RunPlan, fds: Descriptors): RunPlan {
  * --env: the target's environment replaces ours, made the way util-linux makes it (clearenv,
  * then setenv without overwriting, last entry first), so the order and which duplicate wins are
  * the same, and PATH for the program's lookup is the target's. The plan has refused it where the
- * target's environment could steer a root program. Returns it for posix_spawn.
+ * target's environment could steer a root program.
  */
-function _targetEnvironment(fds: Descriptors): CStringArray {
+function _targetEnvironment(fds: Descriptors): void {
   const fd = fds.take("environ") as number;
   const content = readAll(fd);
   core().close(fd);
   if (typeof content === "number") throw new NsenterError("failed to get environment variables", content);
   const entries = targetEnvironment(content);
   setEnvironment(entries);
-  return environmentArray(entries);
 }
 
 /** --join-cgroup: move into the target's cgroup; the program (or the child) inherits it. */
@@ -112,18 +93,10 @@ function _joinCgroup(fds: Descriptors): void {
   if (written !== pid.length) throw new NsenterError("write cgroup.procs failed", code);
 }
 
-/** The environment nsenter was started with, as the caller gave it. */
-function _readEnviron(): CStringArray {
-  const environ = readFile("/proc/self/environ");
-  if (typeof environ === "number") throw new NsenterError("cannot read /proc/self/environ", environ);
-  return new CStringArray(environ);
-}
-
-/** The program's file and argv as C strings, where posix_spawn writes its PID, and -W's path. */
+/** The program's file and argv as C strings, and -W's path. */
 interface CProgram {
   file: Uint8Array;
   argv: CStringArray;
-  pid: Int32Array;
   wdns: Uint8Array | undefined;
   slash: Uint8Array;
 }
@@ -138,7 +111,6 @@ function _prepareProgram(r: RunPlan): CProgram {
   return {
     file: cstr(r.program.file),
     argv: CStringArray.of(r.program.argv),
-    pid: pin(new Int32Array(1)),
     wdns: r.wdns === undefined ? undefined : cstr(r.wdns),
     slash: cstr("/"),
   };
@@ -192,27 +164,6 @@ function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
 }
 
 /**
- * spawn: util-linux `continue_as_child()`. Enter, start the program in the target PID namespace
- * (the first process started after setns(CLONE_NEWPID) is in it), go back home, and wait: stop
- * when it stops, and leave with its exit status or by its fatal signal.
- */
-function _spawn(r: RunPlan, fds: Descriptors, ctx: Context, envp: CStringArray): Promise<never> {
-  const program = _prepareProgram(r);
-  _saveHome(r.namespaces, fds);
-  // Before any setns: installing the handlers starts threads, which must start where we are.
-  const waiter = prepareWaiter();
-  stage("prepare");
-  const failed = _enterNamespaces(r, fds) ?? _changeDirectories(r, fds, program);
-  stage("enter");
-  if (failed) {
-    _returnHome(fds); // as _execInPlace: home before the error is made
-    throw _failure(failed);
-  }
-  _prepareExec(ctx.inherited);
-  return _continueAsChild(r, program, envp, fds, waiter);
-}
-
-/**
  * Where nsenter itself is, to go back to once the program runs (see _returnHome): its own
  * namespace of each kind it will enter (the PID namespace included), its root and its directory.
  */
@@ -223,60 +174,30 @@ function _saveHome(kinds: readonly NamespaceKind[], fds: Descriptors): void {
 }
 
 /**
- * The waiting parent leaves the target as soon as the program is started. It is host root in
- * the host's PID namespace; left in the target's mount namespace and root, whatever the Bun
- * runtime opens later (it reads /proc/self/statm lazily, for one) would be resolved in a
- * filesystem the target controls: the class of runc's CVE-2024-21626.
+ * Back home after a failed exec-mode step inside the target, before the error is made (see
+ * _execInPlace). Best effort: after -S/-G it may lack the right, and nsenter leaves anyway.
  *
- * Root and working directory first, while this thread still shares them with any thread Bun may
- * have started meanwhile (JSC starts one, JSCWarmUp, at a moment of its own choosing): that brings
- * such a thread's root and cwd home too, so what it opens resolves in our filesystem. A thread
- * keeps the mount namespace it was started in, though; only this one can go back to ours (setns
- * needs the filesystem attributes unshared), and then root and cwd once more, which setns reset.
+ * Out of the target's PID namespace first: in it, the Bun runtime may not start a thread, and
+ * aborts when it tries. Root and working directory next, while this thread still shares them with
+ * any thread Bun may have started meanwhile (JSC starts one, JSCWarmUp, at a moment of its own
+ * choosing): that brings such a thread's root and cwd home too. Then the namespaces (setns needs
+ * the filesystem attributes unshared), and root and cwd once more, which setns reset.
  */
-function _returnHome(fds: Descriptors): NsenterError | undefined {
-  // Out of the target's PID namespace first: in it, the Bun runtime may not start a thread, and
-  // aborts when it tries (spawnInPidNamespace has gone back already; exec mode has not).
+function _returnHome(fds: Descriptors): void {
   const pid = fds.get("own:pid");
   if (pid !== undefined) core().setns(pid, CLONE_NEWPID);
-  const failed = _directoriesHome(fds);
-  if (failed) return failed;
+  if (!_directoriesHome(fds)) return;
   for (const ns of NAMESPACES) {
     const fd = fds.get(`own:${ns.kind}`);
     if (fd === undefined || ns.kind === "pid") continue;
-    if (enterNamespace(fd, ns.clone) !== undefined) {
-      return new NsenterError(`cannot return to nsenter's own namespace '${ns.file}'`, errno());
-    }
+    if (enterNamespace(fd, ns.clone) !== undefined) return;
   }
-  return _directoriesHome(fds) ?? _threadsAway(fds);
+  _directoriesHome(fds);
 }
 
-function _directoriesHome(fds: Descriptors): NsenterError | undefined {
-  const failed = returnToDirectories(fds.get("ownRoot") as number, fds.get("ownCwd") as number);
-  if (failed === undefined) return undefined;
-  const what = failed === "root" ? "root directory" : "working directory";
-  return new NsenterError(`cannot return to nsenter's own ${what}`, errno());
-}
-
-/**
- * Every thread's root and working directory must be ours again, and this thread's mount
- * namespace: should one not be, fail closed.
- */
-function _threadsAway(fds: Descriptors): NsenterError | undefined {
-  const own = fds.get("own:mnt");
-  const mine = own === undefined ? undefined : readLink(`/proc/self/fd/${own}`);
-  if (mine !== undefined && readLink("/proc/thread-self/ns/mnt") !== mine) {
-    return new NsenterError("nsenter did not get back to its own mount namespace");
-  }
-  const [root, cwd] = [statPath("/", true), statPath(".", true)];
-  for (const task of listDirectory("/proc/self/task")) {
-    const [at, wd] = [statPath(`/proc/self/task/${task}/root`, true), statPath(`/proc/self/task/${task}/cwd`, true)];
-    const same = (a: typeof at, b: typeof at) => typeof a !== "number" && typeof b !== "number" && a.id === b.id;
-    if (!same(at, root) || !same(wd, cwd)) {
-      return new NsenterError(`thread ${task} of nsenter kept the target's root or working directory`);
-    }
-  }
-  return undefined;
+/** Whether root and working directory are nsenter's own again. */
+function _directoriesHome(fds: Descriptors): boolean {
+  return returnToDirectories(fds.get("ownRoot") as number, fds.get("ownCwd") as number) === undefined;
 }
 
 /** The PID namespace goes last (see _prepareProgram); it only matters to the process we start. */
@@ -361,32 +282,11 @@ function _setCredentials(r: RunPlan): Failed {
   return undefined;
 }
 
-function _continueAsChild(
-  r: RunPlan,
-  c: CProgram,
-  envp: CStringArray,
-  fds: Descriptors,
-  waiter: Waiter,
-): Promise<never> {
-  const child = _spawnInPidNamespace(r, c, envp, fds);
-  stage("spawn");
-  const failed = _returnHome(fds);
-  stage("home");
-  stagesDone();
-  if (typeof child !== "number") throw _failure(child as NonNullable<Failed>); // leaving at once
-  if (failed) {
-    // Never wait inside the target: fail closed, and take the program down with us.
-    core().kill(child, SIGKILL);
-    throw failed;
-  }
-  return waiter.wait(child);
-}
-
 /**
- * child: the user or time namespace (or -S/-G with a fork). A forked single-threaded child
- * (child.c) enters everything, in util-linux's order, and executes the program (forking once
- * more for a PID namespace); this process enters nothing and waits. A failed step comes back on
- * a pipe and is reported here.
+ * child: a PID, user or time namespace (or -S/-G with a fork). A single-threaded child (child.c)
+ * enters everything, in util-linux's order, and executes the program (starting it as a process
+ * of its own for a PID namespace); this process enters nothing and waits at home (util-linux's
+ * continue_as_child()). A failed step comes back on a pipe and is reported here.
  */
 function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): Promise<never> {
   const program = { file: cstr(r.program.file), argv: CStringArray.of(r.program.argv), search: r.program.search };
@@ -398,38 +298,4 @@ function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): Promise<never>
   stage("child");
   stagesDone();
   return waiter.wait(started.program, started.reap);
-}
-
-/**
- * Spawn the program in the target PID namespace (the first process started after
- * setns(CLONE_NEWPID) is in it), this process staying in its own. Its PID, or what failed (still
- * inside the target's mount namespace and root: see _fail).
- */
-function _spawnInPidNamespace(r: RunPlan, c: CProgram, envp: CStringArray, fds: Descriptors): number | Failed {
-  const [target, own] = [fds.get("pid") as number, fds.get("own:pid") as number];
-  let code = spawnInPidNamespace(target, own, r.program.search, c.file, c.argv, envp, c.pid);
-  if (code === ENOEXEC) {
-    // execvp runs a file with no #! through /bin/sh; posix_spawnp does not.
-    const found = r.program.search ? _searchPath(r.program.file) : r.program.file;
-    if (found === undefined) return _fail("exec", r.program.file, EACCES);
-    const script = CStringArray.of(["/bin/sh", found, ...r.program.argv.slice(1)]);
-    code = spawnInPidNamespace(target, own, false, cstr("/bin/sh"), script, envp, c.pid);
-  }
-  if (code < 0) return _fail("setns", namespaceInfo("pid").file);
-  if (code !== 0) return _fail("exec", r.program.file, code);
-  return c.pid[0] as number;
-}
-
-/**
- * The file execvp would have run: the first PATH entry holding an executable of that name, in
- * the same PATH posix_spawnp searched (libc's environ: the target's, with --env).
- */
-function _searchPath(file: string): string | undefined {
-  if (file.includes("/")) return file;
-  const dirs = (getenv("PATH") ?? "/bin:/usr/bin").split(":");
-  for (const dir of dirs) {
-    const path = `${dir === "" ? "." : dir}/${file}`;
-    if (access(path, X_OK) === 0) return path;
-  }
-  return undefined;
 }

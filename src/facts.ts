@@ -1,15 +1,25 @@
 /** The host facts planning needs, read from /proc and the environment. */
-import { access, F_OK, readFile, readLink } from "./libc.ts";
+import { access, F_OK, listDirectory, readFile, readLink } from "./libc.ts";
 import type { Facts, NsIdentity } from "./plan.ts";
+import { strtoul } from "./strtoul.ts";
 
 export function hostFacts(): Facts {
+  let kinds: string[] | undefined;
   return {
+    // One listing of /proc/self/ns, not a stat of each file.
+    kernelHas(file: string): boolean {
+      kinds ??= listDirectory("/proc/self/ns");
+      // Not listed at all: say yes, and let opening the file tell (util-linux: only ENOENT skips).
+      return kinds.length === 0 || kinds.indexOf(file.slice(3)) >= 0;
+    },
     namespaceOf(path: string): NsIdentity {
       // The link reads "kind:[inode]": the namespace's identity, without a stat(2) (which older
       // glibc does not export under that name).
       const link = readLink(path);
       if (typeof link === "number") return { errno: link };
-      return { ino: BigInt(/\[(\d+)\]/.exec(link)?.[1] ?? 0) };
+      const open = link.indexOf("[");
+      const ino = open < 0 ? "" : link.slice(open + 1, link.length - 1);
+      return { ino: strtoul(ino).ok ? BigInt(ino) : 0n };
     },
     uids(statusPath: string): readonly number[] | undefined {
       const status = readFile(statusPath);

@@ -65,9 +65,11 @@ function _scanLong(argv: readonly string[], i: number, specs: readonly OptionSpe
 
 /** The option a long name or abbreviation names, "" when none, or an ambiguity message. */
 function _matchLong(name: string, specs: readonly OptionSpec[]): OptionSpec | string {
-  const exact = specs.find((s) => s.long === name);
-  if (exact) return exact;
-  const candidates = specs.filter((s) => s.long.startsWith(name));
+  const candidates: OptionSpec[] = [];
+  for (const s of specs) {
+    if (s.long === name) return s;
+    if (s.long.startsWith(name)) candidates.push(s);
+  }
   if (candidates.length === 1) return candidates[0] as OptionSpec;
   if (candidates.length === 0) return "";
   const list = candidates.map((s) => ` '--${s.long}'`).join("");
@@ -79,7 +81,7 @@ function _scanShorts(argv: readonly string[], i: number, specs: readonly OptionS
   const options: ParsedOption[] = [];
   for (let j = 1; j < word.length; j++) {
     const letter = word[j] as string;
-    const spec = specs.find((s) => s.short === letter);
+    const spec = _short(specs, letter);
     if (!spec) return { options, error: `invalid option -- '${letter}'`, next: i + 1 };
     if (spec.arg === "none") {
       options.push({ spec, value: undefined });
@@ -95,4 +97,10 @@ function _scanShorts(argv: readonly string[], i: number, specs: readonly OptionS
     return { options, next: i + 2 };
   }
   return { options, next: i + 1 };
+}
+
+/** The option with this letter (a loop: see plan.ts on the start path's builtins). */
+function _short(specs: readonly OptionSpec[], letter: string): OptionSpec | undefined {
+  for (const s of specs) if (s.short === letter) return s;
+  return undefined;
 }

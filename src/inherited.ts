@@ -7,7 +7,7 @@
 import { listDirectory, readLink } from "./libc.ts";
 
 /** Bun's own event-loop descriptors, there before the first line of JavaScript runs. */
-const RUNTIME_LINKS = new Set(["anon_inode:[eventpoll]", "anon_inode:[eventfd]"]);
+const RUNTIME_LINKS = ["anon_inode:[eventpoll]", "anon_inode:[eventfd]"];
 
 /** Call first thing at start-up, before anything else opens a descriptor. */
 export function inheritedDescriptors(): number[] {
@@ -17,7 +17,7 @@ export function inheritedDescriptors(): number[] {
     if (fd <= 2) continue;
     const link = readLink(`/proc/self/fd/${name}`);
     // A number: the directory descriptor readdir used, closed by now.
-    if (typeof link === "string" && !RUNTIME_LINKS.has(link)) fds.push(fd);
+    if (typeof link === "string" && RUNTIME_LINKS.indexOf(link) < 0) fds.push(fd);
   }
   return fds;
 }

@@ -7,7 +7,7 @@
  * program, so the program inherits exactly what was entered.
  */
 
-import { CString, dlopen, type FFIFunction, type Pointer, ptr, read } from "bun:ffi";
+import { dlopen, type FFIFunction, type Pointer, ptr, read } from "bun:ffi";
 import { EINVAL } from "./errors.ts";
 
 const LIBC_NAMES = ["libc.so.6", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`];
@@ -64,9 +64,7 @@ export const core = _lazy({
   // Bound with the rest: an error after setns(CLONE_NEWPID) must not need a new binding.
   strerror: { args: ["i32"], returns: "cstring" },
   geteuid: { args: [], returns: "u32" },
-  // The PID-namespace path: spawn the program and wait for it.
-  posix_spawn: { args: ["ptr", "ptr", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
-  posix_spawnp: { args: ["ptr", "ptr", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
+  // The waiting parent (wait.ts).
   waitpid: { args: ["i32", "ptr", "i32"], returns: "i32" },
   kill: { args: ["i32", "i32"], returns: "i32" },
   _exit: { args: ["i32"], returns: "void" },
@@ -82,7 +80,6 @@ export const core = _lazy({
 export const extra = _lazy({
   clearenv: { args: [], returns: "i32" },
   setenv: { args: ["ptr", "ptr", "i32"], returns: "i32" },
-  getenv: { args: ["ptr"], returns: "ptr" },
   setgroups: { args: ["usize", "ptr"], returns: "i32" },
   setgid: { args: ["u32"], returns: "i32" },
   setuid: { args: ["u32"], returns: "i32" },
@@ -94,15 +91,6 @@ export const extra = _lazy({
   // clone(fn, stack, flags, arg, ...): the child runs fn(arg) on its own stack (child.ts).
   clone: { args: ["ptr", "ptr", "i32", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
 });
-
-/**
- * A variable of libc's environment: what execvp and posix_spawnp search with. process.env is
- * Bun's copy from start-up and does not see --env's clearenv()/setenv().
- */
-export function getenv(name: string): string | undefined {
-  const value = extra().getenv(cstr(name));
-  return value === null ? undefined : new CString(value).toString();
-}
 
 const SYS_STATX = process.arch === "arm64" ? 291 : 332;
 const AT_FDCWD = -100;
@@ -176,31 +164,6 @@ export function returnToDirectories(root: number, cwd: number): "root" | "cwd" |
   return libc.fchdir(cwd) === 0 ? undefined : "cwd";
 }
 
-/**
- * posix_spawn(p) with this thread in the PID namespace TARGET for the call, then back in OWN
- * (both descriptors of PID namespaces). While in TARGET this process cannot start a thread (the
- * kernel refuses, and Bun aborts when it tries), so between the two setns calls there are only
- * FFI calls with numbers for arguments: no JavaScript function is entered, nothing is allocated.
- * Returns -1 when entering failed (errno tells why), else posix_spawn's result: 0 or an errno.
- */
-export function spawnInPidNamespace(
-  target: number,
-  own: number,
-  search: boolean,
-  file: Uint8Array,
-  argv: CStringArray,
-  envp: CStringArray,
-  pid: Int32Array,
-): number {
-  const libc = core();
-  const posixSpawn = search ? libc.posix_spawnp : libc.posix_spawn;
-  const [pidp, filep, argvp, envpp] = [ptr(pid), ptr(file), ptr(argv.pointers), ptr(envp.pointers)];
-  if (libc.setns(target, CLONE_NEWPID) !== 0) return -1;
-  const code = posixSpawn(pidp, filep, null, null, argvp, envpp);
-  libc.setns(own, CLONE_NEWPID);
-  return code;
-}
-
 /** errno of the calling thread; read it right after the call that failed. */
 export function errno(): number {
   return read.i32(core().__errno_location() as Pointer, 0);
@@ -235,13 +198,13 @@ export function writeTo(fd: number, data: Buffer): number {
 
 /** What a symbolic link says (e.g. "net:[4026531833]" for a namespace), or its errno. */
 export function readLink(path: string): string | number {
-  const buf = Buffer.allocUnsafe(4096);
-  const n = Number(core().readlink(cstr(path), buf, buf.length));
-  return n < 0 ? errno() : buf.toString("utf8", 0, n);
+  const n = Number(core().readlink(cstr(path), linkBuffer, linkBuffer.length));
+  return n < 0 ? errno() : linkBuffer.toString("utf8", 0, n);
 }
 
+const linkBuffer = Buffer.allocUnsafe(4096);
+
 const SYS_GETDENTS64 = process.arch === "arm64" ? 61 : 217;
-const O_DIRECTORY = 0o200000;
 const dirents = Buffer.allocUnsafe(16384);
 
 /**
@@ -250,7 +213,8 @@ const dirents = Buffer.allocUnsafe(16384);
  */
 export function listDirectory(path: string): string[] {
   const libc = core();
-  const fd = libc.open(cstr(path), O_RDONLY | O_CLOEXEC | O_DIRECTORY, 0);
+  // No O_DIRECTORY: its value differs between x86-64 and arm64; getdents64 refuses a non-directory.
+  const fd = libc.open(cstr(path), O_RDONLY | O_CLOEXEC, 0);
   if (fd < 0) return [];
   const names: string[] = [];
   for (;;) {

@@ -10,6 +10,9 @@ import { inheritedDescriptors } from "./inherited.ts";
 import { geteuid, strerror, writeAll } from "./libc.ts";
 import { openAll } from "./open.ts";
 import { plan } from "./plan.ts";
+import { stage } from "./stages.ts";
+
+stage("modules");
 
 /** How we were invoked: glibc's getopt messages name argv[0] as given, the rest its basename. */
 const invoked = process.argv0 || "nsenter";
@@ -39,7 +42,9 @@ async function main(argv: string[]): Promise<number> {
     // Before anything opens a descriptor (imported modules open none when loaded): what the
     // caller gave us, to pass on to the program.
     const inherited = inheritedDescriptors();
+    stage("inherited");
     const p = plan(argv, hostFacts());
+    stage("plan");
     if (p.outcome.do === "run") return await run({ ...p, outcome: p.outcome }, { inherited });
     // Files named before a usage error or --help are opened first, as util-linux does while parsing.
     openAll(p.opens)[Symbol.dispose]();

@@ -92,8 +92,8 @@ export type NamespaceKind = NamespaceInfo["kind"];
 /** The order in which util-linux lists the namespace options in `--help`. */
 export const HELP_ORDER: readonly NamespaceKind[] = ["mnt", "uts", "ipc", "net", "pid", "cgroup", "user", "time"];
 
-const byKind = new Map<NamespaceKind, NamespaceInfo>(NAMESPACES.map((n) => [n.kind, n]));
-
+/** The table's row for KIND (a loop over eight rows: no Map to build at start-up). */
 export function namespaceInfo(kind: NamespaceKind): NamespaceInfo {
-  return byKind.get(kind) as NamespaceInfo;
+  for (const ns of NAMESPACES) if (ns.kind === kind) return ns;
+  throw new Error(`no namespace kind ${kind}`);
 }

@@ -62,7 +62,7 @@ export const OPTIONS: readonly OptionSpec[] = [
 ];
 
 /** The order of the `--help` lines, as util-linux prints them. */
-export const HELP_KEYS: readonly string[] = [
+export const helpKeys = (): readonly string[] => [
   "all",
   "target",
   ...HELP_ORDER.flatMap((kind) =>

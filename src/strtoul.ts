@@ -10,12 +10,31 @@ const ULONG_MAX = (1n << 64n) - 1n;
 export type Parsed = { ok: true; value: bigint } | { ok: false; errno?: number };
 
 export function strtoul(text: string): Parsed {
-  const m = /^[ \t\n\v\f\r]*([+-]?)([0-9]+)$/.exec(text);
-  if (!m) return { ok: false };
-  const magnitude = BigInt(m[2] as string);
+  // A scan, not a regular expression: this runs on every start, where compiling one costs more.
+  let i = skipSpace(text, 0);
+  const negative = text[i] === "-";
+  if (negative || text[i] === "+") i++;
+  const digits = i;
+  while (i < text.length && isDigit(text.charCodeAt(i))) i++;
+  if (i === digits || i !== text.length) return { ok: false };
+  const magnitude = BigInt(text.slice(digits));
   if (magnitude > ULONG_MAX) return { ok: false, errno: ERANGE };
-  const value = m[1] === "-" ? (ULONG_MAX + 1n - magnitude) & ULONG_MAX : magnitude;
+  const value = negative ? (ULONG_MAX + 1n - magnitude) & ULONG_MAX : magnitude;
   return { ok: true, value };
+}
+
+/** The index of the first character from AT that is not C white space (isspace: " \t\n\v\f\r"). */
+export function skipSpace(text: string, at: number): number {
+  let i = at;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 32 && (c < 9 || c > 13)) break;
+  }
+  return i;
+}
+
+export function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
 }
 
 /** The low 32 bits, as C stores an unsigned long into a pid_t/uid_t (then printed with %u). */

@@ -20,7 +20,7 @@ const FORWARDED = [1, 2, 3, 10, 12, 15];
 export interface Waiter {
   /**
    * Wait for the child, then leave with its status or by its signal. REAP: a process of ours
-   * that is leaving on its own (the single-threaded child), reaped on the way out.
+   * that is leaving on its own (the single-threaded child), reaped first.
    */
   wait(child: number, reap?: number): never;
 }
@@ -34,38 +34,41 @@ export function prepareWaiter(): Waiter {
   const code = loadCode();
   setFunctions(code.job, ["signal", "kill", "getpid", "tcgetpgrp", "getpgrp", "__errno_location"]);
   code.job[J.forwardTo] = 0n;
+  code.job[J.pending] = 0n;
   for (const signal of FORWARDED) libc.signal(signal, code.forward);
   const status = pin(new Int32Array(1));
   return {
     wait(child: number, reap?: number): never {
       code.job[J.forwardTo] = BigInt(child);
+      // A signal that came while the program was being started: now it has somewhere to go.
+      const pending = Number(code.job[J.pending]);
+      if (pending !== 0) libc.kill(child, pending);
+      _reap(reap);
       for (;;) {
         const ret = libc.waitpid(child, status, WUNTRACED);
         if (ret < 0 && errno() === EINTR) continue;
-        if (ret < 0) _leave(EXIT_FAILURE, reap);
+        if (ret < 0) _leave(EXIT_FAILURE);
         const s = status[0] as number;
         if ((s & 0xff) === 0x7f) {
           libc.kill(libc.getpid(), SIGSTOP);
           libc.kill(child, SIGCONT);
           continue;
         }
-        if ((s & 0x7f) === 0) _leave((s >> 8) & 0xff, reap);
-        _dieOf(s & 0x7f, reap);
+        if ((s & 0x7f) === 0) _leave((s >> 8) & 0xff);
+        _dieOf(s & 0x7f);
       }
     },
   };
 }
 
-function _leave(code: number, reap: number | undefined): never {
-  _reap(reap);
+function _leave(code: number): never {
   core()._exit(code);
   throw new Error("unreachable");
 }
 
 /** Die of the program's signal, so our caller sees 128+N as if it were the program. */
-function _dieOf(signal: number, reap: number | undefined): never {
+function _dieOf(signal: number): never {
   const libc = core();
-  _reap(reap);
   libc.signal(signal, null);
   libc.kill(libc.getpid(), signal);
   libc._exit(EXIT_FAILURE);

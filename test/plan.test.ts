@@ -8,6 +8,7 @@ import { type Facts, type Plan, plan } from "../src/plan.ts";
  */
 function facts(over: Partial<Facts> = {}): Facts {
   return {
+    kernelHas: () => true,
     namespaceOf: (path) => {
       const [, pid, kind] = /^\/proc\/(\w+)\/ns\/(\w+)$/.exec(path) ?? [];
       if (pid === "404" || !kind) return { errno: 2 };
@@ -170,8 +171,8 @@ describe("plan", () => {
   // nsenter waits), or the single-threaded C child (user or time namespace, or -S/-G with a fork).
   test.each([
     [["-t", "42", "-n", "true"], "exec"],
-    [["-t", "42", "-p", "true"], "spawn"],
-    [["-t", "42", "-a", "true"], "spawn"], // its time namespace is ours: not entered
+    [["-t", "42", "-p", "true"], "child"],
+    [["-t", "42", "-a", "true"], "child"], // its time namespace is ours: not entered
     [["-t", "42", "-a", "-F", "true"], "exec"],
     [["-t", "42", "-T", "true"], "exec"],
     [["-t", "7", "-T", "true"], "child"], // a time namespace of its own
@@ -187,7 +188,7 @@ describe("plan", () => {
   });
 
   test("--all skips kinds the kernel lacks", () => {
-    const noTime = facts({ namespaceOf: (path) => (path.endsWith("/time") ? { errno: 2 } : { ino: 1n }) });
+    const noTime = facts({ kernelHas: (file) => file !== "ns/time", namespaceOf: () => ({ ino: 1n }) });
     expect(summary(plan(["-t", "42", "-a", "true"], noTime))).toBe(
       `${NS42} | run [cgroup,ipc,uts,net,pid,mnt] fork true`,
     );

@@ -195,8 +195,8 @@ describeRoot("the arm64 release under qemu-user", () => {
     });
   });
 
-  test("-a, through the PID-namespace fork", () => {
-    expect(arm64(["-t", `${target.pid}`, "-a", "cat", "/proc/1/comm", "/mnt/marker"])).toEqual({
+  test("-a -F: every namespace entered by the main thread", () => {
+    expect(arm64(["-t", `${target.pid}`, "-a", "-F", "cat", "/proc/1/comm", "/mnt/marker"])).toEqual({
       stdout: "sleep\nmarker-inside\n",
       stderr: "",
       status: 0,
@@ -205,8 +205,9 @@ describeRoot("the arm64 release under qemu-user", () => {
 
   // A user namespace cannot be entered under qemu-user: its forked child is not single-threaded
   // (qemu's own threads), and the kernel refuses setns(CLONE_NEWUSER) to threaded processes. Nor
-  // can the child fork into a PID namespace (qemu-user refuses CLONE_PARENT). The child's arm64
-  // machine code is checked where it is made instead: its position check ran under qemu (build.ts).
+  // can the child start the program of a PID namespace (qemu-user refuses CLONE_PARENT). The
+  // child's arm64 machine code is checked where it is made instead: its position check ran under
+  // qemu (build.ts).
   test("usage errors read as util-linux's", () => {
     expect(arm64(["-t", ""])).toEqual({ stdout: "", stderr: "nsenter: failed to parse pid: ''\n", status: 1 });
   });
