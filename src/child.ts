@@ -19,7 +19,7 @@ import { FUNCTIONS, J, REGION } from "./child-layout.ts";
 import type { Descriptors } from "./descriptors.ts";
 import { NsenterError } from "./errors.ts";
 import { type CStringArray, core, cstr, dot, errno, extra, O_CLOEXEC, pin, readFile } from "./libc.ts";
-import { NAMESPACES, namespaceInfo } from "./namespaces.ts";
+import { NAMESPACES, type NamespaceInfo, namespaceInfo } from "./namespaces.ts";
 import type { RunPlan } from "./plan.ts";
 import { stage } from "./stages.ts";
 import { STEPS, type Step, stepError } from "./steps.ts";
@@ -84,9 +84,11 @@ export function loadCode(): LoadedCode {
 /** Put the addresses of these libc functions in the job (the F_* slots). */
 export function setFunctions(job: BigInt64Array, names: readonly Function[]): void {
   const main = core() as unknown as Record<string, { ptr: Pointer }>;
-  const more = (names.every((n) => n in main) ? {} : extra()) as unknown as Record<string, { ptr: Pointer }>;
+  let more: Record<string, { ptr: Pointer }> | undefined;
   for (const name of names) {
-    const symbol = main[name] ?? more[name];
+    // Plain loops here and below: see plan.ts on the start path and JavaScript-written builtins.
+    if (!(name in main)) more ??= extra() as unknown as Record<string, { ptr: Pointer }>;
+    const symbol = main[name] ?? more?.[name];
     if (symbol === undefined) throw new Error(`libc function ${name} is not bound`);
     job[FUNCTIONS.indexOf(name)] = BigInt(symbol.ptr);
   }
@@ -121,12 +123,14 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   const code = loadCode();
   const job = code.job;
   setFunctions(job, FUNCTIONS);
-  const ordered = NAMESPACES.filter((n) => r.namespaces.includes(n.kind));
+  const ordered: NamespaceInfo[] = [];
+  for (const n of NAMESPACES) if (r.namespaces.includes(n.kind)) ordered.push(n);
   job[J.nsCount] = BigInt(ordered.length);
-  ordered.forEach((n, i) => {
+  for (let i = 0; i < ordered.length; i++) {
+    const n = ordered[i] as NamespaceInfo;
     job[J.nsFd + i] = BigInt(fds.get(n.kind) as number);
     job[J.nsType + i] = BigInt(n.clone);
-  });
+  }
   const wdns = r.wdns === undefined ? undefined : cstr(r.wdns);
   const slash = cstr("/");
   const mask = pin(new Uint8Array(128));
@@ -135,7 +139,9 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   job[J.keepCwd] = r.keepCwd ? 1n : 0n;
   job[J.wdns] = wdns ? _pointer(wdns) : 0n;
   job[J.fork] = r.fork ? 1n : 0n;
-  [job[J.sysSetgroups], job[J.sysSetgid], job[J.sysSetuid]] = SYS_CREDENTIALS.map(BigInt) as [bigint, bigint, bigint];
+  job[J.sysSetgroups] = BigInt(SYS_CREDENTIALS[0] as number);
+  job[J.sysSetgid] = BigInt(SYS_CREDENTIALS[1] as number);
+  job[J.sysSetuid] = BigInt(SYS_CREDENTIALS[2] as number);
   job[J.forceUid] = r.credentials.uid === undefined ? 0n : 1n;
   job[J.uid] = BigInt(r.credentials.uid ?? 0);
   job[J.forceGid] = r.credentials.gid === undefined ? 0n : 1n;

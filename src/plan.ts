@@ -432,6 +432,12 @@ function _enableAll(s: State, facts: Facts): void {
   }
 }
 
+function _without(kinds: readonly NamespaceKind[], kind: NamespaceKind): NamespaceKind[] {
+  const rest: NamespaceKind[] = [];
+  for (const k of kinds) if (k !== kind) rest.push(k);
+  return rest;
+}
+
 function _openedSlots(opens: readonly OpenStep[]): Set<Slot> {
   const slots = new Set<Slot>();
   for (const o of opens) slots.add(o.slot);
@@ -442,7 +448,7 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
   const opened = _openedSlots(s.opens);
   const all: NamespaceKind[] = [];
   for (const ns of NAMESPACES) if (opened.has(ns.kind)) all.push(ns.kind);
-  const namespaces = _timeIsOurs(s, all, facts) ? all.filter((k) => k !== "time") : all;
+  const namespaces = _timeIsOurs(s, all, facts) ? _without(all, "time") : all;
   const root = opened.has("root");
   const cwd = opened.has("cwd");
   const userns = namespaces.includes("user") && !s.preserveCredentials;
