@@ -69,9 +69,9 @@ function _compile(text: string): { bytes: Uint8Array; child: number; program: nu
   }
 }
 
-/** Compile child.c for this machine and check its code is position-independent. */
-export function buildChildCode(): ChildCode {
-  const text = `${childHeader()}${source}`;
+/** Compile child.c (or C given, for the tests) for this machine and check its code is position-independent. */
+export function buildChildCode(c: string = source): ChildCode {
+  const text = `${childHeader()}${c}`;
   const plain = _compile(text);
   const cut = text.indexOf("/* The first function");
   const padded = _compile(

@@ -1,6 +1,7 @@
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import source from "../src/child.c" with { type: "text" };
-import { childHeader, FUNCTIONS, J } from "../src/child-layout.ts";
+import { buildChildCode } from "../src/child-code.ts";
+import { childHeader, FUNCTIONS, J, REGION } from "../src/child-layout.ts";
 import { STEPS } from "../src/steps.ts";
 
 /** NAME = VALUE pairs of the generated enums (values counted where none is written). */
@@ -39,5 +40,34 @@ test("steps are numbered from 1 in the order of the one message table", () => {
   Object.keys(STEPS).forEach((step, i) => {
     const name = `S_${step.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase()}`;
     expect([name, g.get(name)]).toEqual([name, i + 1]);
+  });
+});
+
+describe("the child's machine code, made at build time", () => {
+  test("child.c compiles to code with its three entries inside it, smaller than its REGION", () => {
+    const code = buildChildCode();
+    const size = code.hex.length / 2;
+    expect(code.arch).toBe(process.arch);
+    expect(size).toBeLessThan(REGION);
+    for (const offset of [code.child, code.program, code.forward]) {
+      expect(offset).toBeGreaterThan(0);
+      expect(offset).toBeLessThan(size);
+    }
+  });
+
+  // What would make the bytes wrong once loaded elsewhere: each must be refused by the build.
+  const breaking: [string, string][] = [
+    ["a string literal (data outside the code)", 'static long text(void) { return (long)"x"; }\n'],
+    ["a global variable", "static int counter; static int bump(void) { return ++counter; }\n"],
+    [
+      "a call to a global function (through a table outside the code)",
+      "int g(void) { return 1; } static int h(void) { return g(); }\n",
+    ],
+  ];
+  test.each(breaking)("refuses %s", (_what, c) => {
+    const cut = source.indexOf("/* The last function");
+    expect(() => buildChildCode(`${source.slice(0, cut)}${c}${source.slice(cut)}`)).toThrow(
+      /depends on where it is loaded/,
+    );
   });
 });
