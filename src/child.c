@@ -123,6 +123,7 @@ static void set_credentials(long *j) {
  */
 #define CAP_VERSION_3 0x20080522
 #define PR_CAP_AMBIENT 47
+#define PR_SET_DUMPABLE 4
 #define PR_CAP_AMBIENT_RAISE 2
 static void keep_caps(long *j) {
   int header[2];
@@ -165,6 +166,11 @@ int nsenter_program(long *j) {
  */
 int nsenter_child(long *j) {
   int record[3];
+  /* Not dumpable, before anything is entered: once in the target's user namespace, its root could
+   * otherwise ptrace this process (or the program's, before it executes) and through it write the
+   * memory it shares with nsenter, which is host root. Per memory: nsenter itself goes non-dumpable
+   * too, which costs it nothing; the program is dumpable again once it executes. */
+  CALL(j, F_PRCTL)(PR_SET_DUMPABLE, 0, 0, 0, 0);
   default_signals(j);
   /* Drop supplementary groups while still privileged; complain only if the later call fails too. */
   if (j[J_GROUPS] && CALL(j, F_SYSCALL)(j[J_SYS_SETGROUPS], 0, 0) != 0) j[J_GROUPS_FAILED] = 1;

@@ -303,8 +303,6 @@ export class CStringArray {
   }
 }
 
-/** memfd_create's system call number: the two architectures Bun builds for differ. */
-export const SYS_MEMFD_CREATE = process.arch === "arm64" ? 279 : 319;
 
 export const O_RDONLY = 0;
 export const O_NONBLOCK = 0o4000;
