@@ -303,7 +303,6 @@ export class CStringArray {
   }
 }
 
-
 export const O_RDONLY = 0;
 export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
