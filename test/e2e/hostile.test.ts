@@ -147,7 +147,7 @@ describeRoot("the waiting parent goes back to where it was", () => {
   });
 
   const cases: [string, () => string[], string | undefined][] = [
-    ["-a (spawned into the PID namespace)", () => ["-t", `${plain.pid}`, "-a"], "nsenter-target\n"],
+    ["-a (the child starts the program in the PID namespace)", () => ["-t", `${plain.pid}`, "-a"], "nsenter-target\n"],
     ["-a -r -w into a container root", () => ["-t", `${boxed.pid}`, "-a", "-r", "-w"], "boxed\n"],
     ["-p -m", () => ["-t", `${plain.pid}`, "-p", "-m"], undefined],
     ["-a with a user namespace (the C child)", () => ["-t", `${user.pid}`, "-a"], "user-target\n"],
