@@ -62,7 +62,10 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
 
   const shapes: [string, () => string[]][] = [
     ["PID namespace (the child clones the program)", () => ["-t", `${targets.plain.pid}`, "-p"]],
-    ["user + PID namespace (the child enters both, clones the program)", () => ["-t", `${targets.user.pid}`, "-U", "-p"]],
+    [
+      "user + PID namespace (the child enters both, clones the program)",
+      () => ["-t", `${targets.user.pid}`, "-U", "-p"],
+    ],
     ["user namespace (the C child executes it)", () => ["-t", `${targets.user.pid}`, "-U"]],
   ];
   for (const [shape, args] of shapes) {
