@@ -49,7 +49,9 @@ async function main(argv: string[]): Promise<number> {
     // Files named before a usage error or --help are opened first, as util-linux does while parsing.
     openAll(p.opens)[Symbol.dispose]();
     if (p.outcome.do === "fail") throw p.outcome.error;
-    const help = await import("./help.ts");
+    // require(), not import(): with a dynamic import() in the entry module every run was a little
+    // slower (0.2-0.5 ms measured), though it runs only for --help and --version.
+    const help = require("./help.ts") as typeof import("./help.ts");
     const text = p.outcome.do === "help" ? await help.helpText(name) : await help.versionText(name);
     writeAll(1, text);
     return 0;
