@@ -122,7 +122,9 @@ export interface Started {
 export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram): PreparedChild {
   const code = loadCode();
   const job = code.job;
-  setFunctions(job, FUNCTIONS);
+  // capget and capset are in the second binding: bound only when --keep-caps will call them.
+  const caps = FUNCTIONS.indexOf("capget"); // capset follows it
+  setFunctions(job, r.keepCaps ? FUNCTIONS : FUNCTIONS.slice(0, caps).concat(FUNCTIONS.slice(caps + 2)));
   const ordered: NamespaceInfo[] = [];
   for (const n of NAMESPACES) if (r.namespaces.includes(n.kind)) ordered.push(n);
   job[J.nsCount] = BigInt(ordered.length);
@@ -166,15 +168,15 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   return {
     start: () => {
       keep.length;
-      const [libc, more] = [core(), extra()];
-      if (more.pipe2(pipe, O_CLOEXEC) !== 0) throw new NsenterError("pipe failed", errno());
+      const libc = core();
+      if (libc.pipe2(pipe, O_CLOEXEC) !== 0) throw new NsenterError("pipe failed", errno());
       job[J.errPipe] = BigInt(pipe[1] as number);
       job[J.forwardTo] = -1n; // a signal from now on is kept for the program (wait.ts)
-      more.sigprocmask(SIG_SETMASK, everySignal, mask);
-      const pid = more.clone(code.child, code.stacks[0], flags, job, null, null, null);
+      libc.sigprocmask(SIG_SETMASK, everySignal, mask);
+      const pid = libc.clone(code.child, code.stacks[0], flags, job, null, null, null);
       const cloneErrno = errno();
       stage("clone");
-      more.sigprocmask(SIG_SETMASK, mask, null);
+      libc.sigprocmask(SIG_SETMASK, mask, null);
       libc.close(pipe[1] as number);
       try {
         if (pid < 0) throw stepError("fork", cloneErrno);

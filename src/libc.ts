@@ -64,6 +64,12 @@ export const core = _lazy({
   // Bound with the rest: an error after setns(CLONE_NEWPID) must not need a new binding.
   strerror: { args: ["i32"], returns: "cstring" },
   geteuid: { args: [], returns: "u32" },
+  // The child (child.ts): every PID, user or time namespace goes through it.
+  prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" },
+  pipe2: { args: ["ptr", "i32"], returns: "i32" },
+  sigprocmask: { args: ["i32", "ptr", "ptr"], returns: "i32" },
+  // clone(fn, stack, flags, arg, ...): the child runs fn(arg) on its own stack.
+  clone: { args: ["ptr", "ptr", "i32", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
   // The waiting parent (wait.ts).
   waitpid: { args: ["i32", "ptr", "i32"], returns: "i32" },
   kill: { args: ["i32", "i32"], returns: "i32" },
@@ -74,8 +80,7 @@ export const core = _lazy({
 
 /**
  * The rarer paths, in a second binding only they pay: --env (util-linux's clearenv() and
- * setenv()), -S/-G, and the single-threaded child (child.ts), which is handed these and core's
- * functions as pointers.
+ * setenv()), -S/-G on the main thread, --keep-caps in the child.
  */
 export const extra = _lazy({
   clearenv: { args: [], returns: "i32" },
@@ -85,11 +90,6 @@ export const extra = _lazy({
   setuid: { args: ["u32"], returns: "i32" },
   capget: { args: ["ptr", "ptr"], returns: "i32" },
   capset: { args: ["ptr", "ptr"], returns: "i32" },
-  prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" },
-  pipe2: { args: ["ptr", "i32"], returns: "i32" },
-  sigprocmask: { args: ["i32", "ptr", "ptr"], returns: "i32" },
-  // clone(fn, stack, flags, arg, ...): the child runs fn(arg) on its own stack (child.ts).
-  clone: { args: ["ptr", "ptr", "i32", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
 });
 
 const SYS_STATX = process.arch === "arm64" ? 291 : 332;
