@@ -205,7 +205,7 @@ export function readLink(path: string): string | number {
 const linkBuffer = Buffer.allocUnsafe(4096);
 
 const SYS_GETDENTS64 = process.arch === "arm64" ? 61 : 217;
-const dirents = Buffer.allocUnsafe(16384);
+const dirents = new Uint8Array(16384);
 
 /**
  * The names in a directory, without "." and "..": getdents64(2) through syscall, parsed here
@@ -220,9 +220,10 @@ export function listDirectory(path: string): string[] {
   for (;;) {
     const n = Number(libc.syscall(SYS_GETDENTS64, fd, BigInt(ptr(dirents)), dirents.length, 0, 0, 0));
     if (n <= 0) break;
-    for (let at = 0; at < n; at += dirents.readUInt16LE(at + 16)) {
-      const end = dirents.indexOf(0, at + 19);
-      const name = dirents.toString("latin1", at + 19, end);
+    // Byte by byte, no Buffer methods: names are short, and each method's first call costs more.
+    for (let at = 0; at < n; at += (dirents[at + 16] as number) | ((dirents[at + 17] as number) << 8)) {
+      let name = "";
+      for (let i = at + 19; dirents[i] !== 0; i++) name += String.fromCharCode(dirents[i] as number);
       if (name !== "." && name !== "..") names.push(name);
     }
   }
