@@ -7,34 +7,13 @@
  */
 import { NAMESPACES } from "./namespaces.ts";
 import { STEPS } from "./steps.ts";
+import { SYSCALLS } from "./syscalls.ts";
 
-/** libc functions, in the order of the job's first slots (C: F_SETNS, F_CLOSE, ...). */
-export const FUNCTIONS = [
-  "setns",
-  "unshare",
-  "close",
-  "open",
-  "fchdir",
-  "chroot",
-  "chdir",
-  "syscall",
-  "execv",
-  "execvp",
-  "_exit",
-  "write",
-  "signal",
-  "__errno_location",
-  "capget",
-  "capset",
-  "prctl",
-  "clone",
-  "sigprocmask",
-  // The signal handler's (wait.ts).
-  "kill",
-  "getpid",
-  "tcgetpgrp",
-  "getpgrp",
-] as const;
+/**
+ * libc functions, in the order of the job's first slots (C: F_SYSCALL, F_EXECV, ...): all in
+ * libc.ts's one binding. Everything else is a system call (the J_NR slots, C: N_*).
+ */
+export const FUNCTIONS = ["syscall", "execv", "execvp", "signal", "__errno_location", "clone", "sigprocmask"] as const;
 
 /**
  * The memory the code is loaded in is REGION-aligned, one REGION each: the code, the job, and two
@@ -45,6 +24,8 @@ export const REGION = 65536;
 
 /** The job's other slots and how many each takes (C: J_NS_COUNT, J_NS_FD, ...). */
 const SLOTS = {
+  // The system calls' numbers on this architecture, in SYSCALLS's order.
+  nr: SYSCALLS.length,
   nsCount: 1,
   nsFd: NAMESPACES.length,
   nsType: NAMESPACES.length,
@@ -53,12 +34,6 @@ const SLOTS = {
   keepCwd: 1,
   wdns: 1,
   fork: 1,
-  // setgroups, setgid and setuid go to the kernel through syscall(2): libc's own wrappers tell
-  // every thread of the process, and libc in the child still believes it has Bun's threads (it
-  // waited forever for them when measured). These are their numbers on this architecture.
-  sysSetgroups: 1,
-  sysSetgid: 1,
-  sysSetuid: 1,
   forceUid: 1,
   uid: 1,
   forceGid: 1,
@@ -111,5 +86,8 @@ export function childHeader(): string {
   const functions = [...FUNCTIONS.map((f) => `F_${_constant(f).replace("ERRNO_LOCATION", "ERRNO")}`), "F_COUNT"];
   const slots = [...Object.keys(SLOTS), "size"].map((s) => `J_${_constant(s)} = ${J[s as SlotName | "size"]}`);
   const steps = Object.keys(STEPS).map((s, i) => `S_${_constant(s)} = ${i + 1}`);
-  return [functions, slots, steps, [`REGION = ${REGION}`]].map((names) => `enum { ${names.join(", ")} };\n`).join("");
+  const syscalls = SYSCALLS.map((name, i) => `N_${name.toUpperCase()} = ${i}`);
+  return [functions, slots, steps, syscalls, [`REGION = ${REGION}`]]
+    .map((names) => `enum { ${names.join(", ")} };\n`)
+    .join("");
 }

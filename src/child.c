@@ -5,22 +5,24 @@
  * Compiled when nsenter is built, by bun:ffi's TinyCC with -nostdlib; its machine code is carried
  * in the binary and started with libc's clone() (src/child-code.ts, src/child.ts). So it includes
  * nothing and has no data of its own: no globals, no string literals, no function addresses
- * taken. libc is reached through the function pointers in the job (its F_* slots), everything else
- * through the job's J_* slots (laid out by src/child-layout.ts); the code is the same wherever
- * it is loaded, which the build checks.
+ * taken. libc is reached through the function pointers in the job (its F_* slots), the kernel
+ * through libc's syscall() with the numbers in the job (J_NR + N_*: src/syscalls.ts), everything
+ * else through the job's other J_* slots (laid out by src/child-layout.ts); the code is the same
+ * wherever it is loaded, which the build checks.
  *
  * The same code holds the waiting parent's signal handler (nsenter_forward, installed by
  * src/wait.ts): a handler of Bun's would only run once the event loop turns, and waiting in the
  * event loop cost ~1.5 ms a run against a blocking waitpid().
  *
  * After clone() from a multi-threaded process only async-signal-safe calls are safe in the child:
- * that is all this file calls, and credentials go through syscall(2) (see child-layout.ts). The child never returns to JavaScript: it executes the program
+ * that is all this file calls; credentials, in particular, go to the kernel directly (see
+ * syscalls.ts), not through libc's wrappers. The child never returns to JavaScript: it executes the program
  * or reports the failed step on the error pipe (step, errno, argument) and exits.
  */
 
 /* Every libc function called here returns int (or its result is unused): call them as such, or
  * a -1 would arrive zero-extended in a long and pass for a valid descriptor. signal() returns a
- * pointer. */
+ * pointer, syscall() a long. */
 typedef int (*fn)();
 typedef long (*lfn)();
 typedef int *(*errno_fn)();
@@ -42,13 +44,19 @@ typedef int *(*errno_fn)();
 /* The first function: the machine code carried in the binary starts here. */
 void nsenter_code_begin(void) {}
 
+/* A system call by its index in the job's table (N_*): the result, or -1 with errno set. Every
+ * argument goes as a long, as syscall() reads them. */
+static long sys(long *j, int n, long a, long b, long c, long d, long e) {
+  return ((lfn)j[F_SYSCALL])(j[J_NR + n], a, b, c, d, e);
+}
+
 static void fail(long *j, int step, int arg) {
   int record[3];
   record[0] = step;
   record[1] = *((errno_fn)j[F_ERRNO])();
   record[2] = arg;
-  CALL(j, F_WRITE)(j[J_ERR_PIPE], record, 12);
-  CALL(j, F_EXIT)(step == S_EXEC ? (record[1] == ENOENT ? 127 : 126) : 1);
+  sys(j, N_WRITE, j[J_ERR_PIPE], (long)record, 12, 0, 0);
+  sys(j, N_EXIT_GROUP, step == S_EXEC ? (record[1] == ENOENT ? 127 : 126) : 1, 0, 0, 0, 0);
 }
 
 /*
@@ -75,46 +83,47 @@ static void enter_namespaces(long *j) {
       if (entered[i] || (pass == 0 && j[J_NS_TYPE + i] == CLONE_NEWUSER)) continue;
       /* A process sharing its filesystem attributes cannot enter a mount namespace: under qemu-user
        * even this child has threads (qemu's). Nothing otherwise. */
-      if (j[J_NS_TYPE + i] == CLONE_NEWNS) CALL(j, F_UNSHARE)(CLONE_FS);
-      if (CALL(j, F_SETNS)(j[J_NS_FD + i], j[J_NS_TYPE + i]) != 0) {
+      if (j[J_NS_TYPE + i] == CLONE_NEWNS) sys(j, N_UNSHARE, CLONE_FS, 0, 0, 0, 0);
+      if (sys(j, N_SETNS, j[J_NS_FD + i], j[J_NS_TYPE + i], 0, 0, 0) != 0) {
         if (pass == 1) fail(j, S_SETNS, i);
         continue;
       }
-      CALL(j, F_CLOSE)(j[J_NS_FD + i]);
+      sys(j, N_CLOSE, j[J_NS_FD + i], 0, 0, 0, 0);
       entered[i] = 1;
     }
   }
 }
 
+#define AT_FDCWD -100
 static void change_directories(long *j) {
-  int cwd = (int)j[J_CWD];
-  int root = (int)j[J_ROOT];
+  long cwd = j[J_CWD];
+  long root = j[J_ROOT];
   if (j[J_KEEP_CWD]) {
-    cwd = CALL(j, F_OPEN)(j[J_DOT], 0);
+    cwd = sys(j, N_OPENAT, AT_FDCWD, j[J_DOT], 0, 0, 0);
     if (cwd < 0) fail(j, S_OPEN_CWD, 0);
   }
   if (root >= 0) {
-    if (CALL(j, F_FCHDIR)(root) != 0) fail(j, S_ROOT_FCHDIR, 0);
-    if (CALL(j, F_CHROOT)(j[J_DOT]) != 0) fail(j, S_CHROOT, 0);
-    if (CALL(j, F_CHDIR)(j[J_SLASH]) != 0) fail(j, S_CHDIR_ROOT, 0);
-    CALL(j, F_CLOSE)(root);
+    if (sys(j, N_FCHDIR, root, 0, 0, 0, 0) != 0) fail(j, S_ROOT_FCHDIR, 0);
+    if (sys(j, N_CHROOT, j[J_DOT], 0, 0, 0, 0) != 0) fail(j, S_CHROOT, 0);
+    if (sys(j, N_CHDIR, j[J_SLASH], 0, 0, 0, 0) != 0) fail(j, S_CHDIR_ROOT, 0);
+    sys(j, N_CLOSE, root, 0, 0, 0, 0);
   }
   if (j[J_WDNS]) {
-    cwd = CALL(j, F_OPEN)(j[J_WDNS], 0);
+    cwd = sys(j, N_OPENAT, AT_FDCWD, j[J_WDNS], 0, 0, 0);
     if (cwd < 0) fail(j, S_OPEN_WDNS, 0);
   }
   if (cwd >= 0) {
-    if (CALL(j, F_FCHDIR)(cwd) != 0) fail(j, S_WD_FCHDIR, 0);
-    CALL(j, F_CLOSE)(cwd);
+    if (sys(j, N_FCHDIR, cwd, 0, 0, 0, 0) != 0) fail(j, S_WD_FCHDIR, 0);
+    sys(j, N_CLOSE, cwd, 0, 0, 0, 0);
   }
 }
 
 static void set_credentials(long *j) {
   if (j[J_FORCE_GID]) {
-    if (CALL(j, F_SYSCALL)(j[J_SYS_SETGROUPS], 0, 0) != 0 && j[J_GROUPS_FAILED]) fail(j, S_SETGROUPS, 0);
-    if (CALL(j, F_SYSCALL)(j[J_SYS_SETGID], j[J_GID]) != 0) fail(j, S_SETGID, 0);
+    if (sys(j, N_SETGROUPS, 0, 0, 0, 0, 0) != 0 && j[J_GROUPS_FAILED]) fail(j, S_SETGROUPS, 0);
+    if (sys(j, N_SETGID, j[J_GID], 0, 0, 0, 0) != 0) fail(j, S_SETGID, 0);
   }
-  if (j[J_FORCE_UID] && CALL(j, F_SYSCALL)(j[J_SYS_SETUID], j[J_UID]) != 0) fail(j, S_SETUID, 0);
+  if (j[J_FORCE_UID] && sys(j, N_SETUID, j[J_UID], 0, 0, 0, 0) != 0) fail(j, S_SETUID, 0);
 }
 
 /*
@@ -131,14 +140,14 @@ static void keep_caps(long *j) {
   long cap;
   header[0] = CAP_VERSION_3;
   header[1] = 0;
-  if (CALL(j, F_CAPGET)(header, data) < 0) fail(j, S_CAPGET, 0);
+  if (sys(j, N_CAPGET, (long)header, (long)data, 0, 0, 0) < 0) fail(j, S_CAPGET, 0);
   data[2] = data[1];
   data[5] = data[4];
-  if (CALL(j, F_CAPSET)(header, data) < 0) fail(j, S_CAPSET, 0);
+  if (sys(j, N_CAPSET, (long)header, (long)data, 0, 0, 0) < 0) fail(j, S_CAPSET, 0);
   for (cap = 0; cap < 64 && cap <= j[J_LAST_CAP]; cap++) {
     unsigned int word = data[cap < 32 ? 0 : 3];
     if (!(word & (1u << (cap & 31)))) continue;
-    if (CALL(j, F_PRCTL)(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) fail(j, S_AMBIENT, 0);
+    if (sys(j, N_PRCTL, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) fail(j, S_AMBIENT, 0);
   }
 }
 
@@ -170,10 +179,10 @@ int nsenter_child(long *j) {
    * otherwise ptrace this process (or the program's, before it executes) and through it write the
    * memory it shares with nsenter, which is host root. Per memory: nsenter itself goes non-dumpable
    * too, which costs it nothing; the program is dumpable again once it executes. */
-  CALL(j, F_PRCTL)(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  sys(j, N_PRCTL, PR_SET_DUMPABLE, 0, 0, 0, 0);
   default_signals(j);
   /* Drop supplementary groups while still privileged; complain only if the later call fails too. */
-  if (j[J_GROUPS] && CALL(j, F_SYSCALL)(j[J_SYS_SETGROUPS], 0, 0) != 0) j[J_GROUPS_FAILED] = 1;
+  if (j[J_GROUPS] && sys(j, N_SETGROUPS, 0, 0, 0, 0, 0) != 0) j[J_GROUPS_FAILED] = 1;
   enter_namespaces(j);
   change_directories(j);
   if (!j[J_FORK]) return program(j);
@@ -181,9 +190,9 @@ int nsenter_child(long *j) {
   record[1] = 0;
   record[2] = CALL(j, F_CLONE)(j[J_PROGRAM_ENTRY], j[J_PROGRAM_STACK], CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, j);
   if (record[2] < 0) fail(j, S_FORK, 0);
-  CALL(j, F_WRITE)(j[J_ERR_PIPE], record, 12);
-  CALL(j, F_CLOSE)(j[J_ERR_PIPE]);
-  CALL(j, F_EXIT)(0);
+  sys(j, N_WRITE, j[J_ERR_PIPE], (long)record, 12, 0, 0);
+  sys(j, N_CLOSE, j[J_ERR_PIPE], 0, 0, 0, 0);
+  sys(j, N_EXIT_GROUP, 0, 0, 0, 0, 0);
   return 0;
 }
 
@@ -197,6 +206,13 @@ static long here(void) {
  * so, the code REGION-aligned). */
 static long *job_page(void) {
   return (long *)((here() & -(long)REGION) + REGION);
+}
+
+/* tcgetpgrp(0): the terminal's foreground process group, or -1. */
+#define TIOCGPGRP 0x540f
+static long foreground(long *j) {
+  int pgrp;
+  return sys(j, N_IOCTL, 0, TIOCGPGRP, (long)&pgrp, 0, 0) == 0 ? pgrp : -1;
 }
 
 /*
@@ -213,12 +229,11 @@ void nsenter_forward(int sig) {
   int to = (int)j[J_FORWARD_TO];
   if (to == 0) {
     CALL(j, F_SIGNAL)(sig, 0);
-    CALL(j, F_KILL)(CALL(j, F_GETPID)(), sig);
+    sys(j, N_KILL, sys(j, N_GETPID, 0, 0, 0, 0, 0), sig, 0, 0, 0);
   } else if (to < 0) {
     j[J_PENDING] = sig;
-  } else if (!((sig == 2 || sig == 3) && CALL(j, F_TCGETPGRP)(0) > 0 &&
-               CALL(j, F_TCGETPGRP)(0) == CALL(j, F_GETPGRP)())) {
-    CALL(j, F_KILL)(to, sig);
+  } else if (!((sig == 2 || sig == 3) && foreground(j) > 0 && foreground(j) == sys(j, N_GETPGID, 0, 0, 0, 0, 0))) {
+    sys(j, N_KILL, to, sig, 0, 0, 0);
   }
   *err = saved;
 }

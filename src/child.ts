@@ -18,16 +18,15 @@ import { childCode } from "./child-code.ts" with { type: "macro" };
 import { FUNCTIONS, J, REGION } from "./child-layout.ts";
 import type { Descriptors } from "./descriptors.ts";
 import { NsenterError } from "./errors.ts";
-import { type CStringArray, core, cstr, dot, errno, extra, O_CLOEXEC, pin, readFile } from "./libc.ts";
+import { type CStringArray, core, cstr, dot, errno, O_CLOEXEC, pin, readFile, sys, syscall } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo, namespaceInfo } from "./namespaces.ts";
 import type { RunPlan } from "./plan.ts";
 import { stage } from "./stages.ts";
 import { STEPS, type Step, stepError } from "./steps.ts";
+import { NR, SYSCALLS, type Syscall } from "./syscalls.ts";
 
 const CODE = childCode();
 
-const SYS_MMAP = process.arch === "arm64" ? 222 : 9;
-const SYS_MPROTECT = process.arch === "arm64" ? 226 : 10;
 const PROT_READ = 1;
 const PROT_WRITE = 2;
 const PROT_EXEC = 4;
@@ -37,7 +36,6 @@ const SIGCHLD = 17;
 const CLONE_VM = 0x100;
 const CLONE_VFORK = 0x4000;
 const SIG_SETMASK = 2;
-const SYS_CREDENTIALS = process.arch === "arm64" ? [159, 144, 146] : [116, 106, 105];
 
 /** child.c's machine code in memory: where its entries are, its job, and two stacks' tops. */
 export interface LoadedCode {
@@ -59,15 +57,14 @@ export function loadCode(): LoadedCode {
   if (CODE.arch !== process.arch) {
     throw new NsenterError(`this nsenter carries its child's code for ${CODE.arch}, not ${process.arch}`);
   }
-  const libc = core();
   const flags = MAP_PRIVATE | MAP_ANONYMOUS;
-  const mapped = Number(libc.syscall(SYS_MMAP, 0, 5 * REGION, PROT_READ | PROT_WRITE, flags, -1, 0));
+  const mapped = syscall(NR.mmap, 0, 5 * REGION, PROT_READ | PROT_WRITE, flags, -1);
   if (mapped < 0 || mapped > 2 ** 53) throw new NsenterError("cannot map memory for the child", -mapped);
   const base = Math.ceil(mapped / REGION) * REGION;
   // Uint8Array.fromHex, not Buffer.from(hex): ~0.05 ms against ~0.7 ms on its first call.
   const bytes = (Uint8Array as unknown as { fromHex(hex: string): Uint8Array }).fromHex(CODE.hex);
   new Uint8Array(toArrayBuffer(base as Pointer, 0, REGION)).set(bytes);
-  if (Number(libc.syscall(SYS_MPROTECT, base, REGION, PROT_READ | PROT_EXEC, 0, 0, 0)) !== 0) {
+  if (syscall(NR.mprotect, base, REGION, PROT_READ | PROT_EXEC) !== 0) {
     throw new NsenterError("cannot make the child's code executable", errno());
   }
   const job = new BigInt64Array(toArrayBuffer((base + REGION) as Pointer, 0, J.size * 8));
@@ -81,17 +78,11 @@ export function loadCode(): LoadedCode {
   return loaded;
 }
 
-/** Put the addresses of these libc functions in the job (the F_* slots). */
-export function setFunctions(job: BigInt64Array, names: readonly Function[]): void {
-  const main = core() as unknown as Record<string, { ptr: Pointer }>;
-  let more: Record<string, { ptr: Pointer }> | undefined;
-  for (const name of names) {
-    // Plain loops here and below: see plan.ts on the start path and JavaScript-written builtins.
-    if (!(name in main)) more ??= extra() as unknown as Record<string, { ptr: Pointer }>;
-    const symbol = main[name] ?? more?.[name];
-    if (symbol === undefined) throw new Error(`libc function ${name} is not bound`);
-    job[FUNCTIONS.indexOf(name)] = BigInt(symbol.ptr);
-  }
+/** Put in the job the addresses of the libc functions child.c calls, and the system calls' numbers. */
+export function setFunctions(job: BigInt64Array): void {
+  const bound = core() as unknown as Record<Function, { ptr: Pointer }>;
+  for (let i = 0; i < FUNCTIONS.length; i++) job[i] = BigInt(bound[FUNCTIONS[i] as Function].ptr);
+  for (let i = 0; i < SYSCALLS.length; i++) job[J.nr + i] = BigInt(NR[SYSCALLS[i] as Syscall]);
 }
 
 type Function = (typeof FUNCTIONS)[number];
@@ -122,9 +113,7 @@ export interface Started {
 export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram): PreparedChild {
   const code = loadCode();
   const job = code.job;
-  // capget and capset are in the second binding: bound only when --keep-caps will call them.
-  const caps = FUNCTIONS.indexOf("capget"); // capset follows it
-  setFunctions(job, r.keepCaps ? FUNCTIONS : FUNCTIONS.slice(0, caps).concat(FUNCTIONS.slice(caps + 2)));
+  setFunctions(job);
   const ordered: NamespaceInfo[] = [];
   for (const n of NAMESPACES) if (r.namespaces.includes(n.kind)) ordered.push(n);
   job[J.nsCount] = BigInt(ordered.length);
@@ -141,9 +130,6 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   job[J.keepCwd] = r.keepCwd ? 1n : 0n;
   job[J.wdns] = wdns ? _pointer(wdns) : 0n;
   job[J.fork] = r.fork ? 1n : 0n;
-  job[J.sysSetgroups] = BigInt(SYS_CREDENTIALS[0] as number);
-  job[J.sysSetgid] = BigInt(SYS_CREDENTIALS[1] as number);
-  job[J.sysSetuid] = BigInt(SYS_CREDENTIALS[2] as number);
   job[J.forceUid] = r.credentials.uid === undefined ? 0n : 1n;
   job[J.uid] = BigInt(r.credentials.uid ?? 0);
   job[J.forceGid] = r.credentials.gid === undefined ? 0n : 1n;
@@ -169,7 +155,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
     start: () => {
       keep.length;
       const libc = core();
-      if (libc.pipe2(pipe, O_CLOEXEC) !== 0) throw new NsenterError("pipe failed", errno());
+      if (sys.pipe2(pipe, O_CLOEXEC) !== 0) throw new NsenterError("pipe failed", errno());
       job[J.errPipe] = BigInt(pipe[1] as number);
       job[J.forwardTo] = -1n; // a signal from now on is kept for the program (wait.ts)
       libc.sigprocmask(SIG_SETMASK, everySignal, mask);
@@ -177,12 +163,12 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       const cloneErrno = errno();
       stage("clone");
       libc.sigprocmask(SIG_SETMASK, mask, null);
-      libc.close(pipe[1] as number);
+      sys.close(pipe[1] as number);
       try {
         if (pid < 0) throw stepError("fork", cloneErrno);
         return _started(pid, pipe[0] as number, program.name, ordered);
       } finally {
-        libc.close(pipe[0] as number);
+        sys.close(pipe[0] as number);
       }
     },
   };
@@ -206,12 +192,11 @@ function _lastCap(): bigint {
  * words (for setns the argument is the namespace's index), and whoever left is reaped.
  */
 function _started(pid: number, fd: number, name: string, ordered: readonly { kind: string }[]): Started {
-  const libc = core();
   const records = pin(new Int32Array(6));
   const bytes = new Uint8Array(records.buffer);
   let got = 0;
   while (got < bytes.length) {
-    const n = Number(libc.read(fd, bytes.subarray(got), bytes.length - got));
+    const n = sys.read(fd, bytes.subarray(got), bytes.length - got);
     if (n <= 0) break;
     got += n;
   }
@@ -220,8 +205,8 @@ function _started(pid: number, fd: number, name: string, ordered: readonly { kin
   // The child is leaving: the waiter reaps it.
   if (step === 0) return { program: arg, reap: pid };
   const status = pin(new Int32Array(1));
-  libc.waitpid(pid, status, 0);
-  if (got >= 24 && records[3] === 0) libc.waitpid(records[5] as number, status, 0);
+  sys.waitpid(pid, status, 0);
+  if (got >= 24 && records[3] === 0) sys.waitpid(records[5] as number, status, 0);
   throw _stepFailed(step, code, arg, name, ordered);
 }
 

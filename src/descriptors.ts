@@ -4,7 +4,7 @@
  * waiting paths have closed theirs before they wait because the scope ended, not because someone
  * remembered.
  */
-import { core } from "./libc.ts";
+import { sys } from "./libc.ts";
 import type { NamespaceKind } from "./namespaces.ts";
 import type { Slot } from "./plan.ts";
 
@@ -40,7 +40,7 @@ export class Descriptors implements Disposable {
 
   close(slot: Slot | HomeSlot): void {
     const fd = this.take(slot);
-    if (fd !== undefined) core().close(fd);
+    if (fd !== undefined) sys.close(fd);
   }
 
   [Symbol.dispose](): void {

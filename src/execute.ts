@@ -25,6 +25,7 @@ import {
   SIGPIPE,
   SIGXFSZ,
   statPath,
+  sys,
   writeTo,
 } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
@@ -59,7 +60,7 @@ function _resolveFollow(r: RunPlan, fds: Descriptors): RunPlan {
   const owner = fds.take("owner");
   if (owner === undefined) return r;
   const st = statPath(`/proc/self/fd/${owner}`, true);
-  core().close(owner);
+  sys.close(owner);
   if (typeof st === "number") throw new NsenterError("stat of the target's /proc directory failed", st);
   const c = r.credentials;
   const uid = r.follow.uid ? st.uid : c.uid;
@@ -76,7 +77,7 @@ function _resolveFollow(r: RunPlan, fds: Descriptors): RunPlan {
 function _targetEnvironment(fds: Descriptors): void {
   const fd = fds.take("environ") as number;
   const content = readAll(fd);
-  core().close(fd);
+  sys.close(fd);
   if (typeof content === "number") throw new NsenterError("failed to get environment variables", content);
   const entries = targetEnvironment(content);
   setEnvironment(entries);
@@ -86,10 +87,10 @@ function _targetEnvironment(fds: Descriptors): void {
 function _joinCgroup(fds: Descriptors): void {
   const fd = fds.take("cgroupProcs");
   if (fd === undefined) return;
-  const pid = Buffer.from(String(core().getpid()));
+  const pid = Buffer.from(String(sys.getpid()));
   const written = Number(writeTo(fd, pid));
   const code = errno();
-  core().close(fd);
+  sys.close(fd);
   if (written !== pid.length) throw new NsenterError("write cgroup.procs failed", code);
 }
 
@@ -185,7 +186,7 @@ function _saveHome(kinds: readonly NamespaceKind[], fds: Descriptors): void {
  */
 function _returnHome(fds: Descriptors): void {
   const pid = fds.get("own:pid");
-  if (pid !== undefined) core().setns(pid, CLONE_NEWPID);
+  if (pid !== undefined) sys.setns(pid, CLONE_NEWPID);
   if (!_directoriesHome(fds)) return;
   for (const ns of NAMESPACES) {
     const fd = fds.get(`own:${ns.kind}`);
@@ -204,7 +205,7 @@ function _directoriesHome(fds: Descriptors): boolean {
 function _enterPidNamespace(fds: Descriptors): Failed {
   const fd = fds.get("pid");
   if (fd === undefined) return undefined;
-  if (core().setns(fd, namespaceInfo("pid").clone) !== 0) return _fail("setns", namespaceInfo("pid").file);
+  if (sys.setns(fd, namespaceInfo("pid").clone) !== 0) return _fail("setns", namespaceInfo("pid").file);
   fds.close("pid");
   return undefined;
 }
@@ -231,27 +232,26 @@ function _enterNamespaces(r: RunPlan, fds: Descriptors): Failed {
 
 /** util-linux's root and working-directory stage, step for step. */
 function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
-  const libc = core();
   if (r.keepCwd) {
-    const wd = libc.open(dot(), O_RDONLY | O_CLOEXEC, 0);
+    const wd = sys.open(dot(), O_RDONLY | O_CLOEXEC);
     if (wd < 0) return _fail("openCwd");
     fds.set("cwd", wd);
   }
   const root = fds.get("root");
   if (root !== undefined) {
-    if (libc.fchdir(root) < 0) return _fail("rootFchdir");
-    if (libc.chroot(dot()) < 0) return _fail("chroot");
-    if (libc.chdir(c.slash) < 0) return _fail("chdirRoot");
+    if (sys.fchdir(root) < 0) return _fail("rootFchdir");
+    if (sys.chroot(dot()) < 0) return _fail("chroot");
+    if (sys.chdir(c.slash) < 0) return _fail("chdirRoot");
     fds.close("root");
   }
   if (c.wdns !== undefined) {
-    const wd = libc.open(c.wdns, O_RDONLY | O_CLOEXEC, 0);
+    const wd = sys.open(c.wdns, O_RDONLY | O_CLOEXEC);
     if (wd < 0) return _fail("openWdns");
     fds.set("cwd", wd);
   }
   const wd = fds.get("cwd");
   if (wd !== undefined) {
-    if (libc.fchdir(wd) < 0) return _fail("wdFchdir");
+    if (sys.fchdir(wd) < 0) return _fail("wdFchdir");
     fds.close("cwd");
   }
   return undefined;
@@ -266,7 +266,7 @@ function _prepareExec(inherited: readonly number[]): void {
   const libc = core();
   libc.signal(SIGPIPE, null);
   libc.signal(SIGXFSZ, null);
-  for (const fd of inherited) libc.fcntl(fd, F_SETFD, 0);
+  for (const fd of inherited) sys.fcntl(fd, F_SETFD, 0);
 }
 
 function _setCredentials(r: RunPlan): Failed {

@@ -9,6 +9,7 @@
 
 import { dlopen, type FFIFunction, type Pointer, ptr, read } from "bun:ffi";
 import { EINVAL } from "./errors.ts";
+import { NR } from "./syscalls.ts";
 
 const LIBC_NAMES = ["libc.so.6", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`];
 
@@ -34,53 +35,31 @@ function _lazy<T extends Record<string, FFIFunction>>(symbols: T) {
 }
 
 /**
- * Everything the start path calls, in one binding: each dlopen compiles its trampolines with
- * TinyCC and has a fixed cost of its own (a second one ~0.1 ms here), each symbol adds a little
- * (~8 us). node:fs would do for the file calls, but importing it costs about as much start-up
- * time (~0.8 ms measured) as everything else nsenter does before execve.
+ * The libc functions nsenter binds, all in one binding: each dlopen compiles its trampolines with
+ * TinyCC and has a fixed cost of its own (a second one ~0.1 ms here), and each symbol adds ~20 us
+ * (measured: 31 symbols against 3). So everything that is only a system call goes through
+ * syscall() (see `sys` below and syscalls.ts); bound are what must be libc's own. node:fs would do
+ * for the file calls, but importing it costs about as much start-up time (~0.8 ms measured) as
+ * everything else nsenter does before execve.
  */
 export const core = _lazy({
   __errno_location: { args: [], returns: "ptr" },
-  open: { args: ["ptr", "i32", "i32"], returns: "i32" },
-  close: { args: ["i32"], returns: "i32" },
-  read: { args: ["i32", "ptr", "usize"], returns: "i64" },
-  write: { args: ["i32", "ptr", "usize"], returns: "i64" },
-  readlink: { args: ["ptr", "ptr", "usize"], returns: "i64" },
-  access: { args: ["ptr", "i32"], returns: "i32" },
-  setns: { args: ["i32", "i32"], returns: "i32" },
-  unshare: { args: ["i32"], returns: "i32" },
-  fchdir: { args: ["i32"], returns: "i32" },
-  chdir: { args: ["ptr"], returns: "i32" },
-  chroot: { args: ["ptr"], returns: "i32" },
-  fcntl: { args: ["i32", "i32", "i32"], returns: "i32" },
-  signal: { args: ["i32", "ptr"], returns: "ptr" },
-  // pidfd_open, statx, getdents64 and friends: through syscall(2), which every glibc and musl has.
   syscall: { args: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"], returns: "i64" },
-  ioctl: { args: ["i32", "u64", "i64"], returns: "i32" },
-  poll: { args: ["ptr", "u64", "i32"], returns: "i32" },
-  getpid: { args: [], returns: "i32" },
+  // The program's environment is libc's environ (--env changes it through libc), and execvp's
+  // PATH search is libc's: both as util-linux.
   execv: { args: ["ptr", "ptr"], returns: "i32" },
   execvp: { args: ["ptr", "ptr"], returns: "i32" },
-  // Bound with the rest: an error after setns(CLONE_NEWPID) must not need a new binding.
   strerror: { args: ["i32"], returns: "cstring" },
-  geteuid: { args: [], returns: "u32" },
-  // The child (child.ts): every PID, user or time namespace goes through it.
-  prctl: { args: ["i32", "u64", "u64", "u64", "u64"], returns: "i32" },
-  pipe2: { args: ["ptr", "i32"], returns: "i32" },
+  // A handler needs the restorer libc's sigaction supplies; the mask and clone(fn, stack, ...)
+  // are libc's business too. The child (child.ts) and the waiting parent (wait.ts).
+  signal: { args: ["i32", "ptr"], returns: "ptr" },
   sigprocmask: { args: ["i32", "ptr", "ptr"], returns: "i32" },
-  // clone(fn, stack, flags, arg, ...): the child runs fn(arg) on its own stack.
   clone: { args: ["ptr", "ptr", "i32", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
-  // The waiting parent (wait.ts).
-  waitpid: { args: ["i32", "ptr", "i32"], returns: "i32" },
-  kill: { args: ["i32", "i32"], returns: "i32" },
-  _exit: { args: ["i32"], returns: "void" },
-  tcgetpgrp: { args: ["i32"], returns: "i32" },
-  getpgrp: { args: [], returns: "i32" },
 });
 
 /**
  * The rarer paths, in a second binding only they pay: --env (util-linux's clearenv() and
- * setenv()), -S/-G on the main thread, --keep-caps in the child.
+ * setenv()), and -S/-G on the main thread, where libc's wrappers must tell Bun's threads too.
  */
 export const extra = _lazy({
   clearenv: { args: [], returns: "i32" },
@@ -88,21 +67,56 @@ export const extra = _lazy({
   setgroups: { args: ["usize", "ptr"], returns: "i32" },
   setgid: { args: ["u32"], returns: "i32" },
   setuid: { args: ["u32"], returns: "i32" },
-  capget: { args: ["ptr", "ptr"], returns: "i32" },
-  capset: { args: ["ptr", "ptr"], returns: "i32" },
 });
 
-const SYS_STATX = process.arch === "arm64" ? 291 : 332;
+/** syscall(2): the result, or -1 with errno set (as libc's wrappers do). */
+export function syscall(nr: number, a = 0, b = 0, c = 0, d = 0, e = 0): number {
+  return Number(core().syscall(nr, a, b, c, d, e, 0));
+}
+
 const AT_FDCWD = -100;
+const TIMESPEC_ZERO = new BigInt64Array(2);
+
+/**
+ * libc's wrappers, as system calls. Each returns what the wrapper would: the result, or -1 with
+ * errno set. Buffers are passed by address: keep them alive (they are, as arguments) until it returns.
+ */
+export const sys = {
+  open: (path: Uint8Array, flags: number, mode = 0) => syscall(NR.openat, AT_FDCWD, ptr(path), flags, mode),
+  close: (fd: number) => syscall(NR.close, fd),
+  read: (fd: number, buf: Uint8Array, n: number) => syscall(NR.read, fd, ptr(buf), n),
+  write: (fd: number, buf: Uint8Array, n: number) => syscall(NR.write, fd, ptr(buf), n),
+  readlink: (path: Uint8Array, buf: Uint8Array, n: number) => syscall(NR.readlinkat, AT_FDCWD, ptr(path), ptr(buf), n),
+  access: (path: Uint8Array, mode: number) => syscall(NR.faccessat, AT_FDCWD, ptr(path), mode, 0),
+  setns: (fd: number, nstype: number) => syscall(NR.setns, fd, nstype),
+  unshare: (flags: number) => syscall(NR.unshare, flags),
+  fchdir: (fd: number) => syscall(NR.fchdir, fd),
+  chdir: (path: Uint8Array) => syscall(NR.chdir, ptr(path)),
+  chroot: (path: Uint8Array) => syscall(NR.chroot, ptr(path)),
+  fcntl: (fd: number, cmd: number, arg: number) => syscall(NR.fcntl, fd, cmd, arg),
+  ioctl: (fd: number, request: number, arg: number) => syscall(NR.ioctl, fd, request, arg),
+  /** poll(2) without waiting: how many of the pollfds have events. */
+  pollNow: (fds: Int32Array, count: number) => syscall(NR.ppoll, ptr(fds), count, ptr(TIMESPEC_ZERO), 0, 0),
+  getpid: () => syscall(NR.getpid),
+  geteuid: () => syscall(NR.geteuid),
+  kill: (pid: number, signal: number) => syscall(NR.kill, pid, signal),
+  pipe2: (fds: Int32Array, flags: number) => syscall(NR.pipe2, ptr(fds), flags),
+  waitpid: (pid: number, status: Int32Array, options: number) => syscall(NR.wait4, pid, ptr(status), options, 0),
+  /** _exit(2): the whole process (exit_group, as libc's _exit). */
+  exit: (status: number) => syscall(NR.exit_group, status),
+};
+
 const AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_EMPTY_PATH = 0x1000;
 const STATX_BASIC_STATS = 0x7ff;
 /** struct statx, the same on every architecture: uid at 20, gid at 24, mode at 28, ino at 32, dev at 136. */
-const statxBuffer = Buffer.alloc(256);
+let statxBuffer: Buffer | undefined;
 
 export interface FileStat {
   uid: number;
   gid: number;
   mode: number;
+  ino: bigint;
   /** "major:minor:inode": which file it is. */
   id: string;
 }
@@ -112,18 +126,21 @@ export interface FileStat {
  * 2.33 exports no stat or lstat). The stat, or its errno.
  */
 export function statPath(path: string, follow: boolean): FileStat | number {
-  const name = cstr(path);
-  const flags = follow ? 0 : AT_SYMLINK_NOFOLLOW;
-  if (
-    Number(
-      core().syscall(SYS_STATX, AT_FDCWD, BigInt(ptr(name)), flags, STATX_BASIC_STATS, BigInt(ptr(statxBuffer)), 0),
-    ) !== 0
-  ) {
-    return errno();
-  }
+  return _statx(AT_FDCWD, cstr(path), follow ? 0 : AT_SYMLINK_NOFOLLOW);
+}
+
+/** fstat(2) of an open descriptor, or its errno. */
+export function statFd(fd: number): FileStat | number {
+  return _statx(fd, cstr(""), AT_EMPTY_PATH);
+}
+
+function _statx(dirfd: number, name: Uint8Array, flags: number): FileStat | number {
+  statxBuffer ??= Buffer.alloc(256);
+  if (syscall(NR.statx, dirfd, ptr(name), flags, STATX_BASIC_STATS, ptr(statxBuffer)) !== 0) return errno();
   const b = statxBuffer;
-  const id = `${b.readUInt32LE(136)}:${b.readUInt32LE(140)}:${b.readBigUInt64LE(32)}`;
-  return { uid: b.readUInt32LE(20), gid: b.readUInt32LE(24), mode: b.readUInt16LE(28), id };
+  const ino = b.readBigUInt64LE(32);
+  const id = `${b.readUInt32LE(136)}:${b.readUInt32LE(140)}:${ino}`;
+  return { uid: b.readUInt32LE(20), gid: b.readUInt32LE(24), mode: b.readUInt16LE(28), ino, id };
 }
 
 /**
@@ -136,11 +153,10 @@ export function statPath(path: string, follow: boolean): FileStat | number {
  * undefined.
  */
 export function enterNamespace(fd: number, nstype: number): "unshare" | "setns" | undefined {
-  const libc = core();
-  if (nstype !== CLONE_NEWNS) return libc.setns(fd, nstype) === 0 ? undefined : "setns";
+  if (nstype !== CLONE_NEWNS) return sys.setns(fd, nstype) === 0 ? undefined : "setns";
   for (let attempt = 1; ; attempt++) {
-    if (libc.unshare(CLONE_FS) !== 0) return "unshare";
-    if (libc.setns(fd, nstype) === 0) return undefined;
+    if (sys.unshare(CLONE_FS) !== 0) return "unshare";
+    if (sys.setns(fd, nstype) === 0) return undefined;
     if (attempt === 3 || errno() !== EINVAL) return "setns";
   }
 }
@@ -159,9 +175,8 @@ export function dot(): Uint8Array {
  * undefined.
  */
 export function returnToDirectories(root: number, cwd: number): "root" | "cwd" | undefined {
-  const libc = core();
-  if (libc.fchdir(root) !== 0 || libc.chroot(dot()) !== 0) return "root";
-  return libc.fchdir(cwd) === 0 ? undefined : "cwd";
+  if (sys.fchdir(root) !== 0 || sys.chroot(dot()) !== 0) return "root";
+  return sys.fchdir(cwd) === 0 ? undefined : "cwd";
 }
 
 /** errno of the calling thread; read it right after the call that failed. */
@@ -171,11 +186,10 @@ export function errno(): number {
 
 /** A whole file's bytes, or its errno. */
 export function readFile(path: string): Buffer | number {
-  const libc = core();
-  const fd = libc.open(cstr(path), O_RDONLY | O_CLOEXEC, 0);
+  const fd = sys.open(cstr(path), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno();
   const content = readAll(fd);
-  libc.close(fd);
+  sys.close(fd);
   return content;
 }
 
@@ -184,7 +198,7 @@ export function readAll(fd: number): Buffer | number {
   const chunks: Buffer[] = [];
   for (;;) {
     const chunk = Buffer.allocUnsafe(16384);
-    const n = Number(core().read(fd, chunk, chunk.length));
+    const n = sys.read(fd, chunk, chunk.length);
     if (n < 0) return errno();
     if (n === 0) return Buffer.concat(chunks);
     chunks.push(chunk.subarray(0, n));
@@ -193,18 +207,17 @@ export function readAll(fd: number): Buffer | number {
 
 /** write(2) once: the count written, or -1 (see errno()). */
 export function writeTo(fd: number, data: Buffer): number {
-  return Number(core().write(fd, data, data.length));
+  return sys.write(fd, data, data.length);
 }
 
 /** What a symbolic link says (e.g. "net:[4026531833]" for a namespace), or its errno. */
 export function readLink(path: string): string | number {
-  const n = Number(core().readlink(cstr(path), linkBuffer, linkBuffer.length));
+  const n = sys.readlink(cstr(path), linkBuffer, linkBuffer.length);
   return n < 0 ? errno() : linkBuffer.toString("utf8", 0, n);
 }
 
 const linkBuffer = Buffer.allocUnsafe(4096);
 
-const SYS_GETDENTS64 = process.arch === "arm64" ? 61 : 217;
 const dirents = new Uint8Array(16384);
 
 /**
@@ -212,13 +225,12 @@ const dirents = new Uint8Array(16384);
  * (struct linux_dirent64: d_reclen at 16, d_name from 19), fewer calls than readdir(3) by far.
  */
 export function listDirectory(path: string): string[] {
-  const libc = core();
   // No O_DIRECTORY: its value differs between x86-64 and arm64; getdents64 refuses a non-directory.
-  const fd = libc.open(cstr(path), O_RDONLY | O_CLOEXEC, 0);
+  const fd = sys.open(cstr(path), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return [];
   const names: string[] = [];
   for (;;) {
-    const n = Number(libc.syscall(SYS_GETDENTS64, fd, BigInt(ptr(dirents)), dirents.length, 0, 0, 0));
+    const n = syscall(NR.getdents64, fd, ptr(dirents), dirents.length);
     if (n <= 0) break;
     // Byte by byte, no Buffer methods: names are short, and each method's first call costs more.
     for (let at = 0; at < n; at += (dirents[at + 16] as number) | ((dirents[at + 17] as number) << 8)) {
@@ -227,14 +239,14 @@ export function listDirectory(path: string): string[] {
       if (name !== "." && name !== "..") names.push(name);
     }
   }
-  libc.close(fd);
+  sys.close(fd);
   return names;
 }
 
 export function writeAll(fd: number, text: string): void {
   const buf = Buffer.from(text);
   for (let off = 0; off < buf.length; ) {
-    const n = Number(core().write(fd, buf.subarray(off), buf.length - off));
+    const n = sys.write(fd, buf.subarray(off), buf.length - off);
     if (n <= 0) return;
     off += n;
   }
@@ -245,7 +257,7 @@ export const X_OK = 1;
 
 /** access(2): 0, or the errno. */
 export function access(path: string, mode: number): number {
-  return core().access(cstr(path), mode) === 0 ? 0 : errno();
+  return sys.access(cstr(path), mode) === 0 ? 0 : errno();
 }
 
 /** libc's own text for an errno, so messages read exactly as util-linux's on the same libc. */
@@ -254,7 +266,7 @@ export function strerror(code: number): string {
 }
 
 export function geteuid(): number {
-  return core().geteuid();
+  return sys.geteuid();
 }
 
 /** A NUL-terminated copy of a string, to pass as `const char *`. */

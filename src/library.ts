@@ -10,7 +10,7 @@
  * still use the namespaces nsenter started in.
  */
 import { NsenterError } from "./errors.ts";
-import { core, enterNamespace, errno, returnToDirectories } from "./libc.ts";
+import { enterNamespace, errno, returnToDirectories, sys } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { checkKind, openPath } from "./open.ts";
 import { stepError } from "./steps.ts";
@@ -48,7 +48,7 @@ export class Namespace implements Disposable {
     try {
       checkKind(wanted, info);
     } catch (e) {
-      core().close(wanted);
+      sys.close(wanted);
       throw e;
     }
     this.#previous = openPath(`/proc/self/${info.file}`);
@@ -61,7 +61,7 @@ export class Namespace implements Disposable {
       this.#closeAll();
       throw e;
     } finally {
-      core().close(wanted);
+      sys.close(wanted);
     }
   }
 
@@ -92,7 +92,7 @@ export class Namespace implements Disposable {
   }
 
   #closeAll(): void {
-    for (const fd of [this.#previous, this.#root, this.#cwd]) if (fd >= 0) core().close(fd);
+    for (const fd of [this.#previous, this.#root, this.#cwd]) if (fd >= 0) sys.close(fd);
     this.#previous = this.#root = this.#cwd = -1;
   }
 }

@@ -9,13 +9,12 @@
 import { cgroup2Mount, cgroup2Path } from "./cgroups.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { EINVAL, ENOTTY, ESRCH, NsenterError } from "./errors.ts";
-import { core, cstr, errno, O_CLOEXEC, O_NONBLOCK, O_RDONLY, readFile } from "./libc.ts";
+import { cstr, errno, O_CLOEXEC, O_NONBLOCK, O_RDONLY, readFile, statFd, sys, syscall } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo } from "./namespaces.ts";
 import type { ContainerRef, OpenStep, TargetRef } from "./plan.ts";
 import { stepError } from "./steps.ts";
+import { NR } from "./syscalls.ts";
 
-const SYS_PIDFD_OPEN = 434;
-const SYS_PIDFD_GETFD = 438;
 const SIOCGSKNS = 0x894c;
 const NS_GET_USERNS = 0xb701;
 const NS_GET_NSTYPE = 0xb703;
@@ -40,7 +39,7 @@ export function openAll(opens: readonly OpenStep[], target?: TargetRef): Descrip
     fds[Symbol.dispose]();
     throw e;
   } finally {
-    if (pin >= 0) core().close(pin);
+    if (pin >= 0) sys.close(pin);
   }
   return fds;
 }
@@ -59,7 +58,7 @@ function _openStep(step: OpenStep, pin: number, fds: Descriptors): number {
 
 /** Non-blocking, so a FIFO cannot hang us; close-on-exec, so nothing leaks to the program. */
 export function openPath(path: string, flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK): number {
-  const fd = core().open(cstr(path), flags, 0);
+  const fd = sys.open(cstr(path), flags);
   if (fd < 0) throw new NsenterError(`cannot open ${path}`, errno());
   return fd;
 }
@@ -70,17 +69,17 @@ export function openPath(path: string, flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK
  * left for the /proc opens to report, in util-linux 2.38.1's words.
  */
 function _pin(target: TargetRef): number {
-  const pidfd = Number(core().syscall(SYS_PIDFD_OPEN, target.pid, 0, 0, 0, 0, 0));
+  const pidfd = syscall(NR.pidfd_open, target.pid, 0);
   if (target.container) _recheckContainer(pidfd, target.pid, target.container);
   if (target.inode === undefined) return pidfd;
   const fail = (code: number): never => {
     throw new NsenterError(`failed to obtain a valid file descriptor for PID ${target.pid}`, code);
   };
   if (pidfd < 0) fail(errno());
-  const { fstatSync } = require("node:fs") as typeof import("node:fs");
-  if (fstatSync(pidfd, { bigint: true }).ino !== target.inode) {
-    core().close(pidfd);
-    fail(ESRCH);
+  const st = statFd(pidfd);
+  if (typeof st === "number" || st.ino !== target.inode) {
+    sys.close(pidfd);
+    fail(typeof st === "number" ? st : ESRCH);
   }
   return pidfd;
 }
@@ -95,7 +94,7 @@ function _recheckContainer(pidfd: number, pid: number, container: ContainerRef):
   const { verifyInit } = require("./containers.ts") as typeof import("./containers.ts");
   const why = verifyInit(pid, container.id, undefined, { startTime: container.startTime });
   if (why === undefined) return;
-  core().close(pidfd);
+  sys.close(pidfd);
   throw new NsenterError(`${what} changed while nsenter was starting: ${why}`);
 }
 
@@ -115,10 +114,9 @@ function _refuseZombie(pidfd: number, target: TargetRef): void {
 }
 
 function _hasExited(pidfd: number): boolean {
-  pinPoll.writeInt32LE(pidfd, 0);
-  pinPoll.writeInt16LE(POLLIN, 4);
-  pinPoll.writeInt16LE(0, 6);
-  return core().poll(pinPoll, 1, 0) > 0 && (pinPoll.readInt16LE(6) & POLLIN) !== 0;
+  pinPoll[0] = pidfd;
+  pinPoll[1] = POLLIN; // events; revents (the upper half) 0
+  return sys.pollNow(pinPoll, 1) > 0 && (pinPoll[1] as number) >>> 16 !== 0;
 }
 
 /**
@@ -127,45 +125,43 @@ function _hasExited(pidfd: number): boolean {
  * finds out only at setns.
  */
 export function checkKind(fd: number, ns: NamespaceInfo): void {
-  const kind = core().ioctl(fd, NS_GET_NSTYPE, 0);
+  const kind = sys.ioctl(fd, NS_GET_NSTYPE, 0);
   if (kind === ns.clone) return;
   // No answer at all (e.g. qemu-user does not know this ioctl: ENOSYS): setns will tell.
   if (kind < 0 && ![ENOTTY, EINVAL].includes(errno())) return;
   throw stepError("setns", EINVAL, ns.file);
 }
 
-/** struct pollfd { int fd; short events; short revents; } */
-const pinPoll = Buffer.alloc(8);
+/** struct pollfd { int fd; short events; short revents; }, little-endian (x86-64, arm64). */
+const pinPoll = new Int32Array(2);
 const POLLIN = 1;
 
 /** --net-socket: the network namespace of the target's socket FD (pidfd_getfd + SIOCGSKNS). */
 function _socketNamespace(pid: number, fd: number, pin: number): number {
-  const libc = core();
-  const pidfd = pin >= 0 ? pin : Number(libc.syscall(SYS_PIDFD_OPEN, pid, 0, 0, 0, 0, 0));
+  const pidfd = pin >= 0 ? pin : syscall(NR.pidfd_open, pid, 0);
   if (pidfd < 0) throw new NsenterError(`failed to pidfd_open() for ${pid}`, errno());
   try {
-    const sk = Number(libc.syscall(SYS_PIDFD_GETFD, pidfd, fd, 0, 0, 0, 0));
+    const sk = syscall(NR.pidfd_getfd, pidfd, fd, 0);
     if (sk < 0) throw new NsenterError(`pidfd_getfd(${pidfd}, ${fd})`, errno());
-    const ns = libc.ioctl(sk, SIOCGSKNS, 0);
+    const ns = sys.ioctl(sk, SIOCGSKNS, 0);
     const code = errno();
-    libc.close(sk);
+    sys.close(sk);
     if (ns < 0) throw new NsenterError(`ioctl(${sk}, SIOCGSKNS)`, code);
-    libc.fcntl(ns, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
+    sys.fcntl(ns, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
     return ns;
   } finally {
-    if (pidfd !== pin) libc.close(pidfd);
+    if (pidfd !== pin) sys.close(pidfd);
   }
 }
 
 /** --user-parent: the parent of the user namespace given (-U FILE) or of the target's. */
 function _parentUserNamespace(userFd: number | undefined, targetUser: string): number {
-  const libc = core();
   const fd = userFd ?? openPath(targetUser);
-  const parent = libc.ioctl(fd, NS_GET_USERNS, 0);
+  const parent = sys.ioctl(fd, NS_GET_USERNS, 0);
   const code = errno();
-  if (userFd === undefined) libc.close(fd);
+  if (userFd === undefined) sys.close(fd);
   if (parent < 0) throw new NsenterError("failed to open parent namespace", code);
-  libc.fcntl(parent, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
+  sys.fcntl(parent, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
   return parent;
 }
 
@@ -183,7 +179,7 @@ function _cgroupProcs(procCgroup: string): number {
   if (path === undefined) throw new NsenterError("failed to get cgroup path");
   const relative = path.startsWith(mount.root) ? path.slice(mount.root.length) : path;
   const procs = `${mount.point}/${relative}/cgroup.procs`.replace(/\/+/g, "/");
-  const fd = core().open(cstr(procs), O_WRONLY | O_APPEND | O_CLOEXEC, 0);
+  const fd = sys.open(cstr(procs), O_WRONLY | O_APPEND | O_CLOEXEC);
   if (fd < 0) throw new NsenterError("failed to open cgroup.procs", errno());
   return fd;
 }

@@ -12,7 +12,7 @@
 import { loadCode, setFunctions } from "./child.ts";
 import { J } from "./child-layout.ts";
 import { EINTR, EXIT_FAILURE } from "./errors.ts";
-import { core, errno, pin, SIGCONT, SIGSTOP, WUNTRACED } from "./libc.ts";
+import { core, errno, pin, SIGCONT, SIGSTOP, sys, WUNTRACED } from "./libc.ts";
 
 /** SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM. */
 const FORWARDED = [1, 2, 3, 10, 12, 15];
@@ -32,7 +32,7 @@ export interface Waiter {
 export function prepareWaiter(): Waiter {
   const libc = core();
   const code = loadCode();
-  setFunctions(code.job, ["signal", "kill", "getpid", "tcgetpgrp", "getpgrp", "__errno_location"]);
+  setFunctions(code.job);
   code.job[J.forwardTo] = 0n;
   code.job[J.pending] = 0n;
   for (const signal of FORWARDED) libc.signal(signal, code.forward);
@@ -42,16 +42,16 @@ export function prepareWaiter(): Waiter {
       code.job[J.forwardTo] = BigInt(child);
       // A signal that came while the program was being started: now it has somewhere to go.
       const pending = Number(code.job[J.pending]);
-      if (pending !== 0) libc.kill(child, pending);
+      if (pending !== 0) sys.kill(child, pending);
       _reap(reap);
       for (;;) {
-        const ret = libc.waitpid(child, status, WUNTRACED);
+        const ret = sys.waitpid(child, status, WUNTRACED);
         if (ret < 0 && errno() === EINTR) continue;
         if (ret < 0) _leave(EXIT_FAILURE);
         const s = status[0] as number;
         if ((s & 0xff) === 0x7f) {
-          libc.kill(libc.getpid(), SIGSTOP);
-          libc.kill(child, SIGCONT);
+          sys.kill(sys.getpid(), SIGSTOP);
+          sys.kill(child, SIGCONT);
           continue;
         }
         if ((s & 0x7f) === 0) _leave((s >> 8) & 0xff);
@@ -62,19 +62,18 @@ export function prepareWaiter(): Waiter {
 }
 
 function _leave(code: number): never {
-  core()._exit(code);
+  sys.exit(code);
   throw new Error("unreachable");
 }
 
 /** Die of the program's signal, so our caller sees 128+N as if it were the program. */
 function _dieOf(signal: number): never {
-  const libc = core();
-  libc.signal(signal, null);
-  libc.kill(libc.getpid(), signal);
-  libc._exit(EXIT_FAILURE);
+  core().signal(signal, null);
+  sys.kill(sys.getpid(), signal);
+  sys.exit(EXIT_FAILURE);
   throw new Error("unreachable");
 }
 
 function _reap(pid: number | undefined): void {
-  if (pid !== undefined) core().waitpid(pid, pin(new Int32Array(1)), 0);
+  if (pid !== undefined) sys.waitpid(pid, pin(new Int32Array(1)), 0);
 }

@@ -1,8 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import source from "../src/child.c" with { type: "text" };
+import { setFunctions } from "../src/child.ts";
 import { buildChildCode } from "../src/child-code.ts";
 import { childHeader, FUNCTIONS, J, REGION } from "../src/child-layout.ts";
 import { STEPS } from "../src/steps.ts";
+import { SYSCALLS } from "../src/syscalls.ts";
 
 /** NAME = VALUE pairs of the generated enums (values counted where none is written). */
 function generated(): Map<string, number> {
@@ -18,23 +20,34 @@ function generated(): Map<string, number> {
   return names;
 }
 
-test("every F_, J_ and S_ name child.c uses is generated", () => {
-  const used = new Set(source.match(/\b[FJS]_[A-Z_]+\b/g));
+test("every F_, J_, S_ and N_ name child.c uses is generated", () => {
+  const used = new Set(source.match(/\b[FJSN]_[A-Z0-9_]+\b/g));
   const defined = generated();
   expect([...used].filter((name) => !defined.has(name))).toEqual([]);
 });
 
 test("function slots come first, in FUNCTIONS' order; job slots after them, where child.ts writes", () => {
   const g = generated();
-  expect(g.get("F_SETNS")).toBe(0);
+  expect(g.get("F_SYSCALL")).toBe(0);
   expect(g.get("F_ERRNO")).toBe(FUNCTIONS.indexOf("__errno_location"));
   expect(g.get("F_COUNT")).toBe(FUNCTIONS.length);
-  expect(g.get("J_NS_COUNT")).toBe(FUNCTIONS.length);
+  expect(g.get("J_NR")).toBe(FUNCTIONS.length);
+  expect(g.get("J_NS_COUNT")).toBe(FUNCTIONS.length + SYSCALLS.length);
   expect(g.get("J_NS_TYPE")).toBe(J.nsType);
   expect(g.get("J_SEARCH")).toBe(J.search);
   expect(g.get("J_SIZE")).toBe(J.size);
-  // child.ts leaves both out as one pair when --keep-caps is not given.
-  expect(FUNCTIONS.indexOf("capset")).toBe(FUNCTIONS.indexOf("capget") + 1);
+});
+
+test("system calls are numbered in SYSCALLS' order, and the job gets this architecture's numbers", () => {
+  const g = generated();
+  SYSCALLS.forEach((name, i) => {
+    expect([name, g.get(`N_${name.toUpperCase()}`)]).toEqual([name, i]);
+  });
+  const job = new BigInt64Array(J.size);
+  setFunctions(job);
+  expect(job[J.nr + SYSCALLS.indexOf("setns")]).toBe(BigInt(process.arch === "arm64" ? 268 : 308));
+  expect(job[J.nr + SYSCALLS.indexOf("exit_group")]).toBe(BigInt(process.arch === "arm64" ? 94 : 231));
+  for (let i = 0; i < FUNCTIONS.length; i++) expect(job[i]).not.toBe(0n);
 });
 
 test("steps are numbered from 1 in the order of the one message table", () => {
