@@ -18,7 +18,7 @@ import { childCode } from "./child-code.ts" with { type: "macro" };
 import { FUNCTIONS, J, REGION } from "./child-layout.ts";
 import type { Descriptors } from "./descriptors.ts";
 import { NsenterError } from "./errors.ts";
-import { type CStringArray, core, cstr, dot, errno, O_CLOEXEC, pin, readFile, sys, syscall } from "./libc.ts";
+import { type CStringArray, core, cstr, dot, errno, O_CLOEXEC, readFile, sys, syscall } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo, namespaceInfo } from "./namespaces.ts";
 import type { RunPlan } from "./plan.ts";
 import { stage } from "./stages.ts";
@@ -124,7 +124,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   }
   const wdns = r.wdns === undefined ? undefined : cstr(r.wdns);
   const slash = cstr("/");
-  const mask = pin(new Uint8Array(128));
+  const mask = new Uint8Array(128);
   job[J.root] = BigInt(fds.get("root") ?? -1);
   job[J.cwd] = BigInt(fds.get("cwd") ?? -1);
   job[J.keepCwd] = r.keepCwd ? 1n : 0n;
@@ -147,8 +147,8 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   job[J.programEntry] = BigInt(code.program);
   job[J.programStack] = BigInt(code.stacks[1]);
   const flags = r.namespaces.includes("time") ? SIGCHLD : CLONE_VM | CLONE_VFORK | SIGCHLD;
-  const pipe = pin(new Int32Array(2));
-  const everySignal = pin(new Uint8Array(128).fill(0xff));
+  const pipe = new Int32Array(2);
+  const everySignal = new Uint8Array(128).fill(0xff);
   // The child reads these through raw pointers: they must live until it has started.
   const keep = [wdns, slash, program, mask];
   return {
@@ -192,7 +192,7 @@ function _lastCap(): bigint {
  * words (for setns the argument is the namespace's index), and whoever left is reaped.
  */
 function _started(pid: number, fd: number, name: string, ordered: readonly { kind: string }[]): Started {
-  const records = pin(new Int32Array(6));
+  const records = new Int32Array(6);
   const bytes = new Uint8Array(records.buffer);
   let got = 0;
   while (got < bytes.length) {
@@ -204,7 +204,7 @@ function _started(pid: number, fd: number, name: string, ordered: readonly { kin
   const [step, code, arg] = [records[0] as number, records[1] as number, records[2] as number];
   // The child is leaving: the waiter reaps it.
   if (step === 0) return { program: arg, reap: pid };
-  const status = pin(new Int32Array(1));
+  const status = new Int32Array(1);
   sys.waitpid(pid, status, 0);
   if (got >= 24 && records[3] === 0) sys.waitpid(records[5] as number, status, 0);
   throw _stepFailed(step, code, arg, name, ordered);

@@ -42,9 +42,12 @@ function _lazy<T extends Record<string, FFIFunction>>(symbols: T) {
  * for the file calls, but importing it costs about as much start-up time (~0.8 ms measured) as
  * everything else nsenter does before execve.
  */
-export const core = _lazy({
+const CORE = {
   __errno_location: { args: [], returns: "ptr" },
-  syscall: { args: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"], returns: "i64" },
+  // Arguments as "ptr": a number goes as it is, a typed array as its address, converted natively
+  // (JavaScript's ptr() is a JavaScript function: called for every buffer, it soon got hot enough
+  // for JavaScriptCore to start a JIT thread, which execve() then has to stop, ~1 ms a run).
+  syscall: { args: ["i64", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr"], returns: "i64" },
   // The program's environment is libc's environ (--env changes it through libc), and execvp's
   // PATH search is libc's: both as util-linux.
   execv: { args: ["ptr", "ptr"], returns: "i32" },
@@ -55,7 +58,25 @@ export const core = _lazy({
   signal: { args: ["i32", "ptr"], returns: "ptr" },
   sigprocmask: { args: ["i32", "ptr", "ptr"], returns: "i32" },
   clone: { args: ["ptr", "ptr", "i32", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
-});
+} satisfies Record<string, FFIFunction>;
+
+type Core = ReturnType<typeof _bind<typeof CORE>>;
+let coreError: unknown;
+/** Bound as this module loads: every run needs libc at once (guard.ts reads the environment with it). */
+const bound: Core | undefined = (() => {
+  try {
+    return _bind(CORE);
+  } catch (e) {
+    coreError = e; // thrown at the first use: guard.ts then falls back to process.env
+    return undefined;
+  }
+})();
+
+/** The bound libc functions (throws why libc could not be bound). */
+export function core(): Core {
+  if (bound === undefined) throw coreError;
+  return bound;
+}
 
 /**
  * The rarer paths, in a second binding only they pay: --env (util-linux's clearenv() and
@@ -69,9 +90,25 @@ export const extra = _lazy({
   setuid: { args: ["u32"], returns: "i32" },
 });
 
-/** syscall(2): the result, or -1 with errno set (as libc's wrappers do). */
-export function syscall(nr: number, a = 0, b = 0, c = 0, d = 0, e = 0): number {
-  return Number(core().syscall(nr, a, b, c, d, e, 0));
+/** An argument of a system call: a number, or a buffer passed by its address. */
+type Arg = number | Uint8Array | Int32Array | BigInt64Array | null;
+type Syscall = (nr: number, a: Arg, b: Arg, c: Arg, d: Arg, e: Arg, f: Arg) => bigint;
+
+/**
+ * The bound syscall(), typed for buffers as well as numbers. Called directly, not through a
+ * function of ours: any JavaScript function called ~35 times before execve() is compiled by
+ * JavaScriptCore on a thread it starts for that, which execve() must then stop (~1 ms a run,
+ * measured). So no helper runs once per system call.
+ */
+const SYSCALL: Syscall = bound
+  ? (bound.syscall as unknown as Syscall)
+  : () => {
+      throw coreError;
+    };
+
+/** syscall(2): the result, or -1 with errno set (as libc's wrappers do). For the rarer calls. */
+export function syscall(nr: number, a: Arg = 0, b: Arg = 0, c: Arg = 0, d: Arg = 0, e: Arg = 0): number {
+  return Number(SYSCALL(nr, a, b, c, d, e, 0));
 }
 
 const AT_FDCWD = -100;
@@ -79,31 +116,35 @@ const TIMESPEC_ZERO = new BigInt64Array(2);
 
 /**
  * libc's wrappers, as system calls. Each returns what the wrapper would: the result, or -1 with
- * errno set. Buffers are passed by address: keep them alive (they are, as arguments) until it returns.
+ * errno set. A buffer is passed by its address: keep it alive (it is, as an argument) until the
+ * call returns. Each calls the bound syscall() itself, not through syscall() above: one
+ * JavaScript function every call went through would soon be hot enough to start a JIT thread.
  */
 export const sys = {
-  open: (path: Uint8Array, flags: number, mode = 0) => syscall(NR.openat, AT_FDCWD, ptr(path), flags, mode),
-  close: (fd: number) => syscall(NR.close, fd),
-  read: (fd: number, buf: Uint8Array, n: number) => syscall(NR.read, fd, ptr(buf), n),
-  write: (fd: number, buf: Uint8Array, n: number) => syscall(NR.write, fd, ptr(buf), n),
-  readlink: (path: Uint8Array, buf: Uint8Array, n: number) => syscall(NR.readlinkat, AT_FDCWD, ptr(path), ptr(buf), n),
-  access: (path: Uint8Array, mode: number) => syscall(NR.faccessat, AT_FDCWD, ptr(path), mode, 0),
-  setns: (fd: number, nstype: number) => syscall(NR.setns, fd, nstype),
-  unshare: (flags: number) => syscall(NR.unshare, flags),
-  fchdir: (fd: number) => syscall(NR.fchdir, fd),
-  chdir: (path: Uint8Array) => syscall(NR.chdir, ptr(path)),
-  chroot: (path: Uint8Array) => syscall(NR.chroot, ptr(path)),
-  fcntl: (fd: number, cmd: number, arg: number) => syscall(NR.fcntl, fd, cmd, arg),
-  ioctl: (fd: number, request: number, arg: number) => syscall(NR.ioctl, fd, request, arg),
+  open: (path: Uint8Array, flags: number, mode = 0) => Number(SYSCALL(NR.openat, AT_FDCWD, path, flags, mode, 0, 0)),
+  close: (fd: number) => Number(SYSCALL(NR.close, fd, 0, 0, 0, 0, 0)),
+  read: (fd: number, buf: Uint8Array, n: number) => Number(SYSCALL(NR.read, fd, buf, n, 0, 0, 0)),
+  write: (fd: number, buf: Uint8Array, n: number) => Number(SYSCALL(NR.write, fd, buf, n, 0, 0, 0)),
+  readlink: (path: Uint8Array, buf: Uint8Array, n: number) =>
+    Number(SYSCALL(NR.readlinkat, AT_FDCWD, path, buf, n, 0, 0)),
+  access: (path: Uint8Array, mode: number) => Number(SYSCALL(NR.faccessat, AT_FDCWD, path, mode, 0, 0, 0)),
+  setns: (fd: number, nstype: number) => Number(SYSCALL(NR.setns, fd, nstype, 0, 0, 0, 0)),
+  unshare: (flags: number) => Number(SYSCALL(NR.unshare, flags, 0, 0, 0, 0, 0)),
+  fchdir: (fd: number) => Number(SYSCALL(NR.fchdir, fd, 0, 0, 0, 0, 0)),
+  chdir: (path: Uint8Array) => Number(SYSCALL(NR.chdir, path, 0, 0, 0, 0, 0)),
+  chroot: (path: Uint8Array) => Number(SYSCALL(NR.chroot, path, 0, 0, 0, 0, 0)),
+  fcntl: (fd: number, cmd: number, arg: number) => Number(SYSCALL(NR.fcntl, fd, cmd, arg, 0, 0, 0)),
+  ioctl: (fd: number, request: number, arg: number) => Number(SYSCALL(NR.ioctl, fd, request, arg, 0, 0, 0)),
   /** poll(2) without waiting: how many of the pollfds have events. */
-  pollNow: (fds: Int32Array, count: number) => syscall(NR.ppoll, ptr(fds), count, ptr(TIMESPEC_ZERO), 0, 0),
-  getpid: () => syscall(NR.getpid),
-  geteuid: () => syscall(NR.geteuid),
-  kill: (pid: number, signal: number) => syscall(NR.kill, pid, signal),
-  pipe2: (fds: Int32Array, flags: number) => syscall(NR.pipe2, ptr(fds), flags),
-  waitpid: (pid: number, status: Int32Array, options: number) => syscall(NR.wait4, pid, ptr(status), options, 0),
+  pollNow: (fds: Int32Array, count: number) => Number(SYSCALL(NR.ppoll, fds, count, TIMESPEC_ZERO, 0, 0, 0)),
+  getpid: () => Number(SYSCALL(NR.getpid, 0, 0, 0, 0, 0, 0)),
+  geteuid: () => Number(SYSCALL(NR.geteuid, 0, 0, 0, 0, 0, 0)),
+  kill: (pid: number, signal: number) => Number(SYSCALL(NR.kill, pid, signal, 0, 0, 0, 0)),
+  pipe2: (fds: Int32Array, flags: number) => Number(SYSCALL(NR.pipe2, fds, flags, 0, 0, 0, 0)),
+  waitpid: (pid: number, status: Int32Array, options: number) =>
+    Number(SYSCALL(NR.wait4, pid, status, options, 0, 0, 0)),
   /** _exit(2): the whole process (exit_group, as libc's _exit). */
-  exit: (status: number) => syscall(NR.exit_group, status),
+  exit: (status: number) => Number(SYSCALL(NR.exit_group, status, 0, 0, 0, 0, 0)),
 };
 
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -136,7 +177,7 @@ export function statFd(fd: number): FileStat | number {
 
 function _statx(dirfd: number, name: Uint8Array, flags: number): FileStat | number {
   statxBuffer ??= Buffer.alloc(256);
-  if (syscall(NR.statx, dirfd, ptr(name), flags, STATX_BASIC_STATS, ptr(statxBuffer)) !== 0) return errno();
+  if (syscall(NR.statx, dirfd, name, flags, STATX_BASIC_STATS, statxBuffer) !== 0) return errno();
   const b = statxBuffer;
   const ino = b.readBigUInt64LE(32);
   const id = `${b.readUInt32LE(136)}:${b.readUInt32LE(140)}:${ino}`;
@@ -230,7 +271,7 @@ export function listDirectory(path: string): string[] {
   if (fd < 0) return [];
   const names: string[] = [];
   for (;;) {
-    const n = syscall(NR.getdents64, fd, ptr(dirents), dirents.length);
+    const n = syscall(NR.getdents64, fd, dirents, dirents.length);
     if (n <= 0) break;
     // Byte by byte, no Buffer methods: names are short, and each method's first call costs more.
     for (let at = 0; at < n; at += (dirents[at + 16] as number) | ((dirents[at + 17] as number) << 8)) {
@@ -269,24 +310,17 @@ export function geteuid(): number {
   return sys.geteuid();
 }
 
-/** A NUL-terminated copy of a string, to pass as `const char *`. */
+/**
+ * A NUL-terminated copy of a string, to pass as `const char *`. Bound functions take it as it is
+ * (its address is read natively); code that keeps an address takes it with ptr(), which makes it
+ * final (JSC moves a small array out of its heap then).
+ */
 export function cstr(text: string): Uint8Array {
   // Not Buffer.from(): its first call costs ~3x this (measured in a compiled binary).
-  return pin(utf8.encode(`${text}\0`));
+  return utf8.encode(`${text}\0`);
 }
 
 const utf8 = new TextEncoder();
-
-/**
- * Give a typed array its final address now. JSC keeps small arrays inside its heap and moves
- * them out on first use as a pointer, which can wake Bun's helper threads; after
- * setns(CLONE_NEWPID) this process may not create threads (see execute.ts), so every buffer
- * used there is pinned beforehand.
- */
-export function pin<T extends Uint8Array | Int32Array | BigUint64Array | BigInt64Array>(view: T): T {
-  if (view.byteLength > 0) ptr(view);
-  return view;
-}
 
 /**
  * A NULL-terminated `char *[]` over NUL-separated strings held in one buffer. The caller keeps
@@ -307,7 +341,7 @@ export class CStringArray {
       starts.push(start);
       start = end + 1;
     }
-    this.pointers = pin(new BigUint64Array(starts.length + 1));
+    this.pointers = new BigUint64Array(starts.length + 1);
     for (let i = 0; i < starts.length; i++) this.pointers[i] = BigInt(base + (starts[i] as number));
   }
 

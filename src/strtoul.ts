@@ -15,7 +15,9 @@ export function strtoul(text: string): Parsed {
   const negative = text[i] === "-";
   if (negative || text[i] === "+") i++;
   const digits = i;
-  while (i < text.length && isDigit(text.charCodeAt(i))) i++;
+  // Inline, not isDigit(): a function called per digit of every namespace's inode (--all) gets hot
+  // enough for JavaScriptCore to start a JIT thread before execve (see libc.ts SYSCALL).
+  for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i));
   if (i === digits || i !== text.length) return { ok: false };
   const magnitude = BigInt(text.slice(digits));
   if (magnitude > ULONG_MAX) return { ok: false, errno: ERANGE };

@@ -12,7 +12,7 @@
 import { loadCode, setFunctions } from "./child.ts";
 import { J } from "./child-layout.ts";
 import { EINTR, EXIT_FAILURE } from "./errors.ts";
-import { core, errno, pin, SIGCONT, SIGSTOP, sys, WUNTRACED } from "./libc.ts";
+import { core, errno, SIGCONT, SIGSTOP, sys, WUNTRACED } from "./libc.ts";
 
 /** SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM. */
 const FORWARDED = [1, 2, 3, 10, 12, 15];
@@ -36,7 +36,7 @@ export function prepareWaiter(): Waiter {
   code.job[J.forwardTo] = 0n;
   code.job[J.pending] = 0n;
   for (const signal of FORWARDED) libc.signal(signal, code.forward);
-  const status = pin(new Int32Array(1));
+  const status = new Int32Array(1);
   return {
     wait(child: number, reap?: number): never {
       code.job[J.forwardTo] = BigInt(child);
@@ -75,5 +75,5 @@ function _dieOf(signal: number): never {
 }
 
 function _reap(pid: number | undefined): void {
-  if (pid !== undefined) sys.waitpid(pid, pin(new Int32Array(1)), 0);
+  if (pid !== undefined) sys.waitpid(pid, new Int32Array(1), 0);
 }
