@@ -41,12 +41,12 @@ export interface Context {
 }
 
 /**
- * Carry out a run plan. Returns only by throwing, or with a promise that never settles while
- * nsenter waits for the program; on exec the program replaces us. Leaving this scope, whichever
+ * Carry out a run plan. Returns only by throwing: on exec the program replaces us, otherwise
+ * nsenter waits for the program and leaves as it does. Leaving this scope, whichever
  * way, closes every descriptor still open. Not async: an error is thrown at once, so no turn of
  * the event loop (where Bun may open files of its own) runs before nsenter is back home.
  */
-export function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): Promise<never> {
+export function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): never {
   using fds = openAll(plan.opens, plan.outcome.run.target);
   stage("open");
   const r = _resolveFollow(plan.outcome.run, fds);
@@ -288,7 +288,7 @@ function _setCredentials(r: RunPlan): Failed {
  * of its own for a PID namespace); this process enters nothing and waits at home (util-linux's
  * continue_as_child()). A failed step comes back on a pipe and is reported here.
  */
-function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): Promise<never> {
+function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): never {
   const program = { file: cstr(r.program.file), argv: CStringArray.of(r.program.argv), search: r.program.search };
   const child = prepareChild(r, fds, { ...program, name: r.program.file });
   const waiter = prepareWaiter();

@@ -29,7 +29,7 @@ export function scan(argv: readonly string[], specs: readonly OptionSpec[]): Sca
     if (word === "--") return { options, rest: argv.slice(i + 1) };
     if (!word.startsWith("-") || word === "-") break;
     const step = word.startsWith("--") ? _scanLong(argv, i, specs) : _scanShorts(argv, i, specs);
-    options.push(...step.options);
+    for (const o of step.options) options.push(o);
     if (step.error !== undefined) return { options, error: step.error, rest: [] };
     i = step.next;
   }
