@@ -2,11 +2,12 @@
  * npm run bench: start-up time of dist/nsenter beside Bun's own floor (a compiled no-op with the
  * same bun and flags), the least any Bun program can do for -n and for -a (bench/minimal-n.ts,
  * bench/minimal.ts), util-linux nsenter and busybox nsenter, on live targets, interleaved in one
- * run. Prints medians and p90 with ratios, the waiting parent's peak RSS on the PID-namespace path,
- * where the time goes stage by stage (bench/stages.ts), checks the budgets, and writes
- * dist/bench.json. Needs root (it makes namespaces).
+ * run, each binary of ours as several copies (see withCopies). Prints medians and p90 with
+ * ratios, the waiting parent's peak RSS on the PID-namespace path, where the time goes stage by
+ * stage (bench/stages.ts), checks the budgets, and writes dist/bench.json. Needs root (it makes
+ * namespaces).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMPILE_FLAGS } from "../build.ts";
 import { buildStages, measureStages, printStages } from "./stages.ts";
@@ -14,6 +15,8 @@ import { buildStages, measureStages, printStages } from "./stages.ts";
 const ROOT = join(import.meta.dir, "..");
 const DIST = join(ROOT, "dist");
 const RUNS = Number(process.env.BENCH_RUNS ?? 300);
+/** Copies of each binary of ours, timed in turn (see withCopies). */
+const COPIES = 6;
 /** The start-path issue's budgets: -n against the least a Bun program does for it, the rest against the floor. */
 const BUDGETS = { netToMinimal: 1.1, allToFloor: 1.6, childToFloor: 2.6, parentRssMB: 40 };
 
@@ -42,6 +45,35 @@ function target(args: string[]): { pid: number; kill: () => void } {
   throw new Error(`bench: target did not start: unshare ${args.join(" ")}`);
 }
 
+/**
+ * Each command whose program is one of our builds, as COPIES commands running copies of it, timed
+ * in turn. One file timed alone is not a fair sample: copies of the same binary differed by up to
+ * ~1 ms a run here (5% of the floor), run after run, as where their pages landed differed. So
+ * every binary of ours is measured across the same number of copies.
+ */
+function withCopies(commands: Record<string, string[]>, dir: string): Record<string, string[][]> {
+  mkdirSync(dir, { recursive: true });
+  const copies: Record<string, string[][]> = {};
+  const made = new Map<string, string[]>();
+  for (const [name, argv] of Object.entries(commands)) {
+    const program = argv[0] as string;
+    if (!program.startsWith(DIST)) {
+      copies[name] = [argv];
+      continue;
+    }
+    if (!made.has(program)) {
+      const files = Array.from({ length: COPIES }, (_, i) => join(dir, `${made.size}-${i}`));
+      for (const f of files) {
+        copyFileSync(program, f);
+        chmodSync(f, 0o755);
+      }
+      made.set(program, files);
+    }
+    copies[name] = (made.get(program) as string[]).map((f) => [f, ...argv.slice(1)]);
+  }
+  return copies;
+}
+
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }
@@ -56,7 +88,7 @@ function main(): number {
   const noopSource = join(DIST, "bench-noop.ts");
   writeFileSync(noopSource, "\n");
   sh([process.execPath, "build", ...COMPILE_FLAGS, noopSource, "--outfile", join(DIST, "bench-noop")]);
-  for (const name of ["minimal", "minimal-n"]) {
+  for (const name of ["minimal", "minimal-n", "checked-n"]) {
     const source = join(import.meta.dir, `${name}.ts`);
     sh([process.execPath, "build", ...COMPILE_FLAGS, source, "--outfile", join(DIST, `bench-${name}`)]);
   }
@@ -77,6 +109,7 @@ function measure(p: number, t: number, u: number): number {
     floor: [join(DIST, "bench-noop")],
     "syscalls only -n": [join(DIST, "bench-minimal-n"), `${p}`, "/bin/true"],
     "syscalls only -a": [join(DIST, "bench-minimal"), `${p}`, "/bin/true"],
+    "checks only -n": [join(DIST, "bench-checked-n"), "-t", `${p}`, "-n", "/bin/true"],
     "nsenter -n": [ours, "-t", `${p}`, "-n", "/bin/true"],
     "nsenter -a": [ours, "-t", `${p}`, "-a", "/bin/true"],
     "nsenter -a (time ns)": [ours, "-t", `${t}`, "-a", "/bin/true"],
@@ -91,15 +124,22 @@ function measure(p: number, t: number, u: number): number {
   }
   const names = Object.keys(commands);
   const times: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
-  for (const name of names) Bun.spawnSync(commands[name] as string[]); // warm the page cache
-  // Interleaved, so drift on the machine touches every command alike.
-  for (let i = 0; i < RUNS; i++) {
-    for (const name of names) {
-      const t0 = performance.now();
-      const r = Bun.spawnSync(commands[name] as string[], { stdio: ["ignore", "ignore", "ignore"] });
-      (times[name] as number[]).push(performance.now() - t0);
-      if (r.exitCode !== 0) throw new Error(`bench: ${name} failed (exit ${r.exitCode})`);
+  const copiesDir = join(DIST, ".bench-copies");
+  try {
+    const copies = withCopies(commands, copiesDir);
+    for (const name of names) for (const argv of copies[name] as string[][]) Bun.spawnSync(argv); // warm the page cache
+    // Interleaved, so drift on the machine touches every command alike.
+    for (let i = 0; i < RUNS; i++) {
+      for (const name of names) {
+        const all = copies[name] as string[][];
+        const t0 = performance.now();
+        const r = Bun.spawnSync(all[i % all.length] as string[], { stdio: ["ignore", "ignore", "ignore"] });
+        (times[name] as number[]).push(performance.now() - t0);
+        if (r.exitCode !== 0) throw new Error(`bench: ${name} failed (exit ${r.exitCode})`);
+      }
     }
+  } finally {
+    rmSync(copiesDir, { recursive: true, force: true });
   }
   // The waiting parent on the PID-namespace path: nsenter's own peak RSS while its child runs.
   const waiting = Bun.spawnSync([ours, "-t", `${p}`, "-p", "sleep", "0.3"]);
