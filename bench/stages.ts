@@ -10,8 +10,8 @@ import { COMPILE_FLAGS } from "../build.ts";
 
 /** What each mark ends (README "Speed"). */
 export const STAGE_NAMES: Record<string, string> = {
-  runtime: "Bun starts, up to our first line",
-  guard: "guard.ts: the environment checked (libc bound)",
+  runtime: "Bun starts, loads nsenter, binds libc (libc.ts), up to our first line",
+  guard: "guard.ts: the environment checked",
   modules: "the other modules' top-level code",
   inherited: "inherited descriptors listed",
   plan: "options scanned, plan made (host facts read)",
