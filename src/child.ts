@@ -18,7 +18,7 @@ import { childCode } from "./child-code.ts" with { type: "macro" };
 import { FUNCTIONS, J, REGION } from "./child-layout.ts";
 import type { Descriptors } from "./descriptors.ts";
 import { NsenterError } from "./errors.ts";
-import { type CStringArray, core, cstr, dot, errno, O_CLOEXEC, readFile, sys, syscall } from "./libc.ts";
+import { type CStringArray, core, cstr, dot, errno, O_CLOEXEC, readText, sys, syscall } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo, namespaceInfo } from "./namespaces.ts";
 import type { RunPlan } from "./plan.ts";
 import { stage } from "./stages.ts";
@@ -59,8 +59,9 @@ export function loadCode(): LoadedCode {
   }
   const flags = MAP_PRIVATE | MAP_ANONYMOUS;
   const mapped = syscall(NR.mmap, 0, 5 * REGION, PROT_READ | PROT_WRITE, flags, -1);
-  if (mapped < 0 || mapped > 2 ** 53) throw new NsenterError("cannot map memory for the child", -mapped);
-  const base = Math.ceil(mapped / REGION) * REGION;
+  if (mapped < 0 || mapped > 2 ** 53) throw new NsenterError("cannot map memory for the child", errno());
+  // Rounded up to a REGION boundary (no Math: its first use alone cost ~35 us, measured).
+  const base = mapped + ((REGION - (mapped % REGION)) % REGION);
   // Uint8Array.fromHex, not Buffer.from(hex): ~0.05 ms against ~0.7 ms on its first call.
   const bytes = (Uint8Array as unknown as { fromHex(hex: string): Uint8Array }).fromHex(CODE.hex);
   new Uint8Array(toArrayBuffer(base as Pointer, 0, REGION)).set(bytes);
@@ -180,8 +181,8 @@ function _pointer(view: Uint8Array | BigUint64Array): bigint {
 
 /** The highest capability this kernel knows (cap_last_cap(3) reads the same file). */
 function _lastCap(): bigint {
-  const text = readFile("/proc/sys/kernel/cap_last_cap");
-  return typeof text === "number" ? 40n : BigInt(text.toString().trim() || "40");
+  const text = readText("/proc/sys/kernel/cap_last_cap");
+  return typeof text === "number" ? 40n : BigInt(text.trim() || "40");
 }
 
 /**

@@ -15,7 +15,7 @@
  */
 import { type CgroupLine, type CgroupMount, cgroupDirectory, cgroupLines, cgroupMounts } from "./cgroups.ts";
 import { NsenterError } from "./errors.ts";
-import { listDirectory, readFile } from "./libc.ts";
+import { listDirectory, readText } from "./libc.ts";
 import { trusted } from "./trusted.ts";
 
 /** A process of a container, chosen: the start time is checked again once it is pinned. */
@@ -439,6 +439,6 @@ function _list(dir: string): string[] {
 }
 
 function _text(path: string): string | undefined {
-  const content = readFile(path);
-  return typeof content === "number" ? undefined : content.toString();
+  const content = readText(path);
+  return typeof content === "number" ? undefined : content;
 }

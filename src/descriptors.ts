@@ -1,8 +1,8 @@
 /**
- * The run's open descriptors, by what each is for, with one owner: the table. Held with `using`,
- * leaving the scope (by return, a failed exec or a throw) closes whatever is still in it, so the
- * waiting paths have closed theirs before they wait because the scope ended, not because someone
- * remembered.
+ * The run's open descriptors, by what each is for, with one owner: the table. Disposable: run()
+ * disposes it in a `finally` (not `using`, whose first use cost start-up time), so leaving (by
+ * return, a failed exec or a throw) closes whatever is still in it, because the scope ended, not
+ * because someone remembered.
  */
 import { sys } from "./libc.ts";
 import type { NamespaceKind } from "./namespaces.ts";

@@ -8,10 +8,14 @@ import { errno, extra } from "./libc.ts";
  * reversed (the list is built by prepending, then set without overwriting). (util-linux's loop
  * can read past the end of its buffer; here every entry is taken, and nothing else.)
  */
-export function targetEnvironment(environ: Buffer): [string, string][] {
+export function targetEnvironment(environ: Uint8Array): [string, string][] {
   const seen = new Set<string>();
   const entries: [string, string][] = [];
-  const strings = environ.toString("latin1").split("\0").reverse();
+  // latin1: one character a byte, so _bytes() gives back exactly the bytes read.
+  const strings = Buffer.from(environ.buffer, environ.byteOffset, environ.byteLength)
+    .toString("latin1")
+    .split("\0")
+    .reverse();
   for (const entry of strings) {
     const eq = entry.indexOf("=");
     if (eq <= 0) continue;

@@ -14,6 +14,7 @@ import {
   core,
   cstr,
   dot,
+  encode,
   enterNamespace,
   errno,
   extra,
@@ -46,13 +47,18 @@ export interface Context {
  * way, closes every descriptor still open. Not async: an error is thrown at once, so no turn of
  * the event loop (where Bun may open files of its own) runs before nsenter is back home.
  */
-export function run(plan: Plan & { outcome: { do: "run" } }, ctx: Context): never {
-  using fds = openAll(plan.opens, plan.outcome.run.target);
-  stage("open");
-  const r = _resolveFollow(plan.outcome.run, fds);
-  if (r.env) _targetEnvironment(fds);
-  _joinCgroup(fds);
-  return r.mode === "child" ? _runInChild(r, fds, ctx) : _execInPlace(r, fds, ctx);
+export function run(opens: Plan["opens"], plan: RunPlan, ctx: Context): never {
+  // try/finally, not `using`: the first `using` cost ~40 us of start-up (measured).
+  const fds = openAll(opens, plan.target);
+  try {
+    stage("open");
+    const r = _resolveFollow(plan, fds);
+    if (r.env) _targetEnvironment(fds);
+    _joinCgroup(fds);
+    return r.mode === "child" ? _runInChild(r, fds, ctx) : _execInPlace(r, fds, ctx);
+  } finally {
+    fds[Symbol.dispose]();
+  }
 }
 
 /** -S follow / -G follow: the owner of /proc/PID (util-linux fstat()s the directory). */
@@ -87,7 +93,7 @@ function _targetEnvironment(fds: Descriptors): void {
 function _joinCgroup(fds: Descriptors): void {
   const fd = fds.take("cgroupProcs");
   if (fd === undefined) return;
-  const pid = Buffer.from(String(sys.getpid()));
+  const pid = encode(String(sys.getpid()));
   const written = Number(writeTo(fd, pid));
   const code = errno();
   sys.close(fd);

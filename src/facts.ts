@@ -1,5 +1,5 @@
 /** The host facts planning needs, read from /proc and the environment. */
-import { access, F_OK, listDirectory, readFile, readLink } from "./libc.ts";
+import { access, F_OK, listDirectory, readLink, readText } from "./libc.ts";
 import type { Facts, NsIdentity } from "./plan.ts";
 import { strtoul } from "./strtoul.ts";
 
@@ -22,9 +22,9 @@ export function hostFacts(): Facts {
       return { ino: strtoul(ino).ok ? BigInt(ino) : 0n };
     },
     uids(statusPath: string): readonly number[] | undefined {
-      const status = readFile(statusPath);
+      const status = readText(statusPath);
       if (typeof status === "number") return undefined;
-      const line = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(status.toString());
+      const line = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(status);
       return line ? line.slice(1).map(Number) : undefined;
     },
     // libselinux's is_selinux_enabled(): selinuxfs is mounted (a policy is loaded).

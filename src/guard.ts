@@ -8,7 +8,7 @@
  * "Running as root" says how to keep them out. What this guard does is make sure no namespace is
  * entered, and no program started, under them.
  */
-import { readFile } from "./libc.ts";
+import { readFile, text } from "./libc.ts";
 import { stage } from "./stages.ts";
 
 stage("runtime");
@@ -17,19 +17,27 @@ const RUNTIME_VARIABLES = /(?:^|\0)(BUN_(?:OPTIONS|BE_BUN|INSPECT\w*|BYTECODE_\w
 
 /**
  * The environment's entries, NUL-separated, from /proc/self/environ: what Bun read at start, or
- * "" when no entry names BUN_ (one native search; the regular expression, whose first use costs
- * ~0.3 ms, runs only then). Enumerating process.env instead costs more than all the rest of this
- * check (Bun builds the whole object); it is the fallback when libc cannot be bound
- * (BUN_JSC_useJIT=0, for one).
+ * "" when no entry names BUN_ (a native search for "B", then three bytes compared; the regular
+ * expression, whose first use costs ~0.3 ms, runs only then). Enumerating process.env instead
+ * costs more than all the rest of this check (Bun builds the whole object); it is the fallback
+ * when libc cannot be bound (BUN_JSC_useJIT=0, for one).
  */
 function _environ(): string {
   try {
     const content = readFile("/proc/self/environ");
-    if (typeof content !== "number") return content.indexOf("BUN_") < 0 ? "" : content.toString("latin1");
+    if (typeof content !== "number") return _namesBun(content) ? text(content) : "";
   } catch {}
   return Object.entries(process.env)
     .map(([name, value]) => `${name}=${value}`)
     .join("\0");
+}
+
+/** Whether "BUN_" occurs anywhere in these bytes. */
+function _namesBun(bytes: Uint8Array): boolean {
+  for (let i = bytes.indexOf(0x42); i >= 0; i = bytes.indexOf(0x42, i + 1)) {
+    if (bytes[i + 1] === 0x55 && bytes[i + 2] === 0x4e && bytes[i + 3] === 0x5f) return true;
+  }
+  return false;
 }
 
 const environ = _environ();

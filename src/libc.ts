@@ -151,7 +151,7 @@ const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
 const STATX_BASIC_STATS = 0x7ff;
 /** struct statx, the same on every architecture: uid at 20, gid at 24, mode at 28, ino at 32, dev at 136. */
-let statxBuffer: Buffer | undefined;
+let statxView: DataView | undefined;
 
 export interface FileStat {
   uid: number;
@@ -176,12 +176,12 @@ export function statFd(fd: number): FileStat | number {
 }
 
 function _statx(dirfd: number, name: Uint8Array, flags: number): FileStat | number {
-  statxBuffer ??= Buffer.alloc(256);
-  if (syscall(NR.statx, dirfd, name, flags, STATX_BASIC_STATS, statxBuffer) !== 0) return errno();
-  const b = statxBuffer;
-  const ino = b.readBigUInt64LE(32);
-  const id = `${b.readUInt32LE(136)}:${b.readUInt32LE(140)}:${ino}`;
-  return { uid: b.readUInt32LE(20), gid: b.readUInt32LE(24), mode: b.readUInt16LE(28), ino, id };
+  statxView ??= new DataView(new ArrayBuffer(256));
+  const b = statxView;
+  if (syscall(NR.statx, dirfd, name, flags, STATX_BASIC_STATS, new Uint8Array(b.buffer)) !== 0) return errno();
+  const ino = b.getBigUint64(32, true);
+  const id = `${b.getUint32(136, true)}:${b.getUint32(140, true)}:${ino}`;
+  return { uid: b.getUint32(20, true), gid: b.getUint32(24, true), mode: b.getUint16(28, true), ino, id };
 }
 
 /**
@@ -226,7 +226,7 @@ export function errno(): number {
 }
 
 /** A whole file's bytes, or its errno. */
-export function readFile(path: string): Buffer | number {
+export function readFile(path: string): Uint8Array | number {
   const fd = sys.open(cstr(path), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno();
   const content = readAll(fd);
@@ -234,32 +234,52 @@ export function readFile(path: string): Buffer | number {
   return content;
 }
 
+/** A whole file as text (UTF-8), or its errno. */
+export function readText(path: string): string | number {
+  const content = readFile(path);
+  return typeof content === "number" ? content : text(content);
+}
+
 /** The rest of an open file's bytes, or the errno. */
-export function readAll(fd: number): Buffer | number {
-  const chunks: Buffer[] = [];
+export function readAll(fd: number): Uint8Array | number {
+  // Most files read here are short: start at a page, double as needed.
+  let buf = new Uint8Array(4096);
+  let length = 0;
   for (;;) {
-    const chunk = Buffer.allocUnsafe(16384);
-    const n = sys.read(fd, chunk, chunk.length);
+    if (length === buf.length) {
+      const bigger = new Uint8Array(buf.length * 2);
+      bigger.set(buf);
+      buf = bigger;
+    }
+    const n = sys.read(fd, buf.subarray(length), buf.length - length);
     if (n < 0) return errno();
-    if (n === 0) return Buffer.concat(chunks);
-    chunks.push(chunk.subarray(0, n));
+    if (n === 0) return buf.subarray(0, length);
+    length += n;
   }
 }
 
 /** write(2) once: the count written, or -1 (see errno()). */
-export function writeTo(fd: number, data: Buffer): number {
+export function writeTo(fd: number, data: Uint8Array): number {
   return sys.write(fd, data, data.length);
 }
 
 /** What a symbolic link says (e.g. "net:[4026531833]" for a namespace), or its errno. */
 export function readLink(path: string): string | number {
   const n = sys.readlink(cstr(path), linkBuffer, linkBuffer.length);
-  return n < 0 ? errno() : linkBuffer.toString("utf8", 0, n);
+  return n < 0 ? errno() : text(linkBuffer.subarray(0, n));
 }
 
-const linkBuffer = Buffer.allocUnsafe(4096);
+const linkBuffer = new Uint8Array(4096);
 
-const dirents = new Uint8Array(16384);
+let decoder: TextDecoder | undefined;
+
+/** Bytes as UTF-8 text (malformed sequences as U+FFFD, as Buffer's toString()). */
+export function text(bytes: Uint8Array): string {
+  decoder ??= new TextDecoder();
+  return decoder.decode(bytes);
+}
+
+const dirents = new Uint8Array(4096);
 
 /**
  * The names in a directory, without "." and "..": getdents64(2) through syscall, parsed here
@@ -284,8 +304,8 @@ export function listDirectory(path: string): string[] {
   return names;
 }
 
-export function writeAll(fd: number, text: string): void {
-  const buf = Buffer.from(text);
+export function writeAll(fd: number, message: string): void {
+  const buf = utf8.encode(message);
   for (let off = 0; off < buf.length; ) {
     const n = sys.write(fd, buf.subarray(off), buf.length - off);
     if (n <= 0) return;
@@ -316,8 +336,12 @@ export function geteuid(): number {
  * final (JSC moves a small array out of its heap then).
  */
 export function cstr(text: string): Uint8Array {
-  // Not Buffer.from(): its first call costs ~3x this (measured in a compiled binary).
   return utf8.encode(`${text}\0`);
+}
+
+/** A string's UTF-8 bytes. */
+export function encode(text: string): Uint8Array {
+  return utf8.encode(text);
 }
 
 const utf8 = new TextEncoder();

@@ -49,7 +49,7 @@ function main(argv: string[]): number | Promise<number> {
     stage("inherited");
     const p = plan(argv, hostFacts());
     stage("plan");
-    if (p.outcome.do === "run") run({ ...p, outcome: p.outcome }, { inherited });
+    if (p.outcome.do === "run") run(p.opens, p.outcome.run, { inherited });
     // Files named before a usage error or --help are opened first, as util-linux does while parsing.
     openAll(p.opens)[Symbol.dispose]();
     if (p.outcome.do === "fail") throw p.outcome.error;

@@ -9,7 +9,7 @@
 import { cgroup2Mount, cgroup2Path } from "./cgroups.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { EINVAL, ENOTTY, ESRCH, NsenterError } from "./errors.ts";
-import { cstr, errno, O_CLOEXEC, O_NONBLOCK, O_RDONLY, readFile, statFd, sys, syscall } from "./libc.ts";
+import { cstr, errno, O_CLOEXEC, O_NONBLOCK, O_RDONLY, readText, statFd, sys, syscall } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo } from "./namespaces.ts";
 import type { ContainerRef, OpenStep, TargetRef } from "./plan.ts";
 import { stepError } from "./steps.ts";
@@ -173,9 +173,9 @@ function _parentUserNamespace(userFd: number | undefined, targetUser: string): n
 function _cgroupProcs(procCgroup: string): number {
   const mount = cgroup2Mount(_text("/proc/self/mountinfo"));
   if (!mount) throw new NsenterError("--join-cgroup is only supported in cgroup v2");
-  const content = readFile(procCgroup);
+  const content = readText(procCgroup);
   if (typeof content === "number") throw new NsenterError(`cannot open ${procCgroup}`, content);
-  const path = cgroup2Path(content.toString());
+  const path = cgroup2Path(content);
   if (path === undefined) throw new NsenterError("failed to get cgroup path");
   const relative = path.startsWith(mount.root) ? path.slice(mount.root.length) : path;
   const procs = `${mount.point}/${relative}/cgroup.procs`.replace(/\/+/g, "/");
@@ -185,6 +185,6 @@ function _cgroupProcs(procCgroup: string): number {
 }
 
 function _text(path: string): string {
-  const content = readFile(path);
-  return typeof content === "number" ? "" : content.toString();
+  const content = readText(path);
+  return typeof content === "number" ? "" : content;
 }

@@ -147,8 +147,9 @@ interface State {
   followUid: boolean;
   followGid: boolean;
   opens: OpenStep[];
-  requested: Set<NamespaceKind>;
-  explicit: Set<NamespaceKind>;
+  /** Kinds asked for without a file (arrays, not Sets: at most eight, and a Set's first use costs). */
+  requested: NamespaceKind[];
+  explicit: NamespaceKind[];
   all: boolean;
   rootFromTarget: boolean;
   cwdFromTarget: boolean;
@@ -178,8 +179,8 @@ export function plan(argv: readonly string[], facts: Facts): Plan {
     followUid: false,
     followGid: false,
     opens: [],
-    requested: new Set(),
-    explicit: new Set(),
+    requested: [],
+    explicit: [],
     all: false,
     rootFromTarget: false,
     cwdFromTarget: false,
@@ -271,13 +272,13 @@ function _applyFlag(s: State, key: string, value: string | undefined, facts: Fac
 
 function _applyNamespace(s: State, kind: NamespaceKind, value: string | undefined): void {
   if (value === undefined) {
-    s.requested.add(kind);
+    s.requested.push(kind);
     return;
   }
   // util-linux 2.41+ reads `:NSID` as a namespace id (open_by_handle_at on nsfs); not here yet.
   if (value.startsWith(":"))
     throw new NsenterError(`namespace ids are not supported: '${value}' (give a file or -t PID)`);
-  s.explicit.add(kind);
+  s.explicit.push(kind);
   _open(s, kind, value);
 }
 
@@ -379,7 +380,7 @@ function _resolve(s: State, facts: Facts): void {
     if (s.target === 0) throw new NsenterError("no target PID specified for --all");
     _enableAll(s, facts);
   }
-  for (const ns of NAMESPACES) if (s.requested.has(ns.kind)) _open(s, ns.kind, undefined);
+  for (const ns of NAMESPACES) if (s.requested.includes(ns.kind)) _open(s, ns.kind, undefined);
   // The newer options need a target (util-linux: "no target PID specified").
   if (((s.socketFd !== undefined && s.socketFd >= 0) || s.userParent) && s.target === 0) {
     throw new NsenterError("no target PID specified");
@@ -419,7 +420,7 @@ function _refuseWithProc(s: State): void {
  */
 function _enableAll(s: State, facts: Facts): void {
   for (const ns of NAMESPACES) {
-    if (s.explicit.has(ns.kind) || !facts.kernelHas(ns.file)) continue;
+    if (s.explicit.includes(ns.kind) || !facts.kernelHas(ns.file)) continue;
     if (ns.kind === "user") {
       const mine = facts.namespaceOf(`${SELF}/${ns.file}`);
       const path = `${s.proc}/${s.target}/${ns.file}`;
@@ -428,7 +429,7 @@ function _enableAll(s: State, facts: Facts): void {
       // Re-entering one's own user namespace is not permitted (setns(2)).
       if ("ino" in mine && mine.ino === theirs.ino) continue;
     }
-    s.requested.add(ns.kind);
+    s.requested.push(ns.kind);
   }
 }
 
@@ -438,19 +439,19 @@ function _without(kinds: readonly NamespaceKind[], kind: NamespaceKind): Namespa
   return rest;
 }
 
-function _openedSlots(opens: readonly OpenStep[]): Set<Slot> {
-  const slots = new Set<Slot>();
-  for (const o of opens) slots.add(o.slot);
+function _openedSlots(opens: readonly OpenStep[]): Slot[] {
+  const slots: Slot[] = [];
+  for (const o of opens) slots.push(o.slot);
   return slots;
 }
 
 function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
   const opened = _openedSlots(s.opens);
   const all: NamespaceKind[] = [];
-  for (const ns of NAMESPACES) if (opened.has(ns.kind)) all.push(ns.kind);
+  for (const ns of NAMESPACES) if (opened.includes(ns.kind)) all.push(ns.kind);
   const namespaces = _timeIsOurs(s, all, facts) ? _without(all, "time") : all;
-  const root = opened.has("root");
-  const cwd = opened.has("cwd");
+  const root = opened.includes("root");
+  const cwd = opened.includes("cwd");
   const userns = namespaces.includes("user") && !s.preserveCredentials;
   const uid = s.uid ?? (userns ? 0 : undefined);
   const gid = s.gid ?? (userns ? 0 : undefined);
@@ -464,7 +465,7 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
   return {
     ..._mode(namespaces, fork, credentials),
     ...(s.target === 0 || s.procGiven ? {} : { target: _targetRef(s) }),
-    env: opened.has("environ"),
+    env: opened.includes("environ"),
     follow: { uid: s.followUid, gid: s.followGid },
     keepCaps: s.keepCaps,
     namespaces,
