@@ -303,5 +303,8 @@ function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): never {
   const started = child.start();
   stage("child");
   stagesDone();
+  // The program runs: nsenter holds nothing of the target's while it waits (waiting never returns
+  // to run()'s finally, and a namespace held open outlives its last process).
+  fds[Symbol.dispose]();
   return waiter.wait(started.program, started.reap);
 }

@@ -110,19 +110,32 @@ function threadsOf(pid: number): string[] {
   });
 }
 
+/** What each open descriptor of a process (but 0-2) is: its /proc/PID/fd link. */
+function descriptorsOf(pid: number): string[] {
+  const fds = readdirSync(`/proc/${pid}/fd`).filter((fd) => Number(fd) > 2);
+  return fds.map((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return ""; // closed meanwhile
+    }
+  });
+}
+
 /** Start nsenter with a program that waits, look at nsenter while it does, then end both. */
 async function whileWaiting(
   args: string[],
   cwd: string,
-): Promise<{ nsenter: Record<string, string>; threads: string[]; out: string }> {
+): Promise<{ nsenter: Record<string, string>; threads: string[]; held: string[]; out: string }> {
   const proc = Bun.spawn([NSENTER, ...args, "sh", "-c", "hostname; exec sleep 30"], { stdout: "pipe", cwd });
   const reader = proc.stdout.getReader();
   const first = await reader.read(); // the program runs
   const nsenter = whereIs(proc.pid);
   const threads = threadsOf(proc.pid);
+  const held = descriptorsOf(proc.pid);
   proc.kill("SIGTERM"); // passed on to the program
   await proc.exited;
-  return { nsenter, threads, out: new TextDecoder().decode(first.value) };
+  return { nsenter, threads, held, out: new TextDecoder().decode(first.value) };
 }
 
 describeRoot("the waiting parent goes back to where it was", () => {
@@ -153,7 +166,7 @@ describeRoot("the waiting parent goes back to where it was", () => {
     ["-a with a user namespace (the C child)", () => ["-t", `${user.pid}`, "-a"], "user-target\n"],
   ];
   test.each(cases)("%s: nsenter's namespaces, root and cwd are the caller's", async (_name, args, hostname) => {
-    const { nsenter, threads, out } = await whileWaiting(args(), "/usr");
+    const { nsenter, threads, held, out } = await whileWaiting(args(), "/usr");
     if (hostname !== undefined) expect(out).toBe(hostname);
     const usr = statSync("/usr/");
     // Started in /usr (this process is elsewhere); all else as this process has it.
@@ -162,6 +175,11 @@ describeRoot("the waiting parent goes back to where it was", () => {
     const root = statSync("/");
     expect(threads.length).toBeGreaterThan(0); // waiting in waitpid(), Bun may be down to one thread
     expect(threads.filter((t) => t !== `${root.dev}:${root.ino} ${usr.dev}:${usr.ino}`)).toEqual([]);
+    // And it holds nothing of the target's: no namespace, no root or directory of it.
+    const namespace = /^(cgroup|ipc|mnt|net|pid|time|user|uts):\[/;
+    expect(held.filter((link) => namespace.test(link) || link.startsWith(dir) || link.startsWith("/proc/"))).toEqual(
+      [],
+    );
   });
 });
 
