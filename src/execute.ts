@@ -152,7 +152,9 @@ function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
   if (r.credentials.uid !== undefined || r.credentials.gid !== undefined) extra();
   const away = r.namespaces.includes("mnt") || r.root || r.cwd || r.wdns !== undefined;
   // In the target's PID namespace this process may not even start a thread: note that one too.
-  const home = [...(away ? ["mnt"] : []), ...(r.namespaces.includes("pid") ? ["pid"] : [])] as NamespaceKind[];
+  const home: NamespaceKind[] = [];
+  if (away) home.push("mnt");
+  if (r.namespaces.includes("pid")) home.push("pid");
   if (home.length > 0) _saveHome(home, fds);
   stage("prepare");
   let failed = _enterNamespaces(r, fds) ?? _changeDirectories(r, fds, program);
