@@ -508,19 +508,38 @@ function _mode(namespaces: readonly NamespaceKind[], fork: boolean, c: Credentia
 /**
  * --env gives the program the target's environment, and an environment steers programs: PATH,
  * HOME (shell profiles, Python's site files), LD_PRELOAD, BASH_ENV, PROMPT_COMMAND, ... no list
- * of them is complete. So it is taken only where it cannot raise anyone's privilege: from a target
- * that runs as root (only root can have written it), or for a program that runs in the target's
- * user namespace (it can do no more than the target could). Otherwise a process of any user would
- * steer a program run as root: refused, whatever files the program comes from.
+ * of them is complete. So it is taken only where it cannot raise anyone's privilege: for a program
+ * that runs in the target's user namespace (it can do no more than the target could), or from a
+ * target that runs as root (uid 0 as nsenter sees it) for a program from that target's own files:
+ * its mount namespace or root entered, or its mount namespace nsenter's own. Root without a user
+ * namespace of its own (a container's, as docker runs them by default) is uid 0 here too, and its
+ * environment naming a file of its own in LD_PRELOAD would steer a host program run as host root
+ * out of the container; a program from the container's files it can replace anyway.
  */
 function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKind[], facts: Facts): void {
   if (namespaces.includes("user")) return;
   const uids = facts.uids(`${s.proc}/${s.target}/status`);
-  if (uids?.every((uid) => uid === 0)) return;
+  if (uids?.every((uid) => uid === 0)) {
+    if (_programFromTarget(s, namespaces, facts)) return;
+    throw new NsenterError(
+      "--env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, -U to run it as the target's user, or leave --env out)",
+    );
+  }
   const who = uids === undefined ? "not known to run as root" : `runs as uid ${uids.find((u) => u !== 0)}`;
   throw new NsenterError(
     `--env: the target ${who}: its environment would steer a program run as root (add -U to run it as the target's user, or leave --env out)`,
   );
+}
+
+/**
+ * Whether the program comes from the target's own files: its mount namespace entered (through
+ * -t, not a file given), its root taken (-r), or its mount namespace is nsenter's own.
+ */
+function _programFromTarget(s: State, namespaces: readonly NamespaceKind[], facts: Facts): boolean {
+  if (s.rootFromTarget || (namespaces.includes("mnt") && !s.explicit.includes("mnt"))) return true;
+  const mine = facts.namespaceOf(`${SELF}/ns/mnt`);
+  const theirs = facts.namespaceOf(`${s.proc}/${s.target}/ns/mnt`);
+  return "ino" in mine && "ino" in theirs && mine.ino === theirs.ino;
 }
 
 function _targetRef(s: State): TargetRef {

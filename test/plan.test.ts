@@ -4,15 +4,17 @@ import { type Facts, type Plan, plan } from "../src/plan.ts";
 
 /**
  * A host where pid 42 shares our user and time namespaces (all of ours, and our root), pid 7 has
- * its own user and time namespaces, and pid 9 is in other namespaces of every kind and another root.
+ * its own user and time namespaces, pid 9 is in other namespaces of every kind and another root,
+ * and pid 8 (root) in other namespaces of every kind but user and time (a container of docker's).
  */
 function facts(over: Partial<Facts> = {}): Facts {
   return {
     kernelHas: () => true,
     namespaceOf: (path) => {
-      const [, pid, kind] = /^\/proc\/(\w+)\/ns\/(\w+)$/.exec(path) ?? [];
+      const [, pid, kind] = /\/(\w+)\/ns\/(\w+)$/.exec(path) ?? []; // under /proc, or --proc's DIR
       if (pid === "404" || !kind) return { errno: 2 };
       if (pid === "9") return { ino: 3n };
+      if (pid === "8") return { ino: kind === "user" || kind === "time" ? 1n : 3n }; // a container without a user namespace
       const own = pid === "self" || pid === "42" || (kind !== "user" && kind !== "time");
       return { ino: own ? 1n : 2n };
     },
@@ -215,10 +217,18 @@ describe("plan", () => {
   });
 
   // --env only where the target's environment cannot raise anyone's privilege: a target that
-  // runs as root, or a program that runs in the target's user namespace.
+  // runs as root for a program from its own files, or a program that runs in the target's user
+  // namespace.
   test.each([
     [["-t", "42", "-e"], "run"],
     [["-t", "42", "-e", "-a"], "run"],
+    [["-t", "42", "-e", "-n"], "run"], // root in our own mount namespace: the host's root
+    [["-t", "8", "-e", "-n"], "fail"], // a container's root: it would steer a host program
+    [["-t", "8", "-e", "-u", "-p"], "fail"],
+    [["-t", "8", "-e", "--mount=/proc/42/ns/mnt"], "fail"], // a mount namespace, not the target's
+    [["-t", "8", "-e", "-m"], "run"], // the container's own program
+    [["-t", "8", "-e", "-r"], "run"],
+    [["-t", "8", "-e", "-a"], "run"],
     [["-t", "9", "-e"], "fail"],
     [["-t", "9", "-e", "-m"], "fail"], // its mount namespace: a root-made one would run root's files
     [["-t", "9", "-e", "-r"], "fail"],
@@ -227,6 +237,13 @@ describe("plan", () => {
     [["-t", "9", "-a"], "run"], // without --env, nothing to refuse
   ])("%j: %s", (argv, outcome) => {
     expect(plan([...argv, "env"], facts()).outcome.do).toBe(outcome as never);
+  });
+
+  test("a container's root: the refusal says why and what to do", () => {
+    const p = plan(["-t", "8", "-e", "-n", "env"], facts());
+    expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
+      "--env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, -U to run it as the target's user, or leave --env out)",
+    );
   });
 
   test("the refusal says who the target runs as and what to do", () => {

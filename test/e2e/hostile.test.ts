@@ -190,6 +190,7 @@ describeRoot("--env: a target's environment never steers a program run as root",
   let privateMount: Target; // uid 65534, in a mount namespace root made for it (PrivateTmp-like)
   let rootless: Target; // uid 65534, root of a user namespace of its own
   let root: Target; // root's own process
+  let container: Target; // root in a mount namespace of its own, no user namespace (docker's default)
   const marker = () => join(dir, "ran");
   beforeAll(() => {
     // What a user could set: a look-alike id first in PATH, a HOME with a profile, a BASH_ENV
@@ -222,7 +223,8 @@ describeRoot("--env: a target's environment never steers a program run as root",
       "setpriv",
     );
     root = new Target(["-i", ...vars, "unshare", "--fork", "--uts"], "true", "env");
-    targets.push(user, privateMount, rootless, root);
+    container = new Target(["-i", ...vars, "unshare", "--mount", "--fork", "--uts"], "true", "env");
+    targets.push(user, privateMount, rootless, root, container);
   });
   afterAll(() => {
     for (const t of targets) t.kill();
@@ -251,6 +253,22 @@ describeRoot("--env: a target's environment never steers a program run as root",
 
   test("a user's process, its user namespace entered: the program runs as that user, with its environment", () => {
     const r = run([NSENTER, "-t", `${rootless.pid}`, "-e", "-U", "-u", "/usr/bin/env"], { env });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("KEEP=1\n");
+  });
+
+  test.each([[["-u"]], [["-u", "-r/"]], [["-u", "-w"]]])(
+    "a container's root, %j: refused (a program of this host), nothing runs",
+    (flags: string[]) => {
+      const refused = `nsenter: --env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, -U to run it as the target's user, or leave --env out)\n`;
+      const r = run([NSENTER, "-t", `${container.pid}`, "-e", ...flags, "id", "-u"], { env });
+      expect(r).toEqual({ stdout: "", stderr: refused, status: 1 });
+      expect(existsSync(marker())).toBe(false);
+    },
+  );
+
+  test.each([[["-m"]], [["-r"]], [["-a"]]])("a container's root, %j: its own program, its environment", (flags) => {
+    const r = run([NSENTER, "-t", `${container.pid}`, "-e", ...flags, "/usr/bin/env"], { env });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("KEEP=1\n");
   });
