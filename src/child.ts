@@ -36,6 +36,7 @@ const SIGCHLD = 17;
 const CLONE_VM = 0x100;
 const CLONE_VFORK = 0x4000;
 const SIG_SETMASK = 2;
+const PR_SET_DUMPABLE = 4;
 
 /** child.c's machine code in memory: where its entries are, its job, and two stacks' tops. */
 export interface LoadedCode {
@@ -157,6 +158,9 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       keep.length;
       const libc = core();
       if (sys.pipe2(pipe, O_CLOEXEC) !== 0) throw new NsenterError("pipe failed", errno());
+      // nsenter too, whether or not the child shares its memory (a copy, for a time namespace,
+      // does not): no core of a root Bun process, nothing for a debugger's ptrace(2).
+      syscall(NR.prctl, PR_SET_DUMPABLE, 0);
       job[J.errPipe] = BigInt(pipe[1] as number);
       job[J.forwardTo] = -1n; // a signal from now on is kept for the program (wait.ts)
       libc.sigprocmask(SIG_SETMASK, everySignal, mask);

@@ -12,7 +12,8 @@
 import { loadCode, setFunctions } from "./child.ts";
 import { J } from "./child-layout.ts";
 import { EINTR, EXIT_FAILURE } from "./errors.ts";
-import { core, errno, SIGCONT, SIGSTOP, sys, WUNTRACED } from "./libc.ts";
+import { core, errno, SIGCONT, SIGSTOP, sys, syscall, WUNTRACED } from "./libc.ts";
+import { NR } from "./syscalls.ts";
 
 /** SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM. */
 const FORWARDED = [1, 2, 3, 10, 12, 15];
@@ -66,8 +67,16 @@ function _leave(code: number): never {
   throw new Error("unreachable");
 }
 
-/** Die of the program's signal, so our caller sees 128+N as if it were the program. */
+const RLIMIT_CORE = 4;
+
+/**
+ * Die of the program's signal, so our caller sees 128+N as if it were the program. Without a core
+ * dump of our own, whatever the core settings (a limit of 1 byte stops both a core file and a
+ * core_pattern pipe): the program's crash is the program's, and a root Bun process's memory is
+ * nobody's business (and gigabytes).
+ */
 function _dieOf(signal: number): never {
+  syscall(NR.prlimit64, 0, RLIMIT_CORE, new BigInt64Array([1n, 1n]), 0);
   core().signal(signal, null);
   sys.kill(sys.getpid(), signal);
   sys.exit(EXIT_FAILURE);

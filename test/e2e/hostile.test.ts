@@ -338,3 +338,35 @@ describeRoot("--proc pins no process of ours", () => {
     }
   });
 });
+
+describeRoot("no core of nsenter when the program dies of a signal", () => {
+  let time: Target; // a time namespace of its own: the child is a copy of nsenter, not its memory
+  let plain: Target;
+  let dir: string;
+  beforeAll(() => {
+    time = new Target(["--time", "--fork"], "true");
+    plain = namespacedTarget();
+    dir = mkdtempSync(join(tmpdir(), "nsenter-core-"));
+  });
+  afterAll(() => {
+    time?.kill();
+    plain?.kill();
+    removeTree(dir);
+  });
+
+  test.each([
+    ["-T (the child a copy)", () => ["-t", `${time.pid}`, "-T"]],
+    ["-p (the child shares nsenter's memory)", () => ["-t", `${plain.pid}`, "-p"]],
+  ])("%s: nsenter dies of the program's SIGSEGV and leaves no core", (_name, args) => {
+    const pattern = readFileSync("/proc/sys/kernel/core_pattern", "utf8").trim();
+    if (pattern.startsWith("|") || pattern.includes("/")) {
+      console.warn(`SKIP: core_pattern is '${pattern}', not a file in the working directory: cannot look for a core`);
+      return;
+    }
+    // Cores allowed for nsenter, none for the program (its own core would be its business).
+    const script = `ulimit -c unlimited && exec ${NSENTER} ${args().join(" ")} -- sh -c 'ulimit -c 0; kill -SEGV $$'`;
+    const r = run(["sh", "-c", script], { cwd: dir });
+    expect(r.status).toBe(128 + 11);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
