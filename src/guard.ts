@@ -3,21 +3,25 @@
  * nsenter is built on. As root, these would hand the process to whoever set them: BUN_OPTIONS
  * (preload scripts; the build's `--compile-exec-argv=--` already makes Bun ignore its options),
  * BUN_INSPECT* (a debugger, or a connection out to one), BUN_BYTECODE_*_OUT and BUN_JSC_* (files
- * written, JavaScriptCore switched). Bun acts on some of them before any of our code runs, which
+ * written, JavaScriptCore switched), BUN_ENABLE_CRASH_REPORTING and BUN_CRASH_REPORT_URL (should
+ * nsenter crash, Bun runs `curl` found by PATH, the target's after -m), BUN_TCC_OPTIONS (TinyCC's),
+ * MIMALLOC_* (the allocator's settings) and JSC_SIGNAL_FOR_GC (the signal JavaScriptCore stops its
+ * threads with, one nsenter may handle). Bun acts on some of them before any of our code runs, which
  * no program can prevent (nor BUN_BE_BUN, which replaces the program altogether): the README's
  * "Running as root" says how to keep them out. What this guard does is make sure no namespace is
  * entered, and no program started, under them.
  */
-import { readFile, text } from "./libc.ts";
+import { encode, readFile, text } from "./libc.ts";
 import { stage } from "./stages.ts";
 
 stage("runtime");
 
-const RUNTIME_VARIABLES = /(?:^|\0)(BUN_(?:OPTIONS|BE_BUN|INSPECT\w*|BYTECODE_\w+|JSC_\w+))=/g;
+const RUNTIME_VARIABLES =
+  /(?:^|\0)(BUN_(?:OPTIONS|BE_BUN|INSPECT\w*|BYTECODE_\w+|JSC_\w+|ENABLE_CRASH_REPORTING|CRASH_REPORT_URL|TCC_OPTIONS)|MIMALLOC_\w+|JSC_SIGNAL_FOR_GC)=/g;
 
 /**
  * The environment's entries, NUL-separated, from /proc/self/environ: what Bun read at start, or
- * "" when no entry names BUN_ (a native search for "B", then three bytes compared; the regular
+ * "" when none mentions BUN_, MIMALLOC_ or JSC_ (native searches; the regular
  * expression, whose first use costs ~0.3 ms, runs only then). Enumerating process.env instead
  * costs more than all the rest of this check (Bun builds the whole object); it is the fallback
  * when libc cannot be bound (BUN_JSC_useJIT=0, for one).
@@ -25,17 +29,21 @@ const RUNTIME_VARIABLES = /(?:^|\0)(BUN_(?:OPTIONS|BE_BUN|INSPECT\w*|BYTECODE_\w
 function _environ(): string {
   try {
     const content = readFile("/proc/self/environ");
-    if (typeof content !== "number") return _namesBun(content) ? text(content) : "";
+    if (typeof content === "number") throw content;
+    const named = _mentions(content, encode("BUN_")) || _mentions(content, encode("MIMALLOC_"));
+    return named || _mentions(content, encode("JSC_")) ? text(content) : "";
   } catch {}
   return Object.entries(process.env)
     .map(([name, value]) => `${name}=${value}`)
     .join("\0");
 }
 
-/** Whether "BUN_" occurs anywhere in these bytes. */
-function _namesBun(bytes: Uint8Array): boolean {
-  for (let i = bytes.indexOf(0x42); i >= 0; i = bytes.indexOf(0x42, i + 1)) {
-    if (bytes[i + 1] === 0x55 && bytes[i + 2] === 0x4e && bytes[i + 3] === 0x5f) return true;
+/** Whether WORD occurs anywhere in BYTES: a native search for its first byte, then the rest compared. */
+function _mentions(bytes: Uint8Array, word: Uint8Array): boolean {
+  for (let i = bytes.indexOf(word[0] as number); i >= 0; i = bytes.indexOf(word[0] as number, i + 1)) {
+    let j = 1;
+    while (j < word.length && bytes[i + j] === word[j]) j++;
+    if (j === word.length) return true;
   }
   return false;
 }

@@ -64,6 +64,11 @@ describe("the Bun runtime's own switches", () => {
     ["BUN_INSPECT_CONNECT_TO", "unix:///nonexistent"],
     ["BUN_JSC_useJIT", "0"],
     ["BUN_BYTECODE_ORDER_OUT", "/nonexistent/x"],
+    ["BUN_ENABLE_CRASH_REPORTING", "1"],
+    ["BUN_CRASH_REPORT_URL", "http://127.0.0.1:9/"],
+    ["BUN_TCC_OPTIONS", "-DX=1"],
+    ["MIMALLOC_PURGE_DELAY", "10"],
+    ["JSC_SIGNAL_FOR_GC", "10"],
   ])("%s set: refused in one line, exit 1, nothing entered or run", (name, value) => {
     const r = run([NSENTER, "-t", `${process.pid}`, "-u", "echo", "RAN"], { env: env({ [name]: value }) });
     // Bun itself may add a line on its way out (BUN_BYTECODE_ORDER_OUT: the file it writes at exit).
