@@ -16,9 +16,10 @@ import { SYSCALLS } from "./syscalls.ts";
 export const FUNCTIONS = ["syscall", "execv", "execvp", "signal", "__errno_location", "clone", "sigprocmask"] as const;
 
 /**
- * The memory the code is loaded in is REGION-aligned, one REGION each: the code, the job, and two
- * stacks. The signal handler finds the job as the REGION after its own (child.c job_page). A
- * REGION is the largest page size arm64 Linux uses, so no protection reaches past one.
+ * The memory the code is loaded in is REGION-aligned, one REGION each: the code, then the job (the
+ * stacks are mapped apart, each above an inaccessible REGION: child.ts). The signal handler finds
+ * the job as the REGION after its own (child.c job_page). A REGION is the largest page size arm64
+ * Linux uses, so no protection reaches past one.
  */
 export const REGION = 65536;
 

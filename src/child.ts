@@ -27,39 +27,40 @@ import { NR, SYSCALLS, type Syscall } from "./syscalls.ts";
 
 const CODE = childCode();
 
+const PROT_NONE = 0;
 const PROT_READ = 1;
 const PROT_WRITE = 2;
 const PROT_EXEC = 4;
 const MAP_PRIVATE = 2;
 const MAP_ANONYMOUS = 0x20;
+const MAP_NORESERVE = 0x4000;
 const SIGCHLD = 17;
 const CLONE_VM = 0x100;
 const CLONE_VFORK = 0x4000;
 const SIG_SETMASK = 2;
 const PR_SET_DUMPABLE = 4;
 
-/** child.c's machine code in memory: where its entries are, its job, and two stacks' tops. */
+/** child.c's machine code in memory: where its entries are, and its job. */
 export interface LoadedCode {
   child: number;
   program: number;
   forward: number;
   job: BigInt64Array;
-  stacks: [number, number];
 }
 
 let loaded: LoadedCode | undefined;
 
 /**
  * The code in memory of its own, REGION-aligned (its signal handler finds the job by that):
- * the code (executable, never writable), the job, two stacks.
+ * the code (executable, never writable), then the job.
  */
 export function loadCode(): LoadedCode {
   if (loaded) return loaded;
   if (CODE.arch !== process.arch) {
     throw new NsenterError(`this nsenter carries its child's code for ${CODE.arch}, not ${process.arch}`);
   }
-  const flags = MAP_PRIVATE | MAP_ANONYMOUS;
-  const mapped = syscall(NR.mmap, 0, 5 * REGION, PROT_READ | PROT_WRITE, flags, -1);
+  // Two REGIONs, and one more to align them in.
+  const mapped = syscall(NR.mmap, 0, 3 * REGION, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
   if (mapped < 0 || mapped > 2 ** 53) throw new NsenterError("cannot map memory for the child", errno());
   // Rounded up to a REGION boundary (no Math: its first use alone cost ~35 us, measured).
   const base = mapped + ((REGION - (mapped % REGION)) % REGION);
@@ -75,9 +76,31 @@ export function loadCode(): LoadedCode {
     program: base + CODE.program,
     forward: base + CODE.forward,
     job,
-    stacks: [base + 3 * REGION, base + 4 * REGION],
   };
   return loaded;
+}
+
+/**
+ * Two stacks, the child's and (for a PID namespace) the program's process's, each with an
+ * inaccessible REGION below it: one that overflows faults, instead of writing over the other or
+ * over nsenter's memory. Sized for the program's arguments: glibc's execvp puts an array of them
+ * on the stack when it runs a file without `#!` through /bin/sh (8 bytes each; 9000 of them
+ * overflowed the 64 KiB these were).
+ * Returns their tops.
+ */
+function _stacks(argc: number): [number, number] {
+  const size = REGION * (2 + (((8 * (argc + 2)) / REGION) | 0));
+  const flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+  const mapped = syscall(NR.mmap, 0, 2 * (REGION + size), PROT_NONE, flags, -1);
+  if (mapped < 0 || mapped > 2 ** 53) throw new NsenterError("cannot map memory for the child", errno());
+  const first = mapped + REGION;
+  const second = first + size + REGION;
+  for (const low of [first, second]) {
+    if (syscall(NR.mprotect, low, size, PROT_READ | PROT_WRITE) !== 0) {
+      throw new NsenterError("cannot map memory for the child", errno());
+    }
+  }
+  return [first + size, second + size];
 }
 
 /** Put in the job the addresses of the libc functions child.c calls, and the system calls' numbers. */
@@ -114,6 +137,7 @@ export interface Started {
  */
 export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram): PreparedChild {
   const code = loadCode();
+  const stacks = _stacks(program.argv.pointers.length - 1);
   const job = code.job;
   setFunctions(job);
   const ordered: NamespaceInfo[] = [];
@@ -147,7 +171,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   job[J.slash] = _pointer(slash);
   job[J.mask] = _pointer(mask);
   job[J.programEntry] = BigInt(code.program);
-  job[J.programStack] = BigInt(code.stacks[1]);
+  job[J.programStack] = BigInt(stacks[1]);
   const flags = r.namespaces.includes("time") ? SIGCHLD : CLONE_VM | CLONE_VFORK | SIGCHLD;
   const pipe = new Int32Array(2);
   const everySignal = new Uint8Array(128).fill(0xff);
@@ -164,7 +188,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       job[J.errPipe] = BigInt(pipe[1] as number);
       job[J.forwardTo] = -1n; // a signal from now on is kept for the program (wait.ts)
       libc.sigprocmask(SIG_SETMASK, everySignal, mask);
-      const pid = libc.clone(code.child, code.stacks[0], flags, job, null, null, null);
+      const pid = libc.clone(code.child, stacks[0], flags, job, null, null, null);
       const cloneErrno = errno();
       stage("clone");
       libc.sigprocmask(SIG_SETMASK, mask, null);

@@ -375,3 +375,38 @@ describeRoot("no core of nsenter when the program dies of a signal", () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 });
+
+describeRoot("the child's stacks: many arguments to a file without #!", () => {
+  // glibc's execvp runs such a file through /bin/sh with a copy of argv on the stack (8 bytes an
+  // argument): 9000 of them overflowed the child's 64 KiB stack into the memory it shares with
+  // nsenter. The target decides whether its file has a #! line.
+  let user: Target;
+  let dir: string;
+  beforeAll(() => {
+    user = mappedUserTarget();
+    dir = mkdtempSync(join(tmpdir(), "nsenter-stack-"));
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, "noshebang"), 'echo "ran $#"\n', { mode: 0o755 });
+  });
+  afterAll(() => {
+    user?.kill();
+    removeTree(dir);
+  });
+
+  const many = (n: number) => Array.from({ length: n }, (_, i) => `${i}`);
+  test.each([
+    ["-U -p, 9000 arguments (the program's process forked by the child)", ["-U", "-p"], 9000],
+    ["-U, 20000 arguments (the child becomes the program)", ["-U"], 20000],
+  ])("%s: the program runs, nsenter leaves as it does", (_name, flags, n) => {
+    const r = run([
+      NSENTER,
+      "-t",
+      `${user.pid}`,
+      ...(flags as string[]),
+      "--",
+      join(dir, "noshebang"),
+      ...many(n as number),
+    ]);
+    expect(r).toEqual({ stdout: `ran ${n}\n`, stderr: "", status: 0 });
+  });
+});
