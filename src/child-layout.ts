@@ -55,10 +55,14 @@ const SLOTS = {
   // Where the program's process starts (nsenter_program) and its stack, for the PID namespace's fork.
   programEntry: 1,
   programStack: 1,
-  // The waiting parent's signal handler: the program to pass signals on to (0: none started yet,
-  // -1: being started), and a signal that came while it was being started.
+  // The waiting parent's signal handler: the program to pass signals on to (0: none started, -1:
+  // being started, see child.c nsenter_forward); the child's PID and the program's process's, as
+  // the kernel writes them when each is cloned (CLONE_PARENT_SETTID).
   forwardTo: 1,
-  pending: 1,
+  child: 1,
+  programPid: 1,
+  // nsenter's PID: the child and the program's process die with it until the program executes.
+  parent: 1,
 } as const;
 type SlotName = keyof typeof SLOTS;
 

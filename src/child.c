@@ -37,9 +37,14 @@ typedef int *(*errno_fn)();
 #define CLONE_VM 0x100
 #define CLONE_VFORK 0x4000
 #define CLONE_PARENT 0x8000
+#define CLONE_PARENT_SETTID 0x100000
+#define SIGCONT 18
 #define SIGCHLD 17
+#define SIGKILL 9
 #define SIG_SETMASK 2
 #define ENOENT 2
+#define O_NONBLOCK 04000
+#define PR_SET_PDEATHSIG 1
 
 /* The first function: the machine code carried in the binary starts here. */
 void nsenter_code_begin(void) {}
@@ -109,7 +114,8 @@ static void change_directories(long *j) {
     sys(j, N_CLOSE, root, 0, 0, 0, 0);
   }
   if (j[J_WDNS]) {
-    cwd = sys(j, N_OPENAT, AT_FDCWD, j[J_WDNS], 0, 0, 0);
+    /* Not blocking: a FIFO there (the target's) would hold the child, and nsenter with it. */
+    cwd = sys(j, N_OPENAT, AT_FDCWD, j[J_WDNS], O_NONBLOCK, 0, 0);
     if (cwd < 0) fail(j, S_OPEN_WDNS, 0);
   }
   if (cwd >= 0) {
@@ -151,11 +157,28 @@ static void keep_caps(long *j) {
   }
 }
 
+/*
+ * Until the program executes, this process dies with nsenter (killed while the target holds it,
+ * stopped or blocked: nothing may go on to start the program later). The check after the prctl
+ * covers nsenter dying before it. nsenter is the parent of the child and, through CLONE_PARENT,
+ * of the program's process, which sees it as PID 0 (outside the PID namespace it is in); an
+ * orphan would see its new parent (the target's init).
+ */
+static void die_with_nsenter(long *j) {
+  long parent;
+  sys(j, N_PRCTL, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  parent = sys(j, N_GETPPID, 0, 0, 0, 0, 0);
+  if (parent != 0 && parent != j[J_PARENT]) sys(j, N_EXIT_GROUP, 1, 0, 0, 0, 0);
+}
+
 /* The program's process: credentials, capabilities, exec. The program gets libc's environ as it
- * is (--env has set it). */
+ * is (--env has set it). Once it runs, it outlives nsenter, as in util-linux, and nsenter passes
+ * signals on to it (its PID as nsenter knows it: the kernel wrote it in the job). */
 static int program(long *j) {
   set_credentials(j);
   if (j[J_KEEP_CAPS]) keep_caps(j);
+  sys(j, N_PRCTL, PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  j[J_FORWARD_TO] = j[J_FORK] ? j[J_PROGRAM_PID] : j[J_CHILD];
   CALL(j, j[J_SEARCH] ? F_EXECVP : F_EXECV)(j[J_FILE], j[J_ARGV]);
   fail(j, S_EXEC, 0);
   return 1;
@@ -164,6 +187,7 @@ static int program(long *j) {
 /* Where clone() starts the program's process in a PID namespace (a global function is called
  * through a table TinyCC makes outside the code: only clone() calls this one). */
 int nsenter_program(long *j) {
+  die_with_nsenter(j);
   return program(j);
 }
 
@@ -180,6 +204,7 @@ int nsenter_child(long *j) {
    * memory it shares with nsenter, which is host root. Per memory: nsenter itself goes non-dumpable
    * too, which costs it nothing; the program is dumpable again once it executes. */
   sys(j, N_PRCTL, PR_SET_DUMPABLE, 0, 0, 0, 0);
+  die_with_nsenter(j);
   default_signals(j);
   /* Drop supplementary groups while still privileged; complain only if the later call fails too. */
   if (j[J_GROUPS] && sys(j, N_SETGROUPS, 0, 0, 0, 0, 0) != 0) j[J_GROUPS_FAILED] = 1;
@@ -188,7 +213,9 @@ int nsenter_child(long *j) {
   if (!j[J_FORK]) return program(j);
   record[0] = 0;
   record[1] = 0;
-  record[2] = CALL(j, F_CLONE)(j[J_PROGRAM_ENTRY], j[J_PROGRAM_STACK], CLONE_VM | CLONE_VFORK | CLONE_PARENT | SIGCHLD, j);
+  record[2] = CALL(j, F_CLONE)(j[J_PROGRAM_ENTRY], j[J_PROGRAM_STACK],
+                               CLONE_VM | CLONE_VFORK | CLONE_PARENT | CLONE_PARENT_SETTID | SIGCHLD, j,
+                               (long)&j[J_PROGRAM_PID]);
   if (record[2] < 0) fail(j, S_FORK, 0);
   sys(j, N_WRITE, j[J_ERR_PIPE], (long)record, 12, 0, 0);
   sys(j, N_CLOSE, j[J_ERR_PIPE], 0, 0, 0, 0);
@@ -215,12 +242,21 @@ static long foreground(long *j) {
   return sys(j, N_IOCTL, 0, TIOCGPGRP, (long)&pgrp, 0, 0) == 0 ? pgrp : -1;
 }
 
+/* A signal for a process still being started: continued, so that it acts on it even if the
+ * target stopped it. 0: not cloned yet. */
+static void starting(long *j, long pid, int sig) {
+  if (pid <= 0) return;
+  sys(j, N_KILL, pid, sig, 0, 0, 0);
+  sys(j, N_KILL, pid, SIGCONT, 0, 0, 0);
+}
+
 /*
- * The waiting parent's handler for the signals it passes on: to the program (J_FORWARD_TO), except
- * SIGINT and SIGQUIT typed at the terminal whose foreground group we are in (the program got them
- * too); while it is being started, kept for it (J_PENDING, passed on by src/wait.ts); before, as
- * if there were no handler. It may run on any of Bun's threads: async-signal-safe calls only, and
- * errno left as it was.
+ * The waiting parent's handler for the signals it passes on (src/wait.ts): to the program
+ * (J_FORWARD_TO), except SIGINT and SIGQUIT typed at the terminal whose foreground group we are in
+ * (the program got them too); while it is being started, to the child and the program's process
+ * (the one that will be the program: with the default action, the signal ends it before it
+ * executes, and nsenter then leaves as it did); before, as if there were no handler. It may run
+ * on any of Bun's threads: async-signal-safe calls only, and errno left as it was.
  */
 void nsenter_forward(int sig) {
   long *j = job_page();
@@ -231,7 +267,8 @@ void nsenter_forward(int sig) {
     CALL(j, F_SIGNAL)(sig, 0);
     sys(j, N_KILL, sys(j, N_GETPID, 0, 0, 0, 0, 0), sig, 0, 0, 0);
   } else if (to < 0) {
-    j[J_PENDING] = sig;
+    starting(j, j[J_CHILD], sig);
+    starting(j, j[J_PROGRAM_PID], sig);
   } else if (!((sig == 2 || sig == 3) && foreground(j) > 0 && foreground(j) == sys(j, N_GETPGID, 0, 0, 0, 0, 0))) {
     sys(j, N_KILL, to, sig, 0, 0, 0);
   }

@@ -8,10 +8,15 @@
  * executable memory and started with libc's clone(), which runs it on a stack of its own. No
  * compiler runs (that was ~0.6x a Bun program's whole start-up), and not fork(): libc's fork()
  * runs the handlers Bun's libraries registered for it. As posix_spawn does, the child shares our
- * memory and this thread waits until it is done (CLONE_VM | CLONE_VFORK): copying the whole Bun
- * process cost 4-7 ms. A time namespace cannot be entered by a process that shares its memory
- * (EUSERS): then the child is a copy. Every signal is blocked meanwhile, and the child sets Bun's
- * handlers back to the default before it unblocks them, so none of Bun's runs in it.
+ * memory (CLONE_VM): copying the whole Bun process cost 4-7 ms. Unlike posix_spawn, this thread
+ * does not wait in the kernel until it is done (CLONE_VFORK): the target could hold the child
+ * there (stop it, block it on a file), and nsenter, in such a wait, answers no signal but
+ * SIGKILL. It waits in a read of the error pipe instead, where its handler passes signals on to
+ * the child (child.c). Meanwhile it runs only that read, and the child touches only its own
+ * stacks, its job and what the job points to. A time namespace cannot be entered by a process
+ * that shares its memory (EUSERS): then the child is a copy. Every signal is blocked while it is
+ * cloned, and the child sets Bun's handlers back to the default before it unblocks them, so none
+ * of Bun's runs in it.
  */
 import { type Pointer, ptr, toArrayBuffer } from "bun:ffi";
 import { childCode } from "./child-code.ts" with { type: "macro" };
@@ -36,16 +41,17 @@ const MAP_ANONYMOUS = 0x20;
 const MAP_NORESERVE = 0x4000;
 const SIGCHLD = 17;
 const CLONE_VM = 0x100;
-const CLONE_VFORK = 0x4000;
+const CLONE_PARENT_SETTID = 0x00100000;
 const SIG_SETMASK = 2;
 const PR_SET_DUMPABLE = 4;
 
-/** child.c's machine code in memory: where its entries are, and its job. */
+/** child.c's machine code in memory: where its entries are, and its job (and where that is). */
 export interface LoadedCode {
   child: number;
   program: number;
   forward: number;
   job: BigInt64Array;
+  jobAddress: number;
 }
 
 let loaded: LoadedCode | undefined;
@@ -76,6 +82,7 @@ export function loadCode(): LoadedCode {
     program: base + CODE.program,
     forward: base + CODE.forward,
     job,
+    jobAddress: base + REGION,
   };
   return loaded;
 }
@@ -172,7 +179,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   job[J.mask] = _pointer(mask);
   job[J.programEntry] = BigInt(code.program);
   job[J.programStack] = BigInt(stacks[1]);
-  const flags = r.namespaces.includes("time") ? SIGCHLD : CLONE_VM | CLONE_VFORK | SIGCHLD;
+  const flags = (r.namespaces.includes("time") ? SIGCHLD : CLONE_VM | SIGCHLD) | CLONE_PARENT_SETTID;
   const pipe = new Int32Array(2);
   const everySignal = new Uint8Array(128).fill(0xff);
   // The child reads these through raw pointers: they must live until it has started.
@@ -186,9 +193,12 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       // does not): no core of a root Bun process, nothing for a debugger's ptrace(2).
       syscall(NR.prctl, PR_SET_DUMPABLE, 0);
       job[J.errPipe] = BigInt(pipe[1] as number);
-      job[J.forwardTo] = -1n; // a signal from now on is kept for the program (wait.ts)
+      job[J.parent] = BigInt(sys.getpid());
+      job[J.child] = 0n; // the kernel writes the child's PID here (CLONE_PARENT_SETTID)
+      job[J.programPid] = 0n; // and the program's process's, for a PID namespace
+      job[J.forwardTo] = -1n; // being started: a signal goes to the child (child.c nsenter_forward)
       libc.sigprocmask(SIG_SETMASK, everySignal, mask);
-      const pid = libc.clone(code.child, stacks[0], flags, job, null, null, null);
+      const pid = libc.clone(code.child, stacks[0], flags, job, code.jobAddress + 8 * J.child, null, null);
       const cloneErrno = errno();
       stage("clone");
       libc.sigprocmask(SIG_SETMASK, mask, null);
@@ -226,7 +236,8 @@ function _started(pid: number, fd: number, name: string, ordered: readonly { kin
   let got = 0;
   while (got < bytes.length) {
     const n = sys.read(fd, bytes.subarray(got), bytes.length - got);
-    if (n <= 0) break;
+    if (n < 0) continue; // interrupted: a signal passed on (errno may be the child's: it shares ours)
+    if (n === 0) break;
     got += n;
   }
   if (got < 12) return { program: pid };

@@ -20,6 +20,7 @@ import {
   extra,
   F_SETFD,
   O_CLOEXEC,
+  O_NONBLOCK,
   O_RDONLY,
   readAll,
   returnToDirectories,
@@ -253,7 +254,8 @@ function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
     fds.close("root");
   }
   if (c.wdns !== undefined) {
-    const wd = sys.open(c.wdns, O_RDONLY | O_CLOEXEC);
+    // Not blocking: a FIFO there (the target's) would hold nsenter.
+    const wd = sys.open(c.wdns, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (wd < 0) return _fail("openWdns");
     fds.set("cwd", wd);
   }

@@ -17,6 +17,7 @@ import { NR } from "./syscalls.ts";
 
 /** SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM. */
 const FORWARDED = [1, 2, 3, 10, 12, 15];
+const SIG_IGN = 1;
 
 export interface Waiter {
   /**
@@ -28,22 +29,22 @@ export interface Waiter {
 
 /**
  * Installs the handlers now: before the program starts (a signal in between must not be lost:
- * until wait() names the program, a signal acts as if there were no handler) and before any setns.
+ * until the child is started, a signal acts as if there were no handler; while it is, the child
+ * gets it) and before any setns. A signal nsenter was started ignoring stays ignored, for nsenter
+ * and for the program, as in util-linux (`nohup nsenter ...`).
  */
 export function prepareWaiter(): Waiter {
   const libc = core();
   const code = loadCode();
   setFunctions(code.job);
   code.job[J.forwardTo] = 0n;
-  code.job[J.pending] = 0n;
-  for (const signal of FORWARDED) libc.signal(signal, code.forward);
+  for (const signal of FORWARDED) {
+    if (Number(libc.signal(signal, code.forward)) === SIG_IGN) libc.signal(signal, SIG_IGN);
+  }
   const status = new Int32Array(1);
   return {
     wait(child: number, reap?: number): never {
       code.job[J.forwardTo] = BigInt(child);
-      // A signal that came while the program was being started: now it has somewhere to go.
-      const pending = Number(code.job[J.pending]);
-      if (pending !== 0) sys.kill(child, pending);
       _reap(reap);
       for (;;) {
         const ret = sys.waitpid(child, status, WUNTRACED);

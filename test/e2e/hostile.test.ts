@@ -13,6 +13,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
@@ -409,4 +410,105 @@ describeRoot("the child's stacks: many arguments to a file without #!", () => {
     ]);
     expect(r).toEqual({ stdout: `ran ${n}\n`, stderr: "", status: 0 });
   });
+});
+
+describeRoot("a child the target holds: nsenter still answers, and nothing starts after it", () => {
+  // The owner of a user namespace may stop whatever enters it (it has CAP_KILL there), and the
+  // target's files may block what opens them. Here strace holds the child in its first setns
+  // (delay_enter) while it is stopped, as the owner would stop it. nsenter waited for such a
+  // child in the kernel (CLONE_VFORK), answering nothing but SIGKILL, and once SIGKILLed left
+  // the child to start the program whenever continued.
+  let user: Target;
+  let time: Target;
+  let dir: string;
+  beforeAll(() => {
+    requireTool("/usr/bin/strace", "strace");
+    user = mappedUserTarget();
+    time = new Target(["--time", "--fork"], "true");
+    dir = mkdtempSync(join(tmpdir(), "nsenter-held-"));
+    chmodSync(dir, 0o777);
+  });
+  afterAll(() => {
+    user?.kill();
+    time?.kill();
+    removeTree(dir);
+  });
+
+  /** nsenter under strace, its child held and stopped; then END is sent to nsenter. */
+  async function held(args: string[], end: NodeJS.Signals): Promise<{ status: number | null; signal: string | null }> {
+    const marker = join(dir, "ran");
+    rmSync(marker, { force: true });
+    const proc = Bun.spawn(
+      [
+        "strace",
+        "-f",
+        "-qq",
+        "-o",
+        "/dev/null",
+        "-e",
+        "trace=setns",
+        "-e",
+        "inject=setns:delay_enter=800000",
+        NSENTER,
+        ...args,
+        "sh",
+        "-c",
+        `touch ${marker}`,
+      ],
+      { stdio: ["ignore", "ignore", "inherit"] },
+    );
+    const below = (pid: number) =>
+      Number(
+        run(["pgrep", "-P", `${pid}`])
+          .stdout.trim()
+          .split("\n")[0] || 0,
+      );
+    let nsenter = 0;
+    let child = 0;
+    for (let i = 0; i < 200 && child === 0; i++) {
+      Bun.sleepSync(10);
+      nsenter = below(proc.pid);
+      child = nsenter ? below(nsenter) : 0;
+    }
+    expect(child).toBeGreaterThan(0);
+    process.kill(child, "SIGSTOP"); // as the namespace's owner may
+    Bun.sleepSync(1000); // the delay over: the child is stopped
+    process.kill(nsenter, end);
+    const within = (ms: number) => Promise.race([proc.exited.then(() => true), Bun.sleep(ms).then(() => false)]);
+    const answered = await within(3000);
+    if (!answered) process.kill(nsenter, "SIGKILL"); // it did not: end it as a user would have to
+    try {
+      process.kill(child, "SIGCONT"); // whoever stopped it lets it go on
+    } catch {}
+    if (!(await within(3000))) {
+      proc.kill("SIGKILL");
+      try {
+        process.kill(child, "SIGKILL");
+      } catch {}
+    }
+    await proc.exited;
+    Bun.sleepSync(300);
+    expect(existsSync(marker)).toBe(false); // nothing started, now or later
+    expect(answered).toBe(true);
+    return { status: proc.exitCode, signal: proc.signalCode === null ? null : String(proc.signalCode) };
+  }
+
+  test.each([
+    ["-U (the child shares nsenter's memory)", () => ["-t", `${user.pid}`, "-U"]],
+    ["-U -p (it would clone the program)", () => ["-t", `${user.pid}`, "-U", "-p"]],
+    ["-T (the child a copy)", () => ["-t", `${time.pid}`, "-T"]],
+  ])(
+    "%s: SIGTERM ends nsenter and the child",
+    async (_name, args) => {
+      const r = await held(args(), "SIGTERM");
+      // strace dies of what nsenter died of.
+      expect(r.signal === "SIGTERM" || r.status === 128 + 15).toBe(true);
+    },
+    15_000,
+  );
+
+  test("-U: SIGKILL ends nsenter, and the child dies with it", async () => {
+    const r = await held(["-t", `${user.pid}`, "-U"], "SIGKILL");
+    expect(r.signal === "SIGKILL" || r.status === 128 + 9).toBe(true);
+  }, 15_000);
 });

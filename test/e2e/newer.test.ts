@@ -30,15 +30,17 @@ describeRoot("--env", () => {
   });
   afterAll(() => target?.kill());
 
+  // -m: the target runs as root in a mount namespace of its own (--mount-proc), so its environment
+  // is taken only for a program from its own files (README "Running as root").
   test("the program gets the target's environment, util-linux's order (last first)", () => {
-    const r = run([NSENTER, "-t", `${target.pid}`, "-e", "env"], { env: { MINE: "1", PATH: "/usr/bin:/bin" } });
+    const r = run([NSENTER, "-t", `${target.pid}`, "-e", "-m", "env"], { env: { MINE: "1", PATH: "/usr/bin:/bin" } });
     expect(r).toEqual({ stdout: reversedEnviron(target.pid), stderr: "", status: 0 });
     expect(r.stdout).toContain("FOO=target\n");
     expect(r.stdout).not.toContain("MINE");
   });
 
   test("through the PID-namespace fork too", () => {
-    const r = run([NSENTER, "-t", `${target.pid}`, "-e", "-p", "env"], { env: { MINE: "1" } });
+    const r = run([NSENTER, "-t", `${target.pid}`, "-e", "-m", "-p", "env"], { env: { MINE: "1" } });
     expect(r.stdout).toBe(reversedEnviron(target.pid));
   });
 

@@ -93,6 +93,20 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
     expect(run(["pgrep", "-f", marker]).stdout).toBe("");
   });
 
+  test.each([
+    ["-p (the child clones the program)", () => ["-t", `${targets.plain.pid}`, "-p"]],
+    ["-U (the C child executes it)", () => ["-t", `${targets.user.pid}`, "-U"]],
+  ])(
+    "%s: a signal nsenter was started ignoring stays ignored for the program (nohup), as in util-linux",
+    (_name, args) => {
+      const program = `sh -c 'kill -HUP $$; echo alive'`;
+      for (const binary of [NSENTER, REFERENCE]) {
+        const r = run(["sh", "-c", `trap '' HUP; exec ${binary} ${args().join(" ")} ${program}`]);
+        expect(r).toEqual({ stdout: "alive\n", stderr: "", status: 0 });
+      }
+    },
+  );
+
   test("a program killed by a signal: nsenter dies of the same one", () => {
     const r = run([NSENTER, "-t", `${targets.plain.pid}`, "-p", "sh", "-c", "kill -USR1 $$"]);
     expect(r.status).toBe(128 + 10);
