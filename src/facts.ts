@@ -3,6 +3,23 @@ import { access, F_OK, listDirectory, readLink, readText } from "./libc.ts";
 import type { Facts, NsIdentity } from "./plan.ts";
 import { strtoul } from "./strtoul.ts";
 
+/** A namespace link's identity: it reads "kind:[inode]" (no stat(2): older glibc lacks one by that name). */
+export function namespaceOf(path: string): NsIdentity {
+  const link = readLink(path);
+  if (typeof link === "number") return { errno: link };
+  const open = link.indexOf("[");
+  const ino = open < 0 ? "" : link.slice(open + 1, link.length - 1);
+  return { ino: strtoul(ino).ok ? BigInt(ino) : 0n };
+}
+
+/** The uids (real, effective, saved, filesystem) in a /proc/PID/status. */
+export function uids(statusPath: string): readonly number[] | undefined {
+  const status = readText(statusPath);
+  if (typeof status === "number") return undefined;
+  const line = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(status);
+  return line ? line.slice(1).map(Number) : undefined;
+}
+
 export function hostFacts(): Facts {
   let kinds: string[] | undefined;
   return {
@@ -12,21 +29,8 @@ export function hostFacts(): Facts {
       // Not listed at all: say yes, and let opening the file tell (util-linux: only ENOENT skips).
       return kinds.length === 0 || kinds.indexOf(file.slice(3)) >= 0;
     },
-    namespaceOf(path: string): NsIdentity {
-      // The link reads "kind:[inode]": the namespace's identity, without a stat(2) (which older
-      // glibc does not export under that name).
-      const link = readLink(path);
-      if (typeof link === "number") return { errno: link };
-      const open = link.indexOf("[");
-      const ino = open < 0 ? "" : link.slice(open + 1, link.length - 1);
-      return { ino: strtoul(ino).ok ? BigInt(ino) : 0n };
-    },
-    uids(statusPath: string): readonly number[] | undefined {
-      const status = readText(statusPath);
-      if (typeof status === "number") return undefined;
-      const line = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(status);
-      return line ? line.slice(1).map(Number) : undefined;
-    },
+    namespaceOf,
+    uids,
     // libselinux's is_selinux_enabled(): selinuxfs is mounted (a policy is loaded).
     selinuxEnabled: () => access("/sys/fs/selinux/enforce", F_OK) === 0,
     env: (name) => process.env[name],

@@ -9,9 +9,10 @@
 import { cgroup2Mount, cgroup2Path } from "./cgroups.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { EINVAL, ENOTTY, ESRCH, NsenterError } from "./errors.ts";
+import { namespaceOf, uids } from "./facts.ts";
 import { cstr, errno, O_CLOEXEC, O_NONBLOCK, O_RDONLY, readText, statFd, sys, syscall } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo } from "./namespaces.ts";
-import type { ContainerRef, OpenStep, TargetRef } from "./plan.ts";
+import type { ContainerRef, OpenStep, Relied, TargetRef } from "./plan.ts";
 import { stepError } from "./steps.ts";
 import { NR } from "./syscalls.ts";
 
@@ -20,16 +21,19 @@ const NS_GET_USERNS = 0xb701;
 const NS_GET_NSTYPE = 0xb703;
 
 const O_WRONLY = 1;
+/** O_EXCL, the same on x86-64 and arm64. */
+const PIDFD_THREAD = 0o200;
 const O_APPEND = 0o2000;
 
 /** Open every step, in order, into a table the caller owns (use it with `using`). */
 export function openAll(opens: readonly OpenStep[], target?: TargetRef): Descriptors {
   const fds = new Descriptors();
-  if (opens.length === 0 && target?.inode === undefined) return fds;
+  if (opens.length === 0 && target?.inode === undefined && target?.relied === undefined) return fds;
   const pin = target ? _pin(target) : -1;
   try {
     if (pin >= 0) _refuseZombie(pin, target as TargetRef);
     for (const step of opens) fds.set(step.slot, _openStep(step, pin, fds));
+    if (pin >= 0 && target?.relied) _recheck(target.pid, target.relied);
     if (pin >= 0) _checkPinned(pin, target as TargetRef);
     for (const ns of NAMESPACES) {
       const fd = fds.get(ns.kind);
@@ -69,7 +73,10 @@ export function openPath(path: string, flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK
  * left for the /proc opens to report, in util-linux 2.38.1's words.
  */
 function _pin(target: TargetRef): number {
-  const pidfd = syscall(NR.pidfd_open, target.pid, 0);
+  let pidfd = syscall(NR.pidfd_open, target.pid, 0);
+  // A thread's ID (util-linux takes one: /proc/TID/ns/* are its namespaces): its own pidfd
+  // (PIDFD_THREAD, Linux 6.9+; before, it goes unpinned, as any target did before pidfds).
+  if (pidfd < 0 && target.inode === undefined) pidfd = syscall(NR.pidfd_open, target.pid, PIDFD_THREAD);
   if (target.container) _recheckContainer(pidfd, target.pid, target.container);
   if (target.inode === undefined) return pidfd;
   const fail = (code: number): never => {
@@ -96,6 +103,21 @@ function _recheckContainer(pidfd: number, pid: number, container: ContainerRef):
   if (why === undefined) return;
   sys.close(pidfd);
   throw new NsenterError(`${what} changed while nsenter was starting: ${why}`);
+}
+
+/**
+ * What planning read about the target (before it was pinned), read again now that it is: the
+ * same PID might since name another process, in other namespaces or of another user. (Still the
+ * pinned one if it has not exited, which _checkPinned sees next.)
+ */
+function _recheck(pid: number, relied: readonly Relied[]): void {
+  for (const fact of relied) {
+    const holds =
+      "rootAt" in fact
+        ? uids(fact.rootAt)?.every((uid) => uid === 0) === true
+        : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
+    if (!holds) throw new NsenterError(`target process ${pid} changed while nsenter was starting`, ESRCH);
+  }
 }
 
 /**

@@ -37,7 +37,12 @@ export interface TargetRef {
   readonly inode?: bigint;
   /** -t named a container: the process must still be its init once pinned (containers.ts). */
   readonly container?: ContainerRef;
+  /** What planning read about the target, read again once it is pinned (its PID may be reused). */
+  readonly relied?: readonly Relied[];
 }
+
+/** A fact about the target planning relied on: a namespace link's inode, or uids all 0. */
+export type Relied = { readonly namespace: string; readonly ino: bigint } | { readonly rootAt: string };
 
 /** A container's init as the lookup found it. */
 export interface ContainerRef {
@@ -160,6 +165,7 @@ interface State {
   preserveCredentials: boolean;
   followContext: boolean;
   seenWd: "w" | "W" | undefined;
+  relied: Relied[];
 }
 
 /** What an option can end planning with besides an error (errors are thrown as NsenterError). */
@@ -188,6 +194,7 @@ export function plan(argv: readonly string[], facts: Facts): Plan {
     preserveCredentials: false,
     followContext: false,
     seenWd: undefined,
+    relied: [],
   };
   // Each stage throws NsenterError; caught here once, with the opens made so far (util-linux
   // opens a file named on the command line while parsing, before a later error is reported).
@@ -426,6 +433,7 @@ function _enableAll(s: State, facts: Facts): void {
       const path = `${s.proc}/${s.target}/${ns.file}`;
       const theirs = facts.namespaceOf(path);
       if ("errno" in theirs) throw new NsenterError(`stat of ${path} failed`, theirs.errno);
+      s.relied.push({ namespace: path, ino: theirs.ino });
       // Re-entering one's own user namespace is not permitted (setns(2)).
       if ("ino" in mine && mine.ino === theirs.ino) continue;
     }
@@ -490,6 +498,9 @@ function _timeIsOurs(s: State, namespaces: readonly NamespaceKind[], facts: Fact
   for (const o of s.opens) if (o.slot === "time") step = o;
   const theirs = step && "path" in step ? facts.namespaceOf(step.path) : { errno: EINVAL };
   const mine = facts.namespaceOf(`${SELF}/ns/time`);
+  if (step && "path" in step && "ino" in theirs && step.path.startsWith(`${s.proc}/${s.target}/`)) {
+    s.relied.push({ namespace: step.path, ino: theirs.ino });
+  }
   return "ino" in theirs && "ino" in mine && theirs.ino === mine.ino;
 }
 
@@ -518,8 +529,10 @@ function _mode(namespaces: readonly NamespaceKind[], fork: boolean, c: Credentia
  */
 function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKind[], facts: Facts): void {
   if (namespaces.includes("user")) return;
-  const uids = facts.uids(`${s.proc}/${s.target}/status`);
+  const status = `${s.proc}/${s.target}/status`;
+  const uids = facts.uids(status);
   if (uids?.every((uid) => uid === 0)) {
+    s.relied.push({ rootAt: status });
     if (_programFromTarget(s, namespaces, facts)) return;
     throw new NsenterError(
       "--env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, -U to run it as the target's user, or leave --env out)",
@@ -538,7 +551,9 @@ function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKin
 function _programFromTarget(s: State, namespaces: readonly NamespaceKind[], facts: Facts): boolean {
   if (s.rootFromTarget || (namespaces.includes("mnt") && !s.explicit.includes("mnt"))) return true;
   const mine = facts.namespaceOf(`${SELF}/ns/mnt`);
-  const theirs = facts.namespaceOf(`${s.proc}/${s.target}/ns/mnt`);
+  const path = `${s.proc}/${s.target}/ns/mnt`;
+  const theirs = facts.namespaceOf(path);
+  if ("ino" in theirs) s.relied.push({ namespace: path, ino: theirs.ino });
   return "ino" in mine && "ino" in theirs && mine.ino === theirs.ino;
 }
 
@@ -547,6 +562,7 @@ function _targetRef(s: State): TargetRef {
     pid: s.target,
     ...(s.inode === undefined ? {} : { inode: s.inode }),
     ...(s.containerInit === undefined ? {} : { container: s.containerInit }),
+    ...(s.relied.length === 0 ? {} : { relied: s.relied }),
   };
 }
 

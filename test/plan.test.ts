@@ -239,6 +239,28 @@ describe("plan", () => {
     expect(plan([...argv, "env"], facts()).outcome.do).toBe(outcome as never);
   });
 
+  // Facts about the target read before it is pinned: read again once it is (open.ts).
+  test.each([
+    [["-t", "42", "-u"], undefined],
+    [["-t", "7", "-a"], [{ namespace: "/proc/7/ns/user", ino: 2n }]],
+    [
+      ["-t", "42", "-a"], // its user and time namespaces are ours: neither is entered
+      [
+        { namespace: "/proc/42/ns/user", ino: 1n },
+        { namespace: "/proc/42/ns/time", ino: 1n },
+      ],
+    ],
+    [
+      ["-t", "42", "-e", "-n"],
+      [{ rootAt: "/proc/42/status" }, { namespace: "/proc/42/ns/mnt", ino: 1n }],
+    ],
+    [["-t", "8", "-e", "-m"], [{ rootAt: "/proc/8/status" }]],
+    [["-t", "9", "-e", "-U"], undefined], // its user namespace entered: nothing relied on
+  ])("%j: what it relies on", (argv, relied) => {
+    const p = plan([...argv, "true"], facts());
+    expect(p.outcome.do === "run" && p.outcome.run.target?.relied).toEqual(relied as never);
+  });
+
   test("a container's root: the refusal says why and what to do", () => {
     const p = plan(["-t", "8", "-e", "-n", "env"], facts());
     expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(

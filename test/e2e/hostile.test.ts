@@ -25,6 +25,7 @@ import {
   mappedUserTarget,
   NSENTER,
   namespacedTarget,
+  REFERENCE,
   removeTree,
   requireTool,
   run,
@@ -511,4 +512,36 @@ describeRoot("a child the target holds: nsenter still answers, and nothing start
     const r = await held(["-t", `${user.pid}`, "-U"], "SIGKILL");
     expect(r.signal === "SIGKILL" || r.status === 128 + 9).toBe(true);
   }, 15_000);
+});
+
+describeRoot("-t with a thread's ID", () => {
+  test("is entered as util-linux does, and pinned by the thread's own pidfd", () => {
+    requireTool("/usr/bin/strace", "strace");
+    const tid = Number(readdirSync("/proc/self/task").find((t) => Number(t) !== process.pid));
+    expect(tid).toBeGreaterThan(0); // bun test runs threads of its own
+    const dir = mkdtempSync(join(tmpdir(), "nsenter-tid-"));
+    try {
+      const log = join(dir, "trace");
+      const r = run([
+        "strace",
+        "-f",
+        "-qq",
+        "-e",
+        "trace=pidfd_open",
+        "-o",
+        log,
+        NSENTER,
+        "-t",
+        `${tid}`,
+        "-n",
+        "true",
+      ]);
+      expect(r).toEqual({ stdout: "", stderr: "", status: 0 });
+      expect(run([REFERENCE, "-t", `${tid}`, "-n", "true"]).status).toBe(0);
+      // pidfd_open(TID, 0) fails for a thread that leads no group; PIDFD_THREAD pins it.
+      expect(readFileSync(log, "utf8")).toMatch(new RegExp(`pidfd_open\\(${tid}, [^)]+\\)\\s+= \\d+`));
+    } finally {
+      removeTree(dir);
+    }
+  });
 });
