@@ -20,8 +20,8 @@ export const STAGE_NAMES: Record<string, string> = {
   enter: "namespaces entered, root and directory changed",
   spawn: "program spawned into the PID namespace",
   home: "back in our own namespaces, root and directory",
-  clone: "the child cloned (a copy of this process)",
-  child: "until the program runs (the child enters, forks, executes)",
+  clone: "the child cloned (sharing this memory; for a time namespace, a copy)",
+  child: "until the program runs (the child enters and starts it; nsenter reads its pipe)",
 };
 
 export function buildStages(root: string): string {
