@@ -61,8 +61,8 @@ const SLOTS = {
   forwardTo: 1,
   child: 1,
   programPid: 1,
-  // nsenter's PID: the child and the program's process die with it until the program executes.
-  parent: 1,
+  // A pidfd of nsenter's: the child and the program's process die with it (child.c die_with_nsenter).
+  nsenterFd: 1,
 } as const;
 type SlotName = keyof typeof SLOTS;
 

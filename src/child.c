@@ -45,6 +45,7 @@ typedef int *(*errno_fn)();
 #define ENOENT 2
 #define O_NONBLOCK 04000
 #define PR_SET_PDEATHSIG 1
+#define POLLIN 1
 
 /* The first function: the machine code carried in the binary starts here. */
 void nsenter_code_begin(void) {}
@@ -158,26 +159,32 @@ static void keep_caps(long *j) {
 }
 
 /*
- * Until the program executes, this process dies with nsenter (killed while the target holds it,
- * stopped or blocked: nothing may go on to start the program later). The check after the prctl
- * covers nsenter dying before it. nsenter is the parent of the child and, through CLONE_PARENT,
- * of the program's process, which sees it as PID 0 (outside the PID namespace it is in); an
- * orphan would see its new parent (the target's init).
+ * From here on this process dies with nsenter (killed while the target holds it, stopped or
+ * blocked, nothing may go on to start the program later), and the program after it. The kernel
+ * clears PR_SET_PDEATHSIG whenever this process's credentials change (entering a user namespace
+ * another user owns, setuid, setgid, capset): it is armed again after each such step. nsenter
+ * dying before an arming is seen on its pidfd (J_NSENTER_FD, inherited), which turns readable
+ * when it exits; not by PID: the program's process sees its parent, nsenter or whoever adopts it,
+ * as 0 (outside the PID namespace it is in).
  */
 static void die_with_nsenter(long *j) {
-  long parent;
+  int poll[2];
+  long zero[2];
   sys(j, N_PRCTL, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  parent = sys(j, N_GETPPID, 0, 0, 0, 0, 0);
-  if (parent != 0 && parent != j[J_PARENT]) sys(j, N_EXIT_GROUP, 1, 0, 0, 0, 0);
+  poll[0] = (int)j[J_NSENTER_FD];
+  poll[1] = POLLIN; /* events; revents (the upper half) 0 */
+  zero[0] = 0;
+  zero[1] = 0;
+  if (sys(j, N_PPOLL, (long)poll, 1, (long)zero, 0, 8) > 0) sys(j, N_EXIT_GROUP, 1, 0, 0, 0, 0);
 }
 
 /* The program's process: credentials, capabilities, exec. The program gets libc's environ as it
- * is (--env has set it). Once it runs, it outlives nsenter, as in util-linux, and nsenter passes
- * signals on to it (its PID as nsenter knows it: the kernel wrote it in the job). */
+ * is (--env has set it). It dies with nsenter (die_with_nsenter), and nsenter passes signals on
+ * to it (its PID as nsenter knows it: the kernel wrote it in the job). */
 static int program(long *j) {
   set_credentials(j);
   if (j[J_KEEP_CAPS]) keep_caps(j);
-  sys(j, N_PRCTL, PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  die_with_nsenter(j);
   j[J_FORWARD_TO] = j[J_FORK] ? j[J_PROGRAM_PID] : j[J_CHILD];
   CALL(j, j[J_SEARCH] ? F_EXECVP : F_EXECV)(j[J_FILE], j[J_ARGV]);
   fail(j, S_EXEC, 0);
@@ -209,6 +216,7 @@ int nsenter_child(long *j) {
   /* Drop supplementary groups while still privileged; complain only if the later call fails too. */
   if (j[J_GROUPS] && sys(j, N_SETGROUPS, 0, 0, 0, 0, 0) != 0) j[J_GROUPS_FAILED] = 1;
   enter_namespaces(j);
+  die_with_nsenter(j);
   change_directories(j);
   if (!j[J_FORK]) return program(j);
   record[0] = 0;

@@ -193,7 +193,10 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       // does not): no core of a root Bun process, nothing for a debugger's ptrace(2).
       syscall(NR.prctl, PR_SET_DUMPABLE, 0);
       job[J.errPipe] = BigInt(pipe[1] as number);
-      job[J.parent] = BigInt(sys.getpid());
+      // nsenter's pidfd, for the child and the program's process to die with it (child.c); -1
+      // (before Linux 5.3): the parent-death signal alone.
+      const self = syscall(NR.pidfd_open, sys.getpid(), 0);
+      job[J.nsenterFd] = BigInt(self);
       job[J.child] = 0n; // the kernel writes the child's PID here (CLONE_PARENT_SETTID)
       job[J.programPid] = 0n; // and the program's process's, for a PID namespace
       job[J.forwardTo] = -1n; // being started: a signal goes to the child (child.c nsenter_forward)
@@ -203,6 +206,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       stage("clone");
       libc.sigprocmask(SIG_SETMASK, mask, null);
       sys.close(pipe[1] as number);
+      if (self >= 0) sys.close(self); // the child has its own
       try {
         if (pid < 0) throw stepError("fork", cloneErrno);
         return _started(pid, pipe[0] as number, program.name, ordered);

@@ -514,6 +514,112 @@ describeRoot("a child the target holds: nsenter still answers, and nothing start
   }, 15_000);
 });
 
+describeRoot("nsenter SIGKILLed while the target holds the start: the program never runs", () => {
+  // The child and the program's process die with nsenter (PR_SET_PDEATHSIG, which the kernel
+  // clears on every change of credentials: armed again after each) or, stopped before they could
+  // arm it, see nsenter's pidfd readable when continued and leave.
+  let dir: string;
+  let rootless: Target; // a user namespace of uid 65534's own
+  beforeAll(() => {
+    requireTool("/usr/bin/strace", "strace");
+    dir = mkdtempSync(join(tmpdir(), "nsenter-orphan-"));
+    chmodSync(dir, 0o777);
+    const nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+    rootless = new Target([...nobody, "unshare", "--user", "--map-root-user", "--fork"], "true", "setpriv");
+  });
+  afterAll(() => {
+    rootless?.kill();
+    removeTree(dir);
+  });
+
+  const marker = () => join(dir, "ran");
+  const within = async (proc: { exited: Promise<number> }, ms: number) =>
+    Promise.race([proc.exited.then(() => true), Bun.sleep(ms).then(() => false)]);
+
+  test("-p: the target stops the program's process before its first instruction", async () => {
+    // The target's init stops everything else in its PID namespace, over and over.
+    const stop = join(dir, "stop");
+    const init = Bun.spawn(
+      [
+        "unshare",
+        "--pid",
+        "--fork",
+        "--mount-proc",
+        "sh",
+        "-c",
+        `while [ ! -e ${stop} ]; do kill -STOP -1; done 2>/dev/null; exec sleep 600`,
+      ],
+      { stdio: ["ignore", "ignore", "ignore"] },
+    );
+    try {
+      let target = 0;
+      for (let i = 0; i < 200 && !target; i++, Bun.sleepSync(10))
+        target = Number(run(["pgrep", "-P", `${init.pid}`]).stdout.trim() || 0);
+      expect(target).toBeGreaterThan(0);
+      const ns = readlinkSync(`/proc/${target}/ns/pid`);
+      const proc = Bun.spawn([NSENTER, "-t", `${target}`, "-p", "--", "sh", "-c", `touch ${marker()}`], {
+        stdio: ["ignore", "ignore", "ignore"],
+      });
+      Bun.sleepSync(500); // its program's process stopped
+      proc.kill("SIGKILL");
+      await proc.exited;
+      writeFileSync(stop, "");
+      Bun.sleepSync(200);
+      // Everything stopped in the target's PID namespace goes on.
+      for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p) && Number(p) !== target)) {
+        try {
+          if (readlinkSync(`/proc/${pid}/ns/pid`) === ns) process.kill(Number(pid), "SIGCONT");
+        } catch {}
+      }
+      Bun.sleepSync(500);
+      expect(existsSync(marker())).toBe(false);
+    } finally {
+      init.kill(9);
+      run(["pkill", "-9", "-P", `${init.pid}`]);
+      await init.exited;
+    }
+  });
+
+  test("-U into a user's namespace: killed in a step after setns (strace holds it at setgid)", async () => {
+    const proc = Bun.spawn(
+      [
+        "strace",
+        "-f",
+        "-qq",
+        "-o",
+        "/dev/null",
+        "-e",
+        "trace=setgid",
+        "-e",
+        "inject=setgid:delay_enter=1500000",
+        NSENTER,
+        "-t",
+        `${rootless.pid}`,
+        "-U",
+        "--",
+        "sh",
+        "-c",
+        `touch ${marker()}`,
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let nsenter = 0;
+    for (let i = 0; i < 200 && !nsenter; i++, Bun.sleepSync(10))
+      nsenter = Number(run(["pgrep", "-P", `${proc.pid}`]).stdout.trim() || 0);
+    expect(nsenter).toBeGreaterThan(0);
+    Bun.sleepSync(500); // the child waits in setgid, in the user's namespace
+    if (await within(proc, 0)) {
+      // It should be waiting: say why it is not.
+      throw new Error(`nsenter ended early (${proc.exitCode}): ${await new Response(proc.stderr).text()}`);
+    }
+    process.kill(nsenter, "SIGKILL");
+    if (!(await within(proc, 5000))) proc.kill("SIGKILL");
+    await proc.exited;
+    Bun.sleepSync(300);
+    expect(existsSync(marker())).toBe(false);
+  }, 15_000);
+});
+
 describeRoot("-t with a thread's ID", () => {
   test("is entered as util-linux does, and pinned by the thread's own pidfd", () => {
     requireTool("/usr/bin/strace", "strace");
