@@ -413,6 +413,21 @@ describeRoot("the child's stacks: many arguments to a file without #!", () => {
   });
 });
 
+/** strace's command line to run a program with each SYSCALL held for MICROSECONDS as it is entered. */
+function delayed(syscall: string, microseconds: number): string[] {
+  return [
+    "strace",
+    "-f",
+    "-qq",
+    "-o",
+    "/dev/null",
+    "-e",
+    `trace=${syscall}`,
+    "-e",
+    `inject=${syscall}:delay_enter=${microseconds}`,
+  ];
+}
+
 describeRoot("a child the target holds: nsenter still answers, and nothing starts after it", () => {
   // The owner of a user namespace may stop whatever enters it (it has CAP_KILL there), and the
   // target's files may block what opens them. Here strace holds the child in its first setns
@@ -439,25 +454,9 @@ describeRoot("a child the target holds: nsenter still answers, and nothing start
   async function held(args: string[], end: NodeJS.Signals): Promise<{ status: number | null; signal: string | null }> {
     const marker = join(dir, "ran");
     rmSync(marker, { force: true });
-    const proc = Bun.spawn(
-      [
-        "strace",
-        "-f",
-        "-qq",
-        "-o",
-        "/dev/null",
-        "-e",
-        "trace=setns",
-        "-e",
-        "inject=setns:delay_enter=800000",
-        NSENTER,
-        ...args,
-        "sh",
-        "-c",
-        `touch ${marker}`,
-      ],
-      { stdio: ["ignore", "ignore", "inherit"] },
-    );
+    const proc = Bun.spawn([...delayed("setns", 800_000), NSENTER, ...args, "sh", "-c", `touch ${marker}`], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
     const below = (pid: number) =>
       Number(
         run(["pgrep", "-P", `${pid}`])
@@ -582,25 +581,7 @@ describeRoot("nsenter SIGKILLed while the target holds the start: the program ne
 
   test("-U into a user's namespace: killed in a step after setns (strace holds it at setgid)", async () => {
     const proc = Bun.spawn(
-      [
-        "strace",
-        "-f",
-        "-qq",
-        "-o",
-        "/dev/null",
-        "-e",
-        "trace=setgid",
-        "-e",
-        "inject=setgid:delay_enter=1500000",
-        NSENTER,
-        "-t",
-        `${rootless.pid}`,
-        "-U",
-        "--",
-        "sh",
-        "-c",
-        `touch ${marker()}`,
-      ],
+      [...delayed("setgid", 1_500_000), NSENTER, "-t", `${rootless.pid}`, "-U", "--", "sh", "-c", `touch ${marker()}`],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     let nsenter = 0;
