@@ -33,7 +33,8 @@ export function openAll(opens: readonly OpenStep[], target?: TargetRef): Descrip
   try {
     if (pin >= 0) _refuseZombie(pin, target as TargetRef);
     for (const step of opens) fds.set(step.slot, _openStep(step, pin, fds));
-    if (pin >= 0 && target?.relied) _recheck(target.pid, target.relied);
+    // Without a pin too (no pidfd for it: an older kernel), which at least narrows the window.
+    if (target?.relied) _recheck(target.pid, target.relied);
     if (pin >= 0) _checkPinned(pin, target as TargetRef);
     for (const ns of NAMESPACES) {
       const fd = fds.get(ns.kind);
