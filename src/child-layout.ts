@@ -61,7 +61,9 @@ const SLOTS = {
   forwardTo: 1,
   child: 1,
   programPid: 1,
-  // A pidfd of nsenter's: the child and the program's process die with it (child.c die_with_nsenter).
+  // A signal that came before the kernel wrote the child's PID (child.c nsenter_forward).
+  pending: 1,
+  // A pidfd of nsenter's: the child and the program's process die with it (child.c rearm).
   nsenterFd: 1,
 } as const;
 type SlotName = keyof typeof SLOTS;

@@ -159,17 +159,21 @@ static void keep_caps(long *j) {
 }
 
 /*
- * From here on this process dies with nsenter (killed while the target holds it, stopped or
- * blocked, nothing may go on to start the program later), and the program after it. The kernel
- * clears PR_SET_PDEATHSIG whenever this process's credentials change (entering a user namespace
- * another user owns, setuid, setgid, capset): it is armed again after each such step. nsenter
- * dying before an arming is seen on its pidfd (J_NSENTER_FD, inherited), which turns readable
- * when it exits; not by PID: the program's process sees its parent, nsenter or whoever adopts it,
- * as 0 (outside the PID namespace it is in).
+ * What a change of credentials undoes (entering a user namespace another user owns, setuid,
+ * setgid, capset), set again after each such step:
+ * - Not dumpable: with fs.suid_dumpable=1 the kernel makes a process whose credentials changed
+ *   dumpable, and the target's root could then ptrace it and write the memory it shares with
+ *   nsenter.
+ * - Dying with nsenter (killed while the target holds it, stopped or blocked, nothing may go on to
+ *   start the program later), and the program after it: the kernel clears PR_SET_PDEATHSIG.
+ *   nsenter dying before an arming is seen on its pidfd (J_NSENTER_FD, inherited), which turns
+ *   readable when it exits; not by PID: the program's process sees its parent, nsenter or
+ *   whoever adopts it, as 0 (outside the PID namespace it is in).
  */
-static void die_with_nsenter(long *j) {
+static void rearm(long *j) {
   int poll[2];
   long zero[2];
+  sys(j, N_PRCTL, PR_SET_DUMPABLE, 0, 0, 0, 0);
   sys(j, N_PRCTL, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   poll[0] = (int)j[J_NSENTER_FD];
   poll[1] = POLLIN; /* events; revents (the upper half) 0 */
@@ -179,12 +183,12 @@ static void die_with_nsenter(long *j) {
 }
 
 /* The program's process: credentials, capabilities, exec. The program gets libc's environ as it
- * is (--env has set it). It dies with nsenter (die_with_nsenter), and nsenter passes signals on
+ * is (--env has set it). It dies with nsenter (rearm), and nsenter passes signals on
  * to it (its PID as nsenter knows it: the kernel wrote it in the job). */
 static int program(long *j) {
   set_credentials(j);
   if (j[J_KEEP_CAPS]) keep_caps(j);
-  die_with_nsenter(j);
+  rearm(j);
   j[J_FORWARD_TO] = j[J_FORK] ? j[J_PROGRAM_PID] : j[J_CHILD];
   CALL(j, j[J_SEARCH] ? F_EXECVP : F_EXECV)(j[J_FILE], j[J_ARGV]);
   fail(j, S_EXEC, 0);
@@ -194,7 +198,7 @@ static int program(long *j) {
 /* Where clone() starts the program's process in a PID namespace (a global function is called
  * through a table TinyCC makes outside the code: only clone() calls this one). */
 int nsenter_program(long *j) {
-  die_with_nsenter(j);
+  rearm(j);
   return program(j);
 }
 
@@ -209,14 +213,13 @@ int nsenter_child(long *j) {
   /* Not dumpable, before anything is entered: once in the target's user namespace, its root could
    * otherwise ptrace this process (or the program's, before it executes) and through it write the
    * memory it shares with nsenter, which is host root. Per memory: nsenter itself goes non-dumpable
-   * too, which costs it nothing; the program is dumpable again once it executes. */
-  sys(j, N_PRCTL, PR_SET_DUMPABLE, 0, 0, 0, 0);
-  die_with_nsenter(j);
+   * too, which costs it nothing; the program is dumpable again once it executes. (rearm) */
+  rearm(j);
   default_signals(j);
   /* Drop supplementary groups while still privileged; complain only if the later call fails too. */
   if (j[J_GROUPS] && sys(j, N_SETGROUPS, 0, 0, 0, 0, 0) != 0) j[J_GROUPS_FAILED] = 1;
   enter_namespaces(j);
-  die_with_nsenter(j);
+  rearm(j);
   change_directories(j);
   if (!j[J_FORK]) return program(j);
   record[0] = 0;
@@ -275,7 +278,15 @@ void nsenter_forward(int sig) {
     CALL(j, F_SIGNAL)(sig, 0);
     sys(j, N_KILL, sys(j, N_GETPID, 0, 0, 0, 0, 0), sig, 0, 0, 0);
   } else if (to < 0) {
-    starting(j, j[J_CHILD], sig);
+    long child = j[J_CHILD];
+    if (!child) {
+      /* The kernel has not written its PID yet (nsenter's thread is in clone(): this is another
+       * of Bun's threads): kept for nsenter to pass on when clone() returns, and passed on here
+       * too should the PID have come meanwhile (twice is no harm). */
+      j[J_PENDING] = sig;
+      child = j[J_CHILD];
+    }
+    starting(j, child, sig);
     starting(j, j[J_PROGRAM_PID], sig);
   } else if (!((sig == 2 || sig == 3) && foreground(j) > 0 && foreground(j) == sys(j, N_GETPGID, 0, 0, 0, 0, 0))) {
     sys(j, N_KILL, to, sig, 0, 0, 0);

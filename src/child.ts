@@ -23,7 +23,7 @@ import { childCode } from "./child-code.ts" with { type: "macro" };
 import { FUNCTIONS, J, REGION } from "./child-layout.ts";
 import type { Descriptors } from "./descriptors.ts";
 import { NsenterError } from "./errors.ts";
-import { type CStringArray, core, cstr, dot, errno, O_CLOEXEC, readText, sys, syscall } from "./libc.ts";
+import { type CStringArray, core, cstr, dot, errno, O_CLOEXEC, readText, SIGCONT, sys, syscall } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo, namespaceInfo } from "./namespaces.ts";
 import type { RunPlan } from "./plan.ts";
 import { stage } from "./stages.ts";
@@ -37,6 +37,7 @@ const PROT_READ = 1;
 const PROT_WRITE = 2;
 const PROT_EXEC = 4;
 const MAP_PRIVATE = 2;
+const MAP_SHARED = 1;
 const MAP_ANONYMOUS = 0x20;
 const MAP_NORESERVE = 0x4000;
 const SIGCHLD = 17;
@@ -65,8 +66,9 @@ export function loadCode(): LoadedCode {
   if (CODE.arch !== process.arch) {
     throw new NsenterError(`this nsenter carries its child's code for ${CODE.arch}, not ${process.arch}`);
   }
-  // Two REGIONs, and one more to align them in.
-  const mapped = syscall(NR.mmap, 0, 3 * REGION, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+  // Two REGIONs, and one more to align them in. Shared: a child that is a copy (a time namespace)
+  // writes the job nsenter reads (the program's PID, what to pass signals on to).
+  const mapped = syscall(NR.mmap, 0, 3 * REGION, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1);
   if (mapped < 0 || mapped > 2 ** 53) throw new NsenterError("cannot map memory for the child", errno());
   // Rounded up to a REGION boundary (no Math: its first use alone cost ~35 us, measured).
   const base = mapped + ((REGION - (mapped % REGION)) % REGION);
@@ -199,6 +201,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       job[J.nsenterFd] = BigInt(self);
       job[J.child] = 0n; // the kernel writes the child's PID here (CLONE_PARENT_SETTID)
       job[J.programPid] = 0n; // and the program's process's, for a PID namespace
+      job[J.pending] = 0n;
       job[J.forwardTo] = -1n; // being started: a signal goes to the child (child.c nsenter_forward)
       libc.sigprocmask(SIG_SETMASK, everySignal, mask);
       const pid = libc.clone(code.child, stacks[0], flags, job, code.jobAddress + 8 * J.child, null, null);
@@ -207,9 +210,16 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       libc.sigprocmask(SIG_SETMASK, mask, null);
       sys.close(pipe[1] as number);
       if (self >= 0) sys.close(self); // the child has its own
+      // A signal taken by another thread while this one was in clone(), before the child's PID
+      // was known (child.c nsenter_forward): the child gets it now.
+      const pending = Number(job[J.pending]);
+      if (pid > 0 && pending !== 0) {
+        sys.kill(pid, pending);
+        sys.kill(pid, SIGCONT);
+      }
       try {
         if (pid < 0) throw stepError("fork", cloneErrno);
-        return _started(pid, pipe[0] as number, program.name, ordered);
+        return _started(pid, pipe[0] as number, program.name, ordered, job);
       } finally {
         sys.close(pipe[0] as number);
       }
@@ -234,7 +244,13 @@ function _lastCap(): bigint {
  * argument): that step failed, in the child or in the program's process, reported in util-linux's
  * words (for setns the argument is the namespace's index), and whoever left is reaped.
  */
-function _started(pid: number, fd: number, name: string, ordered: readonly { kind: string }[]): Started {
+function _started(
+  pid: number,
+  fd: number,
+  name: string,
+  ordered: readonly { kind: string }[],
+  job: BigInt64Array,
+): Started {
   const records = new Int32Array(6);
   const bytes = new Uint8Array(records.buffer);
   let got = 0;
@@ -248,6 +264,8 @@ function _started(pid: number, fd: number, name: string, ordered: readonly { kin
   const [step, code, arg] = [records[0] as number, records[1] as number, records[2] as number];
   // The child is leaving: the waiter reaps it.
   if (step === 0) return { program: arg, reap: pid };
+  // Nothing to pass signals on to any more: not to PIDs about to be reaped (and reused).
+  job[J.forwardTo] = 0n;
   const status = new Int32Array(1);
   sys.waitpid(pid, status, 0);
   if (got >= 24 && records[3] === 0) sys.waitpid(records[5] as number, status, 0);

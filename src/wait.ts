@@ -56,6 +56,8 @@ export function prepareWaiter(): Waiter {
           sys.kill(child, SIGCONT);
           continue;
         }
+        // Reaped: its PID may be another's soon. A signal from now on ends nsenter.
+        code.job[J.forwardTo] = 0n;
         if ((s & 0x7f) === 0) _leave((s >> 8) & 0xff);
         _dieOf(s & 0x7f);
       }

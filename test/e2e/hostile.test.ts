@@ -513,7 +513,7 @@ describeRoot("a child the target holds: nsenter still answers, and nothing start
   }, 15_000);
 });
 
-describeRoot("nsenter SIGKILLed while the target holds the start: the program never runs", () => {
+describeRoot("the target holds the start: nsenter still ends, and the program never runs", () => {
   // The child and the program's process die with nsenter (PR_SET_PDEATHSIG, which the kernel
   // clears on every change of credentials: armed again after each) or, stopped before they could
   // arm it, see nsenter's pidfd readable when continued and leave.
@@ -535,49 +535,59 @@ describeRoot("nsenter SIGKILLed while the target holds the start: the program ne
   const within = async (proc: { exited: Promise<number> }, ms: number) =>
     Promise.race([proc.exited.then(() => true), Bun.sleep(ms).then(() => false)]);
 
-  test("-p: the target stops the program's process before its first instruction", async () => {
-    // The target's init stops everything else in its PID namespace, over and over.
-    const stop = join(dir, "stop");
-    const init = Bun.spawn(
-      [
-        "unshare",
-        "--pid",
-        "--fork",
-        "--mount-proc",
-        "sh",
-        "-c",
-        `while [ ! -e ${stop} ]; do kill -STOP -1; done 2>/dev/null; exec sleep 600`,
-      ],
-      { stdio: ["ignore", "ignore", "ignore"] },
-    );
-    try {
-      let target = 0;
-      for (let i = 0; i < 200 && !target; i++, Bun.sleepSync(10))
-        target = Number(run(["pgrep", "-P", `${init.pid}`]).stdout.trim() || 0);
-      expect(target).toBeGreaterThan(0);
-      const ns = readlinkSync(`/proc/${target}/ns/pid`);
-      const proc = Bun.spawn([NSENTER, "-t", `${target}`, "-p", "--", "sh", "-c", `touch ${marker()}`], {
+  // The target's init stops everything else in its PID namespace, over and over: the program's
+  // process too, before its first instruction. With -T the child is a copy of nsenter, writing the
+  // program's PID in a job it shares with nsenter.
+  test.each([
+    ["-p, SIGKILL", ["-p"], "SIGKILL"],
+    ["-p, SIGTERM", ["-p"], "SIGTERM"],
+    ["-T -p, SIGKILL", ["-T", "-p"], "SIGKILL"],
+    ["-T -p, SIGTERM", ["-T", "-p"], "SIGTERM"],
+  ])(
+    "%s to nsenter while the target stops the program's process: it ends, the program never runs",
+    async (_name, flags, end) => {
+      rmSync(marker(), { force: true });
+      const stop = join(dir, "stop");
+      rmSync(stop, { force: true });
+      const time = flags.includes("-T") ? ["--time"] : [];
+      const loop = `while [ ! -e ${stop} ]; do kill -STOP -1; done 2>/dev/null; exec sleep 600`;
+      const init = Bun.spawn(["unshare", "--pid", "--fork", "--mount-proc", ...time, "sh", "-c", loop], {
         stdio: ["ignore", "ignore", "ignore"],
       });
-      Bun.sleepSync(500); // its program's process stopped
-      proc.kill("SIGKILL");
-      await proc.exited;
-      writeFileSync(stop, "");
-      Bun.sleepSync(200);
-      // Everything stopped in the target's PID namespace goes on.
-      for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p) && Number(p) !== target)) {
-        try {
-          if (readlinkSync(`/proc/${pid}/ns/pid`) === ns) process.kill(Number(pid), "SIGCONT");
-        } catch {}
+      try {
+        let target = 0;
+        for (let i = 0; i < 200 && !target; i++, Bun.sleepSync(10))
+          target = Number(run(["pgrep", "-P", `${init.pid}`]).stdout.trim() || 0);
+        expect(target).toBeGreaterThan(0);
+        const ns = readlinkSync(`/proc/${target}/ns/pid`);
+        const proc = Bun.spawn([NSENTER, "-t", `${target}`, ...flags, "--", "sh", "-c", `touch ${marker()}`], {
+          stdio: ["ignore", "ignore", "ignore"],
+        });
+        Bun.sleepSync(500); // its program's process stopped
+        proc.kill(end as NodeJS.Signals);
+        const ended = await within(proc, 3000);
+        if (!ended) proc.kill("SIGKILL");
+        await proc.exited;
+        writeFileSync(stop, "");
+        Bun.sleepSync(200);
+        // Everything stopped in the target's PID namespace goes on.
+        for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p) && Number(p) !== target)) {
+          try {
+            if (readlinkSync(`/proc/${pid}/ns/pid`) === ns) process.kill(Number(pid), "SIGCONT");
+          } catch {}
+        }
+        Bun.sleepSync(500);
+        expect(existsSync(marker())).toBe(false);
+        expect(ended).toBe(true);
+        expect(proc.signalCode).toBe(end as NodeJS.Signals);
+      } finally {
+        init.kill(9);
+        run(["pkill", "-9", "-P", `${init.pid}`]);
+        await init.exited;
       }
-      Bun.sleepSync(500);
-      expect(existsSync(marker())).toBe(false);
-    } finally {
-      init.kill(9);
-      run(["pkill", "-9", "-P", `${init.pid}`]);
-      await init.exited;
-    }
-  });
+    },
+    15_000,
+  );
 
   test("-U into a user's namespace: killed in a step after setns (strace holds it at setgid)", async () => {
     const proc = Bun.spawn(
