@@ -554,8 +554,8 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
       const init = Bun.spawn(["unshare", "--pid", "--fork", "--mount-proc", ...time, "sh", "-c", loop], {
         stdio: ["ignore", "ignore", "ignore"],
       });
+      let target = 0;
       try {
-        let target = 0;
         for (let i = 0; i < 200 && !target; i++, Bun.sleepSync(10))
           target = Number(run(["pgrep", "-P", `${init.pid}`]).stdout.trim() || 0);
         expect(target).toBeGreaterThan(0);
@@ -581,8 +581,9 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
         expect(ended).toBe(true);
         expect(proc.signalCode).toBe(end as NodeJS.Signals);
       } finally {
+        // Its init first (the PID namespace's end ends all in it), then unshare, its parent.
+        if (target) process.kill(target, "SIGKILL");
         init.kill(9);
-        run(["pkill", "-9", "-P", `${init.pid}`]);
         await init.exited;
       }
     },
