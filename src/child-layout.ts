@@ -63,8 +63,9 @@ const SLOTS = {
   programPid: 1,
   // A signal that came before the kernel wrote the child's PID (child.c nsenter_forward).
   pending: 1,
-  // A pidfd of nsenter's: the child and the program's process die with it (child.c rearm).
+  // A pidfd of nsenter's and its PID: the child and the program's process die with it (child.c rearm).
   nsenterFd: 1,
+  parent: 1,
 } as const;
 type SlotName = keyof typeof SLOTS;
 

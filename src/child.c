@@ -173,6 +173,7 @@ static void keep_caps(long *j) {
 static void rearm(long *j) {
   int poll[2];
   long zero[2];
+  long parent;
   sys(j, N_PRCTL, PR_SET_DUMPABLE, 0, 0, 0, 0);
   sys(j, N_PRCTL, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   poll[0] = (int)j[J_NSENTER_FD];
@@ -180,6 +181,10 @@ static void rearm(long *j) {
   zero[0] = 0;
   zero[1] = 0;
   if (sys(j, N_PPOLL, (long)poll, 1, (long)zero, 0, 8) > 0) sys(j, N_EXIT_GROUP, 1, 0, 0, 0, 0);
+  /* And for the child, in nsenter's PID namespace, its parent by PID: adopted once nsenter is
+   * gone, a moment before nsenter's pidfd turns readable. (The program's process sees 0.) */
+  parent = sys(j, N_GETPPID, 0, 0, 0, 0, 0);
+  if (parent != 0 && parent != j[J_PARENT]) sys(j, N_EXIT_GROUP, 1, 0, 0, 0, 0);
 }
 
 /* The program's process: credentials, capabilities, exec. The program gets libc's environ as it

@@ -199,6 +199,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       // (before Linux 5.3): the parent-death signal alone.
       const self = syscall(NR.pidfd_open, sys.getpid(), 0);
       job[J.nsenterFd] = BigInt(self);
+      job[J.parent] = BigInt(sys.getpid());
       job[J.child] = 0n; // the kernel writes the child's PID here (CLONE_PARENT_SETTID)
       job[J.programPid] = 0n; // and the program's process's, for a PID namespace
       job[J.pending] = 0n;
