@@ -188,13 +188,13 @@ static void rearm(long *j) {
 }
 
 /* The program's process: credentials, capabilities, exec. The program gets libc's environ as it
- * is (--env has set it). It dies with nsenter (rearm), and nsenter passes signals on
- * to it (its PID as nsenter knows it: the kernel wrote it in the job). */
+ * is (--env has set it). It dies with nsenter (rearm). Until nsenter sees it executed (the error
+ * pipe closes), a signal nsenter passes on comes with a SIGCONT: the target may have stopped it
+ * anywhere up to execve (nsenter_forward). */
 static int program(long *j) {
   set_credentials(j);
   if (j[J_KEEP_CAPS]) keep_caps(j);
   rearm(j);
-  j[J_FORWARD_TO] = j[J_FORK] ? j[J_PROGRAM_PID] : j[J_CHILD];
   CALL(j, j[J_SEARCH] ? F_EXECVP : F_EXECV)(j[J_FILE], j[J_ARGV]);
   fail(j, S_EXEC, 0);
   return 1;

@@ -459,7 +459,7 @@ describeRoot("a child the target holds: nsenter still answers, and nothing start
     });
     const below = (pid: number) =>
       Number(
-        run(["pgrep", "-P", `${pid}`])
+        run(["pgrep", "-x", "nsenter", "-P", `${pid}`]) // not strace's child before it executes
           .stdout.trim()
           .split("\n")[0] || 0,
       );
@@ -597,14 +597,16 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
     );
     let nsenter = 0;
     for (let i = 0; i < 200 && !nsenter; i++, Bun.sleepSync(10))
-      nsenter = Number(run(["pgrep", "-P", `${proc.pid}`]).stdout.trim() || 0);
+      nsenter = Number(run(["pgrep", "-x", "nsenter", "-P", `${proc.pid}`]).stdout.trim() || 0);
     expect(nsenter).toBeGreaterThan(0);
     Bun.sleepSync(500); // the child waits in setgid, in the user's namespace
-    if (await within(proc, 0)) {
+    try {
+      process.kill(nsenter, "SIGKILL");
+    } catch {
       // It should be waiting: say why it is not.
-      throw new Error(`nsenter ended early (${proc.exitCode}): ${await new Response(proc.stderr).text()}`);
+      proc.kill("SIGKILL");
+      throw new Error(`nsenter ended early: ${await new Response(proc.stderr).text()}`);
     }
-    process.kill(nsenter, "SIGKILL");
     if (!(await within(proc, 5000))) proc.kill("SIGKILL");
     await proc.exited;
     Bun.sleepSync(300);
