@@ -23,6 +23,7 @@ import {
   O_NONBLOCK,
   O_RDONLY,
   readAll,
+  readText,
   returnToDirectories,
   SIGPIPE,
   SIGXFSZ,
@@ -293,12 +294,29 @@ function _setCredentials(r: RunPlan): Failed {
 }
 
 /**
+ * The child shares nsenter's memory (its job page even when it is a copy), and a change of its
+ * credentials (a user namespace entered, a uid or gid set) makes it dumpable for a moment before
+ * child.c's rearm() undoes it. With fs.suid_dumpable=1 the target (the owner of that user
+ * namespace, or the uid set) can stop it in that moment and write nsenter's memory through
+ * /proc/PID/mem: host root's. 0 and 2 (the kernel's default, and most distributions') leave it
+ * undumpable to anyone without CAP_SYS_PTRACE on the host. Refused, then, before anything starts.
+ */
+function _refuseDumpableChild(r: RunPlan): void {
+  const changes = r.namespaces.includes("user") || r.credentials.uid !== undefined || r.credentials.gid !== undefined;
+  if (!changes || readText("/proc/sys/fs/suid_dumpable") !== "1\n") return;
+  throw new NsenterError(
+    "fs.suid_dumpable is 1: a target could take over the process that enters it for nsenter, which shares nsenter's memory (set it to 0 or 2)",
+  );
+}
+
+/**
  * child: a PID, user or time namespace (or -S/-G with a fork). A single-threaded child (child.c)
  * enters everything, in util-linux's order, and executes the program (starting it as a process
  * of its own for a PID namespace); this process enters nothing and waits at home (util-linux's
  * continue_as_child()). A failed step comes back on a pipe and is reported here.
  */
 function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): never {
+  _refuseDumpableChild(r);
   const program = { file: cstr(r.program.file), argv: CStringArray.of(r.program.argv), search: r.program.search };
   const child = prepareChild(r, fds, { ...program, name: r.program.file });
   const waiter = prepareWaiter();

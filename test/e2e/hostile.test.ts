@@ -645,3 +645,41 @@ describeRoot("-t with a thread's ID", () => {
     }
   });
 });
+
+describeRoot("fs.suid_dumpable=1: no child that changes credentials", () => {
+  // A change of credentials makes a process dumpable under suid_dumpable=1, for a moment, and the
+  // child shares nsenter's memory: the target could stop it then and write nsenter's memory.
+  let user: Target;
+  let plain: Target;
+  let before = "";
+  const setting = "/proc/sys/fs/suid_dumpable";
+  beforeAll(() => {
+    user = mappedUserTarget();
+    plain = namespacedTarget();
+    before = readFileSync(setting, "utf8").trim();
+    writeFileSync(setting, "1");
+  });
+  afterAll(() => {
+    if (before !== "") writeFileSync(setting, before);
+    user?.kill();
+    plain?.kill();
+  });
+
+  const refused =
+    "nsenter: fs.suid_dumpable is 1: a target could take over the process that enters it for nsenter, which shares nsenter's memory (set it to 0 or 2)\n";
+  test.each([
+    ["-U", () => ["-t", `${user.pid}`, "-U"]],
+    ["-a into a user namespace", () => ["-t", `${user.pid}`, "-a"]],
+    ["-p -S 1000", () => ["-t", `${plain.pid}`, "-p", "-S", "1000"]],
+  ])("%s: refused, nothing runs", (_name, args) => {
+    expect(run([NSENTER, ...args(), "echo", "RAN"])).toEqual({ stdout: "", stderr: refused, status: 1 });
+  });
+
+  test("-p, no credentials changed: runs", () => {
+    expect(run([NSENTER, "-t", `${plain.pid}`, "-p", "echo", "RAN"])).toEqual({
+      stdout: "RAN\n",
+      stderr: "",
+      status: 0,
+    });
+  });
+});
