@@ -204,6 +204,8 @@ static int program(long *j) {
  * through a table TinyCC makes outside the code: only clone() calls this one). */
 int nsenter_program(long *j) {
   rearm(j);
+  /* A signal nsenter passed on while this process was being cloned reached the child only. */
+  if (j[J_PENDING]) sys(j, N_KILL, sys(j, N_GETPID, 0, 0, 0, 0, 0), j[J_PENDING], 0, 0, 0);
   return program(j);
 }
 
@@ -283,15 +285,12 @@ void nsenter_forward(int sig) {
     CALL(j, F_SIGNAL)(sig, 0);
     sys(j, N_KILL, sys(j, N_GETPID, 0, 0, 0, 0, 0), sig, 0, 0, 0);
   } else if (to < 0) {
-    long child = j[J_CHILD];
-    if (!child) {
-      /* The kernel has not written its PID yet (nsenter's thread is in clone(): this is another
-       * of Bun's threads): kept for nsenter to pass on when clone() returns, and passed on here
-       * too should the PID have come meanwhile (twice is no harm). */
-      j[J_PENDING] = sig;
-      child = j[J_CHILD];
-    }
-    starting(j, child, sig);
+    /* Kept too, for what the kernel has not named yet: the child (nsenter's thread is in clone(),
+     * this is another of Bun's threads: nsenter passes it on when clone() returns) and the
+     * program's process (the child is in its clone(): it passes it on to itself, nsenter_program).
+     * Twice is no harm. */
+    j[J_PENDING] = sig;
+    starting(j, j[J_CHILD], sig);
     starting(j, j[J_PROGRAM_PID], sig);
   } else if (!((sig == 2 || sig == 3) && foreground(j) > 0 && foreground(j) == sys(j, N_GETPGID, 0, 0, 0, 0, 0))) {
     sys(j, N_KILL, to, sig, 0, 0, 0);
