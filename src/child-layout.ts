@@ -61,7 +61,8 @@ const SLOTS = {
   forwardTo: 1,
   child: 1,
   programPid: 1,
-  // A signal that came before the kernel wrote the child's PID (child.c nsenter_forward).
+  // The last signal passed on while the program was being started, for the processes the kernel
+  // had not named yet (child.c nsenter_forward, nsenter_program).
   pending: 1,
   // A pidfd of nsenter's and its PID: the child and the program's process die with it (child.c rearm).
   nsenterFd: 1,

@@ -25,7 +25,7 @@ const O_WRONLY = 1;
 const PIDFD_THREAD = 0o200;
 const O_APPEND = 0o2000;
 
-/** Open every step, in order, into a table the caller owns (use it with `using`). */
+/** Open every step, in order, into a table the caller owns (and disposes of). */
 export function openAll(opens: readonly OpenStep[], target?: TargetRef): Descriptors {
   const fds = new Descriptors();
   if (opens.length === 0 && target?.inode === undefined && target?.relied === undefined) return fds;
