@@ -7,7 +7,7 @@
  */
 import { NAMESPACES } from "./namespaces.ts";
 import { STEPS } from "./steps.ts";
-import { SYSCALLS } from "./syscalls.ts";
+import { type Syscall, syscallNames } from "./syscalls.ts";
 
 /**
  * libc functions, in the order of the job's first slots (C: F_SYSCALL, F_EXECV, ...): all in
@@ -25,8 +25,8 @@ export const REGION = 65536;
 
 /** The job's other slots and how many each takes (C: J_NS_COUNT, J_NS_FD, ...). */
 const SLOTS = {
-  // The system calls' numbers on this architecture, in SYSCALLS's order.
-  nr: SYSCALLS.length,
+  // The system calls' numbers on this architecture, in syscallNames()'s order.
+  nr: syscallNames().length,
   nsCount: 1,
   nsFd: NAMESPACES.length,
   nsType: NAMESPACES.length,
@@ -95,8 +95,21 @@ export function childHeader(): string {
   const functions = [...FUNCTIONS.map((f) => `F_${_constant(f).replace("ERRNO_LOCATION", "ERRNO")}`), "F_COUNT"];
   const slots = [...Object.keys(SLOTS), "size"].map((s) => `J_${_constant(s)} = ${J[s as SlotName | "size"]}`);
   const steps = Object.keys(STEPS).map((s, i) => `S_${_constant(s)} = ${i + 1}`);
-  const syscalls = SYSCALLS.map((name, i) => `N_${name.toUpperCase()} = ${i}`);
+  const syscalls = syscallNames().map((name, i) => `N_${name.toUpperCase()} = ${i}`);
   return [functions, slots, steps, syscalls, [`REGION = ${REGION}`]]
     .map((names) => `enum { ${names.join(", ")} };\n`)
     .join("");
+}
+
+/**
+ * What child.ts and wait.ts need of the layout, imported by them as a macro: computed once when
+ * nsenter is built, so a start runs none of this module (its tables cost ~35 us at every start).
+ */
+export function jobLayout(): {
+  J: typeof J;
+  FUNCTIONS: typeof FUNCTIONS;
+  REGION: typeof REGION;
+  SYSCALLS: Syscall[];
+} {
+  return { J, FUNCTIONS, REGION, SYSCALLS: syscallNames() };
 }

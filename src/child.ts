@@ -20,7 +20,7 @@
  */
 import { type Pointer, ptr, toArrayBuffer } from "bun:ffi";
 import { childCode } from "./child-code.ts" with { type: "macro" };
-import { FUNCTIONS, J, REGION } from "./child-layout.ts";
+import { jobLayout } from "./child-layout.ts" with { type: "macro" };
 import type { Descriptors } from "./descriptors.ts";
 import { NsenterError } from "./errors.ts";
 import { type CStringArray, core, cstr, dot, errno, O_CLOEXEC, readText, SIGCONT, sys, syscall } from "./libc.ts";
@@ -28,9 +28,10 @@ import { NAMESPACES, type NamespaceInfo, namespaceInfo } from "./namespaces.ts";
 import type { RunPlan } from "./plan.ts";
 import { stage } from "./stages.ts";
 import { STEPS, type Step, stepError } from "./steps.ts";
-import { NR, SYSCALLS, type Syscall } from "./syscalls.ts";
+import { NR, type Syscall } from "./syscalls.ts";
 
 const CODE = childCode();
+const { J, FUNCTIONS, REGION, SYSCALLS } = jobLayout();
 
 const PROT_NONE = 0;
 const PROT_READ = 1;

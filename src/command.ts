@@ -3,23 +3,38 @@
  * same option table the scanner reads. Loaded only for --help and --version.
  */
 import { defineCommand } from "citty";
-import pkg from "../package.json" with { type: "json" };
+import { name, version } from "../package.json" with { type: "json" };
 import { OPTIONS } from "./options.ts";
 
-export const command = defineCommand({
-  meta: {
-    name: "nsenter",
-    version: pkg.version,
-    description: "Run a program with namespaces of other processes.",
-  },
-  args: Object.fromEntries(
-    OPTIONS.map((o) => [
-      o.long,
-      o.arg === "none"
-        ? { type: "boolean" as const, description: o.help, ...(o.short ? { alias: o.short } : {}) }
-        : { type: "string" as const, description: o.help, valueHint: o.label, ...(o.short ? { alias: o.short } : {}) },
-    ]),
-  ),
-});
+let made: ReturnType<typeof _define> | undefined;
 
-export const PROJECT = pkg.name;
+/** Made on first use: only --help and --version need it. */
+export function command() {
+  made ??= _define();
+  return made;
+}
+
+function _define() {
+  return defineCommand({
+    meta: {
+      name: "nsenter",
+      version,
+      description: "Run a program with namespaces of other processes.",
+    },
+    args: Object.fromEntries(
+      OPTIONS.map((o) => [
+        o.long,
+        o.arg === "none"
+          ? { type: "boolean" as const, description: o.help, ...(o.short ? { alias: o.short } : {}) }
+          : {
+              type: "string" as const,
+              description: o.help,
+              valueHint: o.label,
+              ...(o.short ? { alias: o.short } : {}),
+            },
+      ]),
+    ),
+  });
+}
+
+export const PROJECT = name;

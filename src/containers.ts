@@ -71,7 +71,7 @@ const CONTAINERD_NAMESPACES: Record<string, string> = { moby: "docker", "k8s.io"
 const ID = "[0-9a-f]{64}";
 /** Runtimes' cgroup segments: systemd drivers (prefix-ID.scope), cgroupfs (bare ID). */
 const PREFIXES = "docker|cri-containerd|crio|libpod|nerdctl";
-const SEGMENT = new RegExp(`^(?:(${PREFIXES})-)?(${ID})(?:\\.scope)?$`);
+let segmentPattern: RegExp | undefined;
 const SCHEMES = /^(containerd|cri-o|docker):\/\/(.+)$/;
 const CGROUP_RUNTIMES: Record<string, string> = {
   docker: "docker",
@@ -326,7 +326,8 @@ export function namesContainer(segment: string, id: string): boolean {
 
 /** The container ID a cgroup path segment names, with its runtime, for IDs no record names. */
 export function segmentContainer(segment: string): { id: string; runtime: string } | undefined {
-  const m = SEGMENT.exec(segment);
+  segmentPattern ??= new RegExp(`^(?:(${PREFIXES})-)?(${ID})(?:\\.scope)?$`);
+  const m = segmentPattern.exec(segment);
   if (!m) return undefined;
   return { id: m[2] as string, runtime: m[1] ? (CGROUP_RUNTIMES[m[1]] as string) : "cgroup" };
 }

@@ -10,8 +10,9 @@ import { setEnvironment, targetEnvironment } from "./environment.ts";
 import { NsenterError } from "./errors.ts";
 import {
   CLONE_NEWPID,
-  CStringArray,
+  type CStringArray,
   core,
+  cStringArray,
   cstr,
   dot,
   encode,
@@ -119,7 +120,7 @@ function _prepareProgram(r: RunPlan): CProgram {
   dot();
   return {
     file: cstr(r.program.file),
-    argv: CStringArray.of(r.program.argv),
+    argv: cStringArray(r.program.argv),
     wdns: r.wdns === undefined ? undefined : cstr(r.wdns),
     slash: cstr("/"),
   };
@@ -317,7 +318,7 @@ function _refuseDumpableChild(r: RunPlan): void {
  */
 function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): never {
   _refuseDumpableChild(r);
-  const program = { file: cstr(r.program.file), argv: CStringArray.of(r.program.argv), search: r.program.search };
+  const program = { file: cstr(r.program.file), argv: cStringArray(r.program.argv), search: r.program.search };
   const child = prepareChild(r, fds, { ...program, name: r.program.file });
   const waiter = prepareWaiter();
   _prepareExec(ctx.inherited);

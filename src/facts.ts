@@ -1,4 +1,5 @@
 /** The host facts planning needs, read from /proc and the environment. */
+import { resolveContainer } from "./containers.ts";
 import { access, F_OK, listDirectory, readLink, readText } from "./libc.ts";
 import type { Facts, NsIdentity } from "./plan.ts";
 import { strtoul } from "./strtoul.ts";
@@ -34,7 +35,7 @@ export function hostFacts(): Facts {
     // libselinux's is_selinux_enabled(): selinuxfs is mounted (a policy is loaded).
     selinuxEnabled: () => access("/sys/fs/selinux/enforce", F_OK) === 0,
     env: (name) => process.env[name],
-    // Loaded only for a container target: the PID path pays nothing for it.
-    container: (ref) => (require("./containers.ts") as typeof import("./containers.ts")).resolveContainer(ref),
+    // Runs only for a container target (containers.ts keeps its top level to declarations).
+    container: (ref) => resolveContainer(ref),
   };
 }

@@ -16,7 +16,8 @@ import { stage } from "./stages.ts";
 
 stage("runtime");
 
-const RUNTIME_VARIABLES =
+/** Made only when the environment mentions one of the prefixes (a regular expression costs at start-up). */
+const runtimeVariables = () =>
   /(?:^|\0)(BUN_(?:OPTIONS|BE_BUN|INSPECT\w*|BYTECODE_\w+|JSC_\w+|ENABLE_CRASH_REPORTING|CRASH_REPORT_URL|TCC_OPTIONS)|MIMALLOC_\w+|JSC_SIGNAL_FOR_GC)=/g;
 
 /**
@@ -49,7 +50,7 @@ function _mentions(bytes: Uint8Array, word: Uint8Array): boolean {
 }
 
 const environ = _environ();
-const found = environ === "" ? [] : [...environ.matchAll(RUNTIME_VARIABLES)].map((m) => m[1] as string);
+const found = environ === "" ? [] : [...environ.matchAll(runtimeVariables())].map((m) => m[1] as string);
 if (found.length > 0) {
   const name = (process.argv0 || "nsenter").replace(/^.*\//, "") || "nsenter";
   const list = found.sort().join(", ");

@@ -6,7 +6,7 @@ import { helpKeys, OPTIONS, type OptionSpec } from "./options.ts";
 const COLUMN = 31;
 
 async function _meta() {
-  const meta = command.meta;
+  const meta = command().meta;
   return typeof meta === "function" ? await meta() : await meta;
 }
 

@@ -112,7 +112,8 @@ export function syscall(nr: number, a: Arg = 0, b: Arg = 0, c: Arg = 0, d: Arg =
 }
 
 const AT_FDCWD = -100;
-const TIMESPEC_ZERO = new BigInt64Array(2);
+/** struct timespec { 0, 0 }: a Uint8Array, not a BigInt64Array, whose first use costs start-up time. */
+const TIMESPEC_ZERO = new Uint8Array(16);
 
 /**
  * libc's wrappers, as system calls. Each returns what the wrapper would: the result, or -1 with
@@ -266,7 +267,16 @@ export function writeTo(fd: number, data: Uint8Array): number {
 /** What a symbolic link says (e.g. "net:[4026531833]" for a namespace), or its errno. */
 export function readLink(path: string): string | number {
   const n = sys.readlink(cstr(path), linkBuffer, linkBuffer.length);
-  return n < 0 ? errno() : text(linkBuffer.subarray(0, n));
+  if (n < 0) return errno();
+  // ASCII (what the start path reads: descriptors' and namespaces' links) byte by byte: the first
+  // use of a subarray and a TextDecoder cost start-up time. Anything else as UTF-8.
+  let link = "";
+  for (let i = 0; i < n; i++) {
+    const c = linkBuffer[i] as number;
+    if (c >= 0x80) return text(linkBuffer.subarray(0, n));
+    link += String.fromCharCode(c);
+  }
+  return link;
 }
 
 const linkBuffer = new Uint8Array(4096);
@@ -347,31 +357,30 @@ export function encode(text: string): Uint8Array {
 const utf8 = new TextEncoder();
 
 /**
- * A NULL-terminated `char *[]` over NUL-separated strings held in one buffer. The caller keeps
- * the returned object alive until the call that uses it returns.
+ * A NULL-terminated `char *[]` over NUL-terminated strings held in one buffer. The caller keeps
+ * it alive until the call that uses it returns.
  */
-export class CStringArray {
+export interface CStringArray {
   readonly block: Uint8Array;
   readonly pointers: BigUint64Array;
+}
 
-  constructor(block: Uint8Array) {
-    this.block = block;
-    const base = block.length === 0 ? 0 : ptr(block);
-    const starts: number[] = [];
-    // indexOf is native: a byte-by-byte loop here cost a measurable part of start-up.
-    for (let start = 0; start < block.length; ) {
-      const end = block.indexOf(0, start);
-      if (end < 0) break;
-      starts.push(start);
-      start = end + 1;
-    }
-    this.pointers = new BigUint64Array(starts.length + 1);
-    for (let i = 0; i < starts.length; i++) this.pointers[i] = BigInt(base + (starts[i] as number));
+/**
+ * STRINGS as a `char *[]`. A function, not a class, and a loop, not join(): each one's first use
+ * costs start-up time.
+ */
+export function cStringArray(strings: readonly string[]): CStringArray {
+  let joined = "";
+  for (const s of strings) joined += `${s}\0`;
+  const block = utf8.encode(joined);
+  const base = block.length === 0 ? 0 : ptr(block);
+  const pointers = new BigUint64Array(strings.length + 1);
+  // indexOf is native: a byte-by-byte loop here cost a measurable part of start-up.
+  for (let start = 0, i = 0; i < strings.length; i++) {
+    pointers[i] = BigInt(base + start);
+    start = block.indexOf(0, start) + 1;
   }
-
-  static of(strings: readonly string[]): CStringArray {
-    return new CStringArray(strings.length === 0 ? new Uint8Array(0) : utf8.encode(`${strings.join("\0")}\0`));
-  }
+  return { block, pointers };
 }
 
 export const O_RDONLY = 0;

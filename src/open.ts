@@ -7,6 +7,7 @@
  * between lookup and entry is noticed instead of entered.
  */
 import { cgroup2Mount, cgroup2Path } from "./cgroups.ts";
+import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { EINVAL, ENOTTY, ESRCH, NsenterError } from "./errors.ts";
 import { namespaceOf, uids } from "./facts.ts";
@@ -99,7 +100,6 @@ function _pin(target: TargetRef): number {
 function _recheckContainer(pidfd: number, pid: number, container: ContainerRef): void {
   const what = `container ${container.id}: its init (PID ${pid})`;
   if (pidfd < 0) throw new NsenterError(`${what} exited while nsenter was starting`, errno());
-  const { verifyInit } = require("./containers.ts") as typeof import("./containers.ts");
   const why = verifyInit(pid, container.id, undefined, { startTime: container.startTime });
   if (why === undefined) return;
   sys.close(pidfd);

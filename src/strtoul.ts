@@ -5,7 +5,7 @@
  */
 import { ERANGE } from "./errors.ts";
 
-const ULONG_MAX = (1n << 64n) - 1n;
+const ULONG_MAX = 0xffffffffffffffffn;
 
 export type Parsed = { ok: true; value: bigint } | { ok: false; errno?: number };
 
@@ -20,7 +20,8 @@ export function strtoul(text: string): Parsed {
   for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i));
   if (i === digits || i !== text.length) return { ok: false };
   const magnitude = BigInt(text.slice(digits));
-  if (magnitude > ULONG_MAX) return { ok: false, errno: ERANGE };
+  // 19 digits always fit: compared only when longer (a BigInt comparison's first use costs start-up time).
+  if (i - digits > 19 && magnitude > ULONG_MAX) return { ok: false, errno: ERANGE };
   const value = negative ? (ULONG_MAX + 1n - magnitude) & ULONG_MAX : magnitude;
   return { ok: true, value };
 }
@@ -41,5 +42,8 @@ export function isDigit(c: number): boolean {
 
 /** The low 32 bits, as C stores an unsigned long into a pid_t/uid_t (then printed with %u). */
 export function toU32(value: bigint): number {
-  return Number(value & 0xffffffffn);
+  // As a number while that is exact (2^53): ToUint32 is then the same, and BigInt arithmetic's first
+  // use costs start-up time.
+  const n = Number(value);
+  return n <= Number.MAX_SAFE_INTEGER ? n >>> 0 : Number(value & 0xffffffffn);
 }

@@ -89,5 +89,10 @@ export type Syscall = keyof typeof X64;
 /** The numbers on the architecture nsenter runs on. */
 export const NR: Readonly<Record<Syscall, number>> = process.arch === "arm64" ? ARM64 : X64;
 
-/** Every call, in a fixed order (the child's job holds their numbers in this order). */
-export const SYSCALLS = Object.keys(X64) as Syscall[];
+/**
+ * Every call, in a fixed order (the child's job holds their numbers in this order). A function: only
+ * the build needs it (child-layout.ts), not a start.
+ */
+export function syscallNames(): Syscall[] {
+  return Object.keys(X64) as Syscall[];
+}

@@ -10,7 +10,7 @@
  * stops, so we stop; we are continued, so we continue it.
  */
 import { loadCode, setFunctions } from "./child.ts";
-import { J } from "./child-layout.ts";
+import { jobLayout } from "./child-layout.ts" with { type: "macro" };
 import { EINTR, EXIT_FAILURE } from "./errors.ts";
 import { core, errno, SIGCONT, SIGSTOP, sys, syscall, WUNTRACED } from "./libc.ts";
 import { NR } from "./syscalls.ts";
@@ -18,6 +18,7 @@ import { NR } from "./syscalls.ts";
 /** SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM. */
 const FORWARDED = [1, 2, 3, 10, 12, 15];
 const SIG_IGN = 1;
+const { J } = jobLayout();
 
 export interface Waiter {
   /**
