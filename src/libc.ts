@@ -268,8 +268,10 @@ export function writeTo(fd: number, data: Uint8Array): number {
 export function readLink(path: string): string | number {
   const n = sys.readlink(cstr(path), linkBuffer, linkBuffer.length);
   if (n < 0) return errno();
-  // ASCII (what the start path reads: descriptors' and namespaces' links) byte by byte: the first
-  // use of a subarray and a TextDecoder cost start-up time. Anything else as UTF-8.
+  // A short ASCII link (what the start path reads: descriptors' and namespaces' links) byte by
+  // byte: the first use of a subarray and a TextDecoder cost start-up time. Anything else as UTF-8
+  // (a loop over a long one could get hot enough for JavaScriptCore to start a JIT thread).
+  if (n > 64) return text(linkBuffer.subarray(0, n));
   let link = "";
   for (let i = 0; i < n; i++) {
     const c = linkBuffer[i] as number;

@@ -12,6 +12,7 @@ test.each([
   ["ASCII", "net:[4026531840]"],
   ["UTF-8", "/tmp/ünïcödé/файл"],
   ["ASCII then UTF-8", "anon_inode:[x]é"],
+  ["long ASCII", `/tmp/${"x".repeat(300)}`],
 ])("readLink reads a %s link as written", (_, target) => {
   const link = join(dir, `link-${target.length}-${_.length}`);
   symlinkSync(target, link);
