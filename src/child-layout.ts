@@ -102,8 +102,8 @@ export function childHeader(): string {
 }
 
 /**
- * What child.ts and wait.ts need of the layout, imported by them as a macro: computed once when
- * nsenter is built, so a start runs none of this module (its tables cost ~35 us at every start).
+ * What child.ts (and through it wait.ts) needs of the layout, imported as a macro: computed once
+ * when nsenter is built, so a start runs none of this module (its tables cost ~35 us at every start).
  */
 export function jobLayout(): {
   J: typeof J;

@@ -33,6 +33,9 @@ import { NR, type Syscall } from "./syscalls.ts";
 const CODE = childCode();
 const { J, FUNCTIONS, REGION, SYSCALLS } = jobLayout();
 
+/** The job's slots, for the waiting parent too (wait.ts): one copy of the layout at start. */
+export { J };
+
 const PROT_NONE = 0;
 const PROT_READ = 1;
 const PROT_WRITE = 2;

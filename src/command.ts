@@ -1,6 +1,6 @@
 /**
  * The command's identity for citty: name, version, description and its arguments, made from the
- * same option table the scanner reads. Loaded only for --help and --version.
+ * same option table the scanner reads. Made only for --help and --version.
  */
 import { defineCommand } from "citty";
 import { name, version } from "../package.json" with { type: "json" };

@@ -9,8 +9,7 @@
  * ~1.5 ms a run more than waiting here (measured). Stops go both ways as in util-linux: the program
  * stops, so we stop; we are continued, so we continue it.
  */
-import { loadCode, setFunctions } from "./child.ts";
-import { jobLayout } from "./child-layout.ts" with { type: "macro" };
+import { J, loadCode, setFunctions } from "./child.ts";
 import { EINTR, EXIT_FAILURE } from "./errors.ts";
 import { core, errno, SIGCONT, SIGSTOP, sys, syscall, WUNTRACED } from "./libc.ts";
 import { NR } from "./syscalls.ts";
@@ -18,7 +17,6 @@ import { NR } from "./syscalls.ts";
 /** SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM. */
 const FORWARDED = [1, 2, 3, 10, 12, 15];
 const SIG_IGN = 1;
-const { J } = jobLayout();
 
 export interface Waiter {
   /**
