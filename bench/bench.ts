@@ -10,7 +10,7 @@
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMPILE_FLAGS } from "../build.ts";
-import { buildStages, measureStages, printStages } from "./stages.ts";
+import { buildStages, measureStages, printStages, shuffled } from "./stages.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const DIST = join(ROOT, "dist");
@@ -47,29 +47,29 @@ function target(args: string[]): { pid: number; kill: () => void } {
 
 /**
  * Each command whose program is one of our builds, as COPIES commands running copies of it, timed
- * in turn. One file timed alone is not a fair sample: copies of the same binary differed by up to
- * ~1 ms a run here (5% of the floor), run after run, as where their pages landed differed. So
- * every binary of ours is measured across the same number of copies.
+ * in turn, every command with copies of its own. One file timed alone is not a fair sample:
+ * copies of the same binary differed by up to ~1 ms a run here (5% of the floor), run after run,
+ * as where their pages landed differed. Nor is a file shared by two commands: run again right
+ * after another command ran it, a binary started ~0.4-0.9 ms sooner (its pages still in the
+ * caches), so `nsenter -a` timed right after `nsenter -n` on the same copy looked faster than it is.
  */
 function withCopies(commands: Record<string, string[]>, dir: string): Record<string, string[][]> {
   mkdirSync(dir, { recursive: true });
   const copies: Record<string, string[][]> = {};
-  const made = new Map<string, string[]>();
+  let made = 0;
   for (const [name, argv] of Object.entries(commands)) {
     const program = argv[0] as string;
     if (!program.startsWith(DIST)) {
       copies[name] = [argv];
       continue;
     }
-    if (!made.has(program)) {
-      const files = Array.from({ length: COPIES }, (_, i) => join(dir, `${made.size}-${i}`));
-      for (const f of files) {
-        copyFileSync(program, f);
-        chmodSync(f, 0o755);
-      }
-      made.set(program, files);
+    const files = Array.from({ length: COPIES }, (_, i) => join(dir, `${made}-${i}`));
+    for (const f of files) {
+      copyFileSync(program, f);
+      chmodSync(f, 0o755);
     }
-    copies[name] = (made.get(program) as string[]).map((f) => [f, ...argv.slice(1)]);
+    made++;
+    copies[name] = files.map((f) => [f, ...argv.slice(1)]);
   }
   return copies;
 }
@@ -128,9 +128,10 @@ function measure(p: number, t: number, u: number): number {
   try {
     const copies = withCopies(commands, copiesDir);
     for (const name of names) for (const argv of copies[name] as string[][]) Bun.spawnSync(argv); // warm the page cache
-    // Interleaved, so drift on the machine touches every command alike.
+    // Interleaved, so drift on the machine touches every command alike, in a new order each round:
+    // in a fixed one, the commands after a run of the same file (util-linux's four rows) start warm.
     for (let i = 0; i < RUNS; i++) {
-      for (const name of names) {
+      for (const name of shuffled(names)) {
         const all = copies[name] as string[][];
         const t0 = performance.now();
         const r = Bun.spawnSync(all[i % all.length] as string[], { stdio: ["ignore", "ignore", "ignore"] });
@@ -201,7 +202,13 @@ function measure(p: number, t: number, u: number): number {
     "-a (time)": [staged, "-t", `${t}`, "-a", "/bin/true"],
     "-a (user)": [staged, "-t", `${u}`, "-a", "/bin/true"],
   };
-  const stages = measureStages(stageCommands, Math.max(20, Math.floor(RUNS / 2)));
+  const stageCopies = join(DIST, ".bench-copies");
+  let stages: Map<string, Map<string, number>>;
+  try {
+    stages = measureStages(withCopies(stageCommands, stageCopies), Math.max(20, Math.floor(RUNS / 2)));
+  } finally {
+    rmSync(stageCopies, { recursive: true, force: true });
+  }
   printStages(stages);
   const out = join(DIST, "bench.json");
   const stageJson = Object.fromEntries([...stages].map(([c, m]) => [c, Object.fromEntries(m)]));

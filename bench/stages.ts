@@ -41,13 +41,17 @@ function median(values: number[]): number {
   return sorted[sorted.length >> 1] ?? Number.NaN;
 }
 
-/** Per command, per stage: the median milliseconds. Commands run interleaved. */
-export function measureStages(commands: Record<string, string[]>, runs: number): Map<string, Map<string, number>> {
+/**
+ * Per command, per stage: the median milliseconds. Each command runs its own copies in turn (see
+ * bench.ts's withCopies), the commands in a new order each round.
+ */
+export function measureStages(commands: Record<string, string[][]>, runs: number): Map<string, Map<string, number>> {
   const samples = new Map<string, Map<string, number[]>>();
   for (let i = 0; i < runs; i++) {
-    for (const [name, argv] of Object.entries(commands)) {
+    for (const name of shuffled(Object.keys(commands))) {
+      const copies = commands[name] as string[][];
       const t0 = performance.now();
-      const r = Bun.spawnSync(argv, { stdio: ["ignore", "ignore", "pipe"] });
+      const r = Bun.spawnSync(copies[i % copies.length] as string[], { stdio: ["ignore", "ignore", "pipe"] });
       const total = performance.now() - t0;
       const line =
         r.stderr
@@ -66,7 +70,13 @@ export function measureStages(commands: Record<string, string[]>, runs: number):
       rows.set("(total)", [...(rows.get("(total)") ?? []), total]);
     }
   }
-  return new Map([...samples].map(([name, rows]) => [name, new Map([...rows].map(([s, v]) => [s, median(v)]))]));
+  // In the commands' order, whatever order they ran in.
+  return new Map(
+    Object.keys(commands).map((name) => [
+      name,
+      new Map([...(samples.get(name) ?? new Map<string, number[]>())].map(([s, v]) => [s, median(v)])),
+    ]),
+  );
 }
 
 /** A table: one row per stage, one column per command. */
@@ -78,4 +88,14 @@ export function printStages(table: Map<string, Map<string, number>>): void {
     const cells = commands.map((c) => (table.get(c)?.get(s)?.toFixed(2) ?? "").padStart(14));
     console.log(`${s.padEnd(12)}${cells.join("")}  ${STAGE_NAMES[s] ?? ""}`);
   }
+}
+
+/** A copy of ITEMS in random order (Fisher-Yates). */
+export function shuffled<T>(items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
 }
