@@ -282,7 +282,7 @@ function _applyNamespace(s: State, kind: NamespaceKind, value: string | undefine
     s.requested.push(kind);
     return;
   }
-  // util-linux 2.41+ reads `:NSID` as a namespace id (open_by_handle_at on nsfs); not here yet.
+  // util-linux 2.42 reads `:NSID` as a namespace id (open_by_handle_at on nsfs); not here yet (README "Not there yet").
   if (value.startsWith(":"))
     throw new NsenterError(`namespace ids are not supported: '${value}' (give a file or -t PID)`);
   s.explicit.push(kind);
