@@ -21,6 +21,17 @@ export function uids(statusPath: string): readonly number[] | undefined {
   return line ? line.slice(1).map(Number) : undefined;
 }
 
+/** The host's id for ID by a /proc/PID/uid_map or gid_map ("inside outside count" lines). */
+export function hostId(mapPath: string, id: number): number | undefined {
+  const map = readText(mapPath);
+  if (typeof map === "number") return undefined;
+  for (const line of map.split("\n")) {
+    const [inside, outside, count] = line.trim().split(/\s+/).map(Number) as [number, number, number];
+    if (id >= inside && id - inside < count) return outside + (id - inside);
+  }
+  return undefined;
+}
+
 export function hostFacts(): Facts {
   let kinds: string[] | undefined;
   return {
@@ -32,6 +43,7 @@ export function hostFacts(): Facts {
     },
     namespaceOf,
     uids,
+    hostId,
     // libselinux's is_selinux_enabled(): selinuxfs is mounted (a policy is loaded).
     selinuxEnabled: () => access("/sys/fs/selinux/enforce", F_OK) === 0,
     env: (name) => process.env[name],

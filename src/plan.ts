@@ -64,6 +64,11 @@ export interface Facts {
   namespaceOf(path: string): NsIdentity;
   /** The uids (real, effective, saved, filesystem) of a /proc/PID/status, as nsenter sees them. */
   uids(statusPath: string): readonly number[] | undefined;
+  /**
+   * The id of this host that ID of a process's user namespace is, by its /proc/PID/uid_map or
+   * gid_map; undefined when ID is not mapped (or the map cannot be read).
+   */
+  hostId(mapPath: string, id: number): number | undefined;
   selinuxEnabled(): boolean;
   env(name: string): string | undefined;
 }
@@ -519,15 +524,17 @@ function _mode(namespaces: readonly NamespaceKind[], fork: boolean, c: Credentia
  * --env gives the program the target's environment, and an environment steers programs: PATH,
  * HOME (shell profiles, Python's site files), LD_PRELOAD, BASH_ENV, PROMPT_COMMAND, ... no list
  * of them is complete. So it is taken only where it cannot raise anyone's privilege: for a program
- * that runs in the target's user namespace (it can do no more than the target could), or from a
- * target that runs as root (uid 0 as nsenter sees it) for a program from that target's own files:
- * its mount namespace or root entered, or its mount namespace nsenter's own. Root without a user
- * namespace of its own (a container's, as docker runs them by default) is uid 0 here too, and its
- * environment naming a file of its own in LD_PRELOAD would steer a host program run as host root
- * out of the container; a program from the container's files it can replace anyway.
+ * that runs as the target's user in the target's user namespace (it can do no more than the
+ * target could), or from a target that runs as root (uid 0 as nsenter sees it) for a program from
+ * that target's own files: its mount namespace entered or its root, or its mount namespace
+ * nsenter's own. Root without a user namespace of its own (a container's, as docker runs them by
+ * default) is uid 0 here too, and its environment naming a file of its own in LD_PRELOAD would
+ * steer a host program run as host root out of the container; a program from the container's
+ * files it can replace anyway.
  */
 function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKind[], facts: Facts): void {
-  if (namespaces.includes("user")) return;
+  const unlike = namespaces.includes("user") ? _unlikeTargetsUser(s, facts) : "";
+  if (unlike === undefined) return;
   const status = `${s.proc}/${s.target}/status`;
   const uids = facts.uids(status);
   if (uids?.every((uid) => uid === 0)) {
@@ -537,10 +544,44 @@ function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKin
       "--env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, -U to run it as the target's user, or leave --env out)",
     );
   }
+  if (unlike !== "") {
+    throw new NsenterError(
+      `--env: ${unlike}: the target's environment would steer a program run as root (leave --env out)`,
+    );
+  }
   const who = uids === undefined ? "not known to run as root" : `runs as uid ${uids.find((u) => u !== 0)}`;
   throw new NsenterError(
     `--env: the target ${who}: its environment would steer a program run as root (add -U to run it as the target's user, or leave --env out)`,
   );
+}
+
+/**
+ * Why the program, although it enters a user namespace, would not run as a user of the target's
+ * own (the reason, for the refusal), or undefined when it would: the target's user namespace,
+ * with credentials set in it (the program's uid and gid are then ids of that namespace) that are
+ * not this host's root. --preserve-credentials keeps nsenter's uid 0, which is host root to every
+ * file of the host; a map that sends 0 to 0 (root can make one, and so can a container's root)
+ * makes the namespace's root the host's.
+ */
+function _unlikeTargetsUser(s: State, facts: Facts): string | undefined {
+  if (s.preserveCredentials) return "--preserve-credentials keeps nsenter's uid 0 in the target's user namespace";
+  if (s.explicit.includes("user") || s.userParent) return "the user namespace entered is not the target's own";
+  if (s.followUid || s.followGid)
+    return "-S/-G follow gives the program ids of this host, not of the target's user namespace";
+  const target = `${s.proc}/${s.target}`;
+  const uid = s.uid ?? 0;
+  const gid = s.gid ?? 0;
+  const hostUid = facts.hostId(`${target}/uid_map`, uid);
+  const hostGid = facts.hostId(`${target}/gid_map`, gid);
+  if (hostUid === undefined || hostGid === undefined) {
+    return `uid ${uid} and gid ${gid} are not both mapped in the target's user namespace`;
+  }
+  if (hostUid === 0 || hostGid === 0)
+    return `the target's user namespace maps uid ${uid} or gid ${gid} to this host's root`;
+  // The maps are read before the target is pinned: its user namespace must still be this one.
+  const ns = facts.namespaceOf(`${target}/ns/user`);
+  if ("ino" in ns) s.relied.push({ namespace: `${target}/ns/user`, ino: ns.ino });
+  return undefined;
 }
 
 /**

@@ -21,6 +21,11 @@ function facts(over: Partial<Facts> = {}): Facts {
     // Processes run as root but pid 9, which runs as uid 1000; pid 404 has no status.
     uids: (path) =>
       path === "/proc/9/status" ? [1000, 1000, 1000, 1000] : path.includes("/404/") ? undefined : [0, 0, 0, 0],
+    // pid 9's user namespace maps 0-65535 to 100000 (a user's); pid 7's maps 0 to 0 (root made it).
+    hostId: (path, id) => {
+      if (path.startsWith("/proc/9/")) return id < 65536 ? 100000 + id : undefined;
+      return path.startsWith("/proc/7/") && id === 0 ? 0 : undefined;
+    },
     selinuxEnabled: () => false,
     container: (ref) => {
       if (ref === "web") return { pid: 42, id: "c0ffee", startTime: 7n };
@@ -234,6 +239,15 @@ describe("plan", () => {
     [["-t", "9", "-e", "-r"], "fail"],
     [["-t", "9", "-e", "-a"], "run"], // -a enters its user namespace (not ours)
     [["-t", "9", "-e", "-U", "-n"], "run"],
+    [["-t", "9", "-e", "-U", "-S", "1000", "-G", "1000"], "run"], // a user of its namespace
+    [["-t", "9", "-e", "-U", "-S", "70000"], "fail"], // not mapped there
+    [["-t", "9", "-e", "-U", "--preserve-credentials"], "fail"], // nsenter's uid 0 kept: host root
+    [["-t", "9", "-e", "-a", "--preserve-credentials"], "fail"],
+    [["-t", "9", "-e", "-U", "-S", "follow"], "fail"], // an id of this host, not of its namespace
+    [["-t", "9", "-e", "--user=/proc/9/ns/user"], "fail"], // a file: whose map, unknown
+    [["-t", "9", "-e", "-U", "--user-parent"], "fail"],
+    [["-t", "7", "-e", "-U", "-n"], "run"], // maps 0 to host root, but runs as root in our mount namespace
+    [["-t", "8", "-e", "--user=/proc/7/ns/user", "-n"], "fail"], // root of a container, a host program
     [["-t", "9", "-a"], "run"], // without --env, nothing to refuse
   ])("%j: %s", (argv, outcome) => {
     expect(plan([...argv, "env"], facts()).outcome.do).toBe(outcome as never);
@@ -255,7 +269,7 @@ describe("plan", () => {
       [{ rootAt: "/proc/42/status" }, { namespace: "/proc/42/ns/mnt", ino: 1n }],
     ],
     [["-t", "8", "-e", "-m"], [{ rootAt: "/proc/8/status" }]],
-    [["-t", "9", "-e", "-U"], undefined], // its user namespace entered: nothing relied on
+    [["-t", "9", "-e", "-U"], [{ namespace: "/proc/9/ns/user", ino: 3n }]], // its maps were read
   ])("%j: what it relies on", (argv, relied) => {
     const p = plan([...argv, "true"], facts());
     expect(p.outcome.do === "run" && p.outcome.run.target?.relied).toEqual(relied as never);
@@ -272,6 +286,23 @@ describe("plan", () => {
     const p = plan(["-t", "9", "-e", "-u", "env"], facts());
     expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
       "--env: the target runs as uid 1000: its environment would steer a program run as root (add -U to run it as the target's user, or leave --env out)",
+    );
+  });
+
+  test.each([
+    [["-U", "--preserve-credentials"], "--preserve-credentials keeps nsenter's uid 0 in the target's user namespace"],
+    [["-U", "-S", "70000"], "uid 70000 and gid 0 are not both mapped in the target's user namespace"],
+  ])("%j: a user namespace entered, but not as the target's user: the refusal says why", (flags, why) => {
+    const p = plan(["-t", "9", "-e", ...flags, "env"], facts());
+    expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
+      `--env: ${why}: the target's environment would steer a program run as root (leave --env out)`,
+    );
+  });
+
+  test("a user namespace that maps 0 to 0, a container's: refused for a host program", () => {
+    const p = plan(["-t", "8", "-e", "--user=/proc/7/ns/user", "-u", "env"], facts());
+    expect(p.outcome.do === "fail" && p.outcome.error.message).toContain(
+      "runs as root in a mount namespace of its own",
     );
   });
 

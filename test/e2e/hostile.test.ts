@@ -198,6 +198,7 @@ describeRoot("--env: a target's environment never steers a program run as root",
   let rootless: Target; // uid 65534, root of a user namespace of its own
   let root: Target; // root's own process
   let container: Target; // root in a mount namespace of its own, no user namespace (docker's default)
+  let rootMapped: Target; // root in a user namespace that maps 0 to 0 (root made it), its own mounts
   const marker = () => join(dir, "ran");
   beforeAll(() => {
     // What a user could set: a look-alike id first in PATH, a HOME with a profile, a BASH_ENV
@@ -231,7 +232,12 @@ describeRoot("--env: a target's environment never steers a program run as root",
     );
     root = new Target(["-i", ...vars, "unshare", "--fork", "--uts"], "true", "env");
     container = new Target(["-i", ...vars, "unshare", "--mount", "--fork", "--uts"], "true", "env");
-    targets.push(user, privateMount, rootless, root, container);
+    rootMapped = new Target(
+      ["-i", ...vars, "unshare", "--user", "--map-root-user", "--mount", "--fork", "--uts"],
+      "true",
+      "env",
+    );
+    targets.push(user, privateMount, rootless, root, container, rootMapped);
   });
   afterAll(() => {
     for (const t of targets) t.kill();
@@ -262,6 +268,28 @@ describeRoot("--env: a target's environment never steers a program run as root",
     const r = run([NSENTER, "-t", `${rootless.pid}`, "-e", "-U", "-u", "/usr/bin/env"], { env });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("KEEP=1\n");
+  });
+
+  test("a user's process, its user namespace entered with --preserve-credentials: refused (nsenter's uid 0 is kept)", () => {
+    const flags = ["-U", "--preserve-credentials", "-u"];
+    const r = run([NSENTER, "-t", `${rootless.pid}`, "-e", ...flags, "id", "-u"], { env });
+    expect(r).toEqual({
+      stdout: "",
+      stderr:
+        "nsenter: --env: --preserve-credentials keeps nsenter's uid 0 in the target's user namespace: the target's environment would steer a program run as root (leave --env out)\n",
+      status: 1,
+    });
+    expect(existsSync(marker())).toBe(false);
+  });
+
+  test("root in a user namespace that maps 0 to 0: -U does not make a host program safe; -m does", () => {
+    const refused = `nsenter: --env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, -U to run it as the target's user, or leave --env out)\n`;
+    const r = run([NSENTER, "-t", `${rootMapped.pid}`, "-e", "-U", "-u", "id", "-u"], { env });
+    expect(r).toEqual({ stdout: "", stderr: refused, status: 1 });
+    expect(existsSync(marker())).toBe(false);
+    const own = run([NSENTER, "-t", `${rootMapped.pid}`, "-e", "-U", "-m", "/usr/bin/env"], { env });
+    expect(own.status).toBe(0);
+    expect(own.stdout).toContain("KEEP=1\n");
   });
 
   test.each([[["-u"]], [["-u", "-r/"]], [["-u", "-w"]]])(
