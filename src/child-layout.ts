@@ -34,6 +34,8 @@ const SLOTS = {
   cwd: 1,
   keepCwd: 1,
   wdns: 1,
+  // -W's open flags: O_DIRECTORY differs between architectures.
+  wdnsFlags: 1,
   fork: 1,
   forceUid: 1,
   uid: 1,

@@ -43,7 +43,7 @@ typedef int *(*errno_fn)();
 #define SIGKILL 9
 #define SIG_SETMASK 2
 #define ENOENT 2
-#define O_NONBLOCK 04000
+#define ENOTDIR 20
 #define PR_SET_PDEATHSIG 1
 #define POLLIN 1
 
@@ -115,9 +115,11 @@ static void change_directories(long *j) {
     sys(j, N_CLOSE, root, 0, 0, 0, 0);
   }
   if (j[J_WDNS]) {
-    /* Not blocking: a FIFO there (the target's) would hold the child, and nsenter with it. */
-    cwd = sys(j, N_OPENAT, AT_FDCWD, j[J_WDNS], O_NONBLOCK, 0, 0);
-    if (cwd < 0) fail(j, S_OPEN_WDNS, 0);
+    /* The target's path: only a directory is opened (O_DIRECTORY, in the job: it differs between
+     * architectures), and not blocking: a FIFO there would hold the child, and nsenter with it. A
+     * non-directory gets util-linux's words, from its fchdir. */
+    cwd = sys(j, N_OPENAT, AT_FDCWD, j[J_WDNS], j[J_WDNS_FLAGS], 0, 0);
+    if (cwd < 0) fail(j, *((errno_fn)j[F_ERRNO])() == ENOTDIR ? S_WD_FCHDIR : S_OPEN_WDNS, 0);
   }
   if (cwd >= 0) {
     if (sys(j, N_FCHDIR, cwd, 0, 0, 0, 0) != 0) fail(j, S_WD_FCHDIR, 0);

@@ -23,7 +23,20 @@ import { childCode } from "./child-code.ts" with { type: "macro" };
 import { jobLayout } from "./child-layout.ts" with { type: "macro" };
 import type { Descriptors } from "./descriptors.ts";
 import { NsenterError } from "./errors.ts";
-import { type CStringArray, core, cstr, dot, errno, O_CLOEXEC, readText, SIGCONT, sys, syscall } from "./libc.ts";
+import {
+  type CStringArray,
+  core,
+  cstr,
+  dot,
+  errno,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_NONBLOCK,
+  readText,
+  SIGCONT,
+  sys,
+  syscall,
+} from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo, namespaceInfo } from "./namespaces.ts";
 import type { RunPlan } from "./plan.ts";
 import { stage } from "./stages.ts";
@@ -172,6 +185,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   job[J.cwd] = BigInt(fds.get("cwd") ?? -1);
   job[J.keepCwd] = r.keepCwd ? 1n : 0n;
   job[J.wdns] = wdns ? _pointer(wdns) : 0n;
+  job[J.wdnsFlags] = BigInt(O_NONBLOCK | O_DIRECTORY);
   job[J.fork] = r.fork ? 1n : 0n;
   job[J.forceUid] = r.credentials.uid === undefined ? 0n : 1n;
   job[J.uid] = BigInt(r.credentials.uid ?? 0);

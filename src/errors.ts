@@ -15,6 +15,7 @@ export const EINTR = 4;
 export const ENOEXEC = 8;
 export const EACCES = 13;
 export const EINVAL = 22;
+export const ENOTDIR = 20;
 export const ENOTTY = 25;
 export const ERANGE = 34;
 export const ELOOP = 40;

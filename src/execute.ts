@@ -7,7 +7,7 @@
 import { prepareChild } from "./child.ts";
 import type { Descriptors } from "./descriptors.ts";
 import { setEnvironment, targetEnvironment } from "./environment.ts";
-import { NsenterError } from "./errors.ts";
+import { ENOTDIR, NsenterError } from "./errors.ts";
 import {
   CLONE_NEWPID,
   type CStringArray,
@@ -21,6 +21,7 @@ import {
   extra,
   F_SETFD,
   O_CLOEXEC,
+  O_DIRECTORY,
   O_NONBLOCK,
   O_RDONLY,
   readAll,
@@ -256,9 +257,10 @@ function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
     fds.close("root");
   }
   if (c.wdns !== undefined) {
-    // Not blocking: a FIFO there (the target's) would hold nsenter.
-    const wd = sys.open(c.wdns, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (wd < 0) return _fail("openWdns");
+    // The target's path: only a directory is opened (a device there, /dev/watchdog say, must not be
+    // opened by root), and not blocking. A non-directory gets util-linux's words, from its fchdir.
+    const wd = sys.open(c.wdns, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_DIRECTORY);
+    if (wd < 0) return errno() === ENOTDIR ? _fail("wdFchdir") : _fail("openWdns");
     fds.set("cwd", wd);
   }
   const wd = fds.get("cwd");

@@ -388,6 +388,8 @@ export function cStringArray(strings: readonly string[]): CStringArray {
 export const O_RDONLY = 0;
 export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
+/** Not the same on every architecture (x86-64 0200000, arm64 040000). */
+export const O_DIRECTORY = process.arch === "arm64" ? 0o40000 : 0o200000;
 export const F_SETFD = 2;
 export const CLONE_FS = 0x200;
 export const CLONE_NEWPID = 0x20000000;

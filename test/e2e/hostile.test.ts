@@ -7,9 +7,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   chmodSync,
+  closeSync,
+  constants,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -344,6 +347,39 @@ describeRoot("an error inside the target is reported from home", () => {
   ])("%j: exits %d with util-linux's line, no hang", (args, status, stderr) => {
     const r = run(["timeout", "10", NSENTER, "-t", `${trap.pid}`, ...(args as string[])]);
     expect(r).toEqual({ stdout: "", stderr, status });
+  });
+});
+
+describeRoot("-W names a file of the target's: only a directory is opened, by root", () => {
+  let dir: string;
+  let target: Target;
+  const opened = () => join(dir, "opened");
+  beforeAll(() => {
+    // The target's FIFO with a writer waiting on it: the writer goes on (and leaves a mark) as soon
+    // as anyone opens the FIFO, even non-blocking. A device there (/dev/watchdog) would act on open.
+    dir = mkdtempSync(join(tmpdir(), "nsenter-wdns-"));
+    target = new Target(
+      ["--mount", "--fork"],
+      `mkfifo ${dir}/fifo && { { echo x > ${dir}/fifo; touch ${opened()}; } & }`,
+    );
+  });
+  afterAll(() => {
+    target?.kill();
+    // Releases the writer (it dies of SIGPIPE or goes on), so nothing is left waiting.
+    closeSync(openSync(join(dir, "fifo"), constants.O_RDONLY | constants.O_NONBLOCK));
+    Bun.sleepSync(50);
+    removeTree(dir);
+  });
+
+  test.each([[["-m"]], [["-m", "-p"]]])("%j: a FIFO is not opened; util-linux's line", (flags) => {
+    const r = run(["timeout", "10", NSENTER, "-t", `${target.pid}`, ...flags, "-W", join(dir, "fifo"), "true"]);
+    expect(r).toEqual({
+      stdout: "",
+      stderr: "nsenter: change directory by working directory file descriptor failed: Not a directory\n",
+      status: 1,
+    });
+    Bun.sleepSync(100);
+    expect(existsSync(opened())).toBe(false);
   });
 });
 
