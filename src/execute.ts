@@ -34,7 +34,7 @@ import {
   writeTo,
 } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
-import { openAll, openInto } from "./open.ts";
+import { checkKinds, openAll, openInto } from "./open.ts";
 import type { Plan, RunPlan } from "./plan.ts";
 import { stage, stagesDone } from "./stages.ts";
 import { type Step, stepError } from "./steps.ts";
@@ -55,6 +55,7 @@ export function run(opens: Plan["opens"], plan: RunPlan, ctx: Context): never {
   // try/finally, not `using`: the first `using` cost ~40 us of start-up (measured).
   const fds = openAll(opens, plan.target);
   try {
+    checkKinds(fds);
     stage("open");
     const r = _resolveFollow(plan, fds);
     if (r.env) _targetEnvironment(fds);

@@ -37,10 +37,6 @@ export function openAll(opens: readonly OpenStep[], target?: TargetRef): Descrip
     // Without a pin too (no pidfd for it: an older kernel), which at least narrows the window.
     if (target?.relied) _recheck(target.pid, target.relied);
     if (pin >= 0) _checkPinned(pin, target as TargetRef);
-    for (const ns of NAMESPACES) {
-      const fd = fds.get(ns.kind);
-      if (fd !== undefined) checkKind(fd, ns);
-    }
   } catch (e) {
     fds[Symbol.dispose]();
     throw e;
@@ -48,6 +44,18 @@ export function openAll(opens: readonly OpenStep[], target?: TargetRef): Descrip
     if (pin >= 0) sys.close(pin);
   }
   return fds;
+}
+
+/**
+ * Every namespace file opened must be a namespace of its kind: checked before the first setns of
+ * a run (not when the files were only opened for a usage error or --help, which util-linux reports
+ * first: it finds a wrong kind only at setns).
+ */
+export function checkKinds(fds: Descriptors): void {
+  for (const ns of NAMESPACES) {
+    const fd = fds.get(ns.kind);
+    if (fd !== undefined) checkKind(fd, ns);
+  }
 }
 
 /** Open one more descriptor by path (where nsenter itself is) into the same table. */

@@ -128,6 +128,13 @@ const USAGE_CASES: string[][] = [
   ["--preserve", "true"],
   ["-Z", "true"],
   ["--follow", "true"],
+  // A file of the wrong kind is found at setns: the option errors after it come first.
+  ["-n/dev/null", "-x"],
+  ["-i/tmp", "-t", "abc"],
+  ["-n/etc/hostname", "-S", "x"],
+  ["-n/etc/hostname", "-w", "-W", "/tmp"],
+  ["-i/tmp", "-T"],
+  ["-n/dev/null", "-r", "true"],
 ];
 
 describeRoot("util-linux parity on live targets", () => {
@@ -234,7 +241,7 @@ describeRoot("util-linux parity with a named network namespace", () => {
 });
 
 describeRoot("help and version from the binary", () => {
-  test.each([[["-h", "-x"]], [["--help"]], [["--he"]], [["-t", "1", "-h"]]])(
+  test.each([[["-h", "-x"]], [["--help"]], [["--he"]], [["-t", "1", "-h"]], [["-n/dev/null", "--help"]]])(
     "%j exits 0 with usage on stdout",
     (a: string[]) => {
       const r = run([NSENTER, ...a]);
