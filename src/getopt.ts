@@ -53,12 +53,13 @@ function _scanLong(argv: readonly string[], i: number, specs: readonly OptionSpe
     return { options: [], error, next: i + 1 };
   }
   const spec = found;
-  if (spec.arg === "none") {
+  const arg = spec.longArg ?? spec.arg;
+  if (arg === "none") {
     if (attached !== undefined)
       return { options: [], error: `option '--${spec.long}' doesn't allow an argument`, next: i + 1 };
     return { options: [{ spec, value: undefined }], next: i + 1 };
   }
-  if (attached !== undefined || spec.arg === "optional") return { options: [{ spec, value: attached }], next: i + 1 };
+  if (attached !== undefined || arg === "optional") return { options: [{ spec, value: attached }], next: i + 1 };
   if (i + 1 >= argv.length) return { options: [], error: `option '--${spec.long}' requires an argument`, next: i + 1 };
   return { options: [{ spec, value: argv[i + 1] }], next: i + 2 };
 }

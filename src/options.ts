@@ -12,6 +12,8 @@ export interface OptionSpec {
   readonly short?: string;
   readonly long: string;
   readonly arg: ArgKind;
+  /** The long name's, where it differs from the letter's (util-linux's longopts and optstring disagree). */
+  readonly longArg?: ArgKind;
   /** `--help`: the argument label after the names, and the description. */
   readonly label: string;
   readonly help: string;
@@ -48,8 +50,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   option("setgid", "G", "required", " <gid>", "set gid in entered namespace"),
   option("root", "r", "optional", "[=<dir>]", "set the root directory"),
   option("wd", "w", "optional", "[=<dir>]", "set the working directory"),
-  // util-linux 2.38.1 (the reference here) takes a required argument: `-W DIR` works.
-  option("wdns", "W", "required", " <dir>", "set the working directory in namespace"),
+  // util-linux 2.38.1 (the reference here): `-W` takes a required argument (`-W DIR` works, its
+  // optstring says `W:`), `--wdns` an optional one (its longopts entry): `--wdns DIR` runs DIR.
+  { ...option("wdns", "W", "required", " <dir>", "set the working directory in namespace"), longArg: "optional" },
   option("env", "e", "none", "", "inherit environment variables from target process"),
   option("no-fork", "F", "none", "", "do not fork before exec'ing <program>"),
   option("join-cgroup", "c", "none", "", "join the cgroup of the target process"),

@@ -32,7 +32,10 @@ const CASES: [string[], string, string[] | string][] = [
   [["--f"], "follow-context", []],
   [["--wd"], "wd", []],
   [["--wd=/x"], "wd=/x", []],
-  [["--wdn", "/x"], "wdns=/x", []],
+  // 2.38.1's longopts: --wdns takes an optional argument, -W a required one.
+  [["--wdn", "/x"], "wdns", ["/x"]],
+  [["--wdns=/x", "pwd"], "wdns=/x", ["pwd"]],
+  [["--wdns"], "wdns", []],
   [["-r", "-w"], "root wd", []],
   [["-r/", "-w/tmp"], "root=/ wd=/tmp", []],
   [["--mount=/x", "--mo"], "mnt=/x mnt", []],

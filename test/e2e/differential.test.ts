@@ -128,6 +128,11 @@ const USAGE_CASES: string[][] = [
   ["--preserve", "true"],
   ["-Z", "true"],
   ["--follow", "true"],
+  // --wdns takes an optional argument in 2.38.1 (-W a required one): the next word is the program.
+  ["--wdns", "/usr", "pwd"],
+  ["--wdns", ""],
+  ["--wdn", "/no/such"],
+  ["--wdns"],
   // A file of the wrong kind is found at setns: the option errors after it come first.
   ["-n/dev/null", "-x"],
   ["-i/tmp", "-t", "abc"],
