@@ -52,7 +52,15 @@ export const OPTIONS: readonly OptionSpec[] = [
   option("wd", "w", "optional", "[=<dir>]", "set the working directory"),
   // util-linux 2.38.1 (the reference here): `-W` takes a required argument (`-W DIR` works, its
   // optstring says `W:`), `--wdns` an optional one (its longopts entry): `--wdns DIR` runs DIR.
-  { ...option("wdns", "W", "required", " <dir>", "set the working directory in namespace"), longArg: "optional" },
+  {
+    key: "wdns",
+    short: "W",
+    long: "wdns",
+    arg: "required",
+    longArg: "optional",
+    label: " <dir>",
+    help: "set the working directory in namespace",
+  },
   option("env", "e", "none", "", "inherit environment variables from target process"),
   option("no-fork", "F", "none", "", "do not fork before exec'ing <program>"),
   option("join-cgroup", "c", "none", "", "join the cgroup of the target process"),
