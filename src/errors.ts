@@ -12,11 +12,14 @@ export const EPERM = 1;
 export const ENOENT = 2;
 export const ESRCH = 3;
 export const EINTR = 4;
+export const EIO = 5;
 export const ENOEXEC = 8;
+export const EBADF = 9;
 export const EACCES = 13;
 export const EINVAL = 22;
 export const ENOTDIR = 20;
 export const ENOTTY = 25;
+export const EPIPE = 32;
 export const ERANGE = 34;
 export const ELOOP = 40;
 

@@ -8,7 +8,7 @@
  */
 
 import { dlopen, type FFIFunction, type Pointer, ptr, read } from "bun:ffi";
-import { EINVAL } from "./errors.ts";
+import { EBADF, EINVAL, EIO } from "./errors.ts";
 import { NR } from "./syscalls.ts";
 
 const LIBC_NAMES = ["libc.so.6", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`];
@@ -316,13 +316,21 @@ export function listDirectory(path: string): string[] {
   return names;
 }
 
-export function writeAll(fd: number, message: string): void {
+/**
+ * All of MESSAGE to FD: 0, or the errno of the write that failed. A standard descriptor the caller
+ * had closed is EBADF, as util-linux finds it: Bun put /dev/null there as it started, close-on-exec
+ * (which no descriptor inherited through execve can be), so the program still gets it closed.
+ */
+export function writeAll(fd: number, message: string): number {
+  if (fd <= 2 && (sys.fcntl(fd, F_GETFD, 0) & FD_CLOEXEC) !== 0) return EBADF;
   const buf = utf8.encode(message);
   for (let off = 0; off < buf.length; ) {
     const n = sys.write(fd, buf.subarray(off), buf.length - off);
-    if (n <= 0) return;
+    if (n < 0) return errno();
+    if (n === 0) return EIO;
     off += n;
   }
+  return 0;
 }
 
 export const F_OK = 0;
@@ -390,7 +398,9 @@ export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
 /** Not the same on every architecture (x86-64 0200000, arm64 040000). */
 export const O_DIRECTORY = process.arch === "arm64" ? 0o40000 : 0o200000;
+export const F_GETFD = 1;
 export const F_SETFD = 2;
+export const FD_CLOEXEC = 1;
 export const CLONE_FS = 0x200;
 export const CLONE_NEWPID = 0x20000000;
 export const CLONE_NEWNS = 0x20000;

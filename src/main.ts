@@ -6,15 +6,16 @@
  * at start (51 calls of one closure), ~0.04 ms a start more (measured).
  */
 import "./guard.ts";
-import { EPERM, NsenterError } from "./errors.ts";
+import { EBADF, EPERM, EPIPE, EXIT_FAILURE, NsenterError } from "./errors.ts";
 import { run } from "./execute.ts";
 import { hostFacts } from "./facts.ts";
 import { helpText, versionText } from "./help.ts";
 import { inheritedDescriptors } from "./inherited.ts";
-import { geteuid, strerror, writeAll } from "./libc.ts";
+import { geteuid, SIGPIPE, strerror, writeAll } from "./libc.ts";
 import { openAll } from "./open.ts";
 import { plan } from "./plan.ts";
 import { stage } from "./stages.ts";
+import { dieOf } from "./wait.ts";
 
 stage("modules");
 
@@ -36,8 +37,8 @@ function report(error: unknown, name: string): number {
   if (error.tryHelp) text += `Try '${name} --help' for more information.\n`;
   if (error.hint) text += `${name}: ${error.hint}\n`;
   if (error.errno === EPERM && geteuid() !== 0) text += `${name}: (entering namespaces needs root or CAP_SYS_ADMIN)\n`;
-  writeAll(2, text);
-  return error.status;
+  // util-linux's close_stdout() at exit: a message that could not be written makes the status 1.
+  return writeAll(2, text) === 0 ? error.status : EXIT_FAILURE;
 }
 
 /**
@@ -66,8 +67,13 @@ function main(argv: string[]): number | Promise<number> {
 /** --help or --version. */
 async function _information(what: "help" | "version", name: string): Promise<number> {
   try {
-    writeAll(1, what === "help" ? await helpText(name) : await versionText(name));
-    return 0;
+    const failed = writeAll(1, what === "help" ? await helpText(name) : await versionText(name));
+    // util-linux's close_stdout(): a closed stdout is let go, a reader gone is the SIGPIPE it dies
+    // of (Bun ignores the signal), anything else a write error.
+    if (failed === 0 || failed === EBADF) return 0;
+    if (failed === EPIPE) dieOf(SIGPIPE);
+    writeAll(2, `${name}: write error: ${strerror(failed)}\n`);
+    return EXIT_FAILURE;
   } catch (e) {
     return report(e, name);
   }

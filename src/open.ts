@@ -11,7 +11,19 @@ import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { EINVAL, ENOTTY, ESRCH, NsenterError } from "./errors.ts";
 import { namespaceOf, uids } from "./facts.ts";
-import { cstr, errno, O_CLOEXEC, O_NONBLOCK, O_RDONLY, readText, statFd, sys, syscall } from "./libc.ts";
+import {
+  cstr,
+  errno,
+  F_SETFD,
+  FD_CLOEXEC,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  O_RDONLY,
+  readText,
+  statFd,
+  sys,
+  syscall,
+} from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo } from "./namespaces.ts";
 import type { ContainerRef, OpenStep, Relied, TargetRef } from "./plan.ts";
 import { stepError } from "./steps.ts";
@@ -178,7 +190,7 @@ function _socketNamespace(pid: number, fd: number, pin: number): number {
     const code = errno();
     sys.close(sk);
     if (ns < 0) throw new NsenterError(`ioctl(${sk}, SIOCGSKNS)`, code);
-    sys.fcntl(ns, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
+    sys.fcntl(ns, F_SETFD, FD_CLOEXEC);
     return ns;
   } finally {
     if (pidfd !== pin) sys.close(pidfd);
@@ -192,7 +204,7 @@ function _parentUserNamespace(userFd: number | undefined, targetUser: string): n
   const code = errno();
   if (userFd === undefined) sys.close(fd);
   if (parent < 0) throw new NsenterError("failed to open parent namespace", code);
-  sys.fcntl(parent, 2 /* F_SETFD */, 1 /* FD_CLOEXEC */);
+  sys.fcntl(parent, F_SETFD, FD_CLOEXEC);
   return parent;
 }
 

@@ -58,7 +58,7 @@ export function prepareWaiter(): Waiter {
         // Reaped: its PID may be another's soon. A signal from now on ends nsenter.
         code.job[J.forwardTo] = 0n;
         if ((s & 0x7f) === 0) _leave((s >> 8) & 0xff);
-        _dieOf(s & 0x7f);
+        dieOf(s & 0x7f);
       }
     },
   };
@@ -72,12 +72,13 @@ function _leave(code: number): never {
 const RLIMIT_CORE = 4;
 
 /**
- * Die of the program's signal, so our caller sees 128+N as if it were the program. Without a core
- * dump of our own, whatever the core settings (a limit of 1 byte stops both a core file and a
- * core_pattern pipe): the program's crash is the program's, and a root Bun process's memory is
- * nobody's business (and gigabytes).
+ * Die of SIGNAL: the program's, so our caller sees 128+N as if it were the program (or SIGPIPE,
+ * a reader of --help gone, as util-linux dies of it). Without a core dump of our own, whatever
+ * the core settings (a limit of 1 byte stops both a core file and a core_pattern pipe): the
+ * program's crash is the program's, and a root Bun process's memory is nobody's business (and
+ * gigabytes).
  */
-function _dieOf(signal: number): never {
+export function dieOf(signal: number): never {
   syscall(NR.prlimit64, 0, RLIMIT_CORE, new BigInt64Array([1n, 1n]), 0);
   core().signal(signal, null);
   sys.kill(sys.getpid(), signal);

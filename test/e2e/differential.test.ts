@@ -245,6 +245,31 @@ describeRoot("util-linux parity with a named network namespace", () => {
   });
 });
 
+describeRoot("output that cannot be written: util-linux's close_stdout()", () => {
+  // Each through the shell, for its redirections; {NS} is the binary under test.
+  const SCRIPTS = [
+    "{NS} --help >/dev/full",
+    "{NS} -V >/dev/full",
+    "{NS} no-such-program 2>/dev/full",
+    "{NS} no-such-program 2>&-",
+    "{NS} -t $$ -p no-such-program 2>&-",
+    "{NS} -x 2>/dev/full",
+    "{NS} --help >&-", // let go: util-linux ignores EBADF on stdout
+    // The program gets the caller's closed descriptor closed (Bun put /dev/null there at start).
+    "{NS} -t $$ -u sh -c 'ls /proc/$$/fd' 2>&-",
+    "{NS} -t $$ -p sh -c 'ls /proc/$$/fd' <&-",
+    // A reader gone: util-linux dies of SIGPIPE (141).
+    '{ sleep 0.1; {NS} --help; } | { exec 0<&-; sleep 0.3; }; echo "nsenter: ${PIPESTATUS[0]}"',
+  ];
+  test.each(SCRIPTS)("%s", (script) => {
+    const sh = (bin: string) => {
+      const r = run(["bash", "-c", script.replaceAll("{NS}", bin)]);
+      return { ...r, stderr: r.stderr.replaceAll(bin, "nsenter") };
+    };
+    expect(sh(NSENTER)).toEqual(sh(REFERENCE));
+  });
+});
+
 describeRoot("help and version from the binary", () => {
   test.each([[["-h", "-x"]], [["--help"]], [["--he"]], [["-t", "1", "-h"]], [["-n/dev/null", "--help"]]])(
     "%j exits 0 with usage on stdout",
