@@ -19,11 +19,14 @@ import { dieOf } from "./wait.ts";
 
 stage("modules");
 
-/** How we were invoked: glibc's getopt messages name argv[0] as given, the rest its basename. */
-const invoked = process.argv0 || "nsenter";
+/**
+ * How we were invoked: glibc's getopt messages name argv[0] as given, the rest its basename
+ * (program_invocation_short_name), empty when argv[0] is empty or ends in "/", as util-linux's.
+ */
+const invoked = process.argv0 ?? "nsenter";
 
 function programName(): string {
-  return invoked.slice(invoked.lastIndexOf("/") + 1) || "nsenter";
+  return invoked.slice(invoked.lastIndexOf("/") + 1);
 }
 
 function report(error: unknown, name: string): number {

@@ -245,6 +245,12 @@ describeRoot("util-linux parity with a named network namespace", () => {
   });
 });
 
+/** SCRIPT run by bash with {NS} the binary BIN, its path named "nsenter" in what it says. */
+function viaShell(script: string, bin: string): ReturnType<typeof run> {
+  const r = run(["bash", "-c", script.replaceAll("{NS}", bin)]);
+  return { ...r, stderr: r.stderr.replaceAll(bin, "nsenter") };
+}
+
 describeRoot("output that cannot be written: util-linux's close_stdout()", () => {
   // Each through the shell, for its redirections; {NS} is the binary under test.
   const SCRIPTS = [
@@ -262,11 +268,18 @@ describeRoot("output that cannot be written: util-linux's close_stdout()", () =>
     '{ sleep 0.1; {NS} --help; } | { exec 0<&-; sleep 0.3; }; echo "nsenter: ${PIPESTATUS[0]}"',
   ];
   test.each(SCRIPTS)("%s", (script) => {
-    const sh = (bin: string) => {
-      const r = run(["bash", "-c", script.replaceAll("{NS}", bin)]);
-      return { ...r, stderr: r.stderr.replaceAll(bin, "nsenter") };
-    };
-    expect(sh(NSENTER)).toEqual(sh(REFERENCE));
+    expect(viaShell(script, NSENTER)).toEqual(viaShell(script, REFERENCE));
+  });
+});
+
+describe("argv[0] names nsenter as util-linux names itself", () => {
+  test.each([
+    "exec -a '' {NS} -x",
+    "exec -a 'a/b/' {NS} -x",
+    "exec -a 'a/b/' {NS} --net=/no/such",
+    "exec -a '' {NS} --help | head -3",
+  ])("%s", (script) => {
+    expect(viaShell(script, NSENTER)).toEqual(viaShell(script, REFERENCE));
   });
 });
 
