@@ -4,6 +4,7 @@
  * in the next word, unambiguous abbreviations of long options, and scanning stops at the first
  * non-option or after `--`. Error texts are glibc's, word for word.
  */
+import { bytesOf } from "./bytes.ts";
 import type { OptionSpec } from "./options.ts";
 
 export interface ParsedOption {
@@ -83,7 +84,7 @@ function _scanShorts(argv: readonly string[], i: number, specs: readonly OptionS
   for (let j = 1; j < word.length; j++) {
     const letter = word[j] as string;
     const spec = _short(specs, letter);
-    if (!spec) return { options, error: `invalid option -- '${letter}'`, next: i + 1 };
+    if (!spec) return { options, error: `invalid option -- '${_byte(word, j)}'`, next: i + 1 };
     if (spec.arg === "none") {
       options.push({ spec, value: undefined });
       continue;
@@ -98,6 +99,12 @@ function _scanShorts(argv: readonly string[], i: number, specs: readonly OptionS
     return { options, next: i + 2 };
   }
   return { options, next: i + 1 };
+}
+
+/** The letter at J as glibc names a bad one, which scans bytes: of a character of several, the first. */
+function _byte(word: string, j: number): string {
+  const first = bytesOf(String.fromCodePoint(word.codePointAt(j) as number))[0] as number;
+  return first < 0x80 ? (word[j] as string) : String.fromCharCode(0xdc00 + first);
 }
 
 /** The option with this letter (a loop: see plan.ts on the start path's builtins). */

@@ -11,7 +11,8 @@
  * "Running as root" says how to keep them out. What this guard does is make sure no namespace is
  * entered, and no program started, under them.
  */
-import { encode, readFile, text } from "./libc.ts";
+import { textOf } from "./bytes.ts";
+import { encode, readFile } from "./libc.ts";
 import { stage } from "./stages.ts";
 
 stage("runtime");
@@ -32,7 +33,7 @@ function _environ(): string {
     const content = readFile("/proc/self/environ");
     if (typeof content === "number") throw content;
     const named = _mentions(content, encode("BUN_")) || _mentions(content, encode("MIMALLOC_"));
-    return named || _mentions(content, encode("JSC_")) ? text(content) : "";
+    return named || _mentions(content, encode("JSC_")) ? textOf(content) : "";
   } catch {}
   return Object.entries(process.env)
     .map(([name, value]) => `${name}=${value}`)

@@ -8,6 +8,7 @@
  */
 
 import { dlopen, type FFIFunction, type Pointer, ptr, read } from "bun:ffi";
+import { bytesOf, textOf } from "./bytes.ts";
 import { EBADF, EINVAL, EIO } from "./errors.ts";
 import { NR } from "./syscalls.ts";
 
@@ -238,7 +239,7 @@ export function readFile(path: string): Uint8Array | number {
 /** A whole file as text (UTF-8), or its errno. */
 export function readText(path: string): string | number {
   const content = readFile(path);
-  return typeof content === "number" ? content : text(content);
+  return typeof content === "number" ? content : textOf(content);
 }
 
 /** The rest of an open file's bytes, or the errno. */
@@ -271,25 +272,17 @@ export function readLink(path: string): string | number {
   // A short ASCII link (what the start path reads: descriptors' and namespaces' links) byte by
   // byte: the first use of a subarray and a TextDecoder cost start-up time. Anything else as UTF-8
   // (a loop over a long one could get hot enough for JavaScriptCore to start a JIT thread).
-  if (n > 64) return text(linkBuffer.subarray(0, n));
+  if (n > 64) return textOf(linkBuffer.subarray(0, n));
   let link = "";
   for (let i = 0; i < n; i++) {
     const c = linkBuffer[i] as number;
-    if (c >= 0x80) return text(linkBuffer.subarray(0, n));
+    if (c >= 0x80) return textOf(linkBuffer.subarray(0, n));
     link += String.fromCharCode(c);
   }
   return link;
 }
 
 const linkBuffer = new Uint8Array(4096);
-
-let decoder: TextDecoder | undefined;
-
-/** Bytes as UTF-8 text (malformed sequences as U+FFFD, as Buffer's toString()). */
-export function text(bytes: Uint8Array): string {
-  decoder ??= new TextDecoder();
-  return decoder.decode(bytes);
-}
 
 const dirents = new Uint8Array(4096);
 
@@ -308,7 +301,10 @@ export function listDirectory(path: string): string[] {
     // Byte by byte, no Buffer methods: names are short, and each method's first call costs more.
     for (let at = 0; at < n; at += (dirents[at + 16] as number) | ((dirents[at + 17] as number) << 8)) {
       let name = "";
-      for (let i = at + 19; dirents[i] !== 0; i++) name += String.fromCharCode(dirents[i] as number);
+      let i = at + 19;
+      for (; dirents[i] !== 0 && (dirents[i] as number) < 0x80; i++) name += String.fromCharCode(dirents[i] as number);
+      // Not ASCII: the whole name as bytes.ts reads names.
+      if (dirents[i] !== 0) name = textOf(dirents.subarray(at + 19, dirents.indexOf(0, i)));
       if (name !== "." && name !== "..") names.push(name);
     }
   }
@@ -323,7 +319,7 @@ export function listDirectory(path: string): string[] {
  */
 export function writeAll(fd: number, message: string): number {
   if (fd <= 2 && (sys.fcntl(fd, F_GETFD, 0) & FD_CLOEXEC) !== 0) return EBADF;
-  const buf = utf8.encode(message);
+  const buf = bytesOf(message);
   for (let off = 0; off < buf.length; ) {
     const n = sys.write(fd, buf.subarray(off), buf.length - off);
     if (n < 0) return errno();
@@ -356,15 +352,13 @@ export function geteuid(): number {
  * final (JSC moves a small array out of its heap then).
  */
 export function cstr(text: string): Uint8Array {
-  return utf8.encode(`${text}\0`);
+  return bytesOf(`${text}\0`);
 }
 
-/** A string's UTF-8 bytes. */
+/** A string's bytes (see bytes.ts). */
 export function encode(text: string): Uint8Array {
-  return utf8.encode(text);
+  return bytesOf(text);
 }
-
-const utf8 = new TextEncoder();
 
 /**
  * A NULL-terminated `char *[]` over NUL-terminated strings held in one buffer. The caller keeps
@@ -382,7 +376,7 @@ export interface CStringArray {
 export function cStringArray(strings: readonly string[]): CStringArray {
   let joined = "";
   for (const s of strings) joined += `${s}\0`;
-  const block = utf8.encode(joined);
+  const block = bytesOf(joined);
   const base = block.length === 0 ? 0 : ptr(block);
   const pointers = new BigUint64Array(strings.length + 1);
   // indexOf is native: a byte-by-byte loop here cost a measurable part of start-up.

@@ -6,12 +6,13 @@
  * at start (51 calls of one closure), ~0.04 ms a start more (measured).
  */
 import "./guard.ts";
+import { textOf } from "./bytes.ts";
 import { EBADF, EPERM, EPIPE, EXIT_FAILURE, NsenterError } from "./errors.ts";
 import { run } from "./execute.ts";
 import { hostFacts } from "./facts.ts";
 import { helpText, versionText } from "./help.ts";
 import { inheritedDescriptors } from "./inherited.ts";
-import { geteuid, SIGPIPE, strerror, writeAll } from "./libc.ts";
+import { geteuid, readFile, SIGPIPE, strerror, writeAll } from "./libc.ts";
 import { openAll } from "./open.ts";
 import { plan } from "./plan.ts";
 import { stage } from "./stages.ts";
@@ -82,6 +83,24 @@ async function _information(what: "help" | "version", name: string): Promise<num
   }
 }
 
-const status = main(process.argv.slice(2));
+/**
+ * The arguments, as the bytes they are (see bytes.ts). Bun decodes them as UTF-8, with U+FFFD for
+ * each byte that is not: only then are they read again, from /proc/self/cmdline.
+ */
+function commandLine(): string[] {
+  const args = process.argv.slice(2);
+  for (const arg of args) if (arg.indexOf("\uFFFD") >= 0) return _rawArguments() ?? args;
+  return args;
+}
+
+function _rawArguments(): string[] | undefined {
+  const content = readFile("/proc/self/cmdline");
+  if (typeof content === "number") return undefined;
+  const words = textOf(content).split("\0");
+  words.pop(); // after the last NUL
+  return words.length === process.argv.length - 1 ? words.slice(1) : undefined;
+}
+
+const status = main(commandLine());
 if (typeof status === "number") process.exit(status);
 else status.then((code) => process.exit(code));

@@ -42,6 +42,10 @@ const CASES: [string[], string, string[] | string][] = [
   [["-U", "-T", "-C", "-p", "-i", "-m"], "user time cgroup pid ipc mnt", []],
   [["-x"], "", "invalid option -- 'x'"],
   [["-ax"], "all", "invalid option -- 'x'"],
+  // glibc scans bytes: of a letter of several bytes it names the first (see bytes.ts's escapes).
+  [["-é"], "", "invalid option -- '\udcc3'"],
+  [["-a\udcff"], "all", "invalid option -- '\udcff'"],
+  [["-😀"], "", "invalid option -- '\udcf0'"],
   [["-t"], "", "option requires an argument -- 't'"],
   [["-n", "-t"], "net", "option requires an argument -- 't'"],
   [["--target"], "", "option '--target' requires an argument"],

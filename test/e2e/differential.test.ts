@@ -265,9 +265,26 @@ describeRoot("output that cannot be written: util-linux's close_stdout()", () =>
     "{NS} -t $$ -u sh -c 'ls /proc/$$/fd' 2>&-",
     "{NS} -t $$ -p sh -c 'ls /proc/$$/fd' <&-",
     // A reader gone: util-linux dies of SIGPIPE (141).
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's ${...}, not a template
     '{ sleep 0.1; {NS} --help; } | { exec 0<&-; sleep 0.3; }; echo "nsenter: ${PIPESTATUS[0]}"',
   ];
   test.each(SCRIPTS)("%s", (script) => {
+    expect(viaShell(script, NSENTER)).toEqual(viaShell(script, REFERENCE));
+  });
+});
+
+describeRoot("arguments of any bytes: passed on and reported as the bytes they are", () => {
+  // Hex dumps: a byte turned into U+FFFD would read the same as the byte once both are decoded.
+  // (exec -a: the dumps hold the program's name.)
+  test.each([
+    "{NS} printf '[%s]' $'\\xff' $'\\xc3' é | od -An -tx1",
+    "{NS} -t $$ -p printf '[%s]' $'\\xff' x$'\\xc3' | od -An -tx1", // the child's way
+    "(exec -a nsenter {NS} -n/tmp/$'\\xff' true) 2>&1 | od -An -tx1",
+    "(exec -a nsenter {NS} -S $'\\xff' true) 2>&1 | od -An -tx1",
+    "(exec -a nsenter {NS} -$'\\xff') 2>&1 | od -An -tx1",
+    "(exec -a nsenter {NS} -é) 2>&1 | od -An -tx1",
+    "(exec -a nsenter {NS} no-such-$'\\xfe') 2>&1 | od -An -tx1",
+  ])("%s", (script) => {
     expect(viaShell(script, NSENTER)).toEqual(viaShell(script, REFERENCE));
   });
 });

@@ -1,0 +1,41 @@
+import { expect, test } from "bun:test";
+import { bytesOf, textOf } from "../src/bytes.ts";
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+test.each([
+  ["ASCII", [0x61, 0x2f, 0x62], "a/b"],
+  ["UTF-8", [0xc3, 0xa9], "é"],
+  ["four bytes", [0xf0, 0x9f, 0x98, 0x80], "😀"],
+  ["a byte that is no UTF-8", [0xff], "\udcff"],
+  ["a lead byte cut short", [0x61, 0xc3], "a\udcc3"],
+  ["a lead byte before ASCII", [0xc3, 0x41], "\udcc3A"],
+  ["an overlong form", [0xc0, 0x80], "\udcc0\udc80"],
+  ["an encoded surrogate", [0xed, 0xa0, 0x80], "\udced\udca0\udc80"],
+  ["past U+10FFFF", [0xf4, 0x90, 0x80, 0x80], "\udcf4\udc90\udc80\udc80"],
+  ["valid around invalid", [0xc3, 0xa9, 0xff, 0xc3, 0xa9], "é\udcffé"],
+  ["a BOM", [0xef, 0xbb, 0xbf, 0x61], "\ufeffa"],
+])("%s: read as the text it is, written back as the same bytes", (_, bytes, text) => {
+  const b = new Uint8Array(bytes);
+  expect(textOf(b)).toBe(text);
+  expect(hex(bytesOf(textOf(b)))).toBe(hex(b));
+});
+
+test("any bytes come back as they went", () => {
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed >> 16;
+  };
+  for (let n = 0; n < 2000; n++) {
+    const b = new Uint8Array(1 + (random() % 12)).map(() =>
+      random() % 3 === 0 ? 0x80 + (random() % 128) : random() % 256,
+    );
+    expect(hex(bytesOf(textOf(b)))).toBe(hex(b));
+  }
+});
+
+test("text from JavaScript is UTF-8; a lone surrogate outside the escapes is U+FFFD, as TextEncoder writes it", () => {
+  expect(hex(bytesOf("é"))).toBe("c3a9");
+  expect(hex(bytesOf("\ud800"))).toBe("efbfbd");
+});
