@@ -251,6 +251,13 @@ function viaShell(script: string, bin: string): ReturnType<typeof run> {
   return { ...r, stderr: r.stderr.replaceAll(bin, "nsenter") };
 }
 
+/** Each SCRIPT through bash, {NS} ours and then util-linux's: the same stdout, stderr and status. */
+function sameThroughShell(scripts: string[]): void {
+  test.each(scripts)("%s", (script) => {
+    expect(viaShell(script, NSENTER)).toEqual(viaShell(script, REFERENCE));
+  });
+}
+
 describeRoot("output that cannot be written: util-linux's close_stdout()", () => {
   // Each through the shell, for its redirections; {NS} is the binary under test.
   const SCRIPTS = [
@@ -268,15 +275,13 @@ describeRoot("output that cannot be written: util-linux's close_stdout()", () =>
     // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's ${...}, not a template
     '{ sleep 0.1; {NS} --help; } | { exec 0<&-; sleep 0.3; }; echo "nsenter: ${PIPESTATUS[0]}"',
   ];
-  test.each(SCRIPTS)("%s", (script) => {
-    expect(viaShell(script, NSENTER)).toEqual(viaShell(script, REFERENCE));
-  });
+  sameThroughShell(SCRIPTS);
 });
 
 describeRoot("arguments of any bytes: passed on and reported as the bytes they are", () => {
   // Hex dumps: a byte turned into U+FFFD would read the same as the byte once both are decoded.
   // (exec -a: the dumps hold the program's name.)
-  test.each([
+  sameThroughShell([
     "{NS} printf '[%s]' $'\\xff' $'\\xc3' é | od -An -tx1",
     "{NS} -t $$ -p printf '[%s]' $'\\xff' x$'\\xc3' | od -An -tx1", // the child's way
     "(exec -a nsenter {NS} -n/tmp/$'\\xff' true) 2>&1 | od -An -tx1",
@@ -284,20 +289,16 @@ describeRoot("arguments of any bytes: passed on and reported as the bytes they a
     "(exec -a nsenter {NS} -$'\\xff') 2>&1 | od -An -tx1",
     "(exec -a nsenter {NS} -é) 2>&1 | od -An -tx1",
     "(exec -a nsenter {NS} no-such-$'\\xfe') 2>&1 | od -An -tx1",
-  ])("%s", (script) => {
-    expect(viaShell(script, NSENTER)).toEqual(viaShell(script, REFERENCE));
-  });
+  ]);
 });
 
 describe("argv[0] names nsenter as util-linux names itself", () => {
-  test.each([
+  sameThroughShell([
     "exec -a '' {NS} -x",
     "exec -a 'a/b/' {NS} -x",
     "exec -a 'a/b/' {NS} --net=/no/such",
     "exec -a '' {NS} --help | head -3",
-  ])("%s", (script) => {
-    expect(viaShell(script, NSENTER)).toEqual(viaShell(script, REFERENCE));
-  });
+  ]);
 });
 
 describeRoot("help and version from the binary", () => {
