@@ -36,6 +36,8 @@ const SLOTS = {
   wdns: 1,
   // -W's open flags: O_DIRECTORY differs between architectures.
   wdnsFlags: 1,
+  // --join-cgroup: the target's cgroup.procs, open for writing (or -1).
+  cgroupProcs: 1,
   fork: 1,
   forceUid: 1,
   uid: 1,

@@ -225,6 +225,14 @@ int nsenter_child(long *j) {
    * too, which costs it nothing; the program is dumpable again once it executes. (rearm) */
   rearm(j);
   default_signals(j);
+  /* --join-cgroup: this process joins the target's cgroup ("0": the writer), and so the program's
+   * process it may clone; nsenter, waiting at home, stays in its own (its memory is not the
+   * target's to pay for, nor its freezer's to hold). A character on the stack: the machine code
+   * carries no data. */
+  if (j[J_CGROUP_PROCS] >= 0) {
+    char zero = '0';
+    if (sys(j, N_WRITE, j[J_CGROUP_PROCS], (long)&zero, 1, 0, 0) != 1) fail(j, S_JOIN_CGROUP, 0);
+  }
   /* Drop supplementary groups while still privileged; complain only if the later call fails too. */
   if (j[J_GROUPS] && sys(j, N_SETGROUPS, 0, 0, 0, 0, 0) != 0) j[J_GROUPS_FAILED] = 1;
   enter_namespaces(j);

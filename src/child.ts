@@ -186,6 +186,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   job[J.keepCwd] = r.keepCwd ? 1n : 0n;
   job[J.wdns] = wdns ? _pointer(wdns) : 0n;
   job[J.wdnsFlags] = BigInt(O_NONBLOCK | O_DIRECTORY);
+  job[J.cgroupProcs] = BigInt(fds.get("cgroupProcs") ?? -1);
   job[J.fork] = r.fork ? 1n : 0n;
   job[J.forceUid] = r.credentials.uid === undefined ? 0n : 1n;
   job[J.uid] = BigInt(r.credentials.uid ?? 0);

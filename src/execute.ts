@@ -59,8 +59,10 @@ export function run(opens: Plan["opens"], plan: RunPlan, ctx: Context): never {
     stage("open");
     const r = _resolveFollow(plan, fds);
     if (r.env) _targetEnvironment(fds);
+    // --join-cgroup: nsenter joins when it becomes the program; otherwise the child does (child.c).
+    if (r.mode === "child") return _runInChild(r, fds, ctx);
     _joinCgroup(fds);
-    return r.mode === "child" ? _runInChild(r, fds, ctx) : _execInPlace(r, fds, ctx);
+    return _execInPlace(r, fds, ctx);
   } finally {
     fds[Symbol.dispose]();
   }
@@ -94,7 +96,7 @@ function _targetEnvironment(fds: Descriptors): void {
   setEnvironment(entries);
 }
 
-/** --join-cgroup: move into the target's cgroup; the program (or the child) inherits it. */
+/** --join-cgroup, nsenter becoming the program: move into the target's cgroup. */
 function _joinCgroup(fds: Descriptors): void {
   const fd = fds.take("cgroupProcs");
   if (fd === undefined) return;

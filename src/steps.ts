@@ -22,6 +22,7 @@ export const STEPS = {
   capget: () => "capget failed",
   capset: () => "capset failed",
   ambient: () => "prctl(PR_CAP_AMBIENT) failed",
+  joinCgroup: () => "write cgroup.procs failed",
 } as const;
 
 export type Step = keyof typeof STEPS;

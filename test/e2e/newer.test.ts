@@ -7,7 +7,7 @@ import { dlopen } from "bun:ffi";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { fstatSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { cgroup2Mount } from "../../src/cgroups.ts";
-import { describeRoot, NSENTER, removeCgroupTree, requireTool, run, Target } from "./helpers.ts";
+import { describeRoot, mappedUserTarget, NSENTER, removeCgroupTree, requireTool, run, Target } from "./helpers.ts";
 
 /** A target whose environment is only what `env -i` gives it (and the PWD its shell adds). */
 function targetWithEnvironment(vars: string[], unshare: string[]): Target {
@@ -130,6 +130,31 @@ describeRoot("--join-cgroup", () => {
     expect(r.status).toBe(0);
     expect(v2(r.stdout)).toBe(`0::/${name}`);
   });
+
+  test.each([[["-p"]], [["-U"]]])(
+    "%j: the waiting nsenter stays in its own cgroup, the program joins",
+    async (flags: string[]) => {
+      const own = v2(readFileSync("/proc/self/cgroup", "utf8"));
+      const userns = flags[0] === "-U" ? mappedUserTarget() : undefined;
+      const at = userns ?? target;
+      if (userns) writeFileSync(`${dir}/cgroup.procs`, `${userns.pid}`);
+      try {
+        const p = Bun.spawn([NSENTER, "-t", `${at.pid}`, "-c", ...flags, "sleep", "0.5"], { stderr: "pipe" });
+        // The program's process once it runs sleep (the child joins before it starts it).
+        const started = (pid: number) => pid > 0 && readFileSync(`/proc/${pid}/comm`, "utf8") === "sleep\n";
+        let program = 0;
+        for (let i = 0; i < 200 && !started(program); i++) {
+          Bun.sleepSync(10);
+          program = Number(readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, "utf8").trim().split(" ")[0]);
+        }
+        const cgroups = [p.pid, program].map((pid) => v2(readFileSync(`/proc/${pid}/cgroup`, "utf8")));
+        expect(await p.exited).toBe(0);
+        expect(cgroups).toEqual([own, `0::/${name}`]);
+      } finally {
+        userns?.kill();
+      }
+    },
+  );
 
   test("without -c it stays in ours", () => {
     const r = run([NSENTER, "-t", `${target.pid}`, "-u", "cat", "/proc/self/cgroup"]);
