@@ -21,6 +21,7 @@ import {
   O_RDONLY,
   readText,
   statFd,
+  statPath,
   sys,
   syscall,
 } from "./libc.ts";
@@ -66,8 +67,19 @@ export function openAll(opens: readonly OpenStep[], target?: TargetRef): Descrip
 export function checkKinds(fds: Descriptors): void {
   for (const ns of NAMESPACES) {
     const fd = fds.get(ns.kind);
-    if (fd !== undefined) checkKind(fd, ns);
+    if (fd === undefined) continue;
+    checkKind(fd, ns);
+    // util-linux enters the user namespace before the others' failures count (its second pass),
+    // and re-entering one's own fails there (setns(2): EINVAL): so it is the error reported.
+    if (ns.kind === "user" && _isOwn(fd, ns)) throw stepError("setns", EINVAL, ns.file);
   }
+}
+
+/** Whether FD is the namespace of its kind nsenter is in. */
+function _isOwn(fd: number, ns: NamespaceInfo): boolean {
+  const theirs = statFd(fd);
+  const mine = statPath(`/proc/self/${ns.file}`, true);
+  return typeof theirs !== "number" && typeof mine !== "number" && theirs.id === mine.id;
 }
 
 /** Open one more descriptor by path (where nsenter itself is) into the same table. */

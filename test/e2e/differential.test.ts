@@ -55,6 +55,9 @@ const TARGET_CASES: Case[] = [
   ["program args untouched", (t) => ["-t", `${t}`, "-n", "sh", "-c", 'printf "[%s]" "$@"', "x", "-la", "--", "-n"]],
   ["-- ends the options", (t) => ["-t", `${t}`, "-u", "--", "hostname"]],
   ["-t alone runs the program", (t) => ["-t", `${t}`, "readlink", "/proc/self/ns/net"]],
+  // Its user namespace is ours: util-linux enters the user namespace first, where that fails.
+  ["-U (our own) before a bad file", (t) => ["-t", `${t}`, "-U", "-n/dev/null", "true"]],
+  ["-U (our own)", (t) => ["-t", `${t}`, "-U", "-u", "true"]],
   ["-S/-G without a user namespace (exec)", (t) => ["-t", `${t}`, "-n", "-S", "1", "-G", "2", "id"]],
   ["-S/-G without a user namespace (fork)", (t) => ["-t", `${t}`, "-p", "-S", "3", "-G", "4", "id"]],
   ["-G only", (t) => ["-t", `${t}`, "-u", "-G", "5", "id", "-g"]],
