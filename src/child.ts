@@ -23,6 +23,7 @@ import { childCode } from "./child-code.ts" with { type: "macro" };
 import { jobLayout } from "./child-layout.ts" with { type: "macro" };
 import type { Descriptors } from "./descriptors.ts";
 import { NsenterError } from "./errors.ts";
+import { lastCap } from "./facts.ts";
 import {
   type CStringArray,
   core,
@@ -32,7 +33,6 @@ import {
   O_CLOEXEC,
   O_DIRECTORY,
   O_NONBLOCK,
-  readText,
   SIGCONT,
   sys,
   syscall,
@@ -198,7 +198,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   job[J.search] = program.search ? 1n : 0n;
   // util-linux: --keep-caps acts only with a user namespace.
   job[J.keepCaps] = r.keepCaps && r.namespaces.includes("user") ? 1n : 0n;
-  job[J.lastCap] = job[J.keepCaps] ? _lastCap() : 0n;
+  job[J.lastCap] = job[J.keepCaps] ? BigInt(lastCap()) : 0n;
   job[J.dot] = _pointer(dot());
   job[J.slash] = _pointer(slash);
   job[J.mask] = _pointer(mask);
@@ -254,12 +254,6 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
 
 function _pointer(view: Uint8Array | BigUint64Array): bigint {
   return BigInt(ptr(view));
-}
-
-/** The highest capability this kernel knows (cap_last_cap(3) reads the same file). */
-function _lastCap(): bigint {
-  const text = readText("/proc/sys/kernel/cap_last_cap");
-  return typeof text === "number" ? 40n : BigInt(text.trim() || "40");
 }
 
 /**

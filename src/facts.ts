@@ -1,7 +1,7 @@
 /** The host facts planning needs, read from /proc and the environment. */
 import { resolveContainer } from "./containers.ts";
 import { access, F_OK, listDirectory, readLink, readText } from "./libc.ts";
-import type { Facts, NsIdentity } from "./plan.ts";
+import type { Facts, NsIdentity, TargetIds } from "./plan.ts";
 import { strtoul } from "./strtoul.ts";
 
 /** A namespace link's identity: it reads "kind:[inode]" (no stat(2): older glibc lacks one by that name). */
@@ -13,12 +13,26 @@ export function namespaceOf(path: string): NsIdentity {
   return { ino: strtoul(ino).ok ? BigInt(ino) : 0n };
 }
 
-/** The uids (real, effective, saved, filesystem) in a /proc/PID/status. */
-export function uids(statusPath: string): readonly number[] | undefined {
+/** The ids (real, effective, saved, filesystem) and effective capabilities in a /proc/PID/status. */
+export function ids(statusPath: string): TargetIds | undefined {
   const status = readText(statusPath);
   if (typeof status === "number") return undefined;
-  const line = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(status);
-  return line ? line.slice(1).map(Number) : undefined;
+  const uid = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(status);
+  const gid = /^Gid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(status);
+  const cap = /^CapEff:\s+([0-9a-f]+)$/m.exec(status);
+  if (!uid || !gid || !cap) return undefined;
+  return { uids: uid.slice(1).map(Number), gids: gid.slice(1).map(Number), capEff: BigInt(`0x${cap[1]}`) };
+}
+
+/** Whether two readings of a process's ids are the same. */
+export function sameIds(a: TargetIds | undefined, b: TargetIds): boolean {
+  return a !== undefined && a.capEff === b.capEff && a.uids.join() === b.uids.join() && a.gids.join() === b.gids.join();
+}
+
+/** The highest capability number the kernel has (40 where it does not say). */
+export function lastCap(): number {
+  const text = readText("/proc/sys/kernel/cap_last_cap");
+  return typeof text === "number" ? 40 : Number(text.trim() || "40");
 }
 
 /** The host's id for ID by a /proc/PID/uid_map or gid_map ("inside outside count" lines). */
@@ -42,7 +56,8 @@ export function hostFacts(): Facts {
       return kinds.length === 0 || kinds.indexOf(file.slice(3)) >= 0;
     },
     namespaceOf,
-    uids,
+    ids,
+    lastCap,
     hostId,
     // libselinux's is_selinux_enabled(): selinuxfs is mounted (a policy is loaded).
     selinuxEnabled: () => access("/sys/fs/selinux/enforce", F_OK) === 0,

@@ -10,7 +10,7 @@ import { cgroup2Mount, cgroup2Path } from "./cgroups.ts";
 import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { EINVAL, ENOTTY, ESRCH, NsenterError } from "./errors.ts";
-import { namespaceOf, uids } from "./facts.ts";
+import { ids, namespaceOf, sameIds } from "./facts.ts";
 import {
   cstr,
   errno,
@@ -147,8 +147,10 @@ function _recheck(pid: number, relied: readonly Relied[]): void {
   for (const fact of relied) {
     const holds =
       "rootAt" in fact
-        ? uids(fact.rootAt)?.every((uid) => uid === 0) === true
-        : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
+        ? ids(fact.rootAt)?.uids.every((uid) => uid === 0) === true
+        : "idsAt" in fact
+          ? sameIds(ids(fact.idsAt), fact.ids)
+          : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
     if (!holds) throw new NsenterError(`target process ${pid} changed while nsenter was starting`, ESRCH);
   }
 }

@@ -41,8 +41,22 @@ export interface TargetRef {
   readonly relied?: readonly Relied[];
 }
 
-/** A fact about the target planning relied on: a namespace link's inode, or uids all 0. */
-export type Relied = { readonly namespace: string; readonly ino: bigint } | { readonly rootAt: string };
+/**
+ * A fact about the target planning relied on: a namespace link's inode, its uids all 0, or its
+ * ids and capabilities as they were.
+ */
+export type Relied =
+  | { readonly namespace: string; readonly ino: bigint }
+  | { readonly rootAt: string }
+  | { readonly idsAt: string; readonly ids: TargetIds };
+
+/** A process's ids and effective capabilities, from its /proc/PID/status, as nsenter sees them. */
+export interface TargetIds {
+  /** Real, effective, saved and filesystem. */
+  readonly uids: readonly number[];
+  readonly gids: readonly number[];
+  readonly capEff: bigint;
+}
 
 /** A container's init as the lookup found it. */
 export interface ContainerRef {
@@ -62,8 +76,10 @@ export interface Facts {
   container(ref: string): ContainerRef & { readonly pid: number };
   /** The identity of a namespace file (/proc/self/ns/net, /proc/PID/ns/user, ...). */
   namespaceOf(path: string): NsIdentity;
-  /** The uids (real, effective, saved, filesystem) of a /proc/PID/status, as nsenter sees them. */
-  uids(statusPath: string): readonly number[] | undefined;
+  /** The ids and effective capabilities in a /proc/PID/status (undefined: not read). */
+  ids(statusPath: string): TargetIds | undefined;
+  /** The highest capability number the kernel has (/proc/sys/kernel/cap_last_cap). */
+  lastCap(): number;
   /**
    * The id of this host that ID of a process's user namespace is, by its /proc/PID/uid_map or
    * gid_map; undefined when ID is not mapped (or the map cannot be read).
@@ -533,37 +549,40 @@ function _mode(namespaces: readonly NamespaceKind[], fork: boolean, c: Credentia
  * files it can replace anyway.
  */
 function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKind[], facts: Facts): void {
-  const unlike = namespaces.includes("user") ? _unlikeTargetsUser(s, facts) : "";
-  if (unlike === undefined) return;
   const status = `${s.proc}/${s.target}/status`;
-  const uids = facts.uids(status);
-  if (uids?.every((uid) => uid === 0)) {
+  const ids = facts.ids(status);
+  const userns = namespaces.includes("user");
+  const unlike = userns ? _unlikeTarget(s, status, ids, facts) : "";
+  if (unlike === undefined) return;
+  if (ids?.uids.every((uid) => uid === 0)) {
     s.relied.push({ rootAt: status });
     if (_programFromTarget(s, namespaces, facts)) return;
+    const user = userns ? "" : "-U to run it as the target's user, ";
     throw new NsenterError(
-      "--env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, -U to run it as the target's user, or leave --env out)",
+      `--env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, ${user}or leave --env out)`,
     );
   }
   if (unlike !== "") {
     throw new NsenterError(
-      `--env: ${unlike}: the target's environment would steer a program run as root (leave --env out)`,
+      `--env: ${unlike}: the target's environment would steer a program that can do more than the target (leave --env out)`,
     );
   }
-  const who = uids === undefined ? "not known to run as root" : `runs as uid ${uids.find((u) => u !== 0)}`;
+  const who = ids === undefined ? "not known to run as root" : `runs as uid ${ids.uids.find((u) => u !== 0)}`;
   throw new NsenterError(
     `--env: the target ${who}: its environment would steer a program run as root (add -U to run it as the target's user, or leave --env out)`,
   );
 }
 
 /**
- * Why the program, although it enters a user namespace, would not run as a user of the target's
- * own (the reason, for the refusal), or undefined when it would: the target's user namespace,
- * with credentials set in it (the program's uid and gid are then ids of that namespace) that are
- * not this host's root. --preserve-credentials keeps nsenter's uid 0, which is host root to every
- * file of the host; a map that sends 0 to 0 (root can make one, and so can a container's root)
- * makes the namespace's root the host's.
+ * Why the program, although it enters a user namespace, would not be the target's equal (the
+ * reason, for the refusal), or undefined when it would: the target's user namespace, with ids set
+ * in it that are the target's own ids (as this host sees them) and none of the host's root, and
+ * capabilities there only where the target has them all. --preserve-credentials keeps nsenter's
+ * uid 0, which is host root to every file of the host; a map that sends 0 to 0 (root can make one,
+ * and so can a container's root) makes the namespace's root the host's; and the namespace's root
+ * is more than a user of it, or than a root whose capabilities were dropped.
  */
-function _unlikeTargetsUser(s: State, facts: Facts): string | undefined {
+function _unlikeTarget(s: State, status: string, ids: TargetIds | undefined, facts: Facts): string | undefined {
   if (s.preserveCredentials) return "--preserve-credentials keeps nsenter's uid 0 in the target's user namespace";
   if (s.explicit.includes("user") || s.userParent) return "the user namespace entered is not the target's own";
   if (s.followUid || s.followGid)
@@ -578,9 +597,17 @@ function _unlikeTargetsUser(s: State, facts: Facts): string | undefined {
   }
   if (hostUid === 0 || hostGid === 0)
     return `the target's user namespace maps uid ${uid} or gid ${gid} to this host's root`;
-  // The maps are read before the target is pinned: its user namespace must still be this one.
+  if (!ids || ids.uids.some((u) => u !== hostUid) || ids.gids.some((g) => g !== hostGid)) {
+    return `uid ${uid} and gid ${gid} of the target's user namespace are not the target's own (-S and -G name the ids to run as)`;
+  }
+  const full = (1n << BigInt(facts.lastCap() + 1)) - 1n;
+  if ((uid === 0 || s.keepCaps) && (ids.capEff & full) !== full) {
+    return "the program would have capabilities in the target's user namespace that the target has not";
+  }
+  // Read before the target is pinned: its user namespace and its ids must still be these.
   const ns = facts.namespaceOf(`${target}/ns/user`);
   if ("ino" in ns) s.relied.push({ namespace: `${target}/ns/user`, ino: ns.ino });
+  s.relied.push({ idsAt: status, ids });
   return undefined;
 }
 

@@ -4,8 +4,9 @@ import { type Facts, type Plan, plan } from "../src/plan.ts";
 
 /**
  * A host where pid 42 shares our user and time namespaces (all of ours, and our root), pid 7 has
- * its own user and time namespaces, pid 9 is in other namespaces of every kind and another root,
- * and pid 8 (root) in other namespaces of every kind but user and time (a container of docker's).
+ * its own user and time namespaces, pid 9 is in other namespaces of every kind and another root
+ * (11 and 12 in the same ones), and pid 8 (root) in other namespaces of every kind but user and
+ * time (a container of docker's).
  */
 function facts(over: Partial<Facts> = {}): Facts {
   return {
@@ -13,18 +14,26 @@ function facts(over: Partial<Facts> = {}): Facts {
     namespaceOf: (path) => {
       const [, pid, kind] = /\/(\w+)\/ns\/(\w+)$/.exec(path) ?? []; // under /proc, or --proc's DIR
       if (pid === "404" || !kind) return { errno: 2 };
-      if (pid === "9") return { ino: 3n };
+      if (pid === "9" || pid === "11" || pid === "12" || pid === "13") return { ino: 3n };
       if (pid === "8") return { ino: kind === "user" || kind === "time" ? 1n : 3n }; // a container without a user namespace
       const own = pid === "self" || pid === "42" || (kind !== "user" && kind !== "time");
       return { ino: own ? 1n : 2n };
     },
-    // Processes run as root but pid 9, which runs as uid 1000; pid 404 has no status.
-    uids: (path) =>
-      path === "/proc/9/status" ? [1000, 1000, 1000, 1000] : path.includes("/404/") ? undefined : [0, 0, 0, 0],
-    // pid 9's user namespace maps 0-65535 to 100000 (a user's); pid 7's maps 0 to 0 (root made it).
+    // Processes run as root (with every capability) but 9, 11 and 12, each in the user namespace
+    // 9 has (it maps 0-65535 to 100000): 9 is its root (100000), 11 its uid 1000 (101000), 12 its
+    // root without most capabilities (as container runtimes start them). 404 has no status.
+    ids: (path) => {
+      if (path.includes("/404/")) return undefined;
+      const id = path === "/proc/11/status" ? 101000 : /\/(9|12)\//.test(path) ? 100000 : 0;
+      const capEff = path === "/proc/12/status" ? 0xa80425fbn : (1n << 41n) - 1n;
+      return { uids: [id, id, id, id], gids: [id, id, id, id], capEff };
+    },
+    lastCap: () => 40,
+    // The user namespace of 9, 11 and 12 maps 0-65535 to 100000 (a user's); 7's and 13's map 0 to 0
+    // (root made them; 13 is root in a container of its own).
     hostId: (path, id) => {
-      if (path.startsWith("/proc/9/")) return id < 65536 ? 100000 + id : undefined;
-      return path.startsWith("/proc/7/") && id === 0 ? 0 : undefined;
+      if (/^\/proc\/(9|11|12)\//.test(path)) return id < 65536 ? 100000 + id : undefined;
+      return /^\/proc\/(7|13)\//.test(path) && id === 0 ? 0 : undefined;
     },
     selinuxEnabled: () => false,
     container: (ref) => {
@@ -239,7 +248,12 @@ describe("plan", () => {
     [["-t", "9", "-e", "-r"], "fail"],
     [["-t", "9", "-e", "-a"], "run"], // -a enters its user namespace (not ours)
     [["-t", "9", "-e", "-U", "-n"], "run"],
-    [["-t", "9", "-e", "-U", "-S", "1000", "-G", "1000"], "run"], // a user of its namespace
+    [["-t", "9", "-e", "-U", "-S", "1000", "-G", "1000"], "fail"], // another user of its namespace than 9
+    [["-t", "11", "-e", "-U", "-S", "1000", "-G", "1000"], "run"], // 11's own ids there
+    [["-t", "11", "-e", "-U"], "fail"], // the namespace's root: more than its uid 1000
+    [["-t", "11", "-e", "-a"], "fail"],
+    [["-t", "12", "-e", "-U"], "fail"], // its root, but with every capability, which 12 has not
+    [["-t", "9", "-e", "-U", "-S", "0", "--keep-caps"], "run"],
     [["-t", "9", "-e", "-U", "-S", "70000"], "fail"], // not mapped there
     [["-t", "9", "-e", "-U", "--preserve-credentials"], "fail"], // nsenter's uid 0 kept: host root
     [["-t", "9", "-e", "-a", "--preserve-credentials"], "fail"],
@@ -269,7 +283,16 @@ describe("plan", () => {
       [{ rootAt: "/proc/42/status" }, { namespace: "/proc/42/ns/mnt", ino: 1n }],
     ],
     [["-t", "8", "-e", "-m"], [{ rootAt: "/proc/8/status" }]],
-    [["-t", "9", "-e", "-U"], [{ namespace: "/proc/9/ns/user", ino: 3n }]], // its maps were read
+    [
+      ["-t", "9", "-e", "-U"], // its maps and ids were read
+      [
+        { namespace: "/proc/9/ns/user", ino: 3n },
+        {
+          idsAt: "/proc/9/status",
+          ids: { uids: Array(4).fill(100000), gids: Array(4).fill(100000), capEff: (1n << 41n) - 1n },
+        },
+      ],
+    ],
   ])("%j: what it relies on", (argv, relied) => {
     const p = plan([...argv, "true"], facts());
     expect(p.outcome.do === "run" && p.outcome.run.target?.relied).toEqual(relied as never);
@@ -285,24 +308,30 @@ describe("plan", () => {
   test("the refusal says who the target runs as and what to do", () => {
     const p = plan(["-t", "9", "-e", "-u", "env"], facts());
     expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
-      "--env: the target runs as uid 1000: its environment would steer a program run as root (add -U to run it as the target's user, or leave --env out)",
+      "--env: the target runs as uid 100000: its environment would steer a program run as root (add -U to run it as the target's user, or leave --env out)",
     );
   });
 
   test.each([
-    [["-U", "--preserve-credentials"], "--preserve-credentials keeps nsenter's uid 0 in the target's user namespace"],
-    [["-U", "-S", "70000"], "uid 70000 and gid 0 are not both mapped in the target's user namespace"],
-  ])("%j: a user namespace entered, but not as the target's user: the refusal says why", (flags, why) => {
-    const p = plan(["-t", "9", "-e", ...flags, "env"], facts());
+    ["9", ["--preserve-credentials"], "--preserve-credentials keeps nsenter's uid 0 in the target's user namespace"],
+    ["9", ["-S", "70000"], "uid 70000 and gid 0 are not both mapped in the target's user namespace"],
+    [
+      "11",
+      [],
+      "uid 0 and gid 0 of the target's user namespace are not the target's own (-S and -G name the ids to run as)",
+    ],
+    ["12", [], "the program would have capabilities in the target's user namespace that the target has not"],
+  ])("-t %s -U %j: the target's user namespace, not as its equal: the refusal says why", (pid, flags, why) => {
+    const p = plan(["-t", pid, "-e", "-U", ...flags, "env"], facts());
     expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
-      `--env: ${why}: the target's environment would steer a program run as root (leave --env out)`,
+      `--env: ${why}: the target's environment would steer a program that can do more than the target (leave --env out)`,
     );
   });
 
-  test("a user namespace that maps 0 to 0, a container's: refused for a host program", () => {
-    const p = plan(["-t", "8", "-e", "--user=/proc/7/ns/user", "-u", "env"], facts());
-    expect(p.outcome.do === "fail" && p.outcome.error.message).toContain(
-      "runs as root in a mount namespace of its own",
+  test("a user namespace that maps 0 to 0, a container's root: refused for a host program (-U given)", () => {
+    const p = plan(["-t", "13", "-e", "-U", "-u", "env"], facts());
+    expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
+      "--env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, or leave --env out)",
     );
   });
 

@@ -130,19 +130,23 @@ export class Target {
   }
 }
 
-/** A user namespace with a real mapping (root inside is 100000 outside), and its own time. */
-export function mappedUserTarget(): Target {
+/** unshare's options for a user namespace mapping 0-65535 to 100000 (checks that root may map them). */
+export function map100000(): string[] {
   requireTool("/usr/bin/newuidmap", "uidmap");
   for (const f of ["/etc/subuid", "/etc/subgid"]) {
     if (!/^root:100000:65536$/m.test(readFileSync(f, "utf8"))) {
       throw new Error(`${f} needs the line root:100000:65536 (.ci/run adds it)`);
     }
   }
+  return ["--map-users=100000,0,65536", "--map-groups=100000,0,65536"];
+}
+
+/** A user namespace with a real mapping (root inside is 100000 outside), and its own time. */
+export function mappedUserTarget(): Target {
   return new Target(
     [
       "--user",
-      "--map-users=100000,0,65536",
-      "--map-groups=100000,0,65536",
+      ...map100000(),
       "--setuid=0",
       "--setgid=0",
       "--fork",

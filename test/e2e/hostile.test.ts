@@ -25,6 +25,7 @@ import { join } from "node:path";
 import {
   containerRoot,
   describeRoot,
+  map100000,
   mappedUserTarget,
   NSENTER,
   namespacedTarget,
@@ -202,6 +203,7 @@ describeRoot("--env: a target's environment never steers a program run as root",
   let root: Target; // root's own process
   let container: Target; // root in a mount namespace of its own, no user namespace (docker's default)
   let rootMapped: Target; // root in a user namespace that maps 0 to 0 (root made it), its own mounts
+  let mappedUser: Target; // uid 1000 of a user namespace that maps 0-65535 to 100000, its own mounts
   const marker = () => join(dir, "ran");
   beforeAll(() => {
     // What a user could set: a look-alike id first in PATH, a HOME with a profile, a BASH_ENV
@@ -240,7 +242,12 @@ describeRoot("--env: a target's environment never steers a program run as root",
       "true",
       "env",
     );
-    targets.push(user, privateMount, rootless, root, container, rootMapped);
+    mappedUser = new Target(
+      ["-i", ...vars, "unshare", "--user", ...map100000(), "--setuid=1000", "--setgid=1000", "--mount", "--fork"],
+      "true",
+      "env",
+    );
+    targets.push(user, privateMount, rootless, root, container, rootMapped, mappedUser);
   });
   afterAll(() => {
     for (const t of targets) t.kill();
@@ -279,20 +286,32 @@ describeRoot("--env: a target's environment never steers a program run as root",
     expect(r).toEqual({
       stdout: "",
       stderr:
-        "nsenter: --env: --preserve-credentials keeps nsenter's uid 0 in the target's user namespace: the target's environment would steer a program run as root (leave --env out)\n",
+        "nsenter: --env: --preserve-credentials keeps nsenter's uid 0 in the target's user namespace: the target's environment would steer a program that can do more than the target (leave --env out)\n",
       status: 1,
     });
     expect(existsSync(marker())).toBe(false);
   });
 
   test("root in a user namespace that maps 0 to 0: -U does not make a host program safe; -m does", () => {
-    const refused = `nsenter: --env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, -U to run it as the target's user, or leave --env out)\n`;
+    const refused = `nsenter: --env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, or leave --env out)\n`;
     const r = run([NSENTER, "-t", `${rootMapped.pid}`, "-e", "-U", "-u", "id", "-u"], { env });
     expect(r).toEqual({ stdout: "", stderr: refused, status: 1 });
     expect(existsSync(marker())).toBe(false);
     const own = run([NSENTER, "-t", `${rootMapped.pid}`, "-e", "-U", "-m", "/usr/bin/env"], { env });
     expect(own.status).toBe(0);
     expect(own.stdout).toContain("KEEP=1\n");
+  });
+
+  test("a user of a user namespace: not as the namespace's root, as itself with -S/-G", () => {
+    const refused =
+      "nsenter: --env: uid 0 and gid 0 of the target's user namespace are not the target's own (-S and -G name the ids to run as): the target's environment would steer a program that can do more than the target (leave --env out)\n";
+    const r = run([NSENTER, "-t", `${mappedUser.pid}`, "-e", "-U", "-m", "id", "-u"], { env });
+    expect(r).toEqual({ stdout: "", stderr: refused, status: 1 });
+    expect(existsSync(marker())).toBe(false);
+    const flags = ["-U", "-m", "-S", "1000", "-G", "1000"];
+    const as = run([NSENTER, "-t", `${mappedUser.pid}`, "-e", ...flags, "/usr/bin/env"], { env });
+    expect(as.status).toBe(0);
+    expect(as.stdout).toContain("KEEP=1\n");
   });
 
   test.each([[["-u"]], [["-u", "-r/"]], [["-u", "-w"]]])(
