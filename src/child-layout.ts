@@ -38,6 +38,8 @@ const SLOTS = {
   wdnsFlags: 1,
   // --join-cgroup: the target's cgroup.procs, open for writing (or -1).
   cgroupProcs: 1,
+  // The caller had SIGCHLD ignored, and the program is to inherit that (no PID namespace).
+  ignoreSigchld: 1,
   fork: 1,
   forceUid: 1,
   uid: 1,

@@ -67,14 +67,15 @@ static void fail(long *j, int step, int arg) {
 
 /*
  * Signal handlers are Bun's until here (nsenter blocked every signal before the clone, so none
- * ran): back to the default, as exec would, except what is ignored stays ignored. Then the signal
- * mask nsenter had.
+ * ran): back to the default, as exec would, except what is ignored stays ignored (SIGCHLD, which
+ * nsenter set to the default to wait, as the job says). Then the signal mask nsenter had.
  */
 static void default_signals(long *j) {
   int sig;
   for (sig = 1; sig < 65; sig++) {
     if (((lfn)j[F_SIGNAL])(sig, 0) == 1) CALL(j, F_SIGNAL)(sig, 1);
   }
+  if (j[J_IGNORE_SIGCHLD]) CALL(j, F_SIGNAL)(SIGCHLD, 1);
   CALL(j, F_SIGPROCMASK)(SIG_SETMASK, j[J_MASK], 0);
 }
 

@@ -61,6 +61,7 @@ const SIGCHLD = 17;
 const CLONE_VM = 0x100;
 const CLONE_PARENT_SETTID = 0x00100000;
 const SIG_SETMASK = 2;
+const SIG_IGN = 1;
 const PR_SET_DUMPABLE = 4;
 
 /** child.c's machine code in memory: where its entries are, and its job (and where that is). */
@@ -187,6 +188,11 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   job[J.wdns] = wdns ? _pointer(wdns) : 0n;
   job[J.wdnsFlags] = BigInt(O_NONBLOCK | O_DIRECTORY);
   job[J.cgroupProcs] = BigInt(fds.get("cgroupProcs") ?? -1);
+  // nsenter waits for the program: SIGCHLD to its default (util-linux's continue_as_child() does
+  // so for its parent and the program alike). A program util-linux would have executed itself (no
+  // PID namespace) gets a caller's ignoring back (child.c default_signals).
+  const childIgnored = Number(core().signal(SIGCHLD, null)) === SIG_IGN;
+  job[J.ignoreSigchld] = childIgnored && !r.fork ? 1n : 0n;
   job[J.fork] = r.fork ? 1n : 0n;
   job[J.forceUid] = r.credentials.uid === undefined ? 0n : 1n;
   job[J.uid] = BigInt(r.credentials.uid ?? 0);

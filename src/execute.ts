@@ -325,7 +325,7 @@ function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): never {
   _refuseDumpableChild(r);
   const program = { file: cstr(r.program.file), argv: cStringArray(r.program.argv), search: r.program.search };
   const child = prepareChild(r, fds, { ...program, name: r.program.file });
-  const waiter = prepareWaiter();
+  const waiter = prepareWaiter(!r.fork);
   _prepareExec(ctx.inherited);
   stage("prepare");
   const started = child.start();

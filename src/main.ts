@@ -75,7 +75,7 @@ async function _information(what: "help" | "version", name: string): Promise<num
     // util-linux's close_stdout(): a closed stdout is let go, a reader gone is the SIGPIPE it dies
     // of (Bun ignores the signal), anything else a write error.
     if (failed === 0 || failed === EBADF) return 0;
-    if (failed === EPIPE) dieOf(SIGPIPE);
+    if (failed === EPIPE) dieOf(SIGPIPE, true);
     writeAll(2, `${name}: write error: ${strerror(failed)}\n`);
     return EXIT_FAILURE;
   } catch (e) {

@@ -11,12 +11,14 @@
  */
 import { J, loadCode, setFunctions } from "./child.ts";
 import { EINTR, EXIT_FAILURE } from "./errors.ts";
-import { core, errno, SIGCONT, SIGSTOP, sys, syscall, WUNTRACED } from "./libc.ts";
+import { core, errno, SIGCONT, SIGPIPE, SIGSTOP, SIGXFSZ, sys, syscall, WUNTRACED } from "./libc.ts";
 import { NR } from "./syscalls.ts";
 
 /** SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM. */
 const FORWARDED = [1, 2, 3, 10, 12, 15];
 const SIG_IGN = 1;
+const SIG_BLOCK = 0;
+const SIG_UNBLOCK = 1;
 
 export interface Waiter {
   /**
@@ -30,9 +32,12 @@ export interface Waiter {
  * Installs the handlers now: before the program starts (a signal in between must not be lost:
  * until the child is started, a signal acts as if there were no handler; while it is, the child
  * gets it) and before any setns. A signal nsenter was started ignoring stays ignored, for nsenter
- * and for the program, as in util-linux (`nohup nsenter ...`).
+ * and for the program, as in util-linux (`nohup nsenter ...`). EXACT: nsenter stands where
+ * util-linux would have executed the program itself (a user or time namespace without a PID
+ * namespace), so it leaves exactly as the program did; otherwise as util-linux's waiting parent
+ * (see dieOf).
  */
-export function prepareWaiter(): Waiter {
+export function prepareWaiter(exact: boolean): Waiter {
   const libc = core();
   const code = loadCode();
   setFunctions(code.job);
@@ -51,14 +56,14 @@ export function prepareWaiter(): Waiter {
         if (ret < 0) _leave(EXIT_FAILURE);
         const s = status[0] as number;
         if ((s & 0xff) === 0x7f) {
-          sys.kill(sys.getpid(), SIGSTOP);
+          sys.kill(sys.getpid(), exact ? _stopSignal((s >> 8) & 0xff) : SIGSTOP);
           sys.kill(child, SIGCONT);
           continue;
         }
         // Reaped: its PID may be another's soon. A signal from now on ends nsenter.
         code.job[J.forwardTo] = 0n;
         if ((s & 0x7f) === 0) _leave((s >> 8) & 0xff);
-        dieOf(s & 0x7f);
+        dieOf(s & 0x7f, exact);
       }
     },
   };
@@ -73,17 +78,41 @@ const RLIMIT_CORE = 4;
 
 /**
  * Die of SIGNAL: the program's, so our caller sees 128+N as if it were the program (or SIGPIPE,
- * a reader of --help gone, as util-linux dies of it). Without a core dump of our own, whatever
- * the core settings (a limit of 1 byte stops both a core file and a core_pattern pipe): the
- * program's crash is the program's, and a root Bun process's memory is nobody's business (and
- * gigabytes).
+ * a reader of --help gone, as util-linux dies of it). EXACT: whatever the caller ignored or
+ * blocked, as the program itself died. Otherwise as util-linux's waiting parent, whose
+ * kill(getpid()) does nothing to a signal its caller had it ignore or block: it then exits 1
+ * (Bun's own handlers, and its ignoring SIGPIPE and SIGXFSZ, do not count). Without a core dump
+ * of our own, whatever the core settings (a limit of 1 byte stops both a core file and a
+ * core_pattern pipe): the program's crash is the program's, and a root Bun process's memory is
+ * nobody's business (and gigabytes).
  */
-export function dieOf(signal: number): never {
+export function dieOf(signal: number, exact: boolean): never {
   syscall(NR.prlimit64, 0, RLIMIT_CORE, new BigInt64Array([1n, 1n]), 0);
-  core().signal(signal, null);
-  sys.kill(sys.getpid(), signal);
+  const libc = core();
+  const ignored = Number(libc.signal(signal, null)) === SIG_IGN && signal !== SIGPIPE && signal !== SIGXFSZ;
+  const set = new Uint8Array(128);
+  set[(signal - 1) >> 3] = 1 << ((signal - 1) & 7);
+  const mask = new Uint8Array(128);
+  libc.sigprocmask(exact ? SIG_UNBLOCK : SIG_BLOCK, exact ? set : new Uint8Array(128), mask);
+  const blocked = ((mask[(signal - 1) >> 3] as number) & (set[(signal - 1) >> 3] as number)) !== 0;
+  if (exact || !(ignored || blocked)) sys.kill(sys.getpid(), signal);
   sys.exit(EXIT_FAILURE);
   throw new Error("unreachable");
+}
+
+/** SIGTSTP, SIGTTIN, SIGTTOU. */
+const STOPS = [20, 21, 22];
+
+/**
+ * The signal to stop with as the program stopped: its own, where it stops nsenter too (not
+ * ignored: then the caller could not see the stop), else SIGSTOP (util-linux's parent's).
+ */
+function _stopSignal(signal: number): number {
+  if (STOPS.indexOf(signal) < 0) return SIGSTOP;
+  const libc = core();
+  const was = libc.signal(signal, null);
+  libc.signal(signal, was);
+  return Number(was) === 0 ? signal : SIGSTOP;
 }
 
 function _reap(pid: number | undefined): void {

@@ -20,6 +20,8 @@ export const PACKAGES: readonly (readonly [string, string])[] = [
   ["binutils", "readelf and objdump, for the release proofs"],
   ["qemu-user-static", "runs the arm64 release"],
   ["libc6-arm64-cross", "the arm64 release's libraries"],
+  ["perl", "a caller that ignores or blocks a signal"],
+  ["python3", "a parent that sees its child stop"],
 ];
 
 /** What `unshare --map-users=100000,0,65536` needs in /etc/subuid and /etc/subgid. */

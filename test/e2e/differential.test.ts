@@ -8,6 +8,7 @@ import {
   both,
   containerRoot,
   describeRoot,
+  mappedUserTarget,
   NSENTER,
   namespacedTarget,
   REFERENCE,
@@ -248,10 +249,13 @@ describeRoot("util-linux parity with a named network namespace", () => {
   });
 });
 
-/** SCRIPT run by bash with {NS} the binary BIN, its path named "nsenter" in what it says. */
+/**
+ * SCRIPT run by bash with {NS} the binary BIN, its path named "nsenter" in what it says (and in
+ * bash's word on a job killed by a signal, its PID left out).
+ */
 function viaShell(script: string, bin: string): ReturnType<typeof run> {
   const r = run(["bash", "-c", script.replaceAll("{NS}", bin)]);
-  return { ...r, stderr: r.stderr.replaceAll(bin, "nsenter") };
+  return { ...r, stderr: r.stderr.replaceAll(bin, "nsenter").replace(/^(bash: line \d+: )\d+ /gm, "$1PID ") };
 }
 
 /** Each SCRIPT through bash, {NS} ours and then util-linux's: the same stdout, stderr and status. */
@@ -293,6 +297,63 @@ describeRoot("arguments of any bytes: passed on and reported as the bytes they a
     "(exec -a nsenter {NS} -é) 2>&1 | od -An -tx1",
     "(exec -a nsenter {NS} no-such-$'\\xfe') 2>&1 | od -An -tx1",
   ]);
+});
+
+describeRoot("the caller's signal dispositions and mask, where nsenter waits", () => {
+  let userns: Target;
+  beforeAll(() => {
+    requireTool("/usr/bin/perl", "perl");
+    requireTool("/usr/bin/python3", "python3");
+    userns = mappedUserTarget();
+  });
+  afterAll(() => userns?.kill());
+  const ignoring = (sig: string) => `perl -e '$SIG{${sig}}="IGNORE"; exec @ARGV'`;
+  const blocking = (sig: string) =>
+    `perl -MPOSIX=:signal_h -e 'sigprocmask(SIG_BLOCK, POSIX::SigSet->new(${sig})); exec @ARGV'`;
+  const dies = (sig: string) =>
+    `perl -MPOSIX=:signal_h -e '$SIG{${sig}}="DEFAULT"; sigprocmask(SIG_UNBLOCK, POSIX::SigSet->new(SIG${sig})); kill ${sig} => $$; sleep 5'`;
+  const status = '; echo "status $?"';
+  // A parent that sees its child stop, says with which signal, and continues it.
+  const watching = `python3 -c '${[
+    "import os, signal, sys",
+    "p = os.fork()",
+    "if p == 0:",
+    "    os.setpgid(0, 0)", // a group of its own, not orphaned: a SIGTSTP stops it
+    "    os.execvp(sys.argv[1], sys.argv[1:])",
+    "_, st = os.waitpid(p, os.WUNTRACED)",
+    'print("stopped by", os.WSTOPSIG(st) if os.WIFSTOPPED(st) else "nothing", flush=True)',
+    "os.kill(p, signal.SIGCONT)",
+    'print("status", os.waitpid(p, 0)[1], flush=True)',
+  ].join("\n")}'`;
+  const stops = "sh -c 'kill -TSTP $$; echo resumed'";
+  const CASES: [string, (u: number) => string][] = [
+    // A PID namespace: util-linux forks, and resets SIGCHLD for its parent and the program alike.
+    [
+      "SIGCHLD ignored, -p: the program can wait",
+      () => `${ignoring("CHLD")} {NS} -t $$ -p grep SigIgn /proc/self/status${status}`,
+    ],
+    // No PID namespace: util-linux would have executed the program, which keeps the caller's ignoring.
+    ["SIGCHLD ignored, -U: kept", (u) => `${ignoring("CHLD")} {NS} -t ${u} -U grep SigIgn /proc/self/status${status}`],
+    // util-linux's parent cannot die of a signal its caller ignored or blocked: it exits 1.
+    ["SIGHUP ignored, -p, the program dies of it", () => `${ignoring("HUP")} {NS} -t $$ -p ${dies("HUP")}${status}`],
+    [
+      "SIGTERM blocked, -p, the program dies of it",
+      () => `${blocking("SIGTERM")} {NS} -t $$ -p ${dies("TERM")}${status}`,
+    ],
+    // Where util-linux would have executed the program, the program's death is the caller's to see.
+    ["SIGHUP ignored, -U, the program dies of it", (u) => `${ignoring("HUP")} {NS} -t ${u} -U ${dies("HUP")}${status}`],
+    [
+      "SIGTERM blocked, -U, the program dies of it",
+      (u) => `${blocking("SIGTERM")} {NS} -t ${u} -U ${dies("TERM")}${status}`,
+    ],
+    // The caller sees the stop: util-linux's parent stops with SIGSTOP, a program executed with its own.
+    ["the program stops (SIGTSTP), -p", () => `${watching} {NS} -t $$ -p ${stops}`],
+    ["the program stops (SIGTSTP), -U", (u) => `${watching} {NS} -t ${u} -U ${stops}`],
+  ];
+  test.each(CASES)("%s", (_, make) => {
+    const script = make(userns.pid);
+    expect(viaShell(script, NSENTER)).toEqual(viaShell(script, REFERENCE));
+  });
 });
 
 describe("argv[0] names nsenter as util-linux names itself", () => {
