@@ -35,14 +35,20 @@ function _escapedBytes(text: string): Uint8Array {
   return new Uint8Array(out);
 }
 
+/** Each run of well-formed UTF-8 decoded at once, each byte between runs escaped. */
 function _escapedText(bytes: Uint8Array, strict: TextDecoder): string {
   let out = "";
+  let run = 0;
   for (let i = 0; i < bytes.length; ) {
     const n = _sequenceLength(bytes, i);
-    out += n === 0 ? String.fromCharCode(0xdc00 + (bytes[i] as number)) : strict.decode(bytes.subarray(i, i + n));
-    i += n === 0 ? 1 : n;
+    if (n > 0) {
+      i += n;
+      continue;
+    }
+    out += `${strict.decode(bytes.subarray(run, i))}${String.fromCharCode(0xdc00 + (bytes[i] as number))}`;
+    run = ++i;
   }
-  return out;
+  return out + strict.decode(bytes.subarray(run));
 }
 
 /** The length of the well-formed UTF-8 sequence at I (Unicode's table 3-7), or 0 for none. */

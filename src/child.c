@@ -44,6 +44,7 @@ typedef int *(*errno_fn)();
 #define SIG_SETMASK 2
 #define ENOENT 2
 #define ENOTDIR 20
+#define O_PATH 010000000
 #define PR_SET_PDEATHSIG 1
 #define POLLIN 1
 
@@ -120,7 +121,15 @@ static void change_directories(long *j) {
      * architectures), and not blocking: a FIFO there would hold the child, and nsenter with it. A
      * non-directory gets util-linux's words, from its fchdir. */
     cwd = sys(j, N_OPENAT, AT_FDCWD, j[J_WDNS], j[J_WDNS_FLAGS], 0, 0);
-    if (cwd < 0) fail(j, *((errno_fn)j[F_ERRNO])() == ENOTDIR ? S_WD_FCHDIR : S_OPEN_WDNS, 0);
+    if (cwd < 0 && *((errno_fn)j[F_ERRNO])() == ENOTDIR) {
+      /* A file there (opened only as a path: no device or FIFO is opened), not a path through one. */
+      long there = sys(j, N_OPENAT, AT_FDCWD, j[J_WDNS], O_PATH, 0, 0);
+      if (there >= 0) {
+        sys(j, N_CLOSE, there, 0, 0, 0, 0);
+        fail(j, S_WD_FCHDIR, 0);
+      }
+    }
+    if (cwd < 0) fail(j, S_OPEN_WDNS, 0);
   }
   if (cwd >= 0) {
     if (sys(j, N_FCHDIR, cwd, 0, 0, 0, 0) != 0) fail(j, S_WD_FCHDIR, 0);

@@ -23,6 +23,7 @@ import {
   O_CLOEXEC,
   O_DIRECTORY,
   O_NONBLOCK,
+  O_PATH,
   O_RDONLY,
   readAll,
   readText,
@@ -263,7 +264,11 @@ function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
     // The target's path: only a directory is opened (a device there, /dev/watchdog say, must not be
     // opened by root), and not blocking. A non-directory gets util-linux's words, from its fchdir.
     const wd = sys.open(c.wdns, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_DIRECTORY);
-    if (wd < 0) return errno() === ENOTDIR ? _fail("wdFchdir") : _fail("openWdns");
+    if (wd < 0) {
+      // A file there, not a directory: util-linux's words from its fchdir; else from its open.
+      const code = errno();
+      return _fail(code === ENOTDIR && _exists(c.wdns) ? "wdFchdir" : "openWdns", "", code);
+    }
     fds.set("cwd", wd);
   }
   const wd = fds.get("cwd");
@@ -272,6 +277,13 @@ function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
     fds.close("cwd");
   }
   return undefined;
+}
+
+/** Whether PATH names a file, opened only as a path (O_PATH: a device or FIFO is not opened). */
+function _exists(path: Uint8Array): boolean {
+  const fd = sys.open(path, O_PATH | O_CLOEXEC);
+  if (fd >= 0) sys.close(fd);
+  return fd >= 0;
 }
 
 /**

@@ -1,6 +1,8 @@
 /** The host facts planning needs, read from /proc and the environment. */
+
+import { textOf } from "./bytes.ts";
 import { resolveContainer } from "./containers.ts";
-import { access, F_OK, listDirectory, readLink, readText } from "./libc.ts";
+import { access, F_OK, listDirectory, readFile, readLink, readText } from "./libc.ts";
 import type { Facts, NsIdentity, TargetIds } from "./plan.ts";
 import { strtoul } from "./strtoul.ts";
 
@@ -46,6 +48,17 @@ export function hostId(mapPath: string, id: number): number | undefined {
   return undefined;
 }
 
+/** One of our environment variables, as the bytes it is (Bun decodes them as UTF-8: bytes.ts). */
+function env(name: string): string | undefined {
+  const value = process.env[name];
+  if (value === undefined || value.indexOf("\uFFFD") < 0) return value;
+  const content = readFile("/proc/self/environ");
+  if (typeof content === "number") return value;
+  for (const entry of textOf(content).split("\0"))
+    if (entry.startsWith(`${name}=`)) return entry.slice(name.length + 1);
+  return value;
+}
+
 export function hostFacts(): Facts {
   let kinds: string[] | undefined;
   return {
@@ -61,7 +74,7 @@ export function hostFacts(): Facts {
     hostId,
     // libselinux's is_selinux_enabled(): selinuxfs is mounted (a policy is loaded).
     selinuxEnabled: () => access("/sys/fs/selinux/enforce", F_OK) === 0,
-    env: (name) => process.env[name],
+    env,
     // Runs only for a container target (containers.ts keeps its top level to declarations).
     container: (ref) => resolveContainer(ref),
   };

@@ -390,6 +390,8 @@ export function cStringArray(strings: readonly string[]): CStringArray {
 export const O_RDONLY = 0;
 export const O_NONBLOCK = 0o4000;
 export const O_CLOEXEC = 0o2000000;
+/** The same on x86-64 and arm64 (Linux's generic value). */
+export const O_PATH = 0o10000000;
 /** Not the same on every architecture (x86-64 0200000, arm64 040000). */
 export const O_DIRECTORY = process.arch === "arm64" ? 0o40000 : 0o200000;
 export const F_GETFD = 1;

@@ -24,7 +24,7 @@ stage("modules");
  * How we were invoked: glibc's getopt messages name argv[0] as given, the rest its basename
  * (program_invocation_short_name), empty when argv[0] is empty or ends in "/", as util-linux's.
  */
-const invoked = process.argv0 ?? "nsenter";
+const invoked = _argument0();
 
 function programName(): string {
   return invoked.slice(invoked.lastIndexOf("/") + 1);
@@ -41,8 +41,11 @@ function report(error: unknown, name: string): number {
   if (error.tryHelp) text += `Try '${name} --help' for more information.\n`;
   if (error.hint) text += `${name}: ${error.hint}\n`;
   if (error.errno === EPERM && geteuid() !== 0) text += `${name}: (entering namespaces needs root or CAP_SYS_ADMIN)\n`;
-  // util-linux's close_stdout() at exit: a message that could not be written makes the status 1.
-  return writeAll(2, text) === 0 ? error.status : EXIT_FAILURE;
+  // util-linux: a reader gone is the SIGPIPE it dies of (Bun ignores the signal); close_stdout()
+  // at exit makes any other message that could not be written status 1.
+  const failed = writeAll(2, text);
+  if (failed === EPIPE) dieOf(SIGPIPE, true);
+  return failed === 0 ? error.status : EXIT_FAILURE;
 }
 
 /**
@@ -89,16 +92,23 @@ async function _information(what: "help" | "version", name: string): Promise<num
  */
 function commandLine(): string[] {
   const args = process.argv.slice(2);
-  for (const arg of args) if (arg.indexOf("\uFFFD") >= 0) return _rawArguments() ?? args;
+  for (const arg of args) if (arg.indexOf("\uFFFD") >= 0) return _rawCommandLine()?.slice(1) ?? args;
   return args;
 }
 
-function _rawArguments(): string[] | undefined {
+/** argv[0], the same way. */
+function _argument0(): string {
+  const given = process.argv0 ?? "nsenter";
+  return given.indexOf("\uFFFD") < 0 ? given : (_rawCommandLine()?.[0] ?? given);
+}
+
+/** /proc/self/cmdline's words, or undefined where they do not line up with what Bun read. */
+function _rawCommandLine(): string[] | undefined {
   const content = readFile("/proc/self/cmdline");
   if (typeof content === "number") return undefined;
   const words = textOf(content).split("\0");
   words.pop(); // after the last NUL
-  return words.length === process.argv.length - 1 ? words.slice(1) : undefined;
+  return words.length === process.argv.length - 1 ? words : undefined;
 }
 
 const status = main(commandLine());

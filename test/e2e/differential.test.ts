@@ -53,6 +53,12 @@ const TARGET_CASES: Case[] = [
   ["-Fa, not found: 127", (t) => [`-Fat${t}`, "no-such-program"]],
   ["-F -p, not found: 127", (t) => ["-F", "-p", "-t", `${t}`, "no-such-program"]],
   ["-F -p -m, -W missing", (t) => ["-F", "-p", "-m", "-t", `${t}`, "-W", "/no/such/dir", "true"]],
+  // A file is not opened (only a directory is), but util-linux's words are kept: its fchdir's for
+  // a file, its open's for a path through one.
+  ["-W a file (exec)", (t) => ["-t", `${t}`, "-m", "-W", "/etc/hostname", "true"]],
+  ["-W a file (fork)", (t) => ["-t", `${t}`, "-m", "-p", "-W", "/etc/hostname", "true"]],
+  ["-W through a file (exec)", (t) => ["-t", `${t}`, "-m", "-W", "/etc/hostname/x", "true"]],
+  ["-W through a file (fork)", (t) => ["-t", `${t}`, "-m", "-p", "-W", "/etc/hostname/x", "true"]],
   ["program args untouched", (t) => ["-t", `${t}`, "-n", "sh", "-c", 'printf "[%s]" "$@"', "x", "-la", "--", "-n"]],
   ["-- ends the options", (t) => ["-t", `${t}`, "-u", "--", "hostname"]],
   ["-t alone runs the program", (t) => ["-t", `${t}`, "readlink", "/proc/self/ns/net"]],
@@ -255,7 +261,7 @@ describeRoot("util-linux parity with a named network namespace", () => {
  */
 function viaShell(script: string, bin: string): ReturnType<typeof run> {
   const r = run(["bash", "-c", script.replaceAll("{NS}", bin)]);
-  return { ...r, stderr: r.stderr.replaceAll(bin, "nsenter").replace(/^(bash: line \d+: )\d+ /gm, "$1PID ") };
+  return { ...r, stderr: r.stderr.replaceAll(bin, "nsenter").replace(/^(bash: line \d+: +)\d+ /gm, "$1PID ") };
 }
 
 /** Each SCRIPT through bash, {NS} ours and then util-linux's: the same stdout, stderr and status. */
@@ -281,6 +287,8 @@ describeRoot("output that cannot be written: util-linux's close_stdout()", () =>
     // A reader gone: util-linux dies of SIGPIPE (141).
     // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's ${...}, not a template
     '{ sleep 0.1; {NS} --help; } | { exec 0<&-; sleep 0.3; }; echo "nsenter: ${PIPESTATUS[0]}"',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: bash's ${...}, not a template
+    '{ sleep 0.1; {NS} --net=/no/such true 2>&1; } | { exec 0<&-; sleep 0.3; }; echo "nsenter: ${PIPESTATUS[0]}"',
   ];
   sameThroughShell(SCRIPTS);
 });
@@ -296,6 +304,8 @@ describeRoot("arguments of any bytes: passed on and reported as the bytes they a
     "(exec -a nsenter {NS} -$'\\xff') 2>&1 | od -An -tx1",
     "(exec -a nsenter {NS} -é) 2>&1 | od -An -tx1",
     "(exec -a nsenter {NS} no-such-$'\\xfe') 2>&1 | od -An -tx1",
+    "(exec -a ns$'\\xff'enter {NS} --bogus) 2>&1 | od -An -tx1",
+    "(SHELL=/no/sh$'\\xff' exec -a nsenter {NS} -t $$ -u) 2>&1 | od -An -tx1",
   ]);
 });
 
