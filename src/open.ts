@@ -19,9 +19,9 @@ import {
   O_CLOEXEC,
   O_NONBLOCK,
   O_RDONLY,
+  readLink,
   readText,
   statFd,
-  statPath,
   sys,
   syscall,
 } from "./libc.ts";
@@ -75,11 +75,10 @@ export function checkKinds(fds: Descriptors): void {
   }
 }
 
-/** Whether FD is the namespace of its kind nsenter is in. */
+/** Whether FD is the namespace of its kind nsenter is in: the same "kind:[inode]" (no stat: its first use costs). */
 function _isOwn(fd: number, ns: NamespaceInfo): boolean {
-  const theirs = statFd(fd);
-  const mine = statPath(`/proc/self/${ns.file}`, true);
-  return typeof theirs !== "number" && typeof mine !== "number" && theirs.id === mine.id;
+  const theirs = readLink(`/proc/self/fd/${fd}`);
+  return typeof theirs === "string" && theirs === readLink(`/proc/self/${ns.file}`);
 }
 
 /** Open one more descriptor by path (where nsenter itself is) into the same table. */
