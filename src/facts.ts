@@ -3,7 +3,7 @@
 import { textOf } from "./bytes.ts";
 import { resolveContainer } from "./containers.ts";
 import { access, F_OK, listDirectory, readFile, readLink, readText } from "./libc.ts";
-import type { Facts, NsIdentity, TargetIds } from "./plan.ts";
+import type { Facts, NsIdentity, TargetCredentials } from "./plan.ts";
 import { strtoul } from "./strtoul.ts";
 
 /** A namespace link's identity: it reads "kind:[inode]" (no stat(2): older glibc lacks one by that name). */
@@ -15,20 +15,43 @@ export function namespaceOf(path: string): NsIdentity {
   return { ino: strtoul(ino).ok ? BigInt(ino) : 0n };
 }
 
-/** The ids (real, effective, saved, filesystem) and effective capabilities in a /proc/PID/status. */
-export function ids(statusPath: string): TargetIds | undefined {
+/** What a /proc/PID/status says the process may do (see TargetCredentials). */
+export function credentials(statusPath: string): TargetCredentials | undefined {
   const status = readText(statusPath);
   if (typeof status === "number") return undefined;
   const uid = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(status);
   const gid = /^Gid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(status);
+  const groups = /^Groups:(.*)$/m.exec(status);
   const cap = /^CapEff:\s+([0-9a-f]+)$/m.exec(status);
-  if (!uid || !gid || !cap) return undefined;
-  return { uids: uid.slice(1).map(Number), gids: gid.slice(1).map(Number), capEff: BigInt(`0x${cap[1]}`) };
+  if (!uid || !gid || !groups || !cap) return undefined;
+  return {
+    uids: uid.slice(1).map(Number),
+    gids: gid.slice(1).map(Number),
+    groups: (groups[1] as string).trim(),
+    capEff: BigInt(`0x${cap[1]}`),
+    // Absent (an older kernel, or none configured): none.
+    seccomp: Number(/^Seccomp:\s+(\d+)$/m.exec(status)?.[1] ?? 0),
+    noNewPrivs: Number(/^NoNewPrivs:\s+(\d+)$/m.exec(status)?.[1] ?? 0),
+  };
 }
 
-/** Whether two readings of a process's ids are the same. */
-export function sameIds(a: TargetIds | undefined, b: TargetIds): boolean {
-  return a !== undefined && a.capEff === b.capEff && a.uids.join() === b.uids.join() && a.gids.join() === b.gids.join();
+/** Whether two readings of what a process may do are the same. */
+export function sameCredentials(a: TargetCredentials | undefined, b: TargetCredentials): boolean {
+  return (
+    a !== undefined &&
+    a.capEff === b.capEff &&
+    a.groups === b.groups &&
+    a.seccomp === b.seccomp &&
+    a.noNewPrivs === b.noNewPrivs &&
+    a.uids.join() === b.uids.join() &&
+    a.gids.join() === b.gids.join()
+  );
+}
+
+/** A /proc/PID/attr/current: the security module's label, or undefined (no module, not read). */
+export function securityLabel(path: string): string | undefined {
+  const label = readText(path);
+  return typeof label === "number" ? undefined : label.replace(/\0/g, "").trim();
 }
 
 /** The highest capability number the kernel has (40 where it does not say). */
@@ -69,7 +92,8 @@ export function hostFacts(): Facts {
       return kinds.length === 0 || kinds.indexOf(file.slice(3)) >= 0;
     },
     namespaceOf,
-    ids,
+    credentials,
+    securityLabel,
     lastCap,
     hostId,
     // libselinux's is_selinux_enabled(): selinuxfs is mounted (a policy is loaded).

@@ -48,14 +48,19 @@ export interface TargetRef {
 export type Relied =
   | { readonly namespace: string; readonly ino: bigint }
   | { readonly rootAt: string }
-  | { readonly idsAt: string; readonly ids: TargetIds };
+  | { readonly credentialsAt: string; readonly credentials: TargetCredentials };
 
-/** A process's ids and effective capabilities, from its /proc/PID/status, as nsenter sees them. */
-export interface TargetIds {
+/** What a process may do, from its /proc/PID/status, as nsenter sees it. */
+export interface TargetCredentials {
   /** Real, effective, saved and filesystem. */
   readonly uids: readonly number[];
   readonly gids: readonly number[];
+  /** The supplementary groups, as the Groups: line lists them ("" for none). */
+  readonly groups: string;
   readonly capEff: bigint;
+  /** Its Seccomp: and NoNewPrivs: lines (0: none). */
+  readonly seccomp: number;
+  readonly noNewPrivs: number;
 }
 
 /** A container's init as the lookup found it. */
@@ -76,8 +81,10 @@ export interface Facts {
   container(ref: string): ContainerRef & { readonly pid: number };
   /** The identity of a namespace file (/proc/self/ns/net, /proc/PID/ns/user, ...). */
   namespaceOf(path: string): NsIdentity;
-  /** The ids and effective capabilities in a /proc/PID/status (undefined: not read). */
-  ids(statusPath: string): TargetIds | undefined;
+  /** What a /proc/PID/status says the process may do (undefined: not read). */
+  credentials(statusPath: string): TargetCredentials | undefined;
+  /** A /proc/PID/attr/current: the security module's label (undefined: none, or not read). */
+  securityLabel(path: string): string | undefined;
   /** The highest capability number the kernel has (/proc/sys/kernel/cap_last_cap). */
   lastCap(): number;
   /**
@@ -550,11 +557,11 @@ function _mode(namespaces: readonly NamespaceKind[], fork: boolean, c: Credentia
  */
 function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKind[], facts: Facts): void {
   const status = `${s.proc}/${s.target}/status`;
-  const ids = facts.ids(status);
+  const credentials = facts.credentials(status);
   const userns = namespaces.includes("user");
-  const unlike = userns ? _unlikeTarget(s, status, ids, facts) : "";
+  const unlike = userns ? _unlikeTarget(s, namespaces, status, credentials, facts) : "";
   if (unlike === undefined) return;
-  if (ids?.uids.every((uid) => uid === 0)) {
+  if (credentials?.uids.every((uid) => uid === 0)) {
     s.relied.push({ rootAt: status });
     if (_programFromTarget(s, namespaces, facts)) return;
     const user = userns ? "" : "-U to run it as the target's user, ";
@@ -567,7 +574,8 @@ function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKin
       `--env: ${unlike}: the target's environment would steer a program that can do more than the target (leave --env out)`,
     );
   }
-  const who = ids === undefined ? "not known to run as root" : `runs as uid ${ids.uids.find((u) => u !== 0)}`;
+  const who =
+    credentials === undefined ? "not known to run as root" : `runs as uid ${credentials.uids.find((u) => u !== 0)}`;
   throw new NsenterError(
     `--env: the target ${who}: its environment would steer a program run as root (add -U to run it as the target's user, or leave --env out)`,
   );
@@ -575,14 +583,23 @@ function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKin
 
 /**
  * Why the program, although it enters a user namespace, would not be the target's equal (the
- * reason, for the refusal), or undefined when it would: the target's user namespace, with ids set
- * in it that are the target's own ids (as this host sees them) and none of the host's root, and
- * capabilities there only where the target has them all. --preserve-credentials keeps nsenter's
- * uid 0, which is host root to every file of the host; a map that sends 0 to 0 (root can make one,
- * and so can a container's root) makes the namespace's root the host's; and the namespace's root
- * is more than a user of it, or than a root whose capabilities were dropped.
+ * reason, for the refusal), or undefined when it would: in the target's user namespace and in
+ * each of its other namespaces that is not nsenter's own, with ids there that are the target's
+ * own (as this host sees them) and none of the host's root, no supplementary groups but as the
+ * target has none, capabilities there only where the target has them all, and no seccomp filter,
+ * no_new_privs or security label the target has and the program would not. --preserve-credentials
+ * keeps nsenter's uid 0, which is host root to every file of the host; a map that sends 0 to 0
+ * (root can make one, and so can a container's root) makes the namespace's root the host's; the
+ * namespace's root is more than a user of it, or than a root whose capabilities were dropped; and
+ * a program left in this host's network or mount namespace reaches what the target cannot.
  */
-function _unlikeTarget(s: State, status: string, ids: TargetIds | undefined, facts: Facts): string | undefined {
+function _unlikeTarget(
+  s: State,
+  namespaces: readonly NamespaceKind[],
+  status: string,
+  credentials: TargetCredentials | undefined,
+  facts: Facts,
+): string | undefined {
   if (s.preserveCredentials) return "--preserve-credentials keeps nsenter's uid 0 in the target's user namespace";
   if (s.explicit.includes("user") || s.userParent) return "the user namespace entered is not the target's own";
   if (s.followUid || s.followGid)
@@ -597,17 +614,44 @@ function _unlikeTarget(s: State, status: string, ids: TargetIds | undefined, fac
   }
   if (hostUid === 0 || hostGid === 0)
     return `the target's user namespace maps uid ${uid} or gid ${gid} to this host's root`;
-  if (!ids || ids.uids.some((u) => u !== hostUid) || ids.gids.some((g) => g !== hostGid)) {
+  const c = credentials;
+  if (!c || c.uids.some((u) => u !== hostUid) || c.gids.some((g) => g !== hostGid)) {
     return `uid ${uid} and gid ${gid} of the target's user namespace are not the target's own (-S and -G name the ids to run as)`;
   }
   const full = (1n << BigInt(facts.lastCap() + 1)) - 1n;
-  if ((uid === 0 || s.keepCaps) && (ids.capEff & full) !== full) {
+  if ((uid === 0 || s.keepCaps) && (c.capEff & full) !== full) {
     return "the program would have capabilities in the target's user namespace that the target has not";
   }
-  // Read before the target is pinned: its user namespace and its ids must still be these.
+  if (c.groups !== "") return "the target has supplementary groups, which the program would not";
+  if (c.seccomp !== 0 || c.noNewPrivs !== 0)
+    return "the target runs under seccomp or no_new_privs, the program would not";
+  if (facts.securityLabel(`${target}/attr/current`) !== facts.securityLabel(`${SELF}/attr/current`)) {
+    return "the target runs under a security label that is not nsenter's";
+  }
+  const outside = _namespacesLeftOut(s, namespaces, facts);
+  if (outside !== undefined)
+    return `the program would not be in the target's ${outside} namespace (-a enters them all)`;
+  // Read before the target is pinned: its user namespace and its credentials must still be these.
   const ns = facts.namespaceOf(`${target}/ns/user`);
   if ("ino" in ns) s.relied.push({ namespace: `${target}/ns/user`, ino: ns.ino });
-  s.relied.push({ idsAt: status, ids });
+  s.relied.push({ credentialsAt: status, credentials: c });
+  return undefined;
+}
+
+/**
+ * A namespace of the target's that is not nsenter's own and that the program would not enter from
+ * the target, or undefined. The ones the target shares with nsenter are relied on.
+ */
+function _namespacesLeftOut(s: State, namespaces: readonly NamespaceKind[], facts: Facts): NamespaceKind | undefined {
+  for (const ns of NAMESPACES) {
+    if (ns.kind === "user" || (namespaces.includes(ns.kind) && !s.explicit.includes(ns.kind))) continue;
+    const path = `${s.proc}/${s.target}/${ns.file}`;
+    const theirs = facts.namespaceOf(path);
+    const mine = facts.namespaceOf(`${SELF}/${ns.file}`);
+    if (!("ino" in theirs)) continue; // the kernel has no such kind
+    if (!("ino" in mine) || mine.ino !== theirs.ino) return ns.kind;
+    s.relied.push({ namespace: path, ino: theirs.ino });
+  }
   return undefined;
 }
 

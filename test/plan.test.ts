@@ -8,32 +8,45 @@ import { type Facts, type Plan, plan } from "../src/plan.ts";
  * (11 and 12 in the same ones), and pid 8 (root) in other namespaces of every kind but user and
  * time (a container of docker's).
  */
+/** The processes in the user namespace pid 9 has (see facts()). */
+const USERNS = ["9", "11", "12", "14", "15", "16", "18"];
+
 function facts(over: Partial<Facts> = {}): Facts {
   return {
     kernelHas: () => true,
     namespaceOf: (path) => {
       const [, pid, kind] = /\/(\w+)\/ns\/(\w+)$/.exec(path) ?? []; // under /proc, or --proc's DIR
       if (pid === "404" || !kind) return { errno: 2 };
-      if (pid === "9" || pid === "11" || pid === "12" || pid === "13") return { ino: 3n };
+      if (pid === "18") return { ino: kind === "user" ? 3n : 1n }; // only its user namespace its own
+      if (USERNS.includes(pid as string) || pid === "13") return { ino: 3n };
       if (pid === "8") return { ino: kind === "user" || kind === "time" ? 1n : 3n }; // a container without a user namespace
       const own = pid === "self" || pid === "42" || (kind !== "user" && kind !== "time");
       return { ino: own ? 1n : 2n };
     },
-    // Processes run as root (with every capability) but 9, 11 and 12, each in the user namespace
-    // 9 has (it maps 0-65535 to 100000): 9 is its root (100000), 11 its uid 1000 (101000), 12 its
-    // root without most capabilities (as container runtimes start them). 404 has no status.
-    ids: (path) => {
-      if (path.includes("/404/")) return undefined;
-      const id = path === "/proc/11/status" ? 101000 : /\/(9|12)\//.test(path) ? 100000 : 0;
-      const capEff = path === "/proc/12/status" ? 0xa80425fbn : (1n << 41n) - 1n;
-      return { uids: [id, id, id, id], gids: [id, id, id, id], capEff };
+    // Processes run as root with every capability, but those in the user namespace 9 has (it maps
+    // 0-65535 to 100000): 9 is its root (100000), 11 its uid 1000 (101000), 12 its root without most
+    // capabilities (as container runtimes start them), 14 its root with a supplementary group, 15
+    // under seccomp, 16 under a security label; 18 is its root in our other namespaces. 404 has no
+    // status. 7's and 13's user namespaces map 0 to 0 (root made them; 13 is root in a container).
+    credentials: (path) => {
+      const pid = /\/proc\/(\w+)\//.exec(path)?.[1] ?? "";
+      if (pid === "404") return undefined;
+      const id = pid === "11" ? 101000 : USERNS.includes(pid) ? 100000 : 0;
+      return {
+        uids: [id, id, id, id],
+        gids: [id, id, id, id],
+        groups: pid === "14" ? "4242" : "",
+        capEff: pid === "12" ? 0xa80425fbn : (1n << 41n) - 1n,
+        seccomp: pid === "15" ? 2 : 0,
+        noNewPrivs: pid === "15" ? 1 : 0,
+      };
     },
+    securityLabel: (path) => (path.startsWith("/proc/16/") ? "container_t (enforce)" : undefined),
     lastCap: () => 40,
-    // The user namespace of 9, 11 and 12 maps 0-65535 to 100000 (a user's); 7's and 13's map 0 to 0
-    // (root made them; 13 is root in a container of its own).
     hostId: (path, id) => {
-      if (/^\/proc\/(9|11|12)\//.test(path)) return id < 65536 ? 100000 + id : undefined;
-      return /^\/proc\/(7|13)\//.test(path) && id === 0 ? 0 : undefined;
+      const pid = /\/proc\/(\w+)\//.exec(path)?.[1] ?? "";
+      if (USERNS.includes(pid)) return id < 65536 ? 100000 + id : undefined;
+      return (pid === "7" || pid === "13") && id === 0 ? 0 : undefined;
     },
     selinuxEnabled: () => false,
     container: (ref) => {
@@ -247,13 +260,18 @@ describe("plan", () => {
     [["-t", "9", "-e", "-m"], "fail"], // its mount namespace: a root-made one would run root's files
     [["-t", "9", "-e", "-r"], "fail"],
     [["-t", "9", "-e", "-a"], "run"], // -a enters its user namespace (not ours)
-    [["-t", "9", "-e", "-U", "-n"], "run"],
-    [["-t", "9", "-e", "-U", "-S", "1000", "-G", "1000"], "fail"], // another user of its namespace than 9
-    [["-t", "11", "-e", "-U", "-S", "1000", "-G", "1000"], "run"], // 11's own ids there
+    [["-t", "9", "-e", "-U", "-n"], "fail"], // its other namespaces left out: the host's network and files
+    [["-t", "9", "-e", "-U", "-m"], "fail"],
+    [["-t", "18", "-e", "-U", "-n"], "run"], // its other namespaces are ours
+    [["-t", "9", "-e", "-a", "-S", "1000", "-G", "1000"], "fail"], // another user of its namespace than 9
+    [["-t", "11", "-e", "-a", "-S", "1000", "-G", "1000"], "run"], // 11's own ids there
     [["-t", "11", "-e", "-U"], "fail"], // the namespace's root: more than its uid 1000
     [["-t", "11", "-e", "-a"], "fail"],
     [["-t", "12", "-e", "-U"], "fail"], // its root, but with every capability, which 12 has not
-    [["-t", "9", "-e", "-U", "-S", "0", "--keep-caps"], "run"],
+    [["-t", "9", "-e", "-a", "-S", "0", "--keep-caps"], "run"],
+    [["-t", "14", "-e", "-a"], "fail"], // its group 4242 the program would not have
+    [["-t", "15", "-e", "-a"], "fail"], // its seccomp filter neither
+    [["-t", "16", "-e", "-a"], "fail"], // nor its security label
     [["-t", "9", "-e", "-U", "-S", "70000"], "fail"], // not mapped there
     [["-t", "9", "-e", "-U", "--preserve-credentials"], "fail"], // nsenter's uid 0 kept: host root
     [["-t", "9", "-e", "-a", "--preserve-credentials"], "fail"],
@@ -284,12 +302,23 @@ describe("plan", () => {
     ],
     [["-t", "8", "-e", "-m"], [{ rootAt: "/proc/8/status" }]],
     [
-      ["-t", "9", "-e", "-U"], // its maps and ids were read
+      ["-t", "18", "-e", "-U"], // its other namespaces (ours), its user namespace and credentials
       [
-        { namespace: "/proc/9/ns/user", ino: 3n },
+        ...["cgroup", "ipc", "uts", "net", "pid", "mnt", "time"].map((k) => ({
+          namespace: `/proc/18/ns/${k}`,
+          ino: 1n,
+        })),
+        { namespace: "/proc/18/ns/user", ino: 3n },
         {
-          idsAt: "/proc/9/status",
-          ids: { uids: Array(4).fill(100000), gids: Array(4).fill(100000), capEff: (1n << 41n) - 1n },
+          credentialsAt: "/proc/18/status",
+          credentials: {
+            uids: Array(4).fill(100000),
+            gids: Array(4).fill(100000),
+            groups: "",
+            capEff: (1n << 41n) - 1n,
+            seccomp: 0,
+            noNewPrivs: 0,
+          },
         },
       ],
     ],
@@ -321,6 +350,10 @@ describe("plan", () => {
       "uid 0 and gid 0 of the target's user namespace are not the target's own (-S and -G name the ids to run as)",
     ],
     ["12", [], "the program would have capabilities in the target's user namespace that the target has not"],
+    ["14", [], "the target has supplementary groups, which the program would not"],
+    ["15", [], "the target runs under seccomp or no_new_privs, the program would not"],
+    ["16", [], "the target runs under a security label that is not nsenter's"],
+    ["9", ["-n"], "the program would not be in the target's cgroup namespace (-a enters them all)"],
   ])("-t %s -U %j: the target's user namespace, not as its equal: the refusal says why", (pid, flags, why) => {
     const p = plan(["-t", pid, "-e", "-U", ...flags, "env"], facts());
     expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(

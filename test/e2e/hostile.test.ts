@@ -204,6 +204,9 @@ describeRoot("--env: a target's environment never steers a program run as root",
   let container: Target; // root in a mount namespace of its own, no user namespace (docker's default)
   let rootMapped: Target; // root in a user namespace that maps 0 to 0 (root made it), its own mounts
   let mappedUser: Target; // uid 1000 of a user namespace that maps 0-65535 to 100000, its own mounts
+  let sandboxed: Target; // uid 65534, root of a user namespace with its own network and mounts
+  let noNewPrivs: Target; // uid 65534, root of a user namespace of its own, under no_new_privs
+  let grouped: Target; // uid 65534 with group 4242, root of a user namespace of its own
   const marker = () => join(dir, "ran");
   beforeAll(() => {
     // What a user could set: a look-alike id first in PATH, a HOME with a profile, a BASH_ENV
@@ -247,7 +250,19 @@ describeRoot("--env: a target's environment never steers a program run as root",
       "true",
       "env",
     );
-    targets.push(user, privateMount, rootless, root, container, rootMapped, mappedUser);
+    const rootOfItsOwn = ["unshare", "--user", "--map-root-user", "--fork"];
+    sandboxed = new Target([...nobody, "env", "-i", ...vars, ...rootOfItsOwn, "--net", "--mount"], "true", "setpriv");
+    noNewPrivs = new Target(
+      [...nobody, "--no-new-privs", "env", "-i", ...vars, ...rootOfItsOwn, "--uts"],
+      "true",
+      "setpriv",
+    );
+    grouped = new Target(
+      ["--reuid=65534", "--regid=65534", "--groups=4242", "env", "-i", ...vars, ...rootOfItsOwn, "--uts"],
+      "true",
+      "setpriv",
+    );
+    targets.push(user, privateMount, rootless, root, container, rootMapped, mappedUser, sandboxed, noNewPrivs, grouped);
   });
   afterAll(() => {
     for (const t of targets) t.kill();
@@ -300,6 +315,24 @@ describeRoot("--env: a target's environment never steers a program run as root",
     const own = run([NSENTER, "-t", `${rootMapped.pid}`, "-e", "-U", "-m", "/usr/bin/env"], { env });
     expect(own.status).toBe(0);
     expect(own.stdout).toContain("KEEP=1\n");
+  });
+
+  test.each([
+    ["sandboxed", ["-U"], "the program would not be in the target's net namespace (-a enters them all)"],
+    ["noNewPrivs", ["-U", "-u"], "the target runs under seccomp or no_new_privs, the program would not"],
+    ["grouped", ["-U", "-u"], "the target has supplementary groups, which the program would not"],
+  ])("its user namespace's root, but %s %j: refused, nothing runs", (name, flags, why) => {
+    const t = { sandboxed, noNewPrivs, grouped }[name as "sandboxed"];
+    const r = run([NSENTER, "-t", `${t.pid}`, "-e", ...(flags as string[]), "id", "-u"], { env });
+    const stderr = `nsenter: --env: ${why}: the target's environment would steer a program that can do more than the target (leave --env out)\n`;
+    expect(r).toEqual({ stdout: "", stderr, status: 1 });
+    expect(existsSync(marker())).toBe(false);
+  });
+
+  test("its user namespace's root in namespaces of its own: -a takes its environment", () => {
+    const r = run([NSENTER, "-t", `${sandboxed.pid}`, "-e", "-a", "/usr/bin/env"], { env });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("KEEP=1\n");
   });
 
   test("a user of a user namespace: not as the namespace's root, as itself with -S/-G", () => {
