@@ -45,6 +45,7 @@ typedef int *(*errno_fn)();
 #define ENOENT 2
 #define ENOTDIR 20
 #define O_PATH 010000000
+#define R_OK 4
 #define PR_SET_PDEATHSIG 1
 #define POLLIN 1
 
@@ -126,7 +127,8 @@ static void change_directories(long *j) {
       long there = sys(j, N_OPENAT, AT_FDCWD, j[J_WDNS], O_PATH, 0, 0);
       if (there >= 0) {
         sys(j, N_CLOSE, there, 0, 0, 0, 0);
-        fail(j, S_WD_FCHDIR, 0);
+        /* util-linux's words from its fchdir if its open (read-only) would have succeeded. */
+        if (sys(j, N_FACCESSAT, AT_FDCWD, j[J_WDNS], R_OK, 0, 0) == 0) fail(j, S_WD_FCHDIR, 0);
       }
     }
     if (cwd < 0) fail(j, S_OPEN_WDNS, 0);

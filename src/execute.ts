@@ -4,6 +4,7 @@
  * it, or have the single-threaded child do it all while nsenter waits at home. The only code
  * that changes the process; it runs on the JavaScript main thread.
  */
+import { textOf } from "./bytes.ts";
 import { prepareChild } from "./child.ts";
 import type { Descriptors } from "./descriptors.ts";
 import { setEnvironment, targetEnvironment } from "./environment.ts";
@@ -25,6 +26,7 @@ import {
   O_NONBLOCK,
   O_PATH,
   O_RDONLY,
+  R_OK,
   readAll,
   readText,
   returnToDirectories,
@@ -36,7 +38,7 @@ import {
 } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { checkKinds, openAll, openInto } from "./open.ts";
-import type { Plan, RunPlan } from "./plan.ts";
+import { loginShell, type Plan, type RunPlan } from "./plan.ts";
 import { stage, stagesDone } from "./stages.ts";
 import { type Step, stepError } from "./steps.ts";
 import { prepareWaiter } from "./wait.ts";
@@ -58,8 +60,12 @@ export function run(opens: Plan["opens"], plan: RunPlan, ctx: Context): never {
   try {
     checkKinds(fds);
     stage("open");
-    const r = _resolveFollow(plan, fds);
-    if (r.env) _targetEnvironment(fds);
+    let r = _resolveFollow(plan, fds);
+    if (r.env) {
+      const shell = _targetEnvironment(fds);
+      // util-linux's exec_shell() reads SHELL once the target's environment is ours.
+      if (r.program.shell) r = { ...r, program: loginShell(shell) };
+    }
     // --join-cgroup: nsenter joins when it becomes the program; otherwise the child does (child.c).
     if (r.mode === "child") return _runInChild(r, fds, ctx);
     _joinCgroup(fds);
@@ -88,13 +94,16 @@ function _resolveFollow(r: RunPlan, fds: Descriptors): RunPlan {
  * the same, and PATH for the program's lookup is the target's. The plan has refused it where the
  * target's environment could steer a root program.
  */
-function _targetEnvironment(fds: Descriptors): void {
+function _targetEnvironment(fds: Descriptors): string | undefined {
   const fd = fds.take("environ") as number;
   const content = readAll(fd);
   sys.close(fd);
   if (typeof content === "number") throw new NsenterError("failed to get environment variables", content);
   const entries = targetEnvironment(content);
   setEnvironment(entries);
+  // The entries are latin1, a character a byte (environment.ts); a path is bytes.ts's text.
+  for (const [name, value] of entries) if (name === "SHELL") return textOf(Buffer.from(value, "latin1"));
+  return undefined;
 }
 
 /** --join-cgroup, nsenter becoming the program: move into the target's cgroup. */
@@ -265,9 +274,11 @@ function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
     // opened by root), and not blocking. A non-directory gets util-linux's words, from its fchdir.
     const wd = sys.open(c.wdns, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_DIRECTORY);
     if (wd < 0) {
-      // A file there, not a directory: util-linux's words from its fchdir; else from its open.
+      // A file there, not a directory: util-linux's words from its fchdir, if its open (read-only)
+      // would have succeeded; else from its open.
       const code = errno();
-      return _fail(code === ENOTDIR && _exists(c.wdns) ? "wdFchdir" : "openWdns", "", code);
+      if (code !== ENOTDIR || !_exists(c.wdns)) return _fail("openWdns", "", code);
+      return sys.access(c.wdns, R_OK) === 0 ? _fail("wdFchdir", "", ENOTDIR) : _fail("openWdns");
     }
     fds.set("cwd", wd);
   }

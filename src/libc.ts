@@ -331,6 +331,7 @@ export function writeAll(fd: number, message: string): number {
 
 export const F_OK = 0;
 export const X_OK = 1;
+export const R_OK = 4;
 
 /** access(2): 0, or the errno. */
 export function access(path: string, mode: number): number {

@@ -104,6 +104,8 @@ export interface Program {
   readonly file: string;
   readonly argv: readonly string[];
   readonly search: boolean;
+  /** No program was named: $SHELL as a login shell (with --env, the target's $SHELL: execute.ts). */
+  readonly shell?: boolean;
 }
 
 export interface Credentials {
@@ -677,11 +679,15 @@ function _targetRef(s: State): TargetRef {
   };
 }
 
-/** The program, or util-linux `exec_shell()`: $SHELL (else /bin/sh) as a login shell. */
+/** The program, or util-linux `exec_shell()`: $SHELL as a login shell. */
 function _program(rest: readonly string[], facts: Facts): Program {
   if (rest.length > 0) return { file: rest[0] as string, argv: rest, search: true };
-  const shell = facts.env("SHELL") ?? "/bin/sh";
-  return { file: shell, argv: [`-${_basename(shell)}`], search: false };
+  return loginShell(facts.env("SHELL"));
+}
+
+/** util-linux `exec_shell()`: SHELL (else /bin/sh) as a login shell, argv[0] "-" and its name. */
+export function loginShell(shell = "/bin/sh"): Program {
+  return { file: shell, argv: [`-${_basename(shell)}`], search: false, shell: true };
 }
 
 /** POSIX basename(3), as glibc's libgen version: trailing slashes do not count. */

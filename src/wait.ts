@@ -19,6 +19,7 @@ const FORWARDED = [1, 2, 3, 10, 12, 15];
 const SIG_IGN = 1;
 const SIG_BLOCK = 0;
 const SIG_UNBLOCK = 1;
+const SIG_SETMASK = 2;
 
 export interface Waiter {
   /**
@@ -56,7 +57,8 @@ export function prepareWaiter(exact: boolean): Waiter {
         if (ret < 0) _leave(EXIT_FAILURE);
         const s = status[0] as number;
         if ((s & 0xff) === 0x7f) {
-          sys.kill(sys.getpid(), exact ? _stopSignal((s >> 8) & 0xff) : SIGSTOP);
+          if (exact) _stopAs((s >> 8) & 0xff);
+          else sys.kill(sys.getpid(), SIGSTOP);
           sys.kill(child, SIGCONT);
           continue;
         }
@@ -90,8 +92,7 @@ export function dieOf(signal: number, exact: boolean): never {
   syscall(NR.prlimit64, 0, RLIMIT_CORE, new BigInt64Array([1n, 1n]), 0);
   const libc = core();
   const ignored = Number(libc.signal(signal, null)) === SIG_IGN && signal !== SIGPIPE && signal !== SIGXFSZ;
-  const set = new Uint8Array(128);
-  set[(signal - 1) >> 3] = 1 << ((signal - 1) & 7);
+  const set = _signalSet(signal);
   const mask = new Uint8Array(128);
   libc.sigprocmask(exact ? SIG_UNBLOCK : SIG_BLOCK, exact ? set : new Uint8Array(128), mask);
   const blocked = ((mask[(signal - 1) >> 3] as number) & (set[(signal - 1) >> 3] as number)) !== 0;
@@ -104,15 +105,29 @@ export function dieOf(signal: number, exact: boolean): never {
 const STOPS = [20, 21, 22];
 
 /**
- * The signal to stop with as the program stopped: its own, where it stops nsenter too (not
- * ignored: then the caller could not see the stop), else SIGSTOP (util-linux's parent's).
+ * Stop as the program stopped: with its own stop signal, whatever the caller ignored or blocked
+ * (the program stopped of it all the same), until continued; a stop by another signal (SIGSTOP,
+ * a debugger's) is a SIGSTOP.
  */
-function _stopSignal(signal: number): number {
-  if (STOPS.indexOf(signal) < 0) return SIGSTOP;
+function _stopAs(signal: number): void {
+  if (STOPS.indexOf(signal) < 0) {
+    sys.kill(sys.getpid(), SIGSTOP);
+    return;
+  }
   const libc = core();
   const was = libc.signal(signal, null);
+  const mask = new Uint8Array(128);
+  libc.sigprocmask(SIG_UNBLOCK, _signalSet(signal), mask);
+  sys.kill(sys.getpid(), signal); // delivered before kill() returns: stopped here until continued
+  libc.sigprocmask(SIG_SETMASK, mask, null);
   libc.signal(signal, was);
-  return Number(was) === 0 ? signal : SIGSTOP;
+}
+
+/** A sigset_t holding SIGNAL (a bit per signal from 1, little-endian). */
+function _signalSet(signal: number): Uint8Array {
+  const set = new Uint8Array(128);
+  set[(signal - 1) >> 3] = 1 << ((signal - 1) & 7);
+  return set;
 }
 
 function _reap(pid: number | undefined): void {

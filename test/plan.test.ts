@@ -230,7 +230,8 @@ describe("plan", () => {
     ["", "-."],
   ])("SHELL=%j runs as a login shell %j", (shell, argv0) => {
     const p = plan(["-t", "42"], facts({ env: () => shell }));
-    expect(p.outcome.do === "run" && p.outcome.run.program).toEqual({ file: shell, argv: [argv0], search: false });
+    const program = { file: shell, argv: [argv0], search: false, shell: true };
+    expect(p.outcome.do === "run" && p.outcome.run.program).toEqual(program);
   });
 
   test.each([
@@ -370,6 +371,11 @@ describe("plan", () => {
 
   test("without SHELL the shell is /bin/sh", () => {
     const p = plan([], facts({ env: () => undefined }));
-    expect(p.outcome.do === "run" && p.outcome.run.program).toEqual({ file: "/bin/sh", argv: ["-sh"], search: false });
+    expect(p.outcome.do === "run" && p.outcome.run.program).toEqual({
+      file: "/bin/sh",
+      argv: ["-sh"],
+      search: false,
+      shell: true,
+    });
   });
 });

@@ -3,7 +3,9 @@
  * the same stdout, stderr and exit status.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { chmodSync, chownSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   both,
   containerRoot,
@@ -336,6 +338,7 @@ describeRoot("the caller's signal dispositions and mask, where nsenter waits", (
     'print("status", os.waitpid(p, 0)[1], flush=True)',
   ].join("\n")}'`;
   const stops = "sh -c 'kill -TSTP $$; echo resumed'";
+  const stopsAnyway = `perl -MPOSIX=:signal_h -e '$SIG{TSTP}="DEFAULT"; sigprocmask(SIG_UNBLOCK, POSIX::SigSet->new(SIGTSTP)); kill TSTP => $$; print "resumed\\n"'`;
   const CASES: [string, (u: number) => string][] = [
     // A PID namespace: util-linux forks, and resets SIGCHLD for its parent and the program alike.
     [
@@ -359,10 +362,40 @@ describeRoot("the caller's signal dispositions and mask, where nsenter waits", (
     // The caller sees the stop: util-linux's parent stops with SIGSTOP, a program executed with its own.
     ["the program stops (SIGTSTP), -p", () => `${watching} {NS} -t $$ -p ${stops}`],
     ["the program stops (SIGTSTP), -U", (u) => `${watching} {NS} -t ${u} -U ${stops}`],
+    // The program stops of it all the same (it undoes the caller's ignoring or blocking).
+    [
+      "the program stops (SIGTSTP ignored), -U",
+      (u) => `${watching} ${ignoring("TSTP")} {NS} -t ${u} -U ${stopsAnyway}`,
+    ],
+    [
+      "the program stops (SIGTSTP blocked), -U",
+      (u) => `${watching} ${blocking("SIGTSTP")} {NS} -t ${u} -U ${stopsAnyway}`,
+    ],
   ];
   test.each(CASES)("%s", (_, make) => {
     const script = make(userns.pid);
     expect(viaShell(script, NSENTER)).toEqual(viaShell(script, REFERENCE));
+  });
+});
+
+describeRoot("-W in a user namespace: a file its root may not read", () => {
+  let userns: Target;
+  let dir: string;
+  beforeAll(() => {
+    userns = mappedUserTarget();
+    dir = mkdtempSync(join(tmpdir(), "nsenter-wdns-"));
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, "secret"), "x", { mode: 0o600 });
+    chownSync(join(dir, "secret"), 12345, 12345); // no id the namespace maps
+  });
+  afterAll(() => {
+    userns?.kill();
+    removeTree(dir);
+  });
+  test.each([[[]], [["-p"]]])("%j: util-linux's open error, not its fchdir one", (flags: string[]) => {
+    const { ours, theirs } = both(["-t", `${userns.pid}`, "-U", ...flags, "-W", join(dir, "secret"), "true"]);
+    expect(ours).toEqual(theirs);
+    expect(ours.stderr).toContain("Permission denied");
   });
 });
 

@@ -79,11 +79,22 @@ describeRoot("--env takes PATH from the target", () => {
     writeFileSync(`${dir}/nsenter-probe`, "#!/bin/sh\necho found in the target PATH\n", { mode: 0o755 });
     // No #!: execvp runs it through /bin/sh, found in the same (the target's) PATH.
     writeFileSync(`${dir}/nsenter-script`, "echo script from the target PATH\n", { mode: 0o755 });
-    target = targetWithEnvironment([`PATH=${dir}:/usr/bin:/bin`], ["--fork", "--uts", "--mount"]);
+    // A shell of the target's: sh under another name.
+    Bun.spawnSync(["ln", "-s", "/bin/sh", `${dir}/nsenter-shell`]);
+    target = targetWithEnvironment(
+      [`PATH=${dir}:/usr/bin:/bin`, `SHELL=${dir}/nsenter-shell`],
+      ["--fork", "--uts", "--mount"],
+    );
   });
   afterAll(() => {
     target?.kill();
     Bun.spawnSync(["rm", "-rf", dir]);
+  });
+
+  test("no program: the target's SHELL, as util-linux reads it once the environment is the target's", () => {
+    const env = { PATH: "/usr/bin:/bin", SHELL: "/bin/false" };
+    const r = run([NSENTER, "-t", `${target.pid}`, "-e", "-m", "-u"], { env, stdin: 'echo "$0"' });
+    expect(r).toEqual({ stdout: `-nsenter-shell\n`, stderr: "", status: 0 });
   });
 
   test("the program is looked up in the target's PATH, not ours", () => {
