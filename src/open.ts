@@ -10,7 +10,7 @@ import { cgroup2Mount, cgroup2Path } from "./cgroups.ts";
 import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { EINVAL, ENOTTY, ESRCH, NsenterError } from "./errors.ts";
-import { credentials, namespaceOf, sameCredentials } from "./facts.ts";
+import { credentials, namespaceOf, sameCredentials, securityLabel } from "./facts.ts";
 import {
   cstr,
   errno,
@@ -149,7 +149,9 @@ function _recheck(pid: number, relied: readonly Relied[]): void {
         ? credentials(fact.rootAt)?.uids.every((uid) => uid === 0) === true
         : "credentialsAt" in fact
           ? sameCredentials(credentials(fact.credentialsAt), fact.credentials)
-          : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
+          : "labelAt" in fact
+            ? securityLabel(fact.labelAt) === fact.label
+            : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
     if (!holds) throw new NsenterError(`target process ${pid} changed while nsenter was starting`, ESRCH);
   }
 }

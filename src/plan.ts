@@ -48,7 +48,8 @@ export interface TargetRef {
 export type Relied =
   | { readonly namespace: string; readonly ino: bigint }
   | { readonly rootAt: string }
-  | { readonly credentialsAt: string; readonly credentials: TargetCredentials };
+  | { readonly credentialsAt: string; readonly credentials: TargetCredentials }
+  | { readonly labelAt: string; readonly label: string };
 
 /** What a process may do, from its /proc/PID/status, as nsenter sees it. */
 export interface TargetCredentials {
@@ -627,12 +628,20 @@ function _unlikeTarget(
   if (c.groups !== "") return "the target has supplementary groups, which the program would not";
   if (c.seccomp !== 0 || c.noNewPrivs !== 0)
     return "the target runs under seccomp or no_new_privs, the program would not";
-  if (facts.securityLabel(`${target}/attr/current`) !== facts.securityLabel(`${SELF}/attr/current`)) {
+  const label = facts.securityLabel(`${target}/attr/current`);
+  if (label !== facts.securityLabel(`${SELF}/attr/current`)) {
     return "the target runs under a security label that is not nsenter's";
   }
   const outside = _namespacesLeftOut(s, namespaces, facts);
+  if (outside === "pid") return "the program would not be in the target's pid namespace (-F keeps it in ours)";
   if (outside !== undefined)
     return `the program would not be in the target's ${outside} namespace (-a enters them all)`;
+  // Entering a mount namespace moves the program to its root; without, it would keep nsenter's
+  // working directory, a way into what the target may not reach.
+  if (!namespaces.includes("mnt") && s.seenWd === undefined) {
+    return "the program would keep nsenter's working directory (-w gives it the target's)";
+  }
+  if (label !== undefined) s.relied.push({ labelAt: `${target}/attr/current`, label });
   // Read before the target is pinned: its user namespace and its credentials must still be these.
   const ns = facts.namespaceOf(`${target}/ns/user`);
   if ("ino" in ns) s.relied.push({ namespace: `${target}/ns/user`, ino: ns.ino });
@@ -646,7 +655,10 @@ function _unlikeTarget(
  */
 function _namespacesLeftOut(s: State, namespaces: readonly NamespaceKind[], facts: Facts): NamespaceKind | undefined {
   for (const ns of NAMESPACES) {
-    if (ns.kind === "user" || (namespaces.includes(ns.kind) && !s.explicit.includes(ns.kind))) continue;
+    if (ns.kind === "user") continue;
+    // -F: the PID namespace is entered, but only the program's children would be in it.
+    const entered = namespaces.includes(ns.kind) && !s.explicit.includes(ns.kind);
+    if (entered && !(ns.kind === "pid" && s.noFork)) continue;
     const path = `${s.proc}/${s.target}/${ns.file}`;
     const theirs = facts.namespaceOf(path);
     const mine = facts.namespaceOf(`${SELF}/${ns.file}`);

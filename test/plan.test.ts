@@ -263,7 +263,10 @@ describe("plan", () => {
     [["-t", "9", "-e", "-a"], "run"], // -a enters its user namespace (not ours)
     [["-t", "9", "-e", "-U", "-n"], "fail"], // its other namespaces left out: the host's network and files
     [["-t", "9", "-e", "-U", "-m"], "fail"],
-    [["-t", "18", "-e", "-U", "-n"], "run"], // its other namespaces are ours
+    [["-t", "18", "-e", "-U", "-n", "-w"], "run"], // its other namespaces are ours
+    [["-t", "18", "-e", "-U", "-n"], "fail"], // nsenter's working directory kept: a way past the target's
+    [["-t", "9", "-e", "-a", "-F"], "fail"], // -F: the program itself stays in our PID namespace
+    [["-t", "9", "-e", "-a", "-F", "-p"], "fail"],
     [["-t", "9", "-e", "-a", "-S", "1000", "-G", "1000"], "fail"], // another user of its namespace than 9
     [["-t", "11", "-e", "-a", "-S", "1000", "-G", "1000"], "run"], // 11's own ids there
     [["-t", "11", "-e", "-U"], "fail"], // the namespace's root: more than its uid 1000
@@ -303,7 +306,7 @@ describe("plan", () => {
     ],
     [["-t", "8", "-e", "-m"], [{ rootAt: "/proc/8/status" }]],
     [
-      ["-t", "18", "-e", "-U"], // its other namespaces (ours), its user namespace and credentials
+      ["-t", "18", "-e", "-U", "-w"], // its other namespaces (ours), its user namespace and credentials
       [
         ...["cgroup", "ipc", "uts", "net", "pid", "mnt", "time"].map((k) => ({
           namespace: `/proc/18/ns/${k}`,
@@ -355,6 +358,7 @@ describe("plan", () => {
     ["15", [], "the target runs under seccomp or no_new_privs, the program would not"],
     ["16", [], "the target runs under a security label that is not nsenter's"],
     ["9", ["-n"], "the program would not be in the target's cgroup namespace (-a enters them all)"],
+    ["18", [], "the program would keep nsenter's working directory (-w gives it the target's)"],
   ])("-t %s -U %j: the target's user namespace, not as its equal: the refusal says why", (pid, flags, why) => {
     const p = plan(["-t", pid, "-e", "-U", ...flags, "env"], facts());
     expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(

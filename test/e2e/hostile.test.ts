@@ -207,6 +207,7 @@ describeRoot("--env: a target's environment never steers a program run as root",
   let sandboxed: Target; // uid 65534, root of a user namespace with its own network and mounts
   let noNewPrivs: Target; // uid 65534, root of a user namespace of its own, under no_new_privs
   let grouped: Target; // uid 65534 with group 4242, root of a user namespace of its own
+  let pidded: Target; // uid 65534, root of a user namespace with its own PID namespace and mounts
   const marker = () => join(dir, "ran");
   beforeAll(() => {
     // What a user could set: a look-alike id first in PATH, a HOME with a profile, a BASH_ENV
@@ -262,7 +263,13 @@ describeRoot("--env: a target's environment never steers a program run as root",
       "true",
       "setpriv",
     );
+    pidded = new Target(
+      [...nobody, "env", "-i", ...vars, ...rootOfItsOwn, "--pid", "--mount", "--mount-proc"],
+      "true",
+      "setpriv",
+    );
     targets.push(user, privateMount, rootless, root, container, rootMapped, mappedUser, sandboxed, noNewPrivs, grouped);
+    targets.push(pidded);
   });
   afterAll(() => {
     for (const t of targets) t.kill();
@@ -290,9 +297,12 @@ describeRoot("--env: a target's environment never steers a program run as root",
   });
 
   test("a user's process, its user namespace entered: the program runs as that user, with its environment", () => {
-    const r = run([NSENTER, "-t", `${rootless.pid}`, "-e", "-U", "-u", "/usr/bin/env"], { env });
+    // Its mount namespace is ours (not entered): -w, or the program would keep nsenter's directory.
+    const r = run([NSENTER, "-t", `${rootless.pid}`, "-e", "-U", "-u", "-w", "/usr/bin/env"], { env });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("KEEP=1\n");
+    const kept = run([NSENTER, "-t", `${rootless.pid}`, "-e", "-U", "-u", "/usr/bin/env"], { env });
+    expect(kept.stderr).toContain("the program would keep nsenter's working directory");
   });
 
   test("a user's process, its user namespace entered with --preserve-credentials: refused (nsenter's uid 0 is kept)", () => {
@@ -321,8 +331,9 @@ describeRoot("--env: a target's environment never steers a program run as root",
     ["sandboxed", ["-U"], "the program would not be in the target's net namespace (-a enters them all)"],
     ["noNewPrivs", ["-U", "-u"], "the target runs under seccomp or no_new_privs, the program would not"],
     ["grouped", ["-U", "-u"], "the target has supplementary groups, which the program would not"],
+    ["pidded", ["-a", "-F"], "the program would not be in the target's pid namespace (-F keeps it in ours)"],
   ])("its user namespace's root, but %s %j: refused, nothing runs", (name, flags, why) => {
-    const t = { sandboxed, noNewPrivs, grouped }[name as "sandboxed"];
+    const t = { sandboxed, noNewPrivs, grouped, pidded }[name as "sandboxed"];
     const r = run([NSENTER, "-t", `${t.pid}`, "-e", ...(flags as string[]), "id", "-u"], { env });
     const stderr = `nsenter: --env: ${why}: the target's environment would steer a program that can do more than the target (leave --env out)\n`;
     expect(r).toEqual({ stdout: "", stderr, status: 1 });
