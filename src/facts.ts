@@ -23,12 +23,14 @@ export function credentials(statusPath: string): TargetCredentials | undefined {
   const gid = /^Gid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(status);
   const groups = /^Groups:(.*)$/m.exec(status);
   const cap = /^CapEff:\s+([0-9a-f]+)$/m.exec(status);
-  if (!uid || !gid || !groups || !cap) return undefined;
+  const bounding = /^CapBnd:\s+([0-9a-f]+)$/m.exec(status);
+  if (!uid || !gid || !groups || !cap || !bounding) return undefined;
   return {
     uids: uid.slice(1).map(Number),
     gids: gid.slice(1).map(Number),
     groups: (groups[1] as string).trim(),
     capEff: BigInt(`0x${cap[1]}`),
+    capBnd: BigInt(`0x${bounding[1]}`),
     // Absent (an older kernel, or none configured): none.
     seccomp: Number(/^Seccomp:\s+(\d+)$/m.exec(status)?.[1] ?? 0),
     noNewPrivs: Number(/^NoNewPrivs:\s+(\d+)$/m.exec(status)?.[1] ?? 0),
@@ -40,6 +42,7 @@ export function sameCredentials(a: TargetCredentials | undefined, b: TargetCrede
   return (
     a !== undefined &&
     a.capEff === b.capEff &&
+    a.capBnd === b.capBnd &&
     a.groups === b.groups &&
     a.seccomp === b.seccomp &&
     a.noNewPrivs === b.noNewPrivs &&

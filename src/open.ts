@@ -145,13 +145,11 @@ function _recheckContainer(pidfd: number, pid: number, container: ContainerRef):
 function _recheck(pid: number, relied: readonly Relied[]): void {
   for (const fact of relied) {
     const holds =
-      "rootAt" in fact
-        ? credentials(fact.rootAt)?.uids.every((uid) => uid === 0) === true
-        : "credentialsAt" in fact
-          ? sameCredentials(credentials(fact.credentialsAt), fact.credentials)
-          : "labelAt" in fact
-            ? securityLabel(fact.labelAt) === fact.label
-            : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
+      "credentialsAt" in fact
+        ? sameCredentials(credentials(fact.credentialsAt), fact.credentials)
+        : "labelAt" in fact
+          ? securityLabel(fact.labelAt) === fact.label
+          : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
     if (!holds) throw new NsenterError(`target process ${pid} changed while nsenter was starting`, ESRCH);
   }
 }

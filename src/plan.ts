@@ -42,12 +42,11 @@ export interface TargetRef {
 }
 
 /**
- * A fact about the target planning relied on: a namespace link's inode, its uids all 0, or its
- * ids and capabilities as they were.
+ * A fact about the target planning relied on: a namespace link's inode, or its credentials or
+ * security label as they were.
  */
 export type Relied =
   | { readonly namespace: string; readonly ino: bigint }
-  | { readonly rootAt: string }
   | { readonly credentialsAt: string; readonly credentials: TargetCredentials }
   | { readonly labelAt: string; readonly label: string };
 
@@ -59,6 +58,8 @@ export interface TargetCredentials {
   /** The supplementary groups, as the Groups: line lists them ("" for none). */
   readonly groups: string;
   readonly capEff: bigint;
+  /** The capability bounding set: what a set-user-ID file could give it. */
+  readonly capBnd: bigint;
   /** Its Seccomp: and NoNewPrivs: lines (0: none). */
   readonly seccomp: number;
   readonly noNewPrivs: number;
@@ -189,6 +190,9 @@ interface State {
   all: boolean;
   rootFromTarget: boolean;
   cwdFromTarget: boolean;
+  /** -r DIR, -w DIR: directories of this host's. */
+  rootPath: boolean;
+  cwdPath: boolean;
   wdns?: string;
   uid?: number;
   gid?: number;
@@ -221,6 +225,8 @@ export function plan(argv: readonly string[], facts: Facts): Plan {
     all: false,
     rootFromTarget: false,
     cwdFromTarget: false,
+    rootPath: false,
+    cwdPath: false,
     noFork: false,
     preserveCredentials: false,
     followContext: false,
@@ -289,10 +295,12 @@ function _applyFlag(s: State, key: string, value: string | undefined, facts: Fac
       return;
     case "root":
       s.rootFromTarget ||= value === undefined;
+      s.rootPath ||= value !== undefined;
       if (value !== undefined) _open(s, "root", value);
       return;
     case "wd":
       s.cwdFromTarget ||= value === undefined;
+      s.cwdPath ||= value !== undefined;
       if (value !== undefined) _open(s, "cwd", value);
       return;
     case "wdns":
@@ -559,24 +567,34 @@ function _mode(namespaces: readonly NamespaceKind[], fork: boolean, c: Credentia
  * files it can replace anyway.
  */
 function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKind[], facts: Facts): void {
+  const unlike = (why: string) =>
+    new NsenterError(
+      `--env: ${why}: the target's environment would steer a program that can do more than the target (leave --env out)`,
+    );
+  if (s.socketFd !== undefined && s.socketFd >= 0)
+    throw unlike("--net-socket's network namespace may not be the target's");
+  if (s.rootPath || s.cwdPath) throw unlike("-r DIR and -w DIR are directories of this host's, not the target's");
   const status = `${s.proc}/${s.target}/status`;
   const credentials = facts.credentials(status);
   const userns = namespaces.includes("user");
-  const unlike = userns ? _unlikeTarget(s, namespaces, status, credentials, facts) : "";
-  if (unlike === undefined) return;
+  const why = userns ? _unlikeTarget(s, namespaces, status, credentials, facts) : "";
+  if (why === undefined) return;
   if (credentials?.uids.every((uid) => uid === 0)) {
-    s.relied.push({ rootAt: status });
+    // Root that can do less than nsenter's root (docker drops capabilities, a read-only root may
+    // leave it no file to replace): its environment must not steer a program that has it all.
+    // The program would have nsenter's own capabilities (this host's root may lack some).
+    const mine = facts.credentials(`${SELF}/status`);
+    const full = _fullSet(facts);
+    const confined = _confinement(s, credentials, mine?.capEff ?? full, mine?.capBnd ?? full, facts);
+    if (confined !== undefined) throw unlike(confined);
+    s.relied.push({ credentialsAt: status, credentials });
     if (_programFromTarget(s, namespaces, facts)) return;
     const user = userns ? "" : "-U to run it as the target's user, ";
     throw new NsenterError(
       `--env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, ${user}or leave --env out)`,
     );
   }
-  if (unlike !== "") {
-    throw new NsenterError(
-      `--env: ${unlike}: the target's environment would steer a program that can do more than the target (leave --env out)`,
-    );
-  }
+  if (why !== "") throw unlike(why);
   const who =
     credentials === undefined ? "not known to run as root" : `runs as uid ${credentials.uids.find((u) => u !== 0)}`;
   throw new NsenterError(
@@ -584,17 +602,49 @@ function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKin
   );
 }
 
+/** Every capability the kernel has. */
+function _fullSet(facts: Facts): bigint {
+  return (1n << BigInt(facts.lastCap() + 1)) - 1n;
+}
+
+/**
+ * How the target can do less than a program like it that nsenter starts (the reason, for the
+ * refusal), or undefined: capabilities it lacks of the program's EFFECTIVE ones, a bounding set
+ * without some of the program's BOUNDING ones (a set-user-ID file would give the program what it
+ * cannot get), a seccomp filter or no_new_privs, a security label not nsenter's. The label is
+ * relied on.
+ */
+function _confinement(
+  s: State,
+  c: TargetCredentials,
+  effective: bigint,
+  bounding: bigint,
+  facts: Facts,
+): string | undefined {
+  if ((c.capEff & effective) !== effective)
+    return "the target runs with capabilities dropped that the program would have";
+  if ((c.capBnd & bounding) !== bounding) return "the target's capability bounding set is smaller than the program's";
+  if (c.seccomp !== 0 || c.noNewPrivs !== 0)
+    return "the target runs under seccomp or no_new_privs, the program would not";
+  const at = `${s.proc}/${s.target}/attr/current`;
+  const label = facts.securityLabel(at);
+  if (label !== facts.securityLabel(`${SELF}/attr/current`))
+    return "the target runs under a security label that is not nsenter's";
+  if (label !== undefined) s.relied.push({ labelAt: at, label });
+  return undefined;
+}
+
 /**
  * Why the program, although it enters a user namespace, would not be the target's equal (the
  * reason, for the refusal), or undefined when it would: in the target's user namespace and in
- * each of its other namespaces that is not nsenter's own, with ids there that are the target's
- * own (as this host sees them) and none of the host's root, no supplementary groups but as the
- * target has none, capabilities there only where the target has them all, and no seccomp filter,
- * no_new_privs or security label the target has and the program would not. --preserve-credentials
- * keeps nsenter's uid 0, which is host root to every file of the host; a map that sends 0 to 0
- * (root can make one, and so can a container's root) makes the namespace's root the host's; the
- * namespace's root is more than a user of it, or than a root whose capabilities were dropped; and
- * a program left in this host's network or mount namespace reaches what the target cannot.
+ * each of its other namespaces that is not nsenter's own, in a working directory of the
+ * target's, with ids there that are the target's own (as this host sees them) and none of the
+ * host's root, no supplementary groups but as the target has none, and no confinement the target
+ * has and the program would not (_confinement). --preserve-credentials keeps nsenter's uid 0,
+ * which is host root to every file of the host; a map that sends 0 to 0 (root can make one, and
+ * so can a container's root) makes the namespace's root the host's; the namespace's root is more
+ * than a user of it; and a program left in this host's network or mount namespace, or in
+ * nsenter's working directory, reaches what the target cannot.
  */
 function _unlikeTarget(
   s: State,
@@ -621,27 +671,20 @@ function _unlikeTarget(
   if (!c || c.uids.some((u) => u !== hostUid) || c.gids.some((g) => g !== hostGid)) {
     return `uid ${uid} and gid ${gid} of the target's user namespace are not the target's own (-S and -G name the ids to run as)`;
   }
-  const full = (1n << BigInt(facts.lastCap() + 1)) - 1n;
-  if ((uid === 0 || s.keepCaps) && (c.capEff & full) !== full) {
-    return "the program would have capabilities in the target's user namespace that the target has not";
-  }
   if (c.groups !== "") return "the target has supplementary groups, which the program would not";
-  if (c.seccomp !== 0 || c.noNewPrivs !== 0)
-    return "the target runs under seccomp or no_new_privs, the program would not";
-  const label = facts.securityLabel(`${target}/attr/current`);
-  if (label !== facts.securityLabel(`${SELF}/attr/current`)) {
-    return "the target runs under a security label that is not nsenter's";
-  }
+  // Entering a user namespace gives every capability there (setns(2)); a uid but 0 keeps none.
+  const full = _fullSet(facts);
+  const confined = _confinement(s, c, uid === 0 || s.keepCaps ? full : 0n, full, facts);
+  if (confined !== undefined) return confined;
   const outside = _namespacesLeftOut(s, namespaces, facts);
   if (outside === "pid") return "the program would not be in the target's pid namespace (-F keeps it in ours)";
   if (outside !== undefined)
     return `the program would not be in the target's ${outside} namespace (-a enters them all)`;
   // Entering a mount namespace moves the program to its root; without, it would keep nsenter's
-  // working directory, a way into what the target may not reach.
-  if (!namespaces.includes("mnt") && s.seenWd === undefined) {
+  // working directory (or -W's, found in ours), a way into what the target may not reach.
+  if (!namespaces.includes("mnt") && !s.cwdFromTarget) {
     return "the program would keep nsenter's working directory (-w gives it the target's)";
   }
-  if (label !== undefined) s.relied.push({ labelAt: `${target}/attr/current`, label });
   // Read before the target is pinned: its user namespace and its credentials must still be these.
   const ns = facts.namespaceOf(`${target}/ns/user`);
   if ("ino" in ns) s.relied.push({ namespace: `${target}/ns/user`, ino: ns.ino });
@@ -670,11 +713,14 @@ function _namespacesLeftOut(s: State, namespaces: readonly NamespaceKind[], fact
 }
 
 /**
- * Whether the program comes from the target's own files: its mount namespace entered (through
- * -t, not a file given), its root taken (-r), or its mount namespace is nsenter's own.
+ * Whether the program comes from the target's own files, in its own directories: its mount
+ * namespace entered (through -t, not a file given), its root and working directory taken (-r -w),
+ * or its mount namespace is nsenter's own.
  */
 function _programFromTarget(s: State, namespaces: readonly NamespaceKind[], facts: Facts): boolean {
-  if (s.rootFromTarget || (namespaces.includes("mnt") && !s.explicit.includes("mnt"))) return true;
+  if (namespaces.includes("mnt") && !s.explicit.includes("mnt")) return true;
+  // Its root, but nsenter's working directory unless -w: a way out of the target's root.
+  if (s.rootFromTarget) return s.cwdFromTarget;
   const mine = facts.namespaceOf(`${SELF}/ns/mnt`);
   const path = `${s.proc}/${s.target}/ns/mnt`;
   const theirs = facts.namespaceOf(path);

@@ -1,7 +1,8 @@
 import { expect, test } from "bun:test";
 import { NsenterError } from "../src/errors.ts";
-import { namespaceOf } from "../src/facts.ts";
+import { credentials, namespaceOf, securityLabel } from "../src/facts.ts";
 import { openAll } from "../src/open.ts";
+import type { TargetCredentials } from "../src/plan.ts";
 
 // What planning read about the target is read again once the target is pinned: a PID reused in
 // between names another process, whose namespaces or uids differ (this process stands in for one).
@@ -20,8 +21,19 @@ test("a namespace that is no longer the one planning saw: refused", () => {
   );
 });
 
-test("uids all 0 as planning saw them: held only by a process of root's", () => {
-  const open = () => openAll([], { pid, relied: [{ rootAt: `/proc/${pid}/status` }] })[Symbol.dispose]();
-  if (process.getuid?.() === 0) expect(open).not.toThrow();
-  else expect(open).toThrow("changed while nsenter was starting");
+test("its credentials as planning saw them: held; others (another capability set) refused", () => {
+  const at = `/proc/${pid}/status`;
+  const seen = credentials(at) as TargetCredentials;
+  openAll([], { pid, relied: [{ credentialsAt: at, credentials: seen }] })[Symbol.dispose]();
+  const other = { ...seen, capEff: seen.capEff ^ 1n };
+  expect(() => openAll([], { pid, relied: [{ credentialsAt: at, credentials: other }] })).toThrow(
+    "changed while nsenter was starting",
+  );
+});
+
+test("a security label planning saw, and another", () => {
+  const at = `/proc/${pid}/comm`; // stands in for attr/current: any file's text is compared
+  const label = securityLabel(at) as string;
+  openAll([], { pid, relied: [{ labelAt: at, label }] })[Symbol.dispose]();
+  expect(() => openAll([], { pid, relied: [{ labelAt: at, label: `${label}x` }] })).toThrow("changed");
 });

@@ -8,8 +8,19 @@ import { type Facts, type Plan, plan } from "../src/plan.ts";
  * (11 and 12 in the same ones), and pid 8 (root) in other namespaces of every kind but user and
  * time (a container of docker's).
  */
+/** What root with every capability reads as (see facts()). */
+const ROOT = {
+  uids: [0, 0, 0, 0],
+  gids: [0, 0, 0, 0],
+  groups: "",
+  capEff: (1n << 41n) - 1n,
+  capBnd: (1n << 41n) - 1n,
+  seccomp: 0,
+  noNewPrivs: 0,
+};
+
 /** The processes in the user namespace pid 9 has (see facts()). */
-const USERNS = ["9", "11", "12", "14", "15", "16", "18"];
+const USERNS = ["9", "11", "12", "14", "15", "16", "18", "20"];
 
 function facts(over: Partial<Facts> = {}): Facts {
   return {
@@ -19,14 +30,16 @@ function facts(over: Partial<Facts> = {}): Facts {
       if (pid === "404" || !kind) return { errno: 2 };
       if (pid === "18") return { ino: kind === "user" ? 3n : 1n }; // only its user namespace its own
       if (USERNS.includes(pid as string) || pid === "13") return { ino: 3n };
-      if (pid === "8") return { ino: kind === "user" || kind === "time" ? 1n : 3n }; // a container without a user namespace
+      // 8 and 19: containers without a user namespace (19 with docker's capabilities).
+      if (pid === "8" || pid === "19") return { ino: kind === "user" || kind === "time" ? 1n : 3n };
       const own = pid === "self" || pid === "42" || (kind !== "user" && kind !== "time");
       return { ino: own ? 1n : 2n };
     },
     // Processes run as root with every capability, but those in the user namespace 9 has (it maps
     // 0-65535 to 100000): 9 is its root (100000), 11 its uid 1000 (101000), 12 its root without most
     // capabilities (as container runtimes start them), 14 its root with a supplementary group, 15
-    // under seccomp, 16 under a security label; 18 is its root in our other namespaces. 404 has no
+    // under seccomp, 16 under a security label, 20 with a smaller bounding set; 18 is its root in
+    // our other namespaces. 19 is a container's root with docker's capabilities. 404 has no
     // status. 7's and 13's user namespaces map 0 to 0 (root made them; 13 is root in a container).
     credentials: (path) => {
       const pid = /\/proc\/(\w+)\//.exec(path)?.[1] ?? "";
@@ -36,7 +49,8 @@ function facts(over: Partial<Facts> = {}): Facts {
         uids: [id, id, id, id],
         gids: [id, id, id, id],
         groups: pid === "14" ? "4242" : "",
-        capEff: pid === "12" ? 0xa80425fbn : (1n << 41n) - 1n,
+        capEff: pid === "12" || pid === "19" ? 0xa80425fbn : (1n << 41n) - 1n,
+        capBnd: pid === "19" || pid === "20" ? 0xa80425fbn : (1n << 41n) - 1n,
         seccomp: pid === "15" ? 2 : 0,
         noNewPrivs: pid === "15" ? 1 : 0,
       };
@@ -255,7 +269,13 @@ describe("plan", () => {
     [["-t", "8", "-e", "-u", "-p"], "fail"],
     [["-t", "8", "-e", "--mount=/proc/42/ns/mnt"], "fail"], // a mount namespace, not the target's
     [["-t", "8", "-e", "-m"], "run"], // the container's own program
-    [["-t", "8", "-e", "-r"], "run"],
+    [["-t", "8", "-e", "-r"], "fail"], // its root, but nsenter's working directory: a way out
+    [["-t", "8", "-e", "-r", "-w"], "run"],
+    [["-t", "8", "-e", "-m", "-r/srv"], "fail"], // a directory of this host's
+    [["-t", "8", "-e", "-m", "-w/tmp"], "fail"],
+    [["-t", "19", "-e", "-a"], "fail"], // docker's root: fewer capabilities than the program's
+    [["-t", "20", "-e", "-a"], "fail"], // a smaller bounding set (a set-user-ID file would give it less)
+    [["-t", "9", "-e", "-a", "-N", "3"], "fail"], // a socket's network namespace: maybe not the target's
     [["-t", "8", "-e", "-a"], "run"],
     [["-t", "9", "-e"], "fail"],
     [["-t", "9", "-e", "-m"], "fail"], // its mount namespace: a root-made one would run root's files
@@ -302,9 +322,12 @@ describe("plan", () => {
     ],
     [
       ["-t", "42", "-e", "-n"],
-      [{ rootAt: "/proc/42/status" }, { namespace: "/proc/42/ns/mnt", ino: 1n }],
+      [
+        { credentialsAt: "/proc/42/status", credentials: ROOT },
+        { namespace: "/proc/42/ns/mnt", ino: 1n },
+      ],
     ],
-    [["-t", "8", "-e", "-m"], [{ rootAt: "/proc/8/status" }]],
+    [["-t", "8", "-e", "-m"], [{ credentialsAt: "/proc/8/status", credentials: ROOT }]],
     [
       ["-t", "18", "-e", "-U", "-w"], // its other namespaces (ours), its user namespace and credentials
       [
@@ -320,6 +343,7 @@ describe("plan", () => {
             gids: Array(4).fill(100000),
             groups: "",
             capEff: (1n << 41n) - 1n,
+            capBnd: (1n << 41n) - 1n,
             seccomp: 0,
             noNewPrivs: 0,
           },
@@ -353,7 +377,7 @@ describe("plan", () => {
       [],
       "uid 0 and gid 0 of the target's user namespace are not the target's own (-S and -G name the ids to run as)",
     ],
-    ["12", [], "the program would have capabilities in the target's user namespace that the target has not"],
+    ["12", [], "the target runs with capabilities dropped that the program would have"],
     ["14", [], "the target has supplementary groups, which the program would not"],
     ["15", [], "the target runs under seccomp or no_new_privs, the program would not"],
     ["16", [], "the target runs under a security label that is not nsenter's"],

@@ -208,6 +208,7 @@ describeRoot("--env: a target's environment never steers a program run as root",
   let noNewPrivs: Target; // uid 65534, root of a user namespace of its own, under no_new_privs
   let grouped: Target; // uid 65534 with group 4242, root of a user namespace of its own
   let pidded: Target; // uid 65534, root of a user namespace with its own PID namespace and mounts
+  let capless: Target; // root in a mount namespace of its own, every capability dropped (docker drops many)
   const marker = () => join(dir, "ran");
   beforeAll(() => {
     // What a user could set: a look-alike id first in PATH, a HOME with a profile, a BASH_ENV
@@ -269,7 +270,9 @@ describeRoot("--env: a target's environment never steers a program run as root",
       "setpriv",
     );
     targets.push(user, privateMount, rootless, root, container, rootMapped, mappedUser, sandboxed, noNewPrivs, grouped);
-    targets.push(pidded);
+    const dropAll = ["setpriv", "--bounding-set=-all", "--inh-caps=-all"];
+    capless = new Target(["-i", ...vars, "unshare", "--mount", "--fork", ...dropAll], "true", "env");
+    targets.push(pidded, capless);
   });
   afterAll(() => {
     for (const t of targets) t.kill();
@@ -277,6 +280,8 @@ describeRoot("--env: a target's environment never steers a program run as root",
   });
 
   const env = { PATH: "/usr/bin:/bin" };
+  const hostDirectory =
+    "nsenter: --env: -r DIR and -w DIR are directories of this host's, not the target's: the target's environment would steer a program that can do more than the target (leave --env out)\n";
   const refusal =
     "nsenter: --env: the target runs as uid 65534: its environment would steer a program run as root (add -U to run it as the target's user, or leave --env out)\n";
 
@@ -285,7 +290,7 @@ describeRoot("--env: a target's environment never steers a program run as root",
     (flags: string[]) => {
       for (const program of [["id", "-u"], ["bash", "-c", "echo ran"], ["/usr/bin/env"]]) {
         const r = run([NSENTER, "-t", `${user.pid}`, "-e", ...flags, ...program], { env });
-        expect(r).toEqual({ stdout: "", stderr: refusal, status: 1 });
+        expect(r).toEqual({ stdout: "", stderr: flags.includes("-r/") ? hostDirectory : refusal, status: 1 });
       }
       expect(existsSync(marker())).toBe(false);
     },
@@ -358,21 +363,36 @@ describeRoot("--env: a target's environment never steers a program run as root",
     expect(as.stdout).toContain("KEEP=1\n");
   });
 
-  test.each([[["-u"]], [["-u", "-r/"]], [["-u", "-w"]]])(
-    "a container's root, %j: refused (a program of this host), nothing runs",
+  test.each([[["-u"]], [["-u", "-r/"]], [["-u", "-w"]], [["-r"]], [["-m", "-w/tmp"]]])(
+    "a container's root, %j: refused (a program, or a directory, of this host), nothing runs",
     (flags: string[]) => {
       const refused = `nsenter: --env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, -U to run it as the target's user, or leave --env out)\n`;
       const r = run([NSENTER, "-t", `${container.pid}`, "-e", ...flags, "id", "-u"], { env });
-      expect(r).toEqual({ stdout: "", stderr: refused, status: 1 });
+      const given = flags.some((f) => f.startsWith("-r/") || f.startsWith("-w/"));
+      expect(r).toEqual({ stdout: "", stderr: given ? hostDirectory : refused, status: 1 });
       expect(existsSync(marker())).toBe(false);
     },
   );
 
-  test.each([[["-m"]], [["-r"]], [["-a"]]])("a container's root, %j: its own program, its environment", (flags) => {
-    const r = run([NSENTER, "-t", `${container.pid}`, "-e", ...flags, "/usr/bin/env"], { env });
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain("KEEP=1\n");
-  });
+  test.each([[["-m"]], [["-a"]]])(
+    "a container's root without capabilities, %j: refused (its files may be read-only, the program has them all)",
+    (flags) => {
+      const r = run([NSENTER, "-t", `${capless.pid}`, "-e", ...flags, "id", "-u"], { env });
+      const stderr =
+        "nsenter: --env: the target runs with capabilities dropped that the program would have: the target's environment would steer a program that can do more than the target (leave --env out)\n";
+      expect(r).toEqual({ stdout: "", stderr, status: 1 });
+      expect(existsSync(marker())).toBe(false);
+    },
+  );
+
+  test.each([[["-m"]], [["-r", "-w"]], [["-a"]]])(
+    "a container's root, %j: its own program, its environment",
+    (flags) => {
+      const r = run([NSENTER, "-t", `${container.pid}`, "-e", ...flags, "/usr/bin/env"], { env });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain("KEEP=1\n");
+    },
+  );
 
   test("root's process: everything passes, as in util-linux", () => {
     const r = run([NSENTER, "-t", `${root.pid}`, "-e", "-u", "/usr/bin/env"], { env });
@@ -692,6 +712,9 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
         });
         Bun.sleepSync(500); // its program's process stopped
         proc.kill(end as NodeJS.Signals);
+        // As timeout(1) does: nsenter may have stopped as the program did (util-linux's parent does),
+        // and a stopped process acts on SIGTERM only once continued.
+        if (end === "SIGTERM") proc.kill("SIGCONT");
         // Seconds at most (a loaded machine, the target's init spinning on one of two cores: 3 s was
         // once too few in a whole run).
         const ended = await within(proc, 6000);
