@@ -310,10 +310,12 @@ void nsenter_forward(int sig) {
     /* Kept too, for what the kernel has not named yet: the child (nsenter's thread is in clone(),
      * this is another of Bun's threads: nsenter passes it on when clone() returns) and the
      * program's process (the child is in its clone(): it passes it on to itself, nsenter_program).
-     * Twice is no harm. */
+     * Twice is no harm. Once the program's process exists it alone gets it: the child is only
+     * left to say which PID it has, and killed before it does, nsenter would take it for the
+     * program. */
     j[J_PENDING] = sig;
-    starting(j, j[J_CHILD], sig);
-    starting(j, j[J_PROGRAM_PID], sig);
+    if (j[J_PROGRAM_PID] > 0) starting(j, j[J_PROGRAM_PID], sig);
+    else starting(j, j[J_CHILD], sig);
   } else if (!((sig == 2 || sig == 3) && foreground(j) > 0 && foreground(j) == sys(j, N_GETPGID, 0, 0, 0, 0, 0))) {
     sys(j, N_KILL, to, sig, 0, 0, 0);
   }

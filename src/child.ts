@@ -244,9 +244,11 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       // A signal taken by another thread while this one was in clone(), before the child's PID
       // was known (child.c nsenter_forward): the child gets it now.
       const pending = Number(job[J.pending]);
+      // The program's process, once there is one, not the child (see child.c nsenter_forward).
+      const to = Number(job[J.programPid]) > 0 ? Number(job[J.programPid]) : pid;
       if (pid > 0 && pending !== 0) {
-        sys.kill(pid, pending);
-        sys.kill(pid, SIGCONT);
+        sys.kill(to, pending);
+        sys.kill(to, SIGCONT);
       }
       try {
         if (pid < 0) throw stepError("fork", cloneErrno);
