@@ -33,6 +33,8 @@ import {
   O_CLOEXEC,
   O_DIRECTORY,
   O_NONBLOCK,
+  SIG_IGN,
+  SIG_SETMASK,
   SIGCONT,
   sys,
   syscall,
@@ -60,8 +62,6 @@ const MAP_NORESERVE = 0x4000;
 const SIGCHLD = 17;
 const CLONE_VM = 0x100;
 const CLONE_PARENT_SETTID = 0x00100000;
-const SIG_SETMASK = 2;
-const SIG_IGN = 1;
 const PR_SET_DUMPABLE = 4;
 
 /** child.c's machine code in memory: where its entries are, and its job (and where that is). */

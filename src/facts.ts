@@ -1,8 +1,7 @@
 /** The host facts planning needs, read from /proc and the environment. */
 
-import { textOf } from "./bytes.ts";
 import { resolveContainer } from "./containers.ts";
-import { access, F_OK, listDirectory, readFile, readLink, readText } from "./libc.ts";
+import { access, F_OK, listDirectory, nulWords, readLink, readText } from "./libc.ts";
 import type { Facts, NsIdentity, TargetCredentials } from "./plan.ts";
 import { strtoul } from "./strtoul.ts";
 
@@ -78,10 +77,9 @@ export function hostId(mapPath: string, id: number): number | undefined {
 function env(name: string): string | undefined {
   const value = process.env[name];
   if (value === undefined || value.indexOf("\uFFFD") < 0) return value;
-  const content = readFile("/proc/self/environ");
-  if (typeof content === "number") return value;
-  for (const entry of textOf(content).split("\0"))
+  for (const entry of nulWords("/proc/self/environ") ?? []) {
     if (entry.startsWith(`${name}=`)) return entry.slice(name.length + 1);
+  }
   return value;
 }
 

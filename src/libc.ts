@@ -236,6 +236,15 @@ export function readFile(path: string): Uint8Array | number {
   return content;
 }
 
+/** A file of NUL-terminated words (/proc/self/cmdline, environ) read as bytes.ts reads text, or undefined. */
+export function nulWords(path: string): string[] | undefined {
+  const content = readFile(path);
+  if (typeof content === "number") return undefined;
+  const words = textOf(content).split("\0");
+  words.pop(); // after the last NUL
+  return words;
+}
+
 /** A whole file as text (UTF-8), or its errno. */
 export function readText(path: string): string | number {
   const content = readFile(path);
@@ -407,3 +416,8 @@ export const SIGSTOP = 19;
 export const SIGKILL = 9;
 export const SIGCONT = 18;
 export const WUNTRACED = 2;
+/** signal(2)'s "ignore", as the pointer it returns; sigprocmask(2)'s hows. */
+export const SIG_IGN = 1;
+export const SIG_BLOCK = 0;
+export const SIG_UNBLOCK = 1;
+export const SIG_SETMASK = 2;

@@ -6,13 +6,12 @@
  * at start (51 calls of one closure), ~0.04 ms a start more (measured).
  */
 import "./guard.ts";
-import { textOf } from "./bytes.ts";
 import { EBADF, EPERM, EPIPE, EXIT_FAILURE, NsenterError } from "./errors.ts";
 import { run } from "./execute.ts";
 import { hostFacts } from "./facts.ts";
 import { helpText, versionText } from "./help.ts";
 import { inheritedDescriptors } from "./inherited.ts";
-import { geteuid, readFile, SIGPIPE, strerror, writeAll } from "./libc.ts";
+import { geteuid, nulWords, SIGPIPE, strerror, writeAll } from "./libc.ts";
 import { openAll } from "./open.ts";
 import { plan } from "./plan.ts";
 import { stage } from "./stages.ts";
@@ -104,11 +103,8 @@ function _argument0(): string {
 
 /** /proc/self/cmdline's words, or undefined where they do not line up with what Bun read. */
 function _rawCommandLine(): string[] | undefined {
-  const content = readFile("/proc/self/cmdline");
-  if (typeof content === "number") return undefined;
-  const words = textOf(content).split("\0");
-  words.pop(); // after the last NUL
-  return words.length === process.argv.length - 1 ? words : undefined;
+  const words = nulWords("/proc/self/cmdline");
+  return words?.length === process.argv.length - 1 ? words : undefined;
 }
 
 const status = main(commandLine());

@@ -558,13 +558,14 @@ function _mode(namespaces: readonly NamespaceKind[], fork: boolean, c: Credentia
  * --env gives the program the target's environment, and an environment steers programs: PATH,
  * HOME (shell profiles, Python's site files), LD_PRELOAD, BASH_ENV, PROMPT_COMMAND, ... no list
  * of them is complete. So it is taken only where it cannot raise anyone's privilege: for a program
- * that runs as the target's user in the target's user namespace (it can do no more than the
- * target could), or from a target that runs as root (uid 0 as nsenter sees it) for a program from
- * that target's own files: its mount namespace entered or its root, or its mount namespace
- * nsenter's own. Root without a user namespace of its own (a container's, as docker runs them by
- * default) is uid 0 here too, and its environment naming a file of its own in LD_PRELOAD would
- * steer a host program run as host root out of the container; a program from the container's
- * files it can replace anyway.
+ * that is the target's equal in the target's user namespace (_unlikeTarget), or from a target
+ * that runs as root (uid 0 as nsenter sees it) with all of nsenter's capabilities and no
+ * confinement (_confinement) for a program from that target's own files in its own directories
+ * (_programFromTarget). Root without a user namespace of its own (a container's, as docker runs
+ * them by default) is uid 0 here too, and its environment naming a file of its own in LD_PRELOAD
+ * would steer a host program run as host root out of the container; a program from the
+ * container's files an unconfined root can replace anyway. Never with -r DIR, -w DIR (this host's
+ * directories) or --net-socket (a socket's network namespace may be another's).
  */
 function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKind[], facts: Facts): void {
   const unlike = (why: string) =>
@@ -702,14 +703,22 @@ function _namespacesLeftOut(s: State, namespaces: readonly NamespaceKind[], fact
     // -F: the PID namespace is entered, but only the program's children would be in it.
     const entered = namespaces.includes(ns.kind) && !s.explicit.includes(ns.kind);
     if (entered && !(ns.kind === "pid" && s.noFork)) continue;
-    const path = `${s.proc}/${s.target}/${ns.file}`;
-    const theirs = facts.namespaceOf(path);
-    const mine = facts.namespaceOf(`${SELF}/${ns.file}`);
-    if (!("ino" in theirs)) continue; // the kernel has no such kind
-    if (!("ino" in mine) || mine.ino !== theirs.ino) return ns.kind;
-    s.relied.push({ namespace: path, ino: theirs.ino });
+    if (_oursToo(s, ns.file, facts) === false) return ns.kind;
   }
   return undefined;
+}
+
+/**
+ * Whether the target's namespace of FILE (ns/mnt, ...) is nsenter's own, relied on as read;
+ * undefined where the target has none (the kernel has no such kind).
+ */
+function _oursToo(s: State, file: string, facts: Facts): boolean | undefined {
+  const path = `${s.proc}/${s.target}/${file}`;
+  const theirs = facts.namespaceOf(path);
+  if (!("ino" in theirs)) return undefined;
+  s.relied.push({ namespace: path, ino: theirs.ino });
+  const mine = facts.namespaceOf(`${SELF}/${file}`);
+  return "ino" in mine && mine.ino === theirs.ino;
 }
 
 /**
@@ -721,11 +730,7 @@ function _programFromTarget(s: State, namespaces: readonly NamespaceKind[], fact
   if (namespaces.includes("mnt") && !s.explicit.includes("mnt")) return true;
   // Its root, but nsenter's working directory unless -w: a way out of the target's root.
   if (s.rootFromTarget) return s.cwdFromTarget;
-  const mine = facts.namespaceOf(`${SELF}/ns/mnt`);
-  const path = `${s.proc}/${s.target}/ns/mnt`;
-  const theirs = facts.namespaceOf(path);
-  if ("ino" in theirs) s.relied.push({ namespace: path, ino: theirs.ino });
-  return "ino" in mine && "ino" in theirs && mine.ino === theirs.ino;
+  return _oursToo(s, "ns/mnt", facts) === true;
 }
 
 function _targetRef(s: State): TargetRef {

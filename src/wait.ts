@@ -11,15 +11,25 @@
  */
 import { J, loadCode, setFunctions } from "./child.ts";
 import { EINTR, EXIT_FAILURE } from "./errors.ts";
-import { core, errno, SIGCONT, SIGPIPE, SIGSTOP, SIGXFSZ, sys, syscall, WUNTRACED } from "./libc.ts";
+import {
+  core,
+  errno,
+  SIG_BLOCK,
+  SIG_IGN,
+  SIG_SETMASK,
+  SIG_UNBLOCK,
+  SIGCONT,
+  SIGPIPE,
+  SIGSTOP,
+  SIGXFSZ,
+  sys,
+  syscall,
+  WUNTRACED,
+} from "./libc.ts";
 import { NR } from "./syscalls.ts";
 
 /** SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM. */
 const FORWARDED = [1, 2, 3, 10, 12, 15];
-const SIG_IGN = 1;
-const SIG_BLOCK = 0;
-const SIG_UNBLOCK = 1;
-const SIG_SETMASK = 2;
 
 export interface Waiter {
   /**
