@@ -100,7 +100,7 @@ function _constant(name: string): string {
 export function childHeader(): string {
   const functions = [...FUNCTIONS.map((f) => `F_${_constant(f).replace("ERRNO_LOCATION", "ERRNO")}`), "F_COUNT"];
   const slots = [...Object.keys(SLOTS), "size"].map((s) => `J_${_constant(s)} = ${J[s as SlotName | "size"]}`);
-  const steps = Object.keys(STEPS).map((s, i) => `S_${_constant(s)} = ${i + 1}`);
+  const steps = STEPS.map((s, i) => `S_${_constant(s)} = ${i + 1}`);
   const syscalls = syscallNames().map((name, i) => `N_${name.toUpperCase()} = ${i}`);
   return [functions, slots, steps, syscalls, [`REGION = ${REGION}`]]
     .map((names) => `enum { ${names.join(", ")} };\n`)

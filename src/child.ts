@@ -45,11 +45,22 @@ import { stage } from "./stages.ts";
 import { STEPS, type Step, stepError } from "./steps.ts";
 import { NR, type Syscall } from "./syscalls.ts";
 
-const CODE = childCode();
-const { J, FUNCTIONS, REGION, SYSCALLS } = jobLayout();
+type Layout = ReturnType<typeof jobLayout>;
+let layout: Layout | undefined;
 
-/** The job's slots, for the waiting parent too (wait.ts): one copy of the layout at start. */
-export { J };
+/**
+ * The job's layout, computed when nsenter is built (a macro), made at the first child: a start
+ * that runs none (`-n`) does not pay for its ~50 slots.
+ */
+function _layout(): Layout {
+  layout ??= jobLayout();
+  return layout;
+}
+
+/** The job's slots, for the waiting parent too (wait.ts). */
+export function jobSlots(): Layout["J"] {
+  return _layout().J;
+}
 
 const PROT_NONE = 0;
 const PROT_READ = 1;
@@ -81,6 +92,8 @@ let loaded: LoadedCode | undefined;
  */
 export function loadCode(): LoadedCode {
   if (loaded) return loaded;
+  const CODE = childCode();
+  const { J, REGION } = _layout();
   if (CODE.arch !== process.arch) {
     throw new NsenterError(`this nsenter carries its child's code for ${CODE.arch}, not ${process.arch}`);
   }
@@ -115,6 +128,7 @@ export function loadCode(): LoadedCode {
  * Returns their tops.
  */
 function _stacks(argc: number): [number, number] {
+  const { REGION } = _layout();
   const size = REGION * (2 + (((8 * (argc + 2)) / REGION) | 0));
   const mapped = _map(2 * (REGION + size), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
   const first = mapped + REGION;
@@ -136,12 +150,13 @@ function _map(length: number, prot: number, flags: number): number {
 
 /** Put in the job the addresses of the libc functions child.c calls, and the system calls' numbers. */
 export function setFunctions(job: BigInt64Array): void {
+  const { J, FUNCTIONS, SYSCALLS } = _layout();
   const bound = core() as unknown as Record<Function, { ptr: Pointer }>;
   for (let i = 0; i < FUNCTIONS.length; i++) job[i] = BigInt(bound[FUNCTIONS[i] as Function].ptr);
   for (let i = 0; i < SYSCALLS.length; i++) job[J.nr + i] = BigInt(NR[SYSCALLS[i] as Syscall]);
 }
 
-type Function = (typeof FUNCTIONS)[number];
+type Function = Layout["FUNCTIONS"][number];
 
 export interface ChildProgram {
   file: Uint8Array;
@@ -167,6 +182,7 @@ export interface Started {
  * environment as it is (--env has set it already).
  */
 export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram): PreparedChild {
+  const J = jobSlots();
   const code = loadCode();
   const stacks = _stacks(program.argv.pointers.length - 1);
   const job = code.job;
@@ -278,6 +294,7 @@ function _started(
   ordered: readonly { kind: string }[],
   job: BigInt64Array,
 ): Started {
+  const J = jobSlots();
   const records = new Int32Array(6);
   const bytes = new Uint8Array(records.buffer);
   let got = 0;
@@ -306,7 +323,7 @@ function _stepFailed(
   name: string,
   ordered: readonly { kind: string }[],
 ): NsenterError {
-  const step = Object.keys(STEPS)[number - 1] as Step | undefined;
+  const step: Step | undefined = STEPS[number - 1];
   if (step === undefined) return new NsenterError(`child failed at step ${number}`, code);
   const kind = ordered[arg]?.kind;
   const detail = step === "exec" ? name : step === "setns" && kind ? namespaceInfo(kind as never).file : "";

@@ -39,47 +39,55 @@ interface PidRecord {
   readonly parent?: string;
 }
 
-export const PID_RECORDS: readonly PidRecord[] = [
-  {
-    runtime: "containerd",
-    root: "/run/containerd/io.containerd.runtime.v2.task",
-    namespaced: true,
-    file: "init.pid",
-    format: "pid",
-  },
-  { runtime: "containerd", root: "/run/containerd/runc", namespaced: true, file: "state.json", format: "runc" },
-  { runtime: "docker", root: "/run/docker/runtime-runc/moby", namespaced: false, file: "state.json", format: "runc" },
-  { runtime: "runc", root: "/run/runc", namespaced: false, file: "state.json", format: "runc" },
-  { runtime: "crun", root: "/run/crun", namespaced: false, file: "status", format: "crun" },
-  {
-    runtime: "podman",
-    root: "/run/containers/storage/overlay-containers",
-    namespaced: false,
-    file: "userdata/pidfile",
-    format: "pid",
-    parent: "userdata/conmon.pid",
-  },
-];
+/** A function, as the tables below: only a container lookup builds them, not every start. */
+function _pidRecords(): readonly PidRecord[] {
+  return [
+    {
+      runtime: "containerd",
+      root: "/run/containerd/io.containerd.runtime.v2.task",
+      namespaced: true,
+      file: "init.pid",
+      format: "pid",
+    },
+    { runtime: "containerd", root: "/run/containerd/runc", namespaced: true, file: "state.json", format: "runc" },
+    { runtime: "docker", root: "/run/docker/runtime-runc/moby", namespaced: false, file: "state.json", format: "runc" },
+    { runtime: "runc", root: "/run/runc", namespaced: false, file: "state.json", format: "runc" },
+    { runtime: "crun", root: "/run/crun", namespaced: false, file: "status", format: "crun" },
+    {
+      runtime: "podman",
+      root: "/run/containers/storage/overlay-containers",
+      namespaced: false,
+      file: "userdata/pidfile",
+      format: "pid",
+      parent: "userdata/conmon.pid",
+    },
+  ];
+}
 
 const DOCKER_CONTAINERS = "/var/lib/docker/containers";
 const STORAGE_CONTAINERS = "/var/lib/containers/storage/overlay-containers/containers.json";
 const KUBERNETES_LOGS = "/var/log/containers";
 
-/** containerd namespaces that belong to a better-known name. */
-const CONTAINERD_NAMESPACES: Record<string, string> = { moby: "docker", "k8s.io": "kubernetes" };
+/** The runtime a containerd namespace belongs to, where a better-known name says it. */
+function _containerdNamespace(ns: string, runtime: string): string {
+  return ns === "moby" ? "docker" : ns === "k8s.io" ? "kubernetes" : runtime;
+}
 
 const ID = "[0-9a-f]{64}";
 /** Runtimes' cgroup segments: systemd drivers (prefix-ID.scope), cgroupfs (bare ID). */
 const PREFIXES = "docker|cri-containerd|crio|libpod|nerdctl";
 let segmentPattern: RegExp | undefined;
 const SCHEMES = /^(containerd|cri-o|docker):\/\/(.+)$/;
-const CGROUP_RUNTIMES: Record<string, string> = {
-  docker: "docker",
-  "cri-containerd": "containerd",
-  crio: "cri-o",
-  libpod: "podman",
-  nerdctl: "nerdctl",
-};
+/** The runtime a cgroup segment's prefix stands for. */
+function _cgroupRuntime(prefix: string): string {
+  return prefix === "cri-containerd"
+    ? "containerd"
+    : prefix === "crio"
+      ? "cri-o"
+      : prefix === "libpod"
+        ? "podman"
+        : prefix;
+}
 
 /** A container as the runtimes' records and the cgroups know it. */
 export interface Container {
@@ -87,7 +95,7 @@ export interface Container {
   /** Who runs it, for messages: docker, podman, kubernetes, containerd, ... */
   runtime: string;
   readonly names: string[];
-  /** Where its init PID may be recorded (directories of PID_RECORDS entries). */
+  /** Where its init PID may be recorded (directories of _pidRecords() entries). */
   readonly records: { readonly record: PidRecord; readonly dir: string }[];
 }
 
@@ -146,11 +154,11 @@ function _known(scan: Scan): Container[] {
 /** The directory of each container in each PID record's root (listed only where root's alone). */
 function _recorded(): { id: string; runtime: string; record: PidRecord; dir: string }[] {
   const found: { id: string; runtime: string; record: PidRecord; dir: string }[] = [];
-  for (const record of PID_RECORDS) {
+  for (const record of _pidRecords()) {
     const roots = record.namespaced
       ? _list(record.root).map((ns) => ({
           dir: `${record.root}/${ns}`,
-          runtime: Object.hasOwn(CONTAINERD_NAMESPACES, ns) ? (CONTAINERD_NAMESPACES[ns] as string) : record.runtime,
+          runtime: _containerdNamespace(ns, record.runtime),
         }))
       : [{ dir: record.root, runtime: record.runtime }];
     for (const { dir, runtime } of roots) {
@@ -224,7 +232,9 @@ function _init(c: Container, scan: Scan, mounts: readonly CgroupMount[]): Contai
 }
 
 function _untrusted(place: Place): string {
-  const looked = `looked in ${PID_RECORDS.map((r) => r.root).join(", ")}`;
+  const looked = `looked in ${_pidRecords()
+    .map((r) => r.root)
+    .join(", ")}`;
   return `no runtime recorded it (${looked}), and its cgroup ${place.dir} is not root's alone: ${place.why}`;
 }
 
@@ -329,7 +339,7 @@ export function segmentContainer(segment: string): { id: string; runtime: string
   segmentPattern ??= new RegExp(`^(?:(${PREFIXES})-)?(${ID})(?:\\.scope)?$`);
   const m = segmentPattern.exec(segment);
   if (!m) return undefined;
-  return { id: m[2] as string, runtime: m[1] ? (CGROUP_RUNTIMES[m[1]] as string) : "cgroup" };
+  return { id: m[2] as string, runtime: m[1] ? _cgroupRuntime(m[1]) : "cgroup" };
 }
 
 /** ppid (field 4) and start time (field 22) of a /proc/PID/stat. */

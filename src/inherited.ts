@@ -3,21 +3,60 @@
  * close-on-exec while it starts, so before the program is executed their flag is cleared again:
  * the program gets exactly what nsenter got (util-linux passes them all through), and nothing
  * that nsenter or Bun opened (those are all close-on-exec).
+ *
+ * Read as bytes, not text: every run pays for this, and JavaScriptCore charges the first run of
+ * each operation (a string built character by character, a template, a subarray) more than the
+ * system calls cost. Names are parsed as numbers where getdents64 left them, and links are read
+ * relative to the directory (readlinkat) and compared byte for byte.
  */
-import { listDirectory, readLink } from "./libc.ts";
+import { bytesOf } from "./bytes.ts";
+import { cstr, O_CLOEXEC, O_RDONLY, sys, syscall } from "./libc.ts";
+import { NR } from "./syscalls.ts";
 
-/** Bun's own event-loop descriptors, there before the first line of JavaScript runs. */
-const RUNTIME_LINKS = ["anon_inode:[eventpoll]", "anon_inode:[eventfd]"];
+/** Bun's own event-loop descriptors' links, there before the first line of JavaScript runs. */
+const RUNTIME_LINKS = [bytesOf("anon_inode:[eventpoll]"), bytesOf("anon_inode:[eventfd]")];
+
+/** struct linux_dirent64s (d_reclen at 16, d_name from 19), and one link. */
+const entries = new Uint8Array(4096);
+const link = new Uint8Array(64);
 
 /** Call first thing at start-up, before anything else opens a descriptor. */
 export function inheritedDescriptors(): number[] {
   const fds: number[] = [];
-  for (const name of listDirectory("/proc/self/fd")) {
-    const fd = Number(name);
-    if (fd <= 2) continue;
-    const link = readLink(`/proc/self/fd/${name}`);
-    // A number: the directory descriptor readdir used, closed by now.
-    if (typeof link === "string" && RUNTIME_LINKS.indexOf(link) < 0) fds.push(fd);
+  const dir = sys.open(cstr("/proc/self/fd"), O_RDONLY | O_CLOEXEC);
+  if (dir < 0) return fds;
+  for (;;) {
+    const n = syscall(NR.getdents64, dir, entries, entries.length);
+    if (n <= 0) break;
+    for (let at = 0; at < n; at += (entries[at + 16] as number) | ((entries[at + 17] as number) << 8)) {
+      const fd = _number(at + 19);
+      if (fd > 2 && fd !== dir && !_isRuntimes(dir, at + 19)) fds.push(fd);
+    }
   }
+  sys.close(dir);
   return fds;
+}
+
+/** The descriptor a name at AT stands for, or -1 ("." and ".."). */
+function _number(at: number): number {
+  let fd = 0;
+  for (let i = at; entries[i] !== 0; i++) {
+    const digit = (entries[i] as number) - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    fd = fd * 10 + digit;
+  }
+  return entries[at] === 0 ? -1 : fd;
+}
+
+/** Whether the descriptor named at AT is one of Bun's own (its link read in DIR, /proc/self/fd). */
+function _isRuntimes(dir: number, at: number): boolean {
+  const n = syscall(NR.readlinkat, dir, entries.subarray(at), link, link.length);
+  // Gone (a descriptor closed meanwhile) or longer than either: not one of those.
+  for (const known of RUNTIME_LINKS) {
+    if (n !== known.length) continue;
+    let i = 0;
+    while (i < n && link[i] === known[i]) i++;
+    if (i === n) return true;
+  }
+  return false;
 }

@@ -27,14 +27,6 @@ function _bind<T extends Record<string, FFIFunction>>(symbols: T) {
   throw new Error(`cannot bind libc: ${reasons.join("; ")}`);
 }
 
-function _lazy<T extends Record<string, FFIFunction>>(symbols: T) {
-  let bound: ReturnType<typeof _bind<T>> | undefined;
-  return () => {
-    bound ??= _bind(symbols);
-    return bound;
-  };
-}
-
 /**
  * The libc functions nsenter binds, all in one binding: each dlopen compiles its trampolines with
  * TinyCC and has a fixed cost of its own (a second one ~0.1 ms here), and each symbol adds ~20 us
@@ -83,13 +75,24 @@ export function core(): Core {
  * The rarer paths, in a second binding only they pay: --env (util-linux's clearenv() and
  * setenv()), and -S/-G on the main thread, where libc's wrappers must tell Bun's threads too.
  */
-export const extra = _lazy({
-  clearenv: { args: [], returns: "i32" },
-  setenv: { args: ["ptr", "ptr", "i32"], returns: "i32" },
-  setgroups: { args: ["usize", "ptr"], returns: "i32" },
-  setgid: { args: ["u32"], returns: "i32" },
-  setuid: { args: ["u32"], returns: "i32" },
-});
+export function extra(): Extra {
+  extraBound ??= _bind(_extraSymbols());
+  return extraBound;
+}
+
+/** A function: a start that needs none of them does not build the table. */
+function _extraSymbols() {
+  return {
+    clearenv: { args: [], returns: "i32" },
+    setenv: { args: ["ptr", "ptr", "i32"], returns: "i32" },
+    setgroups: { args: ["usize", "ptr"], returns: "i32" },
+    setgid: { args: ["u32"], returns: "i32" },
+    setuid: { args: ["u32"], returns: "i32" },
+  } satisfies Record<string, FFIFunction>;
+}
+
+type Extra = ReturnType<typeof _bind<ReturnType<typeof _extraSymbols>>>;
+let extraBound: Extra | undefined;
 
 /** An argument of a system call: a number, or a buffer passed by its address. */
 type Arg = number | Uint8Array | Int32Array | BigInt64Array | null;

@@ -14,6 +14,7 @@ import { inheritedDescriptors } from "./inherited.ts";
 import { geteuid, nulWords, SIGPIPE, strerror, writeAll } from "./libc.ts";
 import { openAll } from "./open.ts";
 import { plan } from "./plan.ts";
+import { quickPlan } from "./quick-plan.ts";
 import { stage } from "./stages.ts";
 import { dieOf } from "./wait.ts";
 
@@ -58,7 +59,8 @@ function main(argv: string[]): number | Promise<number> {
     // caller gave us, to pass on to the program.
     const inherited = inheritedDescriptors();
     stage("inherited");
-    const p = plan(argv, hostFacts());
+    // The commonest command line has a shortcut to the same plan (quick-plan.ts).
+    const p = quickPlan(argv) ?? plan(argv, hostFacts());
     stage("plan");
     if (p.outcome.do === "run") run(p.opens, p.outcome.run, { inherited });
     // Files named before a usage error or --help are opened first, as util-linux does while parsing.

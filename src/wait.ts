@@ -9,7 +9,7 @@
  * ~1.5 ms a run more than waiting here (measured). Stops go both ways as in util-linux: the program
  * stops, so we stop; we are continued, so we continue it.
  */
-import { J, loadCode, setFunctions } from "./child.ts";
+import { jobSlots, loadCode, setFunctions } from "./child.ts";
 import { EINTR, EXIT_FAILURE } from "./errors.ts";
 import {
   core,
@@ -49,6 +49,7 @@ export interface Waiter {
  * (see dieOf).
  */
 export function prepareWaiter(exact: boolean): Waiter {
+  const J = jobSlots();
   const libc = core();
   const code = loadCode();
   setFunctions(code.job);

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { NsenterError } from "../src/errors.ts";
 import { type Facts, type Plan, plan } from "../src/plan.ts";
+import { quickPlan } from "../src/quick-plan.ts";
 
 /**
  * A host where pid 42 shares our user and time namespaces (all of ours, and our root), pid 7 has
@@ -405,5 +407,69 @@ describe("plan", () => {
       search: false,
       shell: true,
     });
+  });
+});
+
+describe("the commonest command line's shortcut (quick-plan.ts)", () => {
+  const letters = fc.constantFrom("-m", "-u", "-i", "-n", "-C");
+  const word = fc.oneof(
+    letters,
+    fc.stringMatching(/^-[muinCpUTtaFrwSGeZ-]{0,4}$/),
+    fc.constantFrom("-t", "--net", "--target", "--", "-", "--all", "-n/proc/42/ns/net", "-tn"),
+    fc.constantFrom("42", "9", "7", "0", "007", " 42", "+42", "-1", "4294967338", "123456789", "1234567890", ""),
+    fc.constantFrom("true", "/bin/sh", "ip", "-c", "addr"),
+  );
+  /** `LETTERS... -t PID LETTERS... PROGRAM ARGS...`, which it should take. */
+  const common = fc
+    .tuple(
+      fc.array(letters, { maxLength: 3 }),
+      fc.constantFrom("42", "9", "7", "8", "123456789"),
+      fc.array(letters, { maxLength: 3 }),
+      fc.array(fc.constantFrom("true", "/bin/sh", "ip", "-c", "addr", "--", "-t"), { minLength: 1, maxLength: 3 }),
+    )
+    .filter(([, , , program]) => !(program[0] as string).startsWith("-"))
+    .map(([before, pid, after, program]) => [...before, "-t", pid, ...after, ...program]);
+
+  test("what it takes, it plans as plan() does (generated command lines)", () => {
+    let taken = 0;
+    fc.assert(
+      fc.property(fc.oneof(common, fc.array(word, { maxLength: 7 })), (argv) => {
+        const quick = quickPlan(argv);
+        if (quick === undefined) return;
+        taken++;
+        expect(quick).toStrictEqual(plan(argv, facts()));
+      }),
+      { numRuns: 4000 },
+    );
+    expect(taken).toBeGreaterThan(1000);
+  });
+
+  test.each([
+    [["-t", "42", "-n", "true"]],
+    [["-n", "-t", "42", "ip", "addr"]],
+    [["-t", "123456789", "-m", "-n", "-u", "-i", "-C", "sh", "-c", "x"]],
+    [["-m", "-m", "-t", "9", "true"]],
+    [["-t", "42", "true", "-n"]],
+    [["-t", "42", "true"]],
+  ])("takes %p", (argv) => {
+    expect(quickPlan(argv)).toStrictEqual(plan(argv, facts()));
+  });
+
+  test.each([
+    [["-t", "42", "-p", "true"]],
+    [["-t", "42", "-U", "true"]],
+    [["-t", "042", "-n", "true"]],
+    [["-t", "+42", "-n", "true"]],
+    [["-t", "1234567890", "-n", "true"]],
+    [["-t", "42", "-n"]],
+    [["--net", "-t", "42", "true"]],
+    [["-t", "42", "--", "true"]],
+    [["-t", "42", "-t", "43", "-n", "true"]],
+    [["-n", "true"]],
+    [["-t", "42", "-", "true"]],
+    [["-nt", "42", "true"]],
+    [["-t", "42", "-mn", "true"]],
+  ])("leaves %p to plan()", (argv) => {
+    expect(quickPlan(argv)).toBeUndefined();
   });
 });
