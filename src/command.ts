@@ -4,7 +4,7 @@
  */
 import { defineCommand } from "citty";
 import { name, version } from "../package.json" with { type: "json" };
-import { OPTIONS } from "./options.ts";
+import { options } from "./options.ts";
 
 let made: ReturnType<typeof _define> | undefined;
 
@@ -22,7 +22,7 @@ function _define() {
       description: "Run a program with namespaces of other processes.",
     },
     args: Object.fromEntries(
-      OPTIONS.map((o) => [
+      options().map((o) => [
         o.long,
         o.arg === "none"
           ? { type: "boolean" as const, description: o.help, ...(o.short ? { alias: o.short } : {}) }

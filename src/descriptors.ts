@@ -17,8 +17,14 @@ export type HomeSlot = `own:${NamespaceKind}` | "ownRoot" | "ownCwd";
 export class Descriptors implements Disposable {
   // Slots and their descriptors side by side, a taken slot left as a hole: a run holds a dozen at
   // most, and a Map's (or a private field's) first use cost start-up time (measured).
-  private readonly slots: (Slot | HomeSlot | undefined)[] = [];
-  private readonly fds: number[] = [];
+  private readonly slots: (Slot | HomeSlot | undefined)[];
+  private readonly fds: number[];
+
+  // Set here, not as field initializers: those are a function of their own, called first thing.
+  constructor() {
+    this.slots = [];
+    this.fds = [];
+  }
 
   get(slot: Slot | HomeSlot): number | undefined {
     const i = this.slots.indexOf(slot);

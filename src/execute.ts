@@ -60,15 +60,13 @@ export function run(opens: Plan["opens"], plan: RunPlan, ctx: Context): never {
   try {
     checkKinds(fds);
     stage("open");
-    let r = _resolveFollow(plan, fds);
-    if (r.env) {
-      const shell = _targetEnvironment(fds);
-      // util-linux's exec_shell() reads SHELL once the target's environment is ours.
-      if (r.program.shell) r = { ...r, program: loginShell(shell) };
-    }
+    // What only some runs need is called only by them: a function's first call costs start-up
+    // time for all of its code (README "Speed").
+    let r = fds.has("owner") ? _resolveFollow(plan, fds) : plan;
+    if (r.env) r = _withTargetEnvironment(r, fds);
     // --join-cgroup: nsenter joins when it becomes the program; otherwise the child does (child.c).
     if (r.mode === "child") return _runInChild(r, fds, ctx);
-    _joinCgroup(fds);
+    if (fds.has("cgroupProcs")) _joinCgroup(fds);
     return _execInPlace(r, fds, ctx);
   } finally {
     fds[Symbol.dispose]();
@@ -86,6 +84,13 @@ function _resolveFollow(r: RunPlan, fds: Descriptors): RunPlan {
   const uid = r.follow.uid ? st.uid : c.uid;
   const gid = r.follow.gid ? st.gid : c.gid;
   return { ...r, credentials: { ...c, ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) } };
+}
+
+/** --env: the target's environment ours, and the program a login shell of its SHELL if none was named. */
+function _withTargetEnvironment(r: RunPlan, fds: Descriptors): RunPlan {
+  const shell = _targetEnvironment(fds);
+  // util-linux's exec_shell() reads SHELL once the target's environment is ours.
+  return r.program.shell ? { ...r, program: loginShell(shell) } : r;
 }
 
 /**
@@ -108,8 +113,7 @@ function _targetEnvironment(fds: Descriptors): string | undefined {
 
 /** --join-cgroup, nsenter becoming the program: move into the target's cgroup. */
 function _joinCgroup(fds: Descriptors): void {
-  const fd = fds.take("cgroupProcs");
-  if (fd === undefined) return;
+  const fd = fds.take("cgroupProcs") as number;
   const pid = encode(String(sys.getpid()));
   const written = Number(writeTo(fd, pid));
   const code = errno();
@@ -122,7 +126,8 @@ interface CProgram {
   file: Uint8Array;
   argv: CStringArray;
   wdns: Uint8Array | undefined;
-  slash: Uint8Array;
+  /** "/", for -r. */
+  slash: Uint8Array | undefined;
 }
 
 /**
@@ -130,13 +135,13 @@ interface CProgram {
  * kernel refuses to create threads in this process (clone(CLONE_THREAD) fails with EINVAL), and
  * Bun aborts if it tries to start one then, e.g. while binding FFI symbols or moving a buffer.
  */
-function _prepareProgram(r: RunPlan): CProgram {
-  dot();
+function _prepareProgram(r: RunPlan, home: boolean): CProgram {
+  if (home || r.root || r.keepCwd) dot();
   return {
     file: cstr(r.program.file),
     argv: cStringArray(r.program.argv),
     wdns: r.wdns === undefined ? undefined : cstr(r.wdns),
-    slash: cstr("/"),
+    slash: r.root ? cstr("/") : undefined,
   };
 }
 
@@ -165,19 +170,24 @@ function _failure(failed: NonNullable<Failed>): NsenterError {
  * path, and the target's filesystem would answer (a FIFO there would hang nsenter).
  */
 function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
-  const program = _prepareProgram(r);
-  if (r.credentials.uid !== undefined || r.credentials.gid !== undefined) extra();
-  const away = r.namespaces.includes("mnt") || r.root || r.cwd || r.wdns !== undefined;
+  const credentials = r.credentials.uid !== undefined || r.credentials.gid !== undefined;
+  if (credentials) extra();
+  const directories = r.root || r.cwd || r.wdns !== undefined;
+  const away = r.namespaces.includes("mnt") || directories;
   // In the target's PID namespace this process may not even start a thread: note that one too.
   const home: NamespaceKind[] = [];
   if (away) home.push("mnt");
-  if (r.namespaces.includes("pid")) home.push("pid");
+  if (fds.has("pid")) home.push("pid");
+  const program = _prepareProgram(r, home.length > 0);
   if (home.length > 0) _saveHome(home, fds);
   stage("prepare");
-  let failed = _enterNamespaces(r, fds) ?? _changeDirectories(r, fds, program);
+  let failed = _enterNamespaces(r, fds);
+  if (!failed && directories) failed = _changeDirectories(r, fds, program);
   if (!failed) {
     _prepareExec(ctx.inherited);
-    failed = _enterPidNamespace(fds) ?? _setCredentials(r); // -F: the PID namespace is the program's children's
+    // -F: the PID namespace is the program's children's.
+    if (fds.has("pid")) failed = _enterPidNamespace(fds);
+    if (!failed && credentials) failed = _setCredentials(r);
   }
   if (!failed) {
     stage("enter");
@@ -266,7 +276,7 @@ function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
   if (root !== undefined) {
     if (sys.fchdir(root) < 0) return _fail("rootFchdir");
     if (sys.chroot(dot()) < 0) return _fail("chroot");
-    if (sys.chdir(c.slash) < 0) return _fail("chdirRoot");
+    if (sys.chdir(c.slash as Uint8Array) < 0) return _fail("chdirRoot");
     fds.close("root");
   }
   if (c.wdns !== undefined) {
@@ -303,9 +313,8 @@ function _exists(path: Uint8Array): boolean {
  * close-on-exec.
  */
 function _prepareExec(inherited: readonly number[]): void {
-  const libc = core();
-  libc.signal(SIGPIPE, null);
-  libc.signal(SIGXFSZ, null);
+  sys.defaultAction(SIGPIPE);
+  sys.defaultAction(SIGXFSZ);
   for (const fd of inherited) sys.fcntl(fd, F_SETFD, 0);
 }
 

@@ -1,6 +1,6 @@
 /** `--help` in util-linux's layout and `--version` in its wording, from the citty command. */
 import { command, PROJECT } from "./command.ts";
-import { helpKeys, OPTIONS, type OptionSpec } from "./options.ts";
+import { helpKeys, type OptionSpec, options } from "./options.ts";
 
 /** util-linux pads the option column to this width (USAGE_HELP_OPTIONS(31) in nsenter.c). */
 const COLUMN = 31;
@@ -20,7 +20,7 @@ function _names(o: OptionSpec): string {
 
 export async function helpText(program: string): Promise<string> {
   const meta = await _meta();
-  const byKey = new Map(OPTIONS.map((o) => [o.key, o]));
+  const byKey = new Map(options().map((o) => [o.key, o]));
   const lines = helpKeys()
     .map((k) => byKey.get(k) as OptionSpec)
     .map((o) => _line(_names(o), o.help));

@@ -28,10 +28,11 @@ function _bind<T extends Record<string, FFIFunction>>(symbols: T) {
 }
 
 /**
- * The libc functions nsenter binds, all in one binding: each dlopen compiles its trampolines with
- * TinyCC and has a fixed cost of its own (a second one ~0.1 ms here), and each symbol adds ~20 us
- * (measured: 31 symbols against 3). So everything that is only a system call goes through
- * syscall() (see `sys` below and syscalls.ts); bound are what must be libc's own. node:fs would do
+ * The libc functions every run binds: each dlopen compiles its trampolines with TinyCC and has a
+ * fixed cost of its own (a second one ~0.1 ms here), and each symbol adds ~20 us (measured: 31
+ * symbols against 3; ~20K instructions a symbol, callgrind). So everything that is only a system
+ * call goes through syscall() (see `sys` below and syscalls.ts); bound are what must be libc's
+ * own, and what only some runs need is bound by them (signals(), strerror()). node:fs would do
  * for the file calls, but importing it costs about as much start-up time (~0.8 ms measured) as
  * everything else nsenter does before execve.
  */
@@ -45,12 +46,6 @@ const CORE = {
   // PATH search is libc's: both as util-linux.
   execv: { args: ["ptr", "ptr"], returns: "i32" },
   execvp: { args: ["ptr", "ptr"], returns: "i32" },
-  strerror: { args: ["i32"], returns: "cstring" },
-  // A handler needs the restorer libc's sigaction supplies; the mask and clone(fn, stack, ...)
-  // are libc's business too. The child (child.ts) and the waiting parent (wait.ts).
-  signal: { args: ["i32", "ptr"], returns: "ptr" },
-  sigprocmask: { args: ["i32", "ptr", "ptr"], returns: "i32" },
-  clone: { args: ["ptr", "ptr", "i32", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
 } satisfies Record<string, FFIFunction>;
 
 type Core = ReturnType<typeof _bind<typeof CORE>>;
@@ -72,7 +67,28 @@ export function core(): Core {
 }
 
 /**
- * The rarer paths, in a second binding only they pay: --env (util-linux's clearenv() and
+ * The child's (child.ts) and the waiting parent's (wait.ts), bound when the first of them needs
+ * them (`-n` and the like never do): a handler needs the restorer libc's sigaction supplies; the
+ * mask and clone(fn, stack, ...) are libc's business too.
+ */
+export function signals(): Signals {
+  signalsBound ??= _bind(_signalSymbols());
+  return signalsBound;
+}
+
+function _signalSymbols() {
+  return {
+    signal: { args: ["i32", "ptr"], returns: "ptr" },
+    sigprocmask: { args: ["i32", "ptr", "ptr"], returns: "i32" },
+    clone: { args: ["ptr", "ptr", "i32", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
+  } satisfies Record<string, FFIFunction>;
+}
+
+type Signals = ReturnType<typeof _bind<ReturnType<typeof _signalSymbols>>>;
+let signalsBound: Signals | undefined;
+
+/**
+ * The rarer paths, in a binding only they pay: --env (util-linux's clearenv() and
  * setenv()), and -S/-G on the main thread, where libc's wrappers must tell Bun's threads too.
  */
 export function extra(): Extra {
@@ -118,6 +134,8 @@ export function syscall(nr: number, a: Arg = 0, b: Arg = 0, c: Arg = 0, d: Arg =
 const AT_FDCWD = -100;
 /** struct timespec { 0, 0 }: a Uint8Array, not a BigInt64Array, whose first use costs start-up time. */
 const TIMESPEC_ZERO = new Uint8Array(16);
+/** The kernel's struct sigaction (handler, flags, restorer, mask: 32 bytes on x86-64 and arm64), all SIG_DFL. */
+const SIGACTION_DEFAULT = new Uint8Array(32);
 
 /**
  * libc's wrappers, as system calls. Each returns what the wrapper would: the result, or -1 with
@@ -142,6 +160,8 @@ export const sys = {
   ioctl: (fd: number, request: number, arg: number) => Number(SYSCALL(NR.ioctl, fd, request, arg, 0, 0, 0)),
   /** poll(2) without waiting: how many of the pollfds have events. */
   pollNow: (fds: Int32Array, count: number) => Number(SYSCALL(NR.ppoll, fds, count, TIMESPEC_ZERO, 0, 0, 0)),
+  /** A signal's action back to the default: rt_sigaction(2) with a zeroed struct sigaction (SIG_DFL). */
+  defaultAction: (signal: number) => Number(SYSCALL(NR.rt_sigaction, signal, SIGACTION_DEFAULT, 0, 8, 0, 0)),
   getpid: () => Number(SYSCALL(NR.getpid, 0, 0, 0, 0, 0, 0)),
   geteuid: () => Number(SYSCALL(NR.geteuid, 0, 0, 0, 0, 0, 0)),
   kill: (pid: number, signal: number) => Number(SYSCALL(NR.kill, pid, signal, 0, 0, 0, 0)),
@@ -350,10 +370,16 @@ export function access(path: string, mode: number): number {
   return sys.access(cstr(path), mode) === 0 ? 0 : errno();
 }
 
-/** libc's own text for an errno, so messages read exactly as util-linux's on the same libc. */
+/**
+ * libc's own text for an errno, so messages read exactly as util-linux's on the same libc. Bound
+ * at the first message: a run that succeeds writes none.
+ */
 export function strerror(code: number): string {
-  return String(core().strerror(code));
+  messages ??= _bind({ strerror: { args: ["i32"], returns: "cstring" } });
+  return String(messages.strerror(code));
 }
+
+let messages: ReturnType<typeof _bind<{ strerror: { args: ["i32"]; returns: "cstring" } }>> | undefined;
 
 export function geteuid(): number {
   return sys.geteuid();

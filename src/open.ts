@@ -111,13 +111,17 @@ function _pin(target: TargetRef): number {
   // (PIDFD_THREAD, Linux 6.9+; before, it goes unpinned, as any target did before pidfds).
   if (pidfd < 0 && target.inode === undefined) pidfd = syscall(NR.pidfd_open, target.pid, PIDFD_THREAD);
   if (target.container) _recheckContainer(pidfd, target.pid, target.container);
-  if (target.inode === undefined) return pidfd;
+  return target.inode === undefined ? pidfd : _checkInode(pidfd, target.pid, target.inode);
+}
+
+/** `-t PID:INODE`: the pidfd must have that inode (util-linux 2.42). */
+function _checkInode(pidfd: number, pid: number, inode: bigint): number {
   const fail = (code: number): never => {
-    throw new NsenterError(`failed to obtain a valid file descriptor for PID ${target.pid}`, code);
+    throw new NsenterError(`failed to obtain a valid file descriptor for PID ${pid}`, code);
   };
   if (pidfd < 0) fail(errno());
   const st = statFd(pidfd);
-  if (typeof st === "number" || st.ino !== target.inode) {
+  if (typeof st === "number" || st.ino !== inode) {
     sys.close(pidfd);
     fail(typeof st === "number" ? st : ESRCH);
   }

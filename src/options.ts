@@ -32,45 +32,55 @@ function option(long: string, short: string | undefined, arg: ArgKind, label: st
  * In util-linux's `longopts[]` order: glibc lists the candidates of an ambiguous abbreviation in
  * this order (`option '--n' is ambiguous; possibilities: '--net' '--net-socket' '--no-fork'`).
  */
-export const OPTIONS: readonly OptionSpec[] = [
-  option("all", "a", "none", "", "enter all namespaces"),
-  option("help", "h", "none", "", "display this help"),
-  option("version", "V", "none", "", "display version"),
-  option("target", "t", "required", " <PID>", "target process to get namespaces from"),
-  namespaceOption("mnt"),
-  namespaceOption("uts"),
-  namespaceOption("ipc"),
-  namespaceOption("net"),
-  option("net-socket", "N", "required", " <fd>", "enter socket's network namespace (needs --target)"),
-  namespaceOption("pid"),
-  namespaceOption("user"),
-  namespaceOption("cgroup"),
-  namespaceOption("time"),
-  option("setuid", "S", "required", " <uid>", "set uid in entered namespace"),
-  option("setgid", "G", "required", " <gid>", "set gid in entered namespace"),
-  option("root", "r", "optional", "[=<dir>]", "set the root directory"),
-  option("wd", "w", "optional", "[=<dir>]", "set the working directory"),
-  // util-linux 2.38.1 (the reference here): `-W` takes a required argument (`-W DIR` works, its
-  // optstring says `W:`), `--wdns` an optional one (its longopts entry): `--wdns DIR` runs DIR.
-  {
-    key: "wdns",
-    short: "W",
-    long: "wdns",
-    arg: "required",
-    longArg: "optional",
-    label: " <dir>",
-    help: "set the working directory in namespace",
-  },
-  option("env", "e", "none", "", "inherit environment variables from target process"),
-  option("no-fork", "F", "none", "", "do not fork before exec'ing <program>"),
-  option("join-cgroup", "c", "none", "", "join the cgroup of the target process"),
-  option("preserve-credentials", undefined, "none", "", "do not touch uids or gids"),
-  option("keep-caps", undefined, "none", "", "retain capabilities granted in user namespaces"),
-  option("user-parent", undefined, "none", "", "enter parent user namespace"),
-  option("follow-context", "Z", "none", "", "set SELinux context according to --target PID"),
-  // Not in util-linux: where the target's procfs is (e.g. the host's /proc at /host/proc).
-  option("proc", undefined, "required", " <dir>", "read the target's /proc files from <dir>"),
-];
+export function options(): readonly OptionSpec[] {
+  made ??= _options();
+  return made;
+}
+
+let made: readonly OptionSpec[] | undefined;
+
+/** A function: the shortcut for the commonest command line (quick-plan.ts) needs no table. */
+function _options(): OptionSpec[] {
+  return [
+    option("all", "a", "none", "", "enter all namespaces"),
+    option("help", "h", "none", "", "display this help"),
+    option("version", "V", "none", "", "display version"),
+    option("target", "t", "required", " <PID>", "target process to get namespaces from"),
+    namespaceOption("mnt"),
+    namespaceOption("uts"),
+    namespaceOption("ipc"),
+    namespaceOption("net"),
+    option("net-socket", "N", "required", " <fd>", "enter socket's network namespace (needs --target)"),
+    namespaceOption("pid"),
+    namespaceOption("user"),
+    namespaceOption("cgroup"),
+    namespaceOption("time"),
+    option("setuid", "S", "required", " <uid>", "set uid in entered namespace"),
+    option("setgid", "G", "required", " <gid>", "set gid in entered namespace"),
+    option("root", "r", "optional", "[=<dir>]", "set the root directory"),
+    option("wd", "w", "optional", "[=<dir>]", "set the working directory"),
+    // util-linux 2.38.1 (the reference here): `-W` takes a required argument (`-W DIR` works, its
+    // optstring says `W:`), `--wdns` an optional one (its longopts entry): `--wdns DIR` runs DIR.
+    {
+      key: "wdns",
+      short: "W",
+      long: "wdns",
+      arg: "required",
+      longArg: "optional",
+      label: " <dir>",
+      help: "set the working directory in namespace",
+    },
+    option("env", "e", "none", "", "inherit environment variables from target process"),
+    option("no-fork", "F", "none", "", "do not fork before exec'ing <program>"),
+    option("join-cgroup", "c", "none", "", "join the cgroup of the target process"),
+    option("preserve-credentials", undefined, "none", "", "do not touch uids or gids"),
+    option("keep-caps", undefined, "none", "", "retain capabilities granted in user namespaces"),
+    option("user-parent", undefined, "none", "", "enter parent user namespace"),
+    option("follow-context", "Z", "none", "", "set SELinux context according to --target PID"),
+    // Not in util-linux: where the target's procfs is (e.g. the host's /proc at /host/proc).
+    option("proc", undefined, "required", " <dir>", "read the target's /proc files from <dir>"),
+  ];
+}
 
 /** The order of the `--help` lines, as util-linux prints them. */
 export const helpKeys = (): readonly string[] => [

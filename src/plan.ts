@@ -12,7 +12,7 @@
 import { EINVAL, ERANGE, NsenterError, usageError } from "./errors.ts";
 import { scan } from "./getopt.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
-import { OPTIONS } from "./options.ts";
+import { options } from "./options.ts";
 import { isDigit, skipSpace, strtoul, toU32 } from "./strtoul.ts";
 
 /**
@@ -207,7 +207,7 @@ interface State {
 type Early = { readonly do: "help" } | { readonly do: "version" } | undefined;
 
 export function plan(argv: readonly string[], facts: Facts): Plan {
-  const scanned = scan(argv, OPTIONS);
+  const scanned = scan(argv, options());
   const s: State = {
     proc: "/proc",
     procGiven: false,

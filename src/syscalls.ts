@@ -45,6 +45,7 @@ function _x64() {
     setuid: 105,
     capget: 125,
     capset: 126,
+    rt_sigaction: 13,
   };
 }
 
@@ -85,6 +86,7 @@ function _arm64(): ReturnType<typeof _x64> {
     setuid: 146,
     capget: 90,
     capset: 91,
+    rt_sigaction: 134,
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { scan } from "../src/getopt.ts";
-import { OPTIONS } from "../src/options.ts";
+import { options } from "../src/options.ts";
 
 /** [argv, "key=value ..." of the options, the rest, or the error]. */
 const CASES: [string[], string, string[] | string][] = [
@@ -64,10 +64,10 @@ const CASES: [string[], string, string[] | string][] = [
 ];
 
 describe("getopt_long scanner", () => {
-  test.each(CASES)("%j", (argv, options, rest) => {
-    const result = scan(argv, OPTIONS);
+  test.each(CASES)("%j", (argv, parsed, rest) => {
+    const result = scan(argv, options());
     const got = result.options.map((o) => (o.value === undefined ? o.spec.key : `${o.spec.key}=${o.value}`)).join(" ");
-    expect(got).toBe(options);
+    expect(got).toBe(parsed);
     if (typeof rest === "string") expect(result.error).toBe(rest);
     else {
       expect(result.error).toBeUndefined();
