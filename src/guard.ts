@@ -12,7 +12,7 @@
  * entered, and no program started, under them.
  */
 import { textOf } from "./bytes.ts";
-import { encode, readFile } from "./libc.ts";
+import { readFile } from "./libc.ts";
 import { stage } from "./stages.ts";
 
 stage("runtime");
@@ -32,16 +32,27 @@ function _environ(): string {
   try {
     const content = readFile("/proc/self/environ");
     if (typeof content === "number") throw content;
-    const named = _mentions(content, encode("BUN_")) || _mentions(content, encode("MIMALLOC_"));
-    return named || _mentions(content, encode("JSC_")) ? textOf(content) : "";
+    for (const prefix of PREFIXES) if (_mentions(content, prefix)) return textOf(content);
+    return "";
   } catch {}
+  return _processEnv();
+}
+
+/** BUN_, MIMALLOC_ and JSC_ as bytes (constants: encoding them cost start-up time). */
+const PREFIXES = [
+  [0x42, 0x55, 0x4e, 0x5f],
+  [0x4d, 0x49, 0x4d, 0x41, 0x4c, 0x4c, 0x4f, 0x43, 0x5f],
+  [0x4a, 0x53, 0x43, 0x5f],
+];
+
+function _processEnv(): string {
   return Object.entries(process.env)
     .map(([name, value]) => `${name}=${value}`)
     .join("\0");
 }
 
 /** Whether WORD occurs anywhere in BYTES: a native search for its first byte, then the rest compared. */
-function _mentions(bytes: Uint8Array, word: Uint8Array): boolean {
+function _mentions(bytes: Uint8Array, word: readonly number[]): boolean {
   for (let i = bytes.indexOf(word[0] as number); i >= 0; i = bytes.indexOf(word[0] as number, i + 1)) {
     let j = 1;
     while (j < word.length && bytes[i + j] === word[j]) j++;
@@ -51,8 +62,12 @@ function _mentions(bytes: Uint8Array, word: Uint8Array): boolean {
 }
 
 const environ = _environ();
-const found = environ === "" ? [] : [...environ.matchAll(runtimeVariables())].map((m) => m[1] as string);
-if (found.length > 0) {
+if (environ !== "") _refuseRuntimeVariables(environ);
+
+/** Exit at once if ENVIRON sets one of the runtime's variables. */
+function _refuseRuntimeVariables(environ: string): void {
+  const found = [...environ.matchAll(runtimeVariables())].map((m) => m[1] as string);
+  if (found.length === 0) return;
   const name = (process.argv0 || "nsenter").replace(/^.*\//, "") || "nsenter";
   const list = found.sort().join(", ");
   // No libc here: BUN_JSC_useJIT=0, for one, switches bun:ffi off.

@@ -9,12 +9,11 @@
  * system calls cost. Names are parsed as numbers where getdents64 left them, and links are read
  * relative to the directory (readlinkat) and compared byte for byte.
  */
-import { bytesOf } from "./bytes.ts";
 import { cstr, O_CLOEXEC, O_RDONLY, sys, syscall } from "./libc.ts";
 import { NR } from "./syscalls.ts";
 
 /** Bun's own event-loop descriptors' links, there before the first line of JavaScript runs. */
-const RUNTIME_LINKS = [bytesOf("anon_inode:[eventpoll]"), bytesOf("anon_inode:[eventfd]")];
+const RUNTIME_LINKS = ["anon_inode:[eventpoll]", "anon_inode:[eventfd]"];
 
 /** struct linux_dirent64s (d_reclen at 16, d_name from 19), and one link. */
 const entries = new Uint8Array(4096);
@@ -55,7 +54,7 @@ function _isRuntimes(dir: number, at: number): boolean {
   for (const known of RUNTIME_LINKS) {
     if (n !== known.length) continue;
     let i = 0;
-    while (i < n && link[i] === known[i]) i++;
+    while (i < n && link[i] === known.charCodeAt(i)) i++;
     if (i === n) return true;
   }
   return false;
