@@ -10,6 +10,7 @@
 import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMPILE_FLAGS } from "../build.ts";
+import { printInstructions } from "./instructions.ts";
 import { buildStages, measureStages, printStages, shuffled } from "./stages.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -200,6 +201,13 @@ function measure(p: number, t: number, u: number): number {
     if (!ok) failed++;
     console.log(`${ok ? "ok  " : "OVER"} ${what}: ${value.toFixed(2)}`);
   }
+  const counted = printInstructions({
+    "syscalls only -n": commands["syscalls only -n"] as string[],
+    "checks only -n": commands["checks only -n"] as string[],
+    "nsenter -n": commands["nsenter -n"] as string[],
+    "nsenter -m -u -i -n": [ours, "-t", `${p}`, "-m", "-u", "-i", "-n", "/bin/true"],
+    "nsenter -n (general plan)": [ours, "--target", `${p}`, "--net", "/bin/true"],
+  });
   // Where the time goes, from nsenter built with timestamps (bench/stages.ts).
   const staged = buildStages(ROOT);
   const stageCommands: Record<string, string[]> = {
@@ -220,7 +228,7 @@ function measure(p: number, t: number, u: number): number {
   const stageJson = Object.fromEntries([...stages].map(([c, m]) => [c, Object.fromEntries(m)]));
   writeFileSync(
     out,
-    `${JSON.stringify({ runs: RUNS, rows, parentRssMB, minimalToFloor, budgets: BUDGETS, failed, stages: stageJson }, null, 2)}\n`,
+    `${JSON.stringify({ runs: RUNS, rows, parentRssMB, minimalToFloor, budgets: BUDGETS, failed, stages: stageJson, instructions: counted }, null, 2)}\n`,
   );
   console.log(`\nwritten: ${out}`);
   return failed ? 1 : 0;

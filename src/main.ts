@@ -60,7 +60,7 @@ function main(argv: string[]): number | Promise<number> {
     const inherited = inheritedDescriptors();
     stage("inherited");
     // The commonest command line has a shortcut to the same plan (quick-plan.ts).
-    const p = quickPlan(argv) ?? plan(argv, hostFacts());
+    const p = quickPlan(argv, hostFacts) ?? plan(argv, hostFacts());
     stage("plan");
     if (p.outcome.do === "run") run(p.opens, p.outcome.run, { inherited });
     // Files named before a usage error or --help are opened first, as util-linux does while parsing.

@@ -506,7 +506,7 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
   const credentials: Credentials = { uid, gid, groupsMustDrop: userns };
   if (s.env) _refuseUntrustedEnvironment(s, namespaces, facts);
   const fork = namespaces.includes("pid") && !s.noFork;
-  const { mode, why } = _mode(namespaces, fork, credentials);
+  const { mode, why } = runMode(namespaces, fork, credentials);
   return {
     mode,
     why,
@@ -543,7 +543,11 @@ function _timeIsOurs(s: State, namespaces: readonly NamespaceKind[], facts: Fact
 }
 
 /** How the program runs (see RunMode), and why. */
-function _mode(namespaces: readonly NamespaceKind[], fork: boolean, c: Credentials): { mode: RunMode; why: string } {
+export function runMode(
+  namespaces: readonly NamespaceKind[],
+  fork: boolean,
+  c: Credentials,
+): { mode: RunMode; why: string } {
   let single: NamespaceKind | undefined;
   for (const k of namespaces) if (!single && !namespaceInfo(k).mainThread) single = k;
   if (single) return { mode: "child", why: `a ${single} namespace: only a single-threaded process can enter it` };

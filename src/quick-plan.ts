@@ -12,15 +12,21 @@
  * path, as much as the least Bun program for `-n` spends beyond a no-op (callgrind, README "Speed").
  */
 import { NAMESPACES, type NamespaceKind } from "./namespaces.ts";
-import type { OpenStep, Plan } from "./plan.ts";
+import { type Facts, type OpenStep, type Plan, type Relied, runMode } from "./plan.ts";
 
-export function quickPlan(argv: readonly string[]): Plan | undefined {
+/** FACTS is called only for --all, the one option here that reads the host. */
+export function quickPlan(argv: readonly string[], facts: () => Facts): Plan | undefined {
   let pid = 0;
+  let all = false;
   const letters: NamespaceKind[] = [];
   let i = 0;
   for (; i < argv.length; i++) {
     const word = argv[i] as string;
     if (word[0] !== "-") break;
+    if (word === "-a" || word === "--all") {
+      all = true;
+      continue;
+    }
     if (word === "-t" && pid === 0) {
       pid = _plainPid(argv[++i]);
       if (pid === 0) return undefined;
@@ -33,31 +39,71 @@ export function quickPlan(argv: readonly string[]): Plan | undefined {
     letters.push(kind);
   }
   if (pid === 0 || i === argv.length) return undefined;
+  const host = all ? facts() : undefined;
+  const relied: Relied[] = [];
+  const wanted = host ? _all(pid, host, relied, letters) : letters;
+  if (wanted === undefined) return undefined;
   const opens: OpenStep[] = [];
   const namespaces: NamespaceKind[] = [];
   for (const ns of NAMESPACES) {
-    if (letters.indexOf(ns.kind) < 0) continue;
+    if (wanted.indexOf(ns.kind) < 0) continue;
     opens.push({ slot: ns.kind, path: `/proc/${pid}/${ns.file}` });
     namespaces.push(ns.kind);
   }
+  if (host && _timeIsOurs(pid, namespaces, host, relied)) namespaces.pop(); // time: the table's last
+  const userns = namespaces.indexOf("user") >= 0;
+  const credentials = { uid: userns ? 0 : undefined, gid: userns ? 0 : undefined, groupsMustDrop: userns };
+  const fork = namespaces.indexOf("pid") >= 0;
+  const { mode, why } = runMode(namespaces, fork, credentials);
   const rest = argv.slice(i);
   const run = {
-    mode: "exec",
-    why: "nsenter becomes the program",
-    target: { pid, inode: undefined, container: undefined, relied: undefined },
+    mode,
+    why,
+    target: { pid, inode: undefined, container: undefined, relied: relied.length === 0 ? undefined : relied },
     env: false,
     follow: { uid: false, gid: false },
     keepCaps: false,
     namespaces,
-    fork: false,
+    fork,
     root: false,
     cwd: false,
     keepCwd: false,
     wdns: undefined,
-    credentials: { uid: undefined, gid: undefined, groupsMustDrop: false },
+    credentials,
     program: { file: rest[0] as string, argv: rest, search: true },
   } as const;
   return { opens, outcome: { do: "run", run } };
+}
+
+/**
+ * --all (plan.ts _enableAll): every kind the kernel has but a user namespace that is already ours,
+ * and LETTERS; undefined where the target's user namespace cannot be read (plan() says so).
+ */
+function _all(pid: number, host: Facts, relied: Relied[], letters: NamespaceKind[]): NamespaceKind[] | undefined {
+  const kinds = letters.slice();
+  for (const ns of NAMESPACES) {
+    if (!host.kernelHas(ns.file)) continue;
+    if (ns.kind === "user") {
+      const mine = host.namespaceOf(`/proc/self/${ns.file}`);
+      const path = `/proc/${pid}/${ns.file}`;
+      const theirs = host.namespaceOf(path);
+      if ("errno" in theirs) return undefined;
+      relied.push({ namespace: path, ino: theirs.ino });
+      if ("ino" in mine && mine.ino === theirs.ino) continue;
+    }
+    kinds.push(ns.kind);
+  }
+  return kinds;
+}
+
+/** A time namespace to enter that is nsenter's own, without a user namespace (plan.ts _timeIsOurs). */
+function _timeIsOurs(pid: number, namespaces: NamespaceKind[], host: Facts, relied: Relied[]): boolean {
+  if (namespaces.indexOf("time") < 0 || namespaces.indexOf("user") >= 0) return false;
+  const path = `/proc/${pid}/ns/time`;
+  const theirs = host.namespaceOf(path);
+  const mine = host.namespaceOf("/proc/self/ns/time");
+  if ("ino" in theirs) relied.push({ namespace: path, ino: theirs.ino });
+  return "ino" in theirs && "ino" in mine && theirs.ino === mine.ino;
 }
 
 /** 1 to 999999999 written plainly (what strtoul reads the same way), else 0. */
