@@ -36,7 +36,6 @@ import {
   SIG_IGN,
   SIG_SETMASK,
   SIGCONT,
-  signals,
   sys,
   syscall,
 } from "./libc.ts";
@@ -152,12 +151,8 @@ function _map(length: number, prot: number, flags: number): number {
 /** Put in the job the addresses of the libc functions child.c calls, and the system calls' numbers. */
 export function setFunctions(job: BigInt64Array): void {
   const { J, FUNCTIONS, SYSCALLS } = _layout();
-  const bound = core() as unknown as Partial<Record<Function, { ptr: Pointer }>>;
-  const more = signals() as unknown as Partial<Record<Function, { ptr: Pointer }>>;
-  for (let i = 0; i < FUNCTIONS.length; i++) {
-    const name = FUNCTIONS[i] as Function;
-    job[i] = BigInt(((bound[name] ?? more[name]) as { ptr: Pointer }).ptr);
-  }
+  const bound = core() as unknown as Record<Function, { ptr: Pointer }>;
+  for (let i = 0; i < FUNCTIONS.length; i++) job[i] = BigInt(bound[FUNCTIONS[i] as Function].ptr);
   for (let i = 0; i < SYSCALLS.length; i++) job[J.nr + i] = BigInt(NR[SYSCALLS[i] as Syscall]);
 }
 
@@ -212,7 +207,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   // nsenter waits for the program: SIGCHLD to its default (util-linux's continue_as_child() does
   // so for its parent and the program alike). A program util-linux would have executed itself (no
   // PID namespace) gets a caller's ignoring back (child.c default_signals).
-  const childIgnored = Number(signals().signal(SIGCHLD, null)) === SIG_IGN;
+  const childIgnored = Number(core().signal(SIGCHLD, null)) === SIG_IGN;
   job[J.ignoreSigchld] = childIgnored && !r.fork ? 1n : 0n;
   job[J.fork] = r.fork ? 1n : 0n;
   job[J.forceUid] = r.credentials.uid === undefined ? 0n : 1n;
@@ -239,7 +234,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   return {
     start: () => {
       keep.length;
-      const libc = signals();
+      const libc = core();
       if (sys.pipe2(pipe, O_CLOEXEC) !== 0) throw new NsenterError("pipe failed", errno());
       // nsenter too, whether or not the child shares its memory (a copy, for a time namespace,
       // does not): no core of a root Bun process, nothing for a debugger's ptrace(2).

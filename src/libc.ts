@@ -32,7 +32,7 @@ function _bind<T extends Record<string, FFIFunction>>(symbols: T) {
  * fixed cost of its own (a second one ~0.1 ms here), and each symbol adds ~20 us (measured: 31
  * symbols against 3; ~20K instructions a symbol, callgrind). So everything that is only a system
  * call goes through syscall() (see `sys` below and syscalls.ts); bound are what must be libc's
- * own, and what only some runs need is bound by them (signals(), strerror()). node:fs would do
+ * own, and what only failing runs need is bound by them (strerror()). node:fs would do
  * for the file calls, but importing it costs about as much start-up time (~0.8 ms measured) as
  * everything else nsenter does before execve.
  */
@@ -46,6 +46,13 @@ const CORE = {
   // PATH search is libc's: both as util-linux.
   execv: { args: ["ptr", "ptr"], returns: "i32" },
   execvp: { args: ["ptr", "ptr"], returns: "i32" },
+  // The child's (child.ts) and the waiting parent's (wait.ts): a handler needs the restorer libc's
+  // sigaction supplies; the mask and clone(fn, stack, ...) are libc's business too. Bound with the
+  // rest: a binding of their own, made by the runs that need them (`-a`), cost those ~0.08 ms more
+  // than the ~60K instructions (~0.03 ms) they add to every other start.
+  signal: { args: ["i32", "ptr"], returns: "ptr" },
+  sigprocmask: { args: ["i32", "ptr", "ptr"], returns: "i32" },
+  clone: { args: ["ptr", "ptr", "i32", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
 } satisfies Record<string, FFIFunction>;
 
 type Core = ReturnType<typeof _bind<typeof CORE>>;
@@ -65,27 +72,6 @@ export function core(): Core {
   if (bound === undefined) throw coreError;
   return bound;
 }
-
-/**
- * The child's (child.ts) and the waiting parent's (wait.ts), bound when the first of them needs
- * them (`-n` and the like never do): a handler needs the restorer libc's sigaction supplies; the
- * mask and clone(fn, stack, ...) are libc's business too.
- */
-export function signals(): Signals {
-  signalsBound ??= _bind(_signalSymbols());
-  return signalsBound;
-}
-
-function _signalSymbols() {
-  return {
-    signal: { args: ["i32", "ptr"], returns: "ptr" },
-    sigprocmask: { args: ["i32", "ptr", "ptr"], returns: "i32" },
-    clone: { args: ["ptr", "ptr", "i32", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
-  } satisfies Record<string, FFIFunction>;
-}
-
-type Signals = ReturnType<typeof _bind<ReturnType<typeof _signalSymbols>>>;
-let signalsBound: Signals | undefined;
 
 /**
  * The rarer paths, in a binding only they pay: --env (util-linux's clearenv() and

@@ -12,6 +12,7 @@
 import { jobSlots, loadCode, setFunctions } from "./child.ts";
 import { EINTR, EXIT_FAILURE } from "./errors.ts";
 import {
+  core,
   errno,
   SIG_BLOCK,
   SIG_IGN,
@@ -21,7 +22,6 @@ import {
   SIGPIPE,
   SIGSTOP,
   SIGXFSZ,
-  signals,
   sys,
   syscall,
   WUNTRACED,
@@ -50,7 +50,7 @@ export interface Waiter {
  */
 export function prepareWaiter(exact: boolean): Waiter {
   const J = jobSlots();
-  const libc = signals();
+  const libc = core();
   const code = loadCode();
   setFunctions(code.job);
   code.job[J.forwardTo] = 0n;
@@ -101,7 +101,7 @@ const RLIMIT_CORE = 4;
  */
 export function dieOf(signal: number, exact: boolean): never {
   syscall(NR.prlimit64, 0, RLIMIT_CORE, new BigInt64Array([1n, 1n]), 0);
-  const libc = signals();
+  const libc = core();
   const ignored = Number(libc.signal(signal, null)) === SIG_IGN && signal !== SIGPIPE && signal !== SIGXFSZ;
   const set = _signalSet(signal);
   const mask = new Uint8Array(128);
@@ -125,7 +125,7 @@ function _stopAs(signal: number): void {
     sys.kill(sys.getpid(), SIGSTOP);
     return;
   }
-  const libc = signals();
+  const libc = core();
   const was = libc.signal(signal, null);
   const mask = new Uint8Array(128);
   libc.sigprocmask(SIG_UNBLOCK, _signalSet(signal), mask);
