@@ -424,7 +424,9 @@ function _resolve(s: State, facts: Facts): void {
   }
   if (s.all) {
     if (s.target === 0) throw new NsenterError("no target PID specified for --all");
-    _enableAll(s, facts);
+    const kinds = allKinds(`${s.proc}/${s.target}`, s.explicit, facts, s.relied);
+    if (kinds instanceof NsenterError) throw kinds;
+    for (const kind of kinds) s.requested.push(kind);
   }
   for (const ns of NAMESPACES) if (s.requested.includes(ns.kind)) _open(s, ns.kind, undefined);
   // The newer options need a target (util-linux: "no target PID specified").
@@ -461,23 +463,32 @@ function _refuseWithProc(s: State): void {
 }
 
 /**
- * `--all`: every kind the kernel has (util-linux: its /proc/self/ns file does not fail with
- * ENOENT), except a user namespace that is already ours.
+ * `--all` for the target whose /proc directory is TARGET: every kind the kernel has (util-linux:
+ * its /proc/self/ns file does not fail with ENOENT), except those EXPLICIT (given a file) and a
+ * user namespace that is already ours; the target's user namespace is relied on. The error, a
+ * value, where that namespace cannot be read (the shortcut, quick-plan.ts, leaves it to plan()).
  */
-function _enableAll(s: State, facts: Facts): void {
+export function allKinds(
+  target: string,
+  explicit: readonly NamespaceKind[],
+  facts: Facts,
+  relied: Relied[],
+): NamespaceKind[] | NsenterError {
+  const kinds: NamespaceKind[] = [];
   for (const ns of NAMESPACES) {
-    if (s.explicit.includes(ns.kind) || !facts.kernelHas(ns.file)) continue;
+    if (explicit.includes(ns.kind) || !facts.kernelHas(ns.file)) continue;
     if (ns.kind === "user") {
       const mine = facts.namespaceOf(`${SELF}/${ns.file}`);
-      const path = `${s.proc}/${s.target}/${ns.file}`;
+      const path = `${target}/${ns.file}`;
       const theirs = facts.namespaceOf(path);
-      if ("errno" in theirs) throw new NsenterError(`stat of ${path} failed`, theirs.errno);
-      s.relied.push({ namespace: path, ino: theirs.ino });
+      if ("errno" in theirs) return new NsenterError(`stat of ${path} failed`, theirs.errno);
+      relied.push({ namespace: path, ino: theirs.ino });
       // Re-entering one's own user namespace is not permitted (setns(2)).
       if ("ino" in mine && mine.ino === theirs.ino) continue;
     }
-    s.requested.push(ns.kind);
+    kinds.push(ns.kind);
   }
+  return kinds;
 }
 
 function _without(kinds: readonly NamespaceKind[], kind: NamespaceKind): NamespaceKind[] {
@@ -496,7 +507,12 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
   const opened = _openedSlots(s.opens);
   const all: NamespaceKind[] = [];
   for (const ns of NAMESPACES) if (opened.includes(ns.kind)) all.push(ns.kind);
-  const namespaces = _timeIsOurs(s, all, facts) ? _without(all, "time") : all;
+  let time: OpenStep | undefined;
+  for (const o of s.opens) if (o.slot === "time") time = o;
+  const path = time && "path" in time ? time.path : undefined;
+  // A -T FILE given is not the target's: only its own file is relied on.
+  const rely = path?.startsWith(`${s.proc}/${s.target}/`) === true;
+  const namespaces = timeIsOurs(all, path, rely, facts, s.relied) ? _without(all, "time") : all;
   const root = opened.includes("root");
   const cwd = opened.includes("cwd");
   const userns = namespaces.includes("user") && !s.preserveCredentials;
@@ -528,17 +544,20 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
 /**
  * A time namespace to enter that is nsenter's own, with no user namespace to enter: entering it
  * would change nothing, and the main thread cannot (setns gives EUSERS), so it is left alone. With
- * a user namespace the single-threaded child enters it, as util-linux does.
+ * a user namespace the single-threaded child enters it, as util-linux does. PATH is the file
+ * opened for it; with RELY its identity is relied on.
  */
-function _timeIsOurs(s: State, namespaces: readonly NamespaceKind[], facts: Facts): boolean {
+export function timeIsOurs(
+  namespaces: readonly NamespaceKind[],
+  path: string | undefined,
+  rely: boolean,
+  facts: Facts,
+  relied: Relied[],
+): boolean {
   if (!namespaces.includes("time") || namespaces.includes("user")) return false;
-  let step: OpenStep | undefined;
-  for (const o of s.opens) if (o.slot === "time") step = o;
-  const theirs = step && "path" in step ? facts.namespaceOf(step.path) : { errno: EINVAL };
+  const theirs = path === undefined ? { errno: EINVAL } : facts.namespaceOf(path);
   const mine = facts.namespaceOf(`${SELF}/ns/time`);
-  if (step && "path" in step && "ino" in theirs && step.path.startsWith(`${s.proc}/${s.target}/`)) {
-    s.relied.push({ namespace: step.path, ino: theirs.ino });
-  }
+  if (rely && path !== undefined && "ino" in theirs) relied.push({ namespace: path, ino: theirs.ino });
   return "ino" in theirs && "ino" in mine && theirs.ino === mine.ino;
 }
 

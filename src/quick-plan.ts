@@ -1,8 +1,8 @@
 /**
- * The commonest command line, planned without the general planner: `-t PID`, options of
- * namespaces the main thread enters (-m -u -i -n -C, each a word of its own) and a program, say
- * `nsenter -t 42 -n ip addr`. Its plan is the one plan() makes for it, field for field
- * (test/plan.test.ts checks that over generated command lines); anything else (another option, a
+ * The commonest command lines, planned without the general planner: `-t PID`, options of
+ * namespaces the main thread enters (-m -u -i -n -C, each a word of its own) and/or `-a`
+ * (`--all`), and a program, say `nsenter -t 42 -n ip addr` or `nsenter --all -t 42 sh`. Its plan is the one plan() makes for it, field for field
+ * (test/plan.test.ts checks that over generated command lines); anything else (another option, another
  * long one, an argument attached, `--`, a PID that is not plain digits, no program) is left to
  * plan().
  *
@@ -11,8 +11,10 @@
  * (scanner, option table, host facts, every option's rules) cost ~0.5M instructions on this
  * path, as much as the least Bun program for `-n` spends beyond a no-op (callgrind, README "Speed").
  */
+
+import { NsenterError } from "./errors.ts";
 import { NAMESPACES, type NamespaceKind } from "./namespaces.ts";
-import { type Facts, type OpenStep, type Plan, type Relied, runMode } from "./plan.ts";
+import { allKinds, type Facts, type OpenStep, type Plan, type Relied, runMode, timeIsOurs } from "./plan.ts";
 
 /** FACTS is called only for --all, the one option here that reads the host. */
 export function quickPlan(argv: readonly string[], facts: () => Facts): Plan | undefined {
@@ -41,8 +43,9 @@ export function quickPlan(argv: readonly string[], facts: () => Facts): Plan | u
   if (pid === 0 || i === argv.length) return undefined;
   const host = all ? facts() : undefined;
   const relied: Relied[] = [];
-  const wanted = host ? _all(pid, host, relied, letters) : letters;
-  if (wanted === undefined) return undefined;
+  const wanted = host ? allKinds(`/proc/${pid}`, [], host, relied) : letters;
+  if (wanted instanceof NsenterError) return undefined; // plan() reports it
+  if (host) for (const kind of letters) wanted.push(kind);
   const opens: OpenStep[] = [];
   const namespaces: NamespaceKind[] = [];
   for (const ns of NAMESPACES) {
@@ -50,7 +53,7 @@ export function quickPlan(argv: readonly string[], facts: () => Facts): Plan | u
     opens.push({ slot: ns.kind, path: `/proc/${pid}/${ns.file}` });
     namespaces.push(ns.kind);
   }
-  if (host && _timeIsOurs(pid, namespaces, host, relied)) namespaces.pop(); // time: the table's last
+  if (host && timeIsOurs(namespaces, `/proc/${pid}/ns/time`, true, host, relied)) namespaces.pop(); // the table's last
   const userns = namespaces.indexOf("user") >= 0;
   const credentials = { uid: userns ? 0 : undefined, gid: userns ? 0 : undefined, groupsMustDrop: userns };
   const fork = namespaces.indexOf("pid") >= 0;
@@ -73,37 +76,6 @@ export function quickPlan(argv: readonly string[], facts: () => Facts): Plan | u
     program: { file: rest[0] as string, argv: rest, search: true },
   } as const;
   return { opens, outcome: { do: "run", run } };
-}
-
-/**
- * --all (plan.ts _enableAll): every kind the kernel has but a user namespace that is already ours,
- * and LETTERS; undefined where the target's user namespace cannot be read (plan() says so).
- */
-function _all(pid: number, host: Facts, relied: Relied[], letters: NamespaceKind[]): NamespaceKind[] | undefined {
-  const kinds = letters.slice();
-  for (const ns of NAMESPACES) {
-    if (!host.kernelHas(ns.file)) continue;
-    if (ns.kind === "user") {
-      const mine = host.namespaceOf(`/proc/self/${ns.file}`);
-      const path = `/proc/${pid}/${ns.file}`;
-      const theirs = host.namespaceOf(path);
-      if ("errno" in theirs) return undefined;
-      relied.push({ namespace: path, ino: theirs.ino });
-      if ("ino" in mine && mine.ino === theirs.ino) continue;
-    }
-    kinds.push(ns.kind);
-  }
-  return kinds;
-}
-
-/** A time namespace to enter that is nsenter's own, without a user namespace (plan.ts _timeIsOurs). */
-function _timeIsOurs(pid: number, namespaces: NamespaceKind[], host: Facts, relied: Relied[]): boolean {
-  if (namespaces.indexOf("time") < 0 || namespaces.indexOf("user") >= 0) return false;
-  const path = `/proc/${pid}/ns/time`;
-  const theirs = host.namespaceOf(path);
-  const mine = host.namespaceOf("/proc/self/ns/time");
-  if ("ino" in theirs) relied.push({ namespace: path, ino: theirs.ino });
-  return "ino" in theirs && "ino" in mine && theirs.ino === mine.ino;
 }
 
 /** 1 to 999999999 written plainly (what strtoul reads the same way), else 0. */
