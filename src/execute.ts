@@ -75,8 +75,7 @@ export function run(opens: Plan["opens"], plan: RunPlan, ctx: Context): never {
 
 /** -S follow / -G follow: the owner of /proc/PID (util-linux fstat()s the directory). */
 function _resolveFollow(r: RunPlan, fds: Descriptors): RunPlan {
-  const owner = fds.take("owner");
-  if (owner === undefined) return r;
+  const owner = fds.take("owner") as number;
   const st = statPath(`/proc/self/fd/${owner}`, true);
   sys.close(owner);
   if (typeof st === "number") throw new NsenterError("stat of the target's /proc directory failed", st);
@@ -136,7 +135,7 @@ interface CProgram {
  * Bun aborts if it tries to start one then, e.g. while binding FFI symbols or moving a buffer.
  */
 function _prepareProgram(r: RunPlan, home: boolean): CProgram {
-  if (home || r.root || r.keepCwd) dot();
+  if (home || r.root) dot(); // -r's chroot, or the way home (keepCwd comes with -r)
   return {
     file: cstr(r.program.file),
     argv: cStringArray(r.program.argv),
@@ -177,7 +176,8 @@ function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
   // In the target's PID namespace this process may not even start a thread: note that one too.
   const home: NamespaceKind[] = [];
   if (away) home.push("mnt");
-  if (fds.has("pid")) home.push("pid");
+  const pid = fds.has("pid");
+  if (pid) home.push("pid");
   const program = _prepareProgram(r, home.length > 0);
   if (home.length > 0) _saveHome(home, fds);
   stage("prepare");
@@ -186,7 +186,7 @@ function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
   if (!failed) {
     _prepareExec(ctx.inherited);
     // -F: the PID namespace is the program's children's.
-    if (fds.has("pid")) failed = _enterPidNamespace(fds);
+    if (pid) failed = _enterPidNamespace(fds);
     if (!failed && credentials) failed = _setCredentials(r);
   }
   if (!failed) {
@@ -238,8 +238,7 @@ function _directoriesHome(fds: Descriptors): boolean {
 
 /** The PID namespace goes last (see _prepareProgram); it only matters to the process we start. */
 function _enterPidNamespace(fds: Descriptors): Failed {
-  const fd = fds.get("pid");
-  if (fd === undefined) return undefined;
+  const fd = fds.get("pid") as number;
   if (sys.setns(fd, namespaceInfo("pid").clone) !== 0) return _fail("setns", namespaceInfo("pid").file);
   fds.close("pid");
   return undefined;
@@ -320,7 +319,6 @@ function _prepareExec(inherited: readonly number[]): void {
 
 function _setCredentials(r: RunPlan): Failed {
   const { uid, gid } = r.credentials;
-  if (uid === undefined && gid === undefined) return undefined;
   const libc = extra();
   if (gid !== undefined) {
     // Dropping supplementary groups may fail harmlessly outside a user namespace (util-linux).

@@ -28,6 +28,18 @@ function _bind<T extends Record<string, FFIFunction>>(symbols: T) {
 }
 
 /**
+ * A binding made at its first use, of the symbols SYMBOLS returns: a function, so that a start
+ * that needs none of them does not even build their table.
+ */
+function _lazy<T extends Record<string, FFIFunction>>(symbols: () => T) {
+  let bound: ReturnType<typeof _bind<T>> | undefined;
+  return () => {
+    bound ??= _bind(symbols());
+    return bound;
+  };
+}
+
+/**
  * The libc functions every run binds: each dlopen compiles its trampolines with TinyCC and has a
  * fixed cost of its own (a second one ~0.1 ms here), and each symbol adds ~20 us (measured: 31
  * symbols against 3; ~20K instructions a symbol, callgrind). So everything that is only a system
@@ -77,24 +89,13 @@ export function core(): Core {
  * The rarer paths, in a binding only they pay: --env (util-linux's clearenv() and
  * setenv()), and -S/-G on the main thread, where libc's wrappers must tell Bun's threads too.
  */
-export function extra(): Extra {
-  extraBound ??= _bind(_extraSymbols());
-  return extraBound;
-}
-
-/** A function: a start that needs none of them does not build the table. */
-function _extraSymbols() {
-  return {
-    clearenv: { args: [], returns: "i32" },
-    setenv: { args: ["ptr", "ptr", "i32"], returns: "i32" },
-    setgroups: { args: ["usize", "ptr"], returns: "i32" },
-    setgid: { args: ["u32"], returns: "i32" },
-    setuid: { args: ["u32"], returns: "i32" },
-  } satisfies Record<string, FFIFunction>;
-}
-
-type Extra = ReturnType<typeof _bind<ReturnType<typeof _extraSymbols>>>;
-let extraBound: Extra | undefined;
+export const extra = _lazy(() => ({
+  clearenv: { args: [], returns: "i32" },
+  setenv: { args: ["ptr", "ptr", "i32"], returns: "i32" },
+  setgroups: { args: ["usize", "ptr"], returns: "i32" },
+  setgid: { args: ["u32"], returns: "i32" },
+  setuid: { args: ["u32"], returns: "i32" },
+}));
 
 /** An argument of a system call: a number, or a buffer passed by its address. */
 type Arg = number | Uint8Array | Int32Array | BigInt64Array | null;
@@ -361,11 +362,10 @@ export function access(path: string, mode: number): number {
  * at the first message: a run that succeeds writes none.
  */
 export function strerror(code: number): string {
-  messages ??= _bind({ strerror: { args: ["i32"], returns: "cstring" } });
-  return String(messages.strerror(code));
+  return String(messages().strerror(code));
 }
 
-let messages: ReturnType<typeof _bind<{ strerror: { args: ["i32"]; returns: "cstring" } }>> | undefined;
+const messages = _lazy(() => ({ strerror: { args: ["i32"], returns: "cstring" } }));
 
 export function geteuid(): number {
   return sys.geteuid();
