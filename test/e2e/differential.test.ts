@@ -3,8 +3,7 @@
  * the same stdout, stderr and exit status.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chownSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   both,
@@ -18,6 +17,7 @@ import {
   removeTree,
   requireTool,
   run,
+  scratchDir,
   type Target,
 } from "./helpers.ts";
 
@@ -383,8 +383,7 @@ describeRoot("-W in a user namespace: a file its root may not read", () => {
   let dir: string;
   beforeAll(() => {
     userns = mappedUserTarget();
-    dir = mkdtempSync(join(tmpdir(), "nsenter-wdns-"));
-    chmodSync(dir, 0o755);
+    dir = scratchDir("nsenter-wdns-");
     writeFileSync(join(dir, "secret"), "x", { mode: 0o600 });
     chownSync(join(dir, "secret"), 12345, 12345); // no id the namespace maps
   });

@@ -1,6 +1,16 @@
 /** Live targets and side-by-side runs of dist/nsenter and util-linux /usr/bin/nsenter. */
 import { describe } from "bun:test";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
@@ -233,6 +243,16 @@ export function removeCgroupTree(cgroup: string): void {
       }
     }
   }
+}
+
+/**
+ * A scratch directory of ours that a user namespace's processes may enter (mkdtemp makes it 0700):
+ * remove it with removeTree().
+ */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  return dir;
 }
 
 export function removeTree(dir: string): void {

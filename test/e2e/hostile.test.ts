@@ -33,6 +33,7 @@ import {
   removeTree,
   requireTool,
   run,
+  scratchDir,
   Target,
 } from "./helpers.ts";
 
@@ -213,8 +214,7 @@ describeRoot("--env: a target's environment never steers a program run as root",
   beforeAll(() => {
     // What a user could set: a look-alike id first in PATH, a HOME with a profile, a BASH_ENV
     // script, a prompt command, a preload. Each leaves a mark when it runs.
-    dir = mkdtempSync(join(tmpdir(), "nsenter-env-"));
-    chmodSync(dir, 0o755);
+    dir = scratchDir("nsenter-env-");
     mkdirSync(join(dir, "bin"));
     const mark = `touch ${join(dir, "ran")}`;
     writeFileSync(join(dir, "bin/id"), `#!/bin/sh\n${mark}\necho evil\n`, { mode: 0o755 });
@@ -533,8 +533,7 @@ describeRoot("the child's stacks: many arguments to a file without #!", () => {
   let dir: string;
   beforeAll(() => {
     user = mappedUserTarget();
-    dir = mkdtempSync(join(tmpdir(), "nsenter-stack-"));
-    chmodSync(dir, 0o755);
+    dir = scratchDir("nsenter-stack-");
     writeFileSync(join(dir, "noshebang"), 'echo "ran $#"\n', { mode: 0o755 });
   });
   afterAll(() => {
