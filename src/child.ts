@@ -25,17 +25,17 @@ import type { Descriptors } from "./descriptors.ts";
 import { NsenterError } from "./errors.ts";
 import { lastCap } from "./facts.ts";
 import {
+  Clone,
   type CStringArray,
   core,
   cstr,
   dot,
   errno,
-  O_CLOEXEC,
+  Handler,
+  O,
   O_DIRECTORY,
-  O_NONBLOCK,
-  SIG_IGN,
-  SIG_SETMASK,
-  SIGCONT,
+  Sig,
+  SigHow,
   sys,
   syscall,
 } from "./libc.ts";
@@ -62,18 +62,22 @@ export function jobSlots(): Layout["J"] {
   return _layout().J;
 }
 
-const PROT_NONE = 0;
-const PROT_READ = 1;
-const PROT_WRITE = 2;
-const PROT_EXEC = 4;
-const MAP_PRIVATE = 2;
-const MAP_SHARED = 1;
-const MAP_ANONYMOUS = 0x20;
-const MAP_NORESERVE = 0x4000;
-const SIGCHLD = 17;
-const CLONE_VM = 0x100;
-const CLONE_PARENT_SETTID = 0x00100000;
-const PR_SET_DUMPABLE = 4;
+/** mmap(2)'s protections and flags, prctl(2)'s option (enums: see errors.ts). */
+enum Prot {
+  NONE = 0,
+  READ = 1,
+  WRITE = 2,
+  EXEC = 4,
+}
+enum Mmap {
+  SHARED = 1,
+  PRIVATE = 2,
+  ANONYMOUS = 0x20,
+  NORESERVE = 0x4000,
+}
+enum Prctl {
+  SET_DUMPABLE = 4,
+}
 
 /** child.c's machine code in memory: where its entries are, and its job (and where that is). */
 export interface LoadedCode {
@@ -99,13 +103,13 @@ export function loadCode(): LoadedCode {
   }
   // Two REGIONs, and one more to align them in. Shared: a child that is a copy (a time namespace)
   // writes the job nsenter reads (the program's PID, what to pass signals on to).
-  const mapped = _map(3 * REGION, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS);
+  const mapped = _map(3 * REGION, Prot.READ | Prot.WRITE, Mmap.SHARED | Mmap.ANONYMOUS);
   // Rounded up to a REGION boundary (no Math: its first use alone cost ~35 us, measured).
   const base = mapped + ((REGION - (mapped % REGION)) % REGION);
   // Uint8Array.fromHex, not Buffer.from(hex): ~0.05 ms against ~0.7 ms on its first call.
   const bytes = (Uint8Array as unknown as { fromHex(hex: string): Uint8Array }).fromHex(CODE.hex);
   new Uint8Array(toArrayBuffer(base as Pointer, 0, REGION)).set(bytes);
-  if (syscall(NR.mprotect, base, REGION, PROT_READ | PROT_EXEC) !== 0) {
+  if (syscall(NR.mprotect, base, REGION, Prot.READ | Prot.EXEC) !== 0) {
     throw new NsenterError("cannot make the child's code executable", errno());
   }
   const job = new BigInt64Array(toArrayBuffer((base + REGION) as Pointer, 0, J.size * 8));
@@ -130,11 +134,11 @@ export function loadCode(): LoadedCode {
 function _stacks(argc: number): [number, number] {
   const { REGION } = _layout();
   const size = REGION * (2 + (((8 * (argc + 2)) / REGION) | 0));
-  const mapped = _map(2 * (REGION + size), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE);
+  const mapped = _map(2 * (REGION + size), Prot.NONE, Mmap.PRIVATE | Mmap.ANONYMOUS | Mmap.NORESERVE);
   const first = mapped + REGION;
   const second = first + size + REGION;
   for (const low of [first, second]) {
-    if (syscall(NR.mprotect, low, size, PROT_READ | PROT_WRITE) !== 0) {
+    if (syscall(NR.mprotect, low, size, Prot.READ | Prot.WRITE) !== 0) {
       throw new NsenterError("cannot map memory for the child", errno());
     }
   }
@@ -202,12 +206,12 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   job[J.cwd] = BigInt(fds.get("cwd") ?? -1);
   job[J.keepCwd] = r.keepCwd ? 1n : 0n;
   job[J.wdns] = wdns ? _pointer(wdns) : 0n;
-  job[J.wdnsFlags] = BigInt(O_NONBLOCK | O_DIRECTORY);
+  job[J.wdnsFlags] = BigInt(O.NONBLOCK | O_DIRECTORY);
   job[J.cgroupProcs] = BigInt(fds.get("cgroupProcs") ?? -1);
   // nsenter waits for the program: SIGCHLD to its default (util-linux's continue_as_child() does
   // so for its parent and the program alike). A program util-linux would have executed itself (no
   // PID namespace) gets a caller's ignoring back (child.c default_signals).
-  const childIgnored = Number(core().signal(SIGCHLD, null)) === SIG_IGN;
+  const childIgnored = Number(core().signal(Sig.CHLD, null)) === Handler.IGN;
   job[J.ignoreSigchld] = childIgnored && !r.fork ? 1n : 0n;
   job[J.fork] = r.fork ? 1n : 0n;
   job[J.forceUid] = r.credentials.uid === undefined ? 0n : 1n;
@@ -226,7 +230,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   job[J.mask] = _pointer(mask);
   job[J.programEntry] = BigInt(code.program);
   job[J.programStack] = BigInt(stacks[1]);
-  const flags = (r.namespaces.includes("time") ? SIGCHLD : CLONE_VM | SIGCHLD) | CLONE_PARENT_SETTID;
+  const flags = (r.namespaces.includes("time") ? Sig.CHLD : Clone.VM | Sig.CHLD) | Clone.PARENT_SETTID;
   const pipe = new Int32Array(2);
   const everySignal = new Uint8Array(128).fill(0xff);
   // The child reads these through raw pointers: they must live until it has started.
@@ -235,10 +239,10 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
     start: () => {
       keep.length;
       const libc = core();
-      if (sys.pipe2(pipe, O_CLOEXEC) !== 0) throw new NsenterError("pipe failed", errno());
+      if (sys.pipe2(pipe, O.CLOEXEC) !== 0) throw new NsenterError("pipe failed", errno());
       // nsenter too, whether or not the child shares its memory (a copy, for a time namespace,
       // does not): no core of a root Bun process, nothing for a debugger's ptrace(2).
-      syscall(NR.prctl, PR_SET_DUMPABLE, 0);
+      syscall(NR.prctl, Prctl.SET_DUMPABLE, 0);
       job[J.errPipe] = BigInt(pipe[1] as number);
       // nsenter's pidfd, for the child and the program's process to die with it (child.c); -1
       // (before Linux 5.3): the parent-death signal alone.
@@ -250,11 +254,11 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       job[J.programPid] = 0n; // and the program's process's, for a PID namespace
       job[J.pending] = 0n;
       job[J.forwardTo] = -1n; // being started: a signal goes to the child (child.c nsenter_forward)
-      libc.sigprocmask(SIG_SETMASK, everySignal, mask);
+      libc.sigprocmask(SigHow.SETMASK, everySignal, mask);
       const pid = libc.clone(code.child, stacks[0], flags, job, code.jobAddress + 8 * J.child, null, null);
       const cloneErrno = errno();
       stage("clone");
-      libc.sigprocmask(SIG_SETMASK, mask, null);
+      libc.sigprocmask(SigHow.SETMASK, mask, null);
       sys.close(pipe[1] as number);
       if (self >= 0) sys.close(self); // the child has its own
       // A signal taken by another thread while this one was in clone(), before the child's PID
@@ -264,7 +268,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       const to = Number(job[J.programPid]) > 0 ? Number(job[J.programPid]) : pid;
       if (pid > 0 && pending !== 0) {
         sys.kill(to, pending);
-        sys.kill(to, SIGCONT);
+        sys.kill(to, Sig.CONT);
       }
       try {
         if (pid < 0) throw stepError("fork", cloneErrno);

@@ -77,7 +77,6 @@ const ID = "[0-9a-f]{64}";
 /** Runtimes' cgroup segments: systemd drivers (prefix-ID.scope), cgroupfs (bare ID). */
 const PREFIXES = "docker|cri-containerd|crio|libpod|nerdctl";
 let segmentPattern: RegExp | undefined;
-const SCHEMES = /^(containerd|cri-o|docker):\/\/(.+)$/;
 /** The runtime a cgroup segment's prefix stands for. */
 function _cgroupRuntime(prefix: string): string {
   return prefix === "cri-containerd"
@@ -100,7 +99,7 @@ export interface Container {
 }
 
 export function resolveContainer(ref: string): ContainerInit {
-  const scheme = SCHEMES.exec(ref);
+  const scheme = /^(containerd|cri-o|docker):\/\/(.+)$/.exec(ref);
   const wanted = scheme ? (scheme[2] as string) : ref;
   const mounts = cgroupMounts(_text("/proc/self/mountinfo") ?? "");
   const scan = scanCgroups(mounts);

@@ -8,9 +8,10 @@ import { textOf } from "./bytes.ts";
 import { prepareChild } from "./child.ts";
 import type { Descriptors } from "./descriptors.ts";
 import { setEnvironment, targetEnvironment } from "./environment.ts";
-import { ENOTDIR, NsenterError } from "./errors.ts";
+import { Errno, NsenterError } from "./errors.ts";
 import {
-  CLONE_NEWPID,
+  Access,
+  Clone,
   type CStringArray,
   core,
   cStringArray,
@@ -20,18 +21,13 @@ import {
   enterNamespace,
   errno,
   extra,
-  F_SETFD,
-  O_CLOEXEC,
+  F,
+  O,
   O_DIRECTORY,
-  O_NONBLOCK,
-  O_PATH,
-  O_RDONLY,
-  R_OK,
   readAll,
   readText,
   returnToDirectories,
-  SIGPIPE,
-  SIGXFSZ,
+  Sig,
   statPath,
   sys,
   writeTo,
@@ -221,7 +217,7 @@ function _saveHome(kinds: readonly NamespaceKind[], fds: Descriptors): void {
  */
 function _returnHome(fds: Descriptors): void {
   const pid = fds.get("own:pid");
-  if (pid !== undefined) sys.setns(pid, CLONE_NEWPID);
+  if (pid !== undefined) sys.setns(pid, Clone.NEWPID);
   if (!_directoriesHome(fds)) return;
   for (const ns of NAMESPACES) {
     const fd = fds.get(`own:${ns.kind}`);
@@ -267,7 +263,7 @@ function _enterNamespaces(r: RunPlan, fds: Descriptors): Failed {
 /** util-linux's root and working-directory stage, step for step. */
 function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
   if (r.keepCwd) {
-    const wd = sys.open(dot(), O_RDONLY | O_CLOEXEC);
+    const wd = sys.open(dot(), O.RDONLY | O.CLOEXEC);
     if (wd < 0) return _fail("openCwd");
     fds.set("cwd", wd);
   }
@@ -281,13 +277,13 @@ function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
   if (c.wdns !== undefined) {
     // The target's path: only a directory is opened (a device there, /dev/watchdog say, must not be
     // opened by root), and not blocking. A non-directory gets util-linux's words, from its fchdir.
-    const wd = sys.open(c.wdns, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_DIRECTORY);
+    const wd = sys.open(c.wdns, O.RDONLY | O.CLOEXEC | O.NONBLOCK | O_DIRECTORY);
     if (wd < 0) {
       // A file there, not a directory: util-linux's words from its fchdir, if its open (read-only)
       // would have succeeded; else from its open.
       const code = errno();
-      if (code !== ENOTDIR || !_exists(c.wdns)) return _fail("openWdns", "", code);
-      return sys.access(c.wdns, R_OK) === 0 ? _fail("wdFchdir", "", ENOTDIR) : _fail("openWdns");
+      if (code !== Errno.ENOTDIR || !_exists(c.wdns)) return _fail("openWdns", "", code);
+      return sys.access(c.wdns, Access.R_OK) === 0 ? _fail("wdFchdir", "", Errno.ENOTDIR) : _fail("openWdns");
     }
     fds.set("cwd", wd);
   }
@@ -301,7 +297,7 @@ function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
 
 /** Whether PATH names a file, opened only as a path (O_PATH: a device or FIFO is not opened). */
 function _exists(path: Uint8Array): boolean {
-  const fd = sys.open(path, O_PATH | O_CLOEXEC);
+  const fd = sys.open(path, O.PATH | O.CLOEXEC);
   if (fd >= 0) sys.close(fd);
   return fd >= 0;
 }
@@ -312,9 +308,9 @@ function _exists(path: Uint8Array): boolean {
  * close-on-exec.
  */
 function _prepareExec(inherited: readonly number[]): void {
-  sys.defaultAction(SIGPIPE);
-  sys.defaultAction(SIGXFSZ);
-  for (const fd of inherited) sys.fcntl(fd, F_SETFD, 0);
+  sys.defaultAction(Sig.PIPE);
+  sys.defaultAction(Sig.XFSZ);
+  for (const fd of inherited) sys.fcntl(fd, F.SETFD, 0);
 }
 
 function _setCredentials(r: RunPlan): Failed {

@@ -1,7 +1,7 @@
 /** The host facts planning needs, read from /proc and the environment. */
 
 import { resolveContainer } from "./containers.ts";
-import { access, F_OK, listDirectory, nulWords, readLink, readText } from "./libc.ts";
+import { Access, access, listDirectory, nulWords, readLink, readText } from "./libc.ts";
 import type { Facts, NsIdentity, TargetCredentials } from "./plan.ts";
 import { strtoul } from "./strtoul.ts";
 
@@ -98,7 +98,7 @@ export function hostFacts(): Facts {
     lastCap,
     hostId,
     // libselinux's is_selinux_enabled(): selinuxfs is mounted (a policy is loaded).
-    selinuxEnabled: () => access("/sys/fs/selinux/enforce", F_OK) === 0,
+    selinuxEnabled: () => access("/sys/fs/selinux/enforce", Access.F_OK) === 0,
     env,
     // Runs only for a container target (containers.ts keeps its top level to declarations).
     container: (ref) => resolveContainer(ref),

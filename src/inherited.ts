@@ -9,7 +9,7 @@
  * system calls cost. Names are parsed as numbers where getdents64 left them, and links are read
  * relative to the directory (readlinkat) and compared byte for byte.
  */
-import { cstr, O_CLOEXEC, O_RDONLY, sys, syscall } from "./libc.ts";
+import { cstr, O, sys, syscall } from "./libc.ts";
 import { NR } from "./syscalls.ts";
 
 /** Bun's own event-loop descriptors' links, there before the first line of JavaScript runs. */
@@ -22,7 +22,7 @@ const link = new Uint8Array(64);
 /** Call first thing at start-up, before anything else opens a descriptor. */
 export function inheritedDescriptors(): number[] {
   const fds: number[] = [];
-  const dir = sys.open(cstr("/proc/self/fd"), O_RDONLY | O_CLOEXEC);
+  const dir = sys.open(cstr("/proc/self/fd"), O.RDONLY | O.CLOEXEC);
   if (dir < 0) return fds;
   for (;;) {
     const n = syscall(NR.getdents64, dir, entries, entries.length);

@@ -9,7 +9,7 @@
 
 import { dlopen, type FFIFunction, type Pointer, ptr, read } from "bun:ffi";
 import { bytesOf, textOf } from "./bytes.ts";
-import { EBADF, EINVAL, EIO } from "./errors.ts";
+import { Errno } from "./errors.ts";
 import { NR } from "./syscalls.ts";
 
 const LIBC_NAMES = ["libc.so.6", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`];
@@ -118,7 +118,11 @@ export function syscall(nr: number, a: Arg = 0, b: Arg = 0, c: Arg = 0, d: Arg =
   return Number(SYSCALL(nr, a, b, c, d, e, 0));
 }
 
-const AT_FDCWD = -100;
+enum At {
+  FDCWD = -100,
+  SYMLINK_NOFOLLOW = 0x100,
+  EMPTY_PATH = 0x1000,
+}
 /** struct timespec { 0, 0 }: a Uint8Array, not a BigInt64Array, whose first use costs start-up time. */
 const TIMESPEC_ZERO = new Uint8Array(16);
 /** The kernel's struct sigaction (handler, flags, restorer, mask: 32 bytes on x86-64 and arm64), all SIG_DFL. */
@@ -131,13 +135,13 @@ const SIGACTION_DEFAULT = new Uint8Array(32);
  * JavaScript function every call went through would soon be hot enough to start a JIT thread.
  */
 export const sys = {
-  open: (path: Uint8Array, flags: number, mode = 0) => Number(SYSCALL(NR.openat, AT_FDCWD, path, flags, mode, 0, 0)),
+  open: (path: Uint8Array, flags: number, mode = 0) => Number(SYSCALL(NR.openat, At.FDCWD, path, flags, mode, 0, 0)),
   close: (fd: number) => Number(SYSCALL(NR.close, fd, 0, 0, 0, 0, 0)),
   read: (fd: number, buf: Uint8Array, n: number) => Number(SYSCALL(NR.read, fd, buf, n, 0, 0, 0)),
   write: (fd: number, buf: Uint8Array, n: number) => Number(SYSCALL(NR.write, fd, buf, n, 0, 0, 0)),
   readlink: (path: Uint8Array, buf: Uint8Array, n: number) =>
-    Number(SYSCALL(NR.readlinkat, AT_FDCWD, path, buf, n, 0, 0)),
-  access: (path: Uint8Array, mode: number) => Number(SYSCALL(NR.faccessat, AT_FDCWD, path, mode, 0, 0, 0)),
+    Number(SYSCALL(NR.readlinkat, At.FDCWD, path, buf, n, 0, 0)),
+  access: (path: Uint8Array, mode: number) => Number(SYSCALL(NR.faccessat, At.FDCWD, path, mode, 0, 0, 0)),
   setns: (fd: number, nstype: number) => Number(SYSCALL(NR.setns, fd, nstype, 0, 0, 0, 0)),
   unshare: (flags: number) => Number(SYSCALL(NR.unshare, flags, 0, 0, 0, 0, 0)),
   fchdir: (fd: number) => Number(SYSCALL(NR.fchdir, fd, 0, 0, 0, 0, 0)),
@@ -159,9 +163,9 @@ export const sys = {
   exit: (status: number) => Number(SYSCALL(NR.exit_group, status, 0, 0, 0, 0, 0)),
 };
 
-const AT_SYMLINK_NOFOLLOW = 0x100;
-const AT_EMPTY_PATH = 0x1000;
-const STATX_BASIC_STATS = 0x7ff;
+enum Statx {
+  BASIC_STATS = 0x7ff,
+}
 /** struct statx, the same on every architecture: uid at 20, gid at 24, mode at 28, ino at 32, dev at 136. */
 let statxView: DataView | undefined;
 
@@ -179,18 +183,18 @@ export interface FileStat {
  * 2.33 exports no stat or lstat). The stat, or its errno.
  */
 export function statPath(path: string, follow: boolean): FileStat | number {
-  return _statx(AT_FDCWD, cstr(path), follow ? 0 : AT_SYMLINK_NOFOLLOW);
+  return _statx(At.FDCWD, cstr(path), follow ? 0 : At.SYMLINK_NOFOLLOW);
 }
 
 /** fstat(2) of an open descriptor, or its errno. */
 export function statFd(fd: number): FileStat | number {
-  return _statx(fd, cstr(""), AT_EMPTY_PATH);
+  return _statx(fd, cstr(""), At.EMPTY_PATH);
 }
 
 function _statx(dirfd: number, name: Uint8Array, flags: number): FileStat | number {
   statxView ??= new DataView(new ArrayBuffer(256));
   const b = statxView;
-  if (syscall(NR.statx, dirfd, name, flags, STATX_BASIC_STATS, new Uint8Array(b.buffer)) !== 0) return errno();
+  if (syscall(NR.statx, dirfd, name, flags, Statx.BASIC_STATS, new Uint8Array(b.buffer)) !== 0) return errno();
   const ino = b.getBigUint64(32, true);
   const id = `${b.getUint32(136, true)}:${b.getUint32(140, true)}:${ino}`;
   return { uid: b.getUint32(20, true), gid: b.getUint32(24, true), mode: b.getUint16(28, true), ino, id };
@@ -206,11 +210,11 @@ function _statx(dirfd: number, name: Uint8Array, flags: number): FileStat | numb
  * undefined.
  */
 export function enterNamespace(fd: number, nstype: number): "unshare" | "setns" | undefined {
-  if (nstype !== CLONE_NEWNS) return sys.setns(fd, nstype) === 0 ? undefined : "setns";
+  if (nstype !== Clone.NEWNS) return sys.setns(fd, nstype) === 0 ? undefined : "setns";
   for (let attempt = 1; ; attempt++) {
-    if (sys.unshare(CLONE_FS) !== 0) return "unshare";
+    if (sys.unshare(Clone.FS) !== 0) return "unshare";
     if (sys.setns(fd, nstype) === 0) return undefined;
-    if (attempt === 3 || errno() !== EINVAL) return "setns";
+    if (attempt === 3 || errno() !== Errno.EINVAL) return "setns";
   }
 }
 
@@ -239,7 +243,7 @@ export function errno(): number {
 
 /** A whole file's bytes, or its errno. */
 export function readFile(path: string): Uint8Array | number {
-  const fd = sys.open(cstr(path), O_RDONLY | O_CLOEXEC);
+  const fd = sys.open(cstr(path), O.RDONLY | O.CLOEXEC);
   if (fd < 0) return errno();
   const content = readAll(fd);
   sys.close(fd);
@@ -286,6 +290,7 @@ export function writeTo(fd: number, data: Uint8Array): number {
 
 /** What a symbolic link says (e.g. "net:[4026531833]" for a namespace), or its errno. */
 export function readLink(path: string): string | number {
+  linkBuffer ??= new Uint8Array(4096);
   const n = sys.readlink(cstr(path), linkBuffer, linkBuffer.length);
   if (n < 0) return errno();
   // A short ASCII link (what the start path reads: descriptors' and namespaces' links) byte by
@@ -301,17 +306,18 @@ export function readLink(path: string): string | number {
   return link;
 }
 
-const linkBuffer = new Uint8Array(4096);
-
-const dirents = new Uint8Array(4096);
+/** Made by their first user (each costs page faults at start-up, made or not). */
+let linkBuffer: Uint8Array | undefined;
+let dirents: Uint8Array | undefined;
 
 /**
  * The names in a directory, without "." and "..": getdents64(2) through syscall, parsed here
  * (struct linux_dirent64: d_reclen at 16, d_name from 19), fewer calls than readdir(3) by far.
  */
 export function listDirectory(path: string): string[] {
+  dirents ??= new Uint8Array(4096);
   // No O_DIRECTORY: its value differs between x86-64 and arm64; getdents64 refuses a non-directory.
-  const fd = sys.open(cstr(path), O_RDONLY | O_CLOEXEC);
+  const fd = sys.open(cstr(path), O.RDONLY | O.CLOEXEC);
   if (fd < 0) return [];
   const names: string[] = [];
   for (;;) {
@@ -337,20 +343,23 @@ export function listDirectory(path: string): string[] {
  * (which no descriptor inherited through execve can be), so the program still gets it closed.
  */
 export function writeAll(fd: number, message: string): number {
-  if (fd <= 2 && (sys.fcntl(fd, F_GETFD, 0) & FD_CLOEXEC) !== 0) return EBADF;
+  if (fd <= 2 && (sys.fcntl(fd, F.GETFD, 0) & FD.CLOEXEC) !== 0) return Errno.EBADF;
   const buf = bytesOf(message);
   for (let off = 0; off < buf.length; ) {
     const n = sys.write(fd, buf.subarray(off), buf.length - off);
     if (n < 0) return errno();
-    if (n === 0) return EIO;
+    if (n === 0) return Errno.EIO;
     off += n;
   }
   return 0;
 }
 
-export const F_OK = 0;
-export const X_OK = 1;
-export const R_OK = 4;
+/** access(2)'s modes. */
+export enum Access {
+  F_OK = 0,
+  X_OK = 1,
+  R_OK = 4,
+}
 
 /** access(2): 0, or the errno. */
 export function access(path: string, mode: number): number {
@@ -412,27 +421,52 @@ export function cStringArray(strings: readonly string[]): CStringArray {
   return { block, pointers };
 }
 
-export const O_RDONLY = 0;
-export const O_NONBLOCK = 0o4000;
-export const O_CLOEXEC = 0o2000000;
-/** The same on x86-64 and arm64 (Linux's generic value). */
-export const O_PATH = 0o10000000;
+/** open(2)'s flags nsenter uses, the same on x86-64 and arm64 (enums: see errors.ts). */
+export enum O {
+  RDONLY = 0,
+  WRONLY = 1,
+  APPEND = 0o2000,
+  NONBLOCK = 0o4000,
+  CLOEXEC = 0o2000000,
+  /** Linux's generic value. */
+  PATH = 0o10000000,
+}
 /** Not the same on every architecture (x86-64 0200000, arm64 040000). */
 export const O_DIRECTORY = process.arch === "arm64" ? 0o40000 : 0o200000;
-export const F_GETFD = 1;
-export const F_SETFD = 2;
-export const FD_CLOEXEC = 1;
-export const CLONE_FS = 0x200;
-export const CLONE_NEWPID = 0x20000000;
-export const CLONE_NEWNS = 0x20000;
-export const SIGPIPE = 13;
-export const SIGXFSZ = 25;
-export const SIGSTOP = 19;
-export const SIGKILL = 9;
-export const SIGCONT = 18;
-export const WUNTRACED = 2;
-/** signal(2)'s "ignore", as the pointer it returns; sigprocmask(2)'s hows. */
-export const SIG_IGN = 1;
-export const SIG_BLOCK = 0;
-export const SIG_UNBLOCK = 1;
-export const SIG_SETMASK = 2;
+/** fcntl(2)'s commands, and its descriptor flag. */
+export enum F {
+  GETFD = 1,
+  SETFD = 2,
+}
+export enum FD {
+  CLOEXEC = 1,
+}
+export enum Clone {
+  VM = 0x100,
+  FS = 0x200,
+  NEWNS = 0x20000,
+  PARENT_SETTID = 0x00100000,
+  NEWPID = 0x20000000,
+}
+export enum Sig {
+  KILL = 9,
+  PIPE = 13,
+  CHLD = 17,
+  CONT = 18,
+  STOP = 19,
+  XFSZ = 25,
+}
+/** signal(2)'s "ignore", as the pointer it returns. */
+export enum Handler {
+  IGN = 1,
+}
+/** sigprocmask(2)'s hows. */
+export enum SigHow {
+  BLOCK = 0,
+  UNBLOCK = 1,
+  SETMASK = 2,
+}
+/** waitpid(2)'s options. */
+export enum W {
+  UNTRACED = 2,
+}

@@ -6,12 +6,12 @@
  * at start (51 calls of one closure), ~0.04 ms a start more (measured).
  */
 import "./guard.ts";
-import { EBADF, EPERM, EPIPE, EXIT_FAILURE, NsenterError } from "./errors.ts";
+import { Errno, Exit, NsenterError } from "./errors.ts";
 import { run } from "./execute.ts";
 import { hostFacts } from "./facts.ts";
 import { helpText, versionText } from "./help.ts";
 import { inheritedDescriptors } from "./inherited.ts";
-import { geteuid, nulWords, SIGPIPE, strerror, writeAll } from "./libc.ts";
+import { geteuid, nulWords, Sig, strerror, writeAll } from "./libc.ts";
 import { openAll } from "./open.ts";
 import { plan } from "./plan.ts";
 import { quickPlan } from "./quick-plan.ts";
@@ -40,12 +40,13 @@ function report(error: unknown, name: string): number {
   let text = `${error.tryHelp ? invoked : name}: ${error.message}${reason}\n`;
   if (error.tryHelp) text += `Try '${name} --help' for more information.\n`;
   if (error.hint) text += `${name}: ${error.hint}\n`;
-  if (error.errno === EPERM && geteuid() !== 0) text += `${name}: (entering namespaces needs root or CAP_SYS_ADMIN)\n`;
+  if (error.errno === Errno.EPERM && geteuid() !== 0)
+    text += `${name}: (entering namespaces needs root or CAP_SYS_ADMIN)\n`;
   // util-linux: a reader gone is the SIGPIPE it dies of (Bun ignores the signal); close_stdout()
   // at exit makes any other message that could not be written status 1.
   const failed = writeAll(2, text);
-  if (failed === EPIPE) dieOf(SIGPIPE, true);
-  return failed === 0 ? error.status : EXIT_FAILURE;
+  if (failed === Errno.EPIPE) dieOf(Sig.PIPE, true);
+  return failed === 0 ? error.status : Exit.FAILURE;
 }
 
 /**
@@ -78,10 +79,10 @@ async function _information(what: "help" | "version", name: string): Promise<num
     const failed = writeAll(1, what === "help" ? await helpText(name) : await versionText(name));
     // util-linux's close_stdout(): a closed stdout is let go, a reader gone is the SIGPIPE it dies
     // of (Bun ignores the signal), anything else a write error.
-    if (failed === 0 || failed === EBADF) return 0;
-    if (failed === EPIPE) dieOf(SIGPIPE, true);
+    if (failed === 0 || failed === Errno.EBADF) return 0;
+    if (failed === Errno.EPIPE) dieOf(Sig.PIPE, true);
     writeAll(2, `${name}: write error: ${strerror(failed)}\n`);
-    return EXIT_FAILURE;
+    return Exit.FAILURE;
   } catch (e) {
     return report(e, name);
   }

@@ -9,35 +9,26 @@
 import { cgroup2Mount, cgroup2Path } from "./cgroups.ts";
 import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
-import { EINVAL, ENOTTY, ESRCH, NsenterError } from "./errors.ts";
+import { Errno, NsenterError } from "./errors.ts";
 import { credentials, namespaceOf, sameCredentials, securityLabel } from "./facts.ts";
-import {
-  cstr,
-  errno,
-  F_SETFD,
-  FD_CLOEXEC,
-  O_CLOEXEC,
-  O_NONBLOCK,
-  O_RDONLY,
-  readLink,
-  readText,
-  statFd,
-  sys,
-  syscall,
-} from "./libc.ts";
+import { cstr, errno, F, FD, O, readLink, readText, statFd, sys, syscall } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo } from "./namespaces.ts";
 import type { ContainerRef, OpenStep, Relied, TargetRef } from "./plan.ts";
 import { stepError } from "./steps.ts";
 import { NR } from "./syscalls.ts";
 
-const SIOCGSKNS = 0x894c;
-const NS_GET_USERNS = 0xb701;
-const NS_GET_NSTYPE = 0xb703;
-
-const O_WRONLY = 1;
 /** O_EXCL, the same on x86-64 and arm64. */
-const PIDFD_THREAD = 0o200;
-const O_APPEND = 0o2000;
+
+/** ioctl(2)s on namespace files and sockets (enums: see errors.ts). */
+enum Ioctl {
+  SIOCGSKNS = 0x894c,
+  NS_GET_USERNS = 0xb701,
+  NS_GET_NSTYPE = 0xb703,
+}
+/** pidfd_open(2)'s flag: O_EXCL, the same on x86-64 and arm64. */
+enum Pidfd {
+  THREAD = 0o200,
+}
 
 /** Open every step, in order, into a table the caller owns (and disposes of). */
 export function openAll(opens: readonly OpenStep[], target?: TargetRef): Descriptors {
@@ -71,7 +62,7 @@ export function checkKinds(fds: Descriptors): void {
     checkKind(fd, ns);
     // util-linux enters the user namespace before the others' failures count (its second pass),
     // and re-entering one's own fails there (setns(2): EINVAL): so it is the error reported.
-    if (ns.kind === "user" && _isOwn(fd, ns)) throw stepError("setns", EINVAL, ns.file);
+    if (ns.kind === "user" && _isOwn(fd, ns)) throw stepError("setns", Errno.EINVAL, ns.file);
   }
 }
 
@@ -94,7 +85,7 @@ function _openStep(step: OpenStep, pin: number, fds: Descriptors): number {
 }
 
 /** Non-blocking, so a FIFO cannot hang us; close-on-exec, so nothing leaks to the program. */
-export function openPath(path: string, flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK): number {
+export function openPath(path: string, flags = O.RDONLY | O.CLOEXEC | O.NONBLOCK): number {
   const fd = sys.open(cstr(path), flags);
   if (fd < 0) throw new NsenterError(`cannot open ${path}`, errno());
   return fd;
@@ -109,7 +100,7 @@ function _pin(target: TargetRef): number {
   let pidfd = syscall(NR.pidfd_open, target.pid, 0);
   // A thread's ID (util-linux takes one: /proc/TID/ns/* are its namespaces): its own pidfd
   // (PIDFD_THREAD, Linux 6.9+; before, it goes unpinned, as any target did before pidfds).
-  if (pidfd < 0 && target.inode === undefined) pidfd = syscall(NR.pidfd_open, target.pid, PIDFD_THREAD);
+  if (pidfd < 0 && target.inode === undefined) pidfd = syscall(NR.pidfd_open, target.pid, Pidfd.THREAD);
   if (target.container) _recheckContainer(pidfd, target.pid, target.container);
   return target.inode === undefined ? pidfd : _checkInode(pidfd, target.pid, target.inode);
 }
@@ -123,7 +114,7 @@ function _checkInode(pidfd: number, pid: number, inode: bigint): number {
   const st = statFd(pidfd);
   if (typeof st === "number" || st.ino !== inode) {
     sys.close(pidfd);
-    fail(typeof st === "number" ? st : ESRCH);
+    fail(typeof st === "number" ? st : Errno.ESRCH);
   }
   return pidfd;
 }
@@ -154,7 +145,7 @@ function _recheck(pid: number, relied: readonly Relied[]): void {
         : "labelAt" in fact
           ? securityLabel(fact.labelAt) === fact.label
           : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
-    if (!holds) throw new NsenterError(`target process ${pid} changed while nsenter was starting`, ESRCH);
+    if (!holds) throw new NsenterError(`target process ${pid} changed while nsenter was starting`, Errno.ESRCH);
   }
 }
 
@@ -164,7 +155,7 @@ function _recheck(pid: number, relied: readonly Relied[]): void {
  */
 function _checkPinned(pidfd: number, target: TargetRef): void {
   if (_hasExited(pidfd))
-    throw new NsenterError(`target process ${target.pid} exited while nsenter was starting`, ESRCH);
+    throw new NsenterError(`target process ${target.pid} exited while nsenter was starting`, Errno.ESRCH);
 }
 
 /** A zombie has no namespaces left to enter: say so, rather than "cannot open /proc/PID/ns/x". */
@@ -175,7 +166,7 @@ function _refuseZombie(pidfd: number, target: TargetRef): void {
 
 function _hasExited(pidfd: number): boolean {
   pinPoll[0] = pidfd;
-  pinPoll[1] = POLLIN; // events; revents (the upper half) 0
+  pinPoll[1] = Poll.IN; // events; revents (the upper half) 0
   return sys.pollNow(pinPoll, 1) > 0 && (pinPoll[1] as number) >>> 16 !== 0;
 }
 
@@ -185,16 +176,18 @@ function _hasExited(pidfd: number): boolean {
  * finds out only at setns.
  */
 export function checkKind(fd: number, ns: NamespaceInfo): void {
-  const kind = sys.ioctl(fd, NS_GET_NSTYPE, 0);
+  const kind = sys.ioctl(fd, Ioctl.NS_GET_NSTYPE, 0);
   if (kind === ns.clone) return;
   // No answer at all (e.g. qemu-user does not know this ioctl: ENOSYS): setns will tell.
-  if (kind < 0 && ![ENOTTY, EINVAL].includes(errno())) return;
-  throw stepError("setns", EINVAL, ns.file);
+  if (kind < 0 && ![Errno.ENOTTY, Errno.EINVAL].includes(errno())) return;
+  throw stepError("setns", Errno.EINVAL, ns.file);
 }
 
 /** struct pollfd { int fd; short events; short revents; }, little-endian (x86-64, arm64). */
 const pinPoll = new Int32Array(2);
-const POLLIN = 1;
+enum Poll {
+  IN = 1,
+}
 
 /** --net-socket: the network namespace of the target's socket FD (pidfd_getfd + SIOCGSKNS). */
 function _socketNamespace(pid: number, fd: number, pin: number): number {
@@ -203,11 +196,11 @@ function _socketNamespace(pid: number, fd: number, pin: number): number {
   try {
     const sk = syscall(NR.pidfd_getfd, pidfd, fd, 0);
     if (sk < 0) throw new NsenterError(`pidfd_getfd(${pidfd}, ${fd})`, errno());
-    const ns = sys.ioctl(sk, SIOCGSKNS, 0);
+    const ns = sys.ioctl(sk, Ioctl.SIOCGSKNS, 0);
     const code = errno();
     sys.close(sk);
-    if (ns < 0) throw new NsenterError(`ioctl(${sk}, SIOCGSKNS)`, code);
-    sys.fcntl(ns, F_SETFD, FD_CLOEXEC);
+    if (ns < 0) throw new NsenterError(`ioctl(${sk}, Ioctl.SIOCGSKNS)`, code);
+    sys.fcntl(ns, F.SETFD, FD.CLOEXEC);
     return ns;
   } finally {
     if (pidfd !== pin) sys.close(pidfd);
@@ -217,11 +210,11 @@ function _socketNamespace(pid: number, fd: number, pin: number): number {
 /** --user-parent: the parent of the user namespace given (-U FILE) or of the target's. */
 function _parentUserNamespace(userFd: number | undefined, targetUser: string): number {
   const fd = userFd ?? openPath(targetUser);
-  const parent = sys.ioctl(fd, NS_GET_USERNS, 0);
+  const parent = sys.ioctl(fd, Ioctl.NS_GET_USERNS, 0);
   const code = errno();
   if (userFd === undefined) sys.close(fd);
   if (parent < 0) throw new NsenterError("failed to open parent namespace", code);
-  sys.fcntl(parent, F_SETFD, FD_CLOEXEC);
+  sys.fcntl(parent, F.SETFD, FD.CLOEXEC);
   return parent;
 }
 
@@ -239,7 +232,7 @@ function _cgroupProcs(procCgroup: string): number {
   if (path === undefined) throw new NsenterError("failed to get cgroup path");
   const relative = path.startsWith(mount.root) ? path.slice(mount.root.length) : path;
   const procs = `${mount.point}/${relative}/cgroup.procs`.replace(/\/+/g, "/");
-  const fd = sys.open(cstr(procs), O_WRONLY | O_APPEND | O_CLOEXEC);
+  const fd = sys.open(cstr(procs), O.WRONLY | O.APPEND | O.CLOEXEC);
   if (fd < 0) throw new NsenterError("failed to open cgroup.procs", errno());
   return fd;
 }

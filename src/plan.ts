@@ -9,7 +9,7 @@
  * filter, find, Object.hasOwn, ...) or of a regular expression compiles it, 0.02-0.5 ms each
  * measured in the compiled binary, which is start-up time the user pays. Rare options may use them.
  */
-import { EINVAL, ERANGE, NsenterError, usageError } from "./errors.ts";
+import { Errno, NsenterError, usageError } from "./errors.ts";
 import { scan } from "./getopt.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { options } from "./options.ts";
@@ -351,7 +351,7 @@ function _parseTarget(s: State, text: string, facts: Facts): void {
   const pid = m ? Number(m[1]) : 0;
   const inode = m ? BigInt(m[2] as string) : 0n;
   if (!m || pid <= 0 || pid > 0x7fffffff || inode === 0n || inode >= 1n << 64n) {
-    throw new NsenterError(`failed to parse PID argument '${text}'`, m ? ERANGE : EINVAL);
+    throw new NsenterError(`failed to parse PID argument '${text}'`, m ? Errno.ERANGE : Errno.EINVAL);
   }
   s.target = pid;
   s.inode = inode;
@@ -388,7 +388,7 @@ function _parseSocketFd(text: string): number {
   const m = /^[ \t\n\v\f\r]*([+-]?\d+)$/.exec(text);
   const n = m ? BigInt(m[1] as string) : 0n;
   if (!m || n > 0x7fffffffn || n < -(1n << 63n)) {
-    throw new NsenterError(`failed to parse file descriptor: '${text}'`, m ? ERANGE : undefined);
+    throw new NsenterError(`failed to parse file descriptor: '${text}'`, m ? Errno.ERANGE : undefined);
   }
   return Number(n);
 }
@@ -555,7 +555,7 @@ export function timeIsOurs(
   relied: Relied[],
 ): boolean {
   if (!namespaces.includes("time") || namespaces.includes("user")) return false;
-  const theirs = path === undefined ? { errno: EINVAL } : facts.namespaceOf(path);
+  const theirs = path === undefined ? { errno: Errno.EINVAL } : facts.namespaceOf(path);
   const mine = facts.namespaceOf(`${SELF}/ns/time`);
   if (rely && path !== undefined && "ino" in theirs) relied.push({ namespace: path, ino: theirs.ino });
   return "ino" in theirs && "ino" in mine && theirs.ino === mine.ino;

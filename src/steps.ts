@@ -3,7 +3,7 @@
  * ways of running: execute.ts (the main thread) and the single-threaded C child, which reports a
  * failed step by its number (child.ts generates child.c's S_* names from this table's order).
  */
-import { ENOENT, EXIT_EXEC_ENOENT, EXIT_EXEC_FAILED, EXIT_FAILURE, NsenterError } from "./errors.ts";
+import { Errno, Exit, NsenterError } from "./errors.ts";
 
 /**
  * The steps, in the order child.c numbers them (a constant list: a table of functions, one
@@ -70,6 +70,6 @@ function _message(step: Step, detail: string): string {
  * util-linux `errexec()`: a failed exec exits 127 when the program was not found, else 126.
  */
 export function stepError(step: Step, errno: number, detail = ""): NsenterError {
-  const status = step !== "exec" ? EXIT_FAILURE : errno === ENOENT ? EXIT_EXEC_ENOENT : EXIT_EXEC_FAILED;
+  const status = step !== "exec" ? Exit.FAILURE : errno === Errno.ENOENT ? Exit.EXEC_ENOENT : Exit.EXEC_FAILED;
   return new NsenterError(_message(step, detail), errno, status);
 }

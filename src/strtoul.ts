@@ -3,7 +3,7 @@
  * leading white space and a sign are accepted, "-1" wraps to ULONG_MAX, and a value past
  * ULONG_MAX is ERANGE. Callers truncate to the C type they store it in (pid_t, uid_t).
  */
-import { ERANGE } from "./errors.ts";
+import { Errno } from "./errors.ts";
 
 const ULONG_MAX = 0xffffffffffffffffn;
 
@@ -21,7 +21,7 @@ export function strtoul(text: string): Parsed {
   if (i === digits || i !== text.length) return { ok: false };
   const magnitude = BigInt(text.slice(digits));
   // 19 digits always fit: compared only when longer (a BigInt comparison's first use costs start-up time).
-  if (i - digits > 19 && magnitude > ULONG_MAX) return { ok: false, errno: ERANGE };
+  if (i - digits > 19 && magnitude > ULONG_MAX) return { ok: false, errno: Errno.ERANGE };
   const value = negative ? (ULONG_MAX + 1n - magnitude) & ULONG_MAX : magnitude;
   return { ok: true, value };
 }

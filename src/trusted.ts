@@ -9,7 +9,7 @@
  * can be swapped afterwards by anyone else. A symbolic link is followed only when it sits in a
  * directory that passed (only root made it), and what it points to is walked the same way.
  */
-import { ELOOP, ENOENT } from "./errors.ts";
+import { Errno } from "./errors.ts";
 import { type FileStat, readLink, statPath, strerror } from "./libc.ts";
 
 export type Verdict =
@@ -20,10 +20,13 @@ export type Verdict =
 
 export type Want = "file" | "directory";
 
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
+/** st_mode's file types (enums: see errors.ts). */
+enum S {
+  IFMT = 0o170000,
+  IFDIR = 0o040000,
+  IFREG = 0o100000,
+  IFLNK = 0o120000,
+}
 const MAX_LINKS = 40;
 
 /** Whether PATH may be trusted as a root-written file or directory (see above). */
@@ -37,9 +40,9 @@ export function trusted(path: string, want: Want): Verdict {
     const name = pending.shift() as string;
     const next = name === ".." ? at.slice(0, at.lastIndexOf("/")) || "/" : `${at === "/" ? "" : at}/${name}`;
     const st = statPath(next, false);
-    if (typeof st === "number") return { ok: false, missing: st === ENOENT, why: `${next}: ${strerror(st)}` };
-    if ((st.mode & S_IFMT) === S_IFLNK) {
-      if (++links > MAX_LINKS) return { ok: false, missing: false, why: `${next}: ${strerror(ELOOP)}` };
+    if (typeof st === "number") return { ok: false, missing: st === Errno.ENOENT, why: `${next}: ${strerror(st)}` };
+    if ((st.mode & S.IFMT) === S.IFLNK) {
+      if (++links > MAX_LINKS) return { ok: false, missing: false, why: `${next}: ${strerror(Errno.ELOOP)}` };
       const target = readLink(next);
       if (typeof target === "number") return { ok: false, missing: false, why: `${next}: ${strerror(target)}` };
       pending.unshift(..._components(target));
@@ -59,14 +62,14 @@ function _components(path: string): string[] {
 
 function _check(path: string, directory: boolean): Verdict | undefined {
   const st = statPath(path, false);
-  if (typeof st === "number") return { ok: false, missing: st === ENOENT, why: `${path}: ${strerror(st)}` };
+  if (typeof st === "number") return { ok: false, missing: st === Errno.ENOENT, why: `${path}: ${strerror(st)}` };
   return _verdict(path, st, directory);
 }
 
 function _verdict(path: string, st: FileStat, directory: boolean): Verdict | undefined {
-  const type = st.mode & S_IFMT;
-  if (directory && type !== S_IFDIR) return { ok: false, missing: false, why: `${path} is not a directory` };
-  if (!directory && type !== S_IFREG) return { ok: false, missing: false, why: `${path} is not a regular file` };
+  const type = st.mode & S.IFMT;
+  if (directory && type !== S.IFDIR) return { ok: false, missing: false, why: `${path} is not a directory` };
+  if (!directory && type !== S.IFREG) return { ok: false, missing: false, why: `${path} is not a regular file` };
   if (st.uid !== 0) return { ok: false, missing: false, why: `${path} is owned by uid ${st.uid}, not root` };
   if ((st.mode & 0o022) !== 0) {
     const mode = (st.mode & 0o7777).toString(8).padStart(4, "0");

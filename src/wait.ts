@@ -10,22 +10,8 @@
  * stops, so we stop; we are continued, so we continue it.
  */
 import { jobSlots, loadCode, setFunctions } from "./child.ts";
-import { EINTR, EXIT_FAILURE } from "./errors.ts";
-import {
-  core,
-  errno,
-  SIG_BLOCK,
-  SIG_IGN,
-  SIG_SETMASK,
-  SIG_UNBLOCK,
-  SIGCONT,
-  SIGPIPE,
-  SIGSTOP,
-  SIGXFSZ,
-  sys,
-  syscall,
-  WUNTRACED,
-} from "./libc.ts";
+import { Errno, Exit } from "./errors.ts";
+import { core, errno, Handler, Sig, SigHow, sys, syscall, W } from "./libc.ts";
 import { NR } from "./syscalls.ts";
 
 /** SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM. */
@@ -55,7 +41,7 @@ export function prepareWaiter(exact: boolean): Waiter {
   setFunctions(code.job);
   code.job[J.forwardTo] = 0n;
   for (const signal of FORWARDED) {
-    if (Number(libc.signal(signal, code.forward)) === SIG_IGN) libc.signal(signal, SIG_IGN);
+    if (Number(libc.signal(signal, code.forward)) === Handler.IGN) libc.signal(signal, Handler.IGN);
   }
   const status = new Int32Array(1);
   return {
@@ -63,14 +49,14 @@ export function prepareWaiter(exact: boolean): Waiter {
       code.job[J.forwardTo] = BigInt(child);
       _reap(reap);
       for (;;) {
-        const ret = sys.waitpid(child, status, WUNTRACED);
-        if (ret < 0 && errno() === EINTR) continue;
-        if (ret < 0) _leave(EXIT_FAILURE);
+        const ret = sys.waitpid(child, status, W.UNTRACED);
+        if (ret < 0 && errno() === Errno.EINTR) continue;
+        if (ret < 0) _leave(Exit.FAILURE);
         const s = status[0] as number;
         if ((s & 0xff) === 0x7f) {
           if (exact) _stopAs((s >> 8) & 0xff);
-          else sys.kill(sys.getpid(), SIGSTOP);
-          sys.kill(child, SIGCONT);
+          else sys.kill(sys.getpid(), Sig.STOP);
+          sys.kill(child, Sig.CONT);
           continue;
         }
         // Reaped: its PID may be another's soon. A signal from now on ends nsenter.
@@ -102,13 +88,13 @@ const RLIMIT_CORE = 4;
 export function dieOf(signal: number, exact: boolean): never {
   syscall(NR.prlimit64, 0, RLIMIT_CORE, new BigInt64Array([1n, 1n]), 0);
   const libc = core();
-  const ignored = Number(libc.signal(signal, null)) === SIG_IGN && signal !== SIGPIPE && signal !== SIGXFSZ;
+  const ignored = Number(libc.signal(signal, null)) === Handler.IGN && signal !== Sig.PIPE && signal !== Sig.XFSZ;
   const set = _signalSet(signal);
   const mask = new Uint8Array(128);
-  libc.sigprocmask(exact ? SIG_UNBLOCK : SIG_BLOCK, exact ? set : new Uint8Array(128), mask);
+  libc.sigprocmask(exact ? SigHow.UNBLOCK : SigHow.BLOCK, exact ? set : new Uint8Array(128), mask);
   const blocked = ((mask[(signal - 1) >> 3] as number) & (set[(signal - 1) >> 3] as number)) !== 0;
   if (exact || !(ignored || blocked)) sys.kill(sys.getpid(), signal);
-  sys.exit(EXIT_FAILURE);
+  sys.exit(Exit.FAILURE);
   throw new Error("unreachable");
 }
 
@@ -122,15 +108,15 @@ const STOPS = [20, 21, 22];
  */
 function _stopAs(signal: number): void {
   if (STOPS.indexOf(signal) < 0) {
-    sys.kill(sys.getpid(), SIGSTOP);
+    sys.kill(sys.getpid(), Sig.STOP);
     return;
   }
   const libc = core();
   const was = libc.signal(signal, null);
   const mask = new Uint8Array(128);
-  libc.sigprocmask(SIG_UNBLOCK, _signalSet(signal), mask);
+  libc.sigprocmask(SigHow.UNBLOCK, _signalSet(signal), mask);
   sys.kill(sys.getpid(), signal); // delivered before kill() returns: stopped here until continued
-  libc.sigprocmask(SIG_SETMASK, mask, null);
+  libc.sigprocmask(SigHow.SETMASK, mask, null);
   libc.signal(signal, was);
 }
 

@@ -1,10 +1,10 @@
 import { expect, test } from "bun:test";
 import { Descriptors } from "../src/descriptors.ts";
-import { cstr, O_CLOEXEC, O_RDONLY, sys } from "../src/libc.ts";
+import { cstr, O, sys } from "../src/libc.ts";
 
 const F_GETFD = 1;
 const isOpen = (fd: number) => sys.fcntl(fd, F_GETFD, 0) >= 0;
-const open = () => sys.open(cstr("/dev/null"), O_RDONLY | O_CLOEXEC);
+const open = () => sys.open(cstr("/dev/null"), O.RDONLY | O.CLOEXEC);
 
 test("a slot filled twice keeps the last and closes the first", () => {
   const fds = new Descriptors();

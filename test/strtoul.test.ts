@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { ERANGE } from "../src/errors.ts";
+import { Errno } from "../src/errors.ts";
 import { strtoul, toU32 } from "../src/strtoul.ts";
 
 test.each([
@@ -25,12 +25,12 @@ test.each(["", "abc", "0x1", "12 ", "1e3", "--1", " ", "+"])("strtoul(%j) fails"
   expect(strtoul(text)).toEqual({ ok: false });
 });
 
-test("a value past ULONG_MAX is ERANGE", () => {
-  expect(strtoul("99999999999999999999")).toEqual({ ok: false, errno: ERANGE });
+test("a value past ULONG_MAX is Errno.ERANGE", () => {
+  expect(strtoul("99999999999999999999")).toEqual({ ok: false, errno: Errno.ERANGE });
 });
 
 test("20 digits are compared with ULONG_MAX, leading zeros are not digits that count", () => {
-  expect(strtoul("18446744073709551616")).toEqual({ ok: false, errno: ERANGE });
+  expect(strtoul("18446744073709551616")).toEqual({ ok: false, errno: Errno.ERANGE });
   const padded = strtoul("000018446744073709551615");
   expect(padded.ok && toU32(padded.value)).toBe(4294967295);
 });
