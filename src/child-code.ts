@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import source from "./child.c" with { type: "text" };
 import { childHeader, REGION } from "./child-layout.ts";
+import { NR, syscallNames } from "./syscalls.ts";
 
 export interface ChildCode {
   /** process.arch of the machine code. */
@@ -31,6 +32,8 @@ export interface ChildCode {
   child: number;
   program: number;
   forward: number;
+  /** The system calls' numbers for the job's J.nr slots on this architecture: int64s, little-endian, hex. */
+  numbers: string;
 }
 
 const SYMBOLS = {
@@ -81,7 +84,8 @@ export function buildChildCode(c: string = source): ChildCode {
   if (hex !== Buffer.from(padded.bytes).toString("hex") || plain.child !== padded.child) {
     throw new Error("child-code: child.c's machine code depends on where it is loaded (data, or an absolute address)");
   }
-  return { arch: process.arch, hex, child: plain.child, program: plain.program, forward: plain.forward };
+  const numbers = Buffer.from(new BigInt64Array(syscallNames().map((name) => BigInt(NR[name]))).buffer).toString("hex");
+  return { arch: process.arch, hex, child: plain.child, program: plain.program, forward: plain.forward, numbers };
 }
 
 /** The macro: NSENTER_CHILD_CODE's file when building for another architecture, else built here. */

@@ -5,9 +5,8 @@
  * so the C code, its build (child-code.ts) and the code that fills the job (child.ts, wait.ts)
  * cannot disagree.
  */
-import { NAMESPACES } from "./namespaces.ts";
 import { STEPS } from "./steps.ts";
-import { type Syscall, syscallNames } from "./syscalls.ts";
+import { syscallNames } from "./syscalls.ts";
 
 /**
  * libc functions, in the order of the job's first slots (C: F_SYSCALL, F_EXECV, ...): all in
@@ -23,70 +22,71 @@ export const FUNCTIONS = ["syscall", "execv", "execvp", "signal", "__errno_locat
  */
 export const REGION = 65536;
 
-/** The job's other slots and how many each takes (C: J_NS_COUNT, J_NS_FD, ...). */
-const SLOTS = {
+/**
+ * How many of each the job holds: the FUNCTIONS, the system calls' numbers (syscallNames()), a
+ * descriptor and a CLONE_* type for each namespace kind (NAMESPACES). Numbers written out, so that
+ * the slots below are constants Bun's bundler writes where they are used (an enum member; a table
+ * of slots built at start-up cost ~0.1M instructions on every child path); test/child.test.ts
+ * checks them against the tables.
+ */
+export enum Count {
+  FUNCTIONS = 7,
+  SYSCALLS = 36,
+  NAMESPACES = 8,
+}
+
+/** Where each of the job's slots is, after the function pointers; `size` is the job's length (C: J_NR, ...). */
+export enum J {
   // The system calls' numbers on this architecture, in syscallNames()'s order.
-  nr: syscallNames().length,
-  nsCount: 1,
-  nsFd: NAMESPACES.length,
-  nsType: NAMESPACES.length,
-  root: 1,
-  cwd: 1,
-  keepCwd: 1,
-  wdns: 1,
+  nr = Count.FUNCTIONS,
+  nsCount = nr + Count.SYSCALLS,
+  nsFd,
+  nsType = nsFd + Count.NAMESPACES,
+  root = nsType + Count.NAMESPACES,
+  cwd,
+  keepCwd,
+  wdns,
   // -W's open flags: O_DIRECTORY differs between architectures.
-  wdnsFlags: 1,
+  wdnsFlags,
   // --join-cgroup: the target's cgroup.procs, open for writing (or -1).
-  cgroupProcs: 1,
+  cgroupProcs,
   // The caller had SIGCHLD ignored, and the program is to inherit that (no PID namespace).
-  ignoreSigchld: 1,
-  fork: 1,
-  forceUid: 1,
-  uid: 1,
-  forceGid: 1,
-  gid: 1,
-  groups: 1,
-  groupsFailed: 1,
-  file: 1,
-  argv: 1,
-  search: 1,
-  errPipe: 1,
-  keepCaps: 1,
-  lastCap: 1,
+  ignoreSigchld,
+  fork,
+  forceUid,
+  uid,
+  forceGid,
+  gid,
+  groups,
+  groupsFailed,
+  file,
+  argv,
+  search,
+  errPipe,
+  keepCaps,
+  lastCap,
   // "." and "/" as C strings: the machine code has no data of its own (see child-code.ts).
-  dot: 1,
-  slash: 1,
+  dot,
+  slash,
   // The signal mask nsenter had before it blocked every signal to start the child.
-  mask: 1,
+  mask,
   // Where the program's process starts (nsenter_program) and its stack, for the PID namespace's fork.
-  programEntry: 1,
-  programStack: 1,
+  programEntry,
+  programStack,
   // The waiting parent's signal handler: the program to pass signals on to (0: none started, -1:
   // being started, see child.c nsenter_forward); the child's PID and the program's process's, as
   // the kernel writes them when each is cloned (CLONE_PARENT_SETTID).
-  forwardTo: 1,
-  child: 1,
-  programPid: 1,
+  forwardTo,
+  child,
+  programPid,
   // The last signal passed on while the program was being started, for the processes the kernel
   // had not named yet (child.c nsenter_forward, nsenter_program).
-  pending: 1,
+  pending,
   // A pidfd of nsenter's and its PID: the child and the program's process die with it (child.c rearm).
-  nsenterFd: 1,
-  parent: 1,
-} as const;
-type SlotName = keyof typeof SLOTS;
-
-/** Where each slot starts, after the function pointers; `size` is the job's length. */
-export const J = (() => {
-  let at = FUNCTIONS.length;
-  const where = {} as Record<SlotName | "size", number>;
-  for (const name in SLOTS) {
-    where[name as SlotName] = at;
-    at += SLOTS[name as SlotName];
-  }
-  where.size = at;
-  return where;
-})();
+  nsenterFd,
+  parent,
+  size,
+}
 
 /** FOO_BAR from fooBar or __foo_bar. */
 function _constant(name: string): string {
@@ -99,23 +99,12 @@ function _constant(name: string): string {
 /** The enums child.c is written against, from the tables above and STEPS. */
 export function childHeader(): string {
   const functions = [...FUNCTIONS.map((f) => `F_${_constant(f).replace("ERRNO_LOCATION", "ERRNO")}`), "F_COUNT"];
-  const slots = [...Object.keys(SLOTS), "size"].map((s) => `J_${_constant(s)} = ${J[s as SlotName | "size"]}`);
+  const slots = Object.entries(J)
+    .filter(([name]) => Number.isNaN(Number(name))) // not the enum's reverse entries
+    .map(([name, at]) => `J_${_constant(name)} = ${at}`);
   const steps = STEPS.map((s, i) => `S_${_constant(s)} = ${i + 1}`);
   const syscalls = syscallNames().map((name, i) => `N_${name.toUpperCase()} = ${i}`);
   return [functions, slots, steps, syscalls, [`REGION = ${REGION}`]]
     .map((names) => `enum { ${names.join(", ")} };\n`)
     .join("");
-}
-
-/**
- * What child.ts (and through it wait.ts) needs of the layout, imported as a macro: computed once
- * when nsenter is built, so a start runs none of this module (its tables cost ~35 us at every start).
- */
-export function jobLayout(): {
-  J: typeof J;
-  FUNCTIONS: typeof FUNCTIONS;
-  REGION: typeof REGION;
-  SYSCALLS: Syscall[];
-} {
-  return { J, FUNCTIONS, REGION, SYSCALLS: syscallNames() };
 }

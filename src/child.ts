@@ -20,7 +20,7 @@
  */
 import { type Pointer, ptr, toArrayBuffer } from "bun:ffi";
 import { childCode } from "./child-code.ts" with { type: "macro" };
-import { jobLayout } from "./child-layout.ts" with { type: "macro" };
+import { Count, FUNCTIONS, J, REGION } from "./child-layout.ts";
 import type { Descriptors } from "./descriptors.ts";
 import { NsenterError } from "./errors.ts";
 import { lastCap } from "./facts.ts";
@@ -43,24 +43,7 @@ import { NAMESPACES, type NamespaceInfo, namespaceInfo } from "./namespaces.ts";
 import type { RunPlan } from "./plan.ts";
 import { stage } from "./stages.ts";
 import { STEPS, type Step, stepError } from "./steps.ts";
-import { NR, type Syscall } from "./syscalls.ts";
-
-type Layout = ReturnType<typeof jobLayout>;
-let layout: Layout | undefined;
-
-/**
- * The job's layout, computed when nsenter is built (a macro), made at the first child: a start
- * that runs none (`-n`) does not pay for its ~50 slots.
- */
-function _layout(): Layout {
-  layout ??= jobLayout();
-  return layout;
-}
-
-/** The job's slots, for the waiting parent too (wait.ts). */
-export function jobSlots(): Layout["J"] {
-  return _layout().J;
-}
+import { NR } from "./syscalls.ts";
 
 /** mmap(2)'s protections and flags, prctl(2)'s option (enums: see errors.ts). */
 enum Prot {
@@ -97,7 +80,6 @@ let loaded: LoadedCode | undefined;
 export function loadCode(): LoadedCode {
   if (loaded) return loaded;
   const CODE = childCode();
-  const { J, REGION } = _layout();
   if (CODE.arch !== process.arch) {
     throw new NsenterError(`this nsenter carries its child's code for ${CODE.arch}, not ${process.arch}`);
   }
@@ -113,6 +95,11 @@ export function loadCode(): LoadedCode {
     throw new NsenterError("cannot make the child's code executable", errno());
   }
   const job = new BigInt64Array(toArrayBuffer((base + REGION) as Pointer, 0, J.size * 8));
+  setFunctions(job);
+  // The system calls' numbers, made with the code (child-code.ts) for its architecture, checked above.
+  new Uint8Array(job.buffer, job.byteOffset + 8 * J.nr, 8 * Count.SYSCALLS).set(
+    (Uint8Array as unknown as { fromHex(hex: string): Uint8Array }).fromHex(CODE.numbers),
+  );
   loaded = {
     child: base + CODE.child,
     program: base + CODE.program,
@@ -132,7 +119,6 @@ export function loadCode(): LoadedCode {
  * Returns their tops.
  */
 function _stacks(argc: number): [number, number] {
-  const { REGION } = _layout();
   const size = REGION * (2 + (((8 * (argc + 2)) / REGION) | 0));
   const mapped = _map(2 * (REGION + size), Prot.NONE, Mmap.PRIVATE | Mmap.ANONYMOUS | Mmap.NORESERVE);
   const first = mapped + REGION;
@@ -152,15 +138,13 @@ function _map(length: number, prot: number, flags: number): number {
   return mapped;
 }
 
-/** Put in the job the addresses of the libc functions child.c calls, and the system calls' numbers. */
+/** Put in the job the addresses of the libc functions child.c calls. */
 export function setFunctions(job: BigInt64Array): void {
-  const { J, FUNCTIONS, SYSCALLS } = _layout();
   const bound = core() as unknown as Record<Function, { ptr: Pointer }>;
   for (let i = 0; i < FUNCTIONS.length; i++) job[i] = BigInt(bound[FUNCTIONS[i] as Function].ptr);
-  for (let i = 0; i < SYSCALLS.length; i++) job[J.nr + i] = BigInt(NR[SYSCALLS[i] as Syscall]);
 }
 
-type Function = Layout["FUNCTIONS"][number];
+type Function = (typeof FUNCTIONS)[number];
 
 export interface ChildProgram {
   file: Uint8Array;
@@ -186,11 +170,9 @@ export interface Started {
  * environment as it is (--env has set it already).
  */
 export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram): PreparedChild {
-  const J = jobSlots();
   const code = loadCode();
   const stacks = _stacks(program.argv.pointers.length - 1);
   const job = code.job;
-  setFunctions(job);
   const ordered: NamespaceInfo[] = [];
   for (const n of NAMESPACES) if (r.namespaces.includes(n.kind)) ordered.push(n);
   job[J.nsCount] = BigInt(ordered.length);
@@ -298,7 +280,6 @@ function _started(
   ordered: readonly { kind: string }[],
   job: BigInt64Array,
 ): Started {
-  const J = jobSlots();
   const records = new Int32Array(6);
   const bytes = new Uint8Array(records.buffer);
   let got = 0;

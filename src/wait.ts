@@ -9,7 +9,8 @@
  * ~1.5 ms a run more than waiting here (measured). Stops go both ways as in util-linux: the program
  * stops, so we stop; we are continued, so we continue it.
  */
-import { jobSlots, loadCode, setFunctions } from "./child.ts";
+import { loadCode } from "./child.ts";
+import { J } from "./child-layout.ts";
 import { Errno, Exit } from "./errors.ts";
 import { core, errno, Handler, Sig, SigHow, sys, syscall, W } from "./libc.ts";
 import { NR } from "./syscalls.ts";
@@ -35,10 +36,8 @@ export interface Waiter {
  * (see dieOf).
  */
 export function prepareWaiter(exact: boolean): Waiter {
-  const J = jobSlots();
   const libc = core();
   const code = loadCode();
-  setFunctions(code.job);
   code.job[J.forwardTo] = 0n;
   for (const signal of FORWARDED) {
     if (Number(libc.signal(signal, code.forward)) === Handler.IGN) libc.signal(signal, Handler.IGN);
