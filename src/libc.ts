@@ -290,20 +290,46 @@ export function writeTo(fd: number, data: Uint8Array): number {
 
 /** What a symbolic link says (e.g. "net:[4026531833]" for a namespace), or its errno. */
 export function readLink(path: string): string | number {
-  linkBuffer ??= new Uint8Array(4096);
-  const n = sys.readlink(cstr(path), linkBuffer, linkBuffer.length);
+  const n = _readLink(path);
   if (n < 0) return errno();
-  // A short ASCII link (what the start path reads: descriptors' and namespaces' links) byte by
+  const link = linkBuffer as Uint8Array;
+  // A short ASCII link (a descriptor's, a namespace's) byte by
   // byte: the first use of a subarray and a TextDecoder cost start-up time. Anything else as UTF-8
   // (a loop over a long one could get hot enough for JavaScriptCore to start a JIT thread).
-  if (n > 64) return textOf(linkBuffer.subarray(0, n));
-  let link = "";
+  if (n > 64) return textOf(link.subarray(0, n));
+  let text = "";
   for (let i = 0; i < n; i++) {
-    const c = linkBuffer[i] as number;
-    if (c >= 0x80) return textOf(linkBuffer.subarray(0, n));
-    link += String.fromCharCode(c);
+    const c = link[i] as number;
+    if (c >= 0x80) return textOf(link.subarray(0, n));
+    text += String.fromCharCode(c);
   }
-  return link;
+  return text;
+}
+
+/**
+ * A namespace link's inode: "net:[4026531840]" read as bytes, no string made (a namespace's inode
+ * is 32 bits, the kernel's ns_common.inum); 0 if it says anything else, -1 with errno set if it
+ * cannot be read.
+ */
+export function namespaceInode(path: string): number {
+  const n = _readLink(path);
+  if (n < 0) return -1;
+  const link = linkBuffer as Uint8Array;
+  const open = link.indexOf(0x5b, 0); // "["
+  if (open < 0 || open >= n || link[n - 1] !== 0x5d || n - open > 12) return 0; // "]", at most 10 digits
+  let ino = 0;
+  for (let i = open + 1; i < n - 1; i++) {
+    const digit = (link[i] as number) - 0x30;
+    if (digit < 0 || digit > 9) return 0;
+    ino = ino * 10 + digit;
+  }
+  return ino;
+}
+
+/** readlink(2) into linkBuffer: the length, or -1 with errno set. */
+function _readLink(path: string): number {
+  linkBuffer ??= new Uint8Array(4096);
+  return sys.readlink(cstr(path), linkBuffer, linkBuffer.length);
 }
 
 /** Made by their first user (each costs page faults at start-up, made or not). */
