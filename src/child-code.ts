@@ -91,7 +91,12 @@ export function buildChildCode(c: string = source): ChildCode {
 /** The macro: NSENTER_CHILD_CODE's file when building for another architecture, else built here. */
 export function childCode(): ChildCode {
   const given = process.env.NSENTER_CHILD_CODE;
-  return given ? (JSON.parse(readFileSync(given, "utf8")) as ChildCode) : buildChildCode();
+  const code = given ? (JSON.parse(readFileSync(given, "utf8")) as ChildCode) : buildChildCode();
+  // A number short would leave a system call 0 (read) in the job: the build fails instead.
+  if (typeof code.numbers !== "string" || code.numbers.length !== 16 * syscallNames().length) {
+    throw new Error("child-code: the system calls' numbers do not fill the job's slots for them");
+  }
+  return code;
 }
 
 // Run as a program (build.ts, under qemu for another architecture): print the code as JSON.

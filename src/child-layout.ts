@@ -23,26 +23,20 @@ export const FUNCTIONS = ["syscall", "execv", "execvp", "signal", "__errno_locat
 export const REGION = 65536;
 
 /**
- * How many of each the job holds: the FUNCTIONS, the system calls' numbers (syscallNames()), a
- * descriptor and a CLONE_* type for each namespace kind (NAMESPACES). Numbers written out, so that
- * the slots below are constants Bun's bundler writes where they are used (an enum member; a table
- * of slots built at start-up cost ~0.1M instructions on every child path); test/child.test.ts
- * checks them against the tables.
+ * Where each of the job's slots is, after the function pointers; `size` is the job's length (C:
+ * J_NR, ...). An enum, so that Bun's bundler writes each slot where it is used (a table of slots
+ * made at start-up cost ~0.1M instructions on every child path); so the counts are numbers written
+ * out (7 FUNCTIONS, 36 system calls in syscallNames(), 8 NAMESPACES), which test/child.test.ts
+ * checks against those tables.
  */
-export enum Count {
-  FUNCTIONS = 7,
-  SYSCALLS = 36,
-  NAMESPACES = 8,
-}
-
-/** Where each of the job's slots is, after the function pointers; `size` is the job's length (C: J_NR, ...). */
 export enum J {
   // The system calls' numbers on this architecture, in syscallNames()'s order.
-  nr = Count.FUNCTIONS,
-  nsCount = nr + Count.SYSCALLS,
+  nr = 7,
+  nsCount = nr + 36,
+  // A descriptor and a CLONE_* type for each namespace kind.
   nsFd,
-  nsType = nsFd + Count.NAMESPACES,
-  root = nsType + Count.NAMESPACES,
+  nsType = nsFd + 8,
+  root = nsType + 8,
   cwd,
   keepCwd,
   wdns,

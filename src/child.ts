@@ -20,7 +20,7 @@
  */
 import { type Pointer, ptr, toArrayBuffer } from "bun:ffi";
 import { childCode } from "./child-code.ts" with { type: "macro" };
-import { Count, FUNCTIONS, J, REGION } from "./child-layout.ts";
+import { FUNCTIONS, J, REGION } from "./child-layout.ts";
 import type { Descriptors } from "./descriptors.ts";
 import { NsenterError } from "./errors.ts";
 import { lastCap } from "./facts.ts";
@@ -97,7 +97,7 @@ export function loadCode(): LoadedCode {
   const job = new BigInt64Array(toArrayBuffer((base + REGION) as Pointer, 0, J.size * 8));
   setFunctions(job);
   // The system calls' numbers, made with the code (child-code.ts) for its architecture, checked above.
-  new Uint8Array(job.buffer, job.byteOffset + 8 * J.nr, 8 * Count.SYSCALLS).set(
+  new Uint8Array(job.buffer, job.byteOffset + 8 * J.nr, 8 * (J.nsCount - J.nr)).set(
     (Uint8Array as unknown as { fromHex(hex: string): Uint8Array }).fromHex(CODE.numbers),
   );
   loaded = {

@@ -2,13 +2,13 @@
 
 import { resolveContainer } from "./containers.ts";
 import { Errno } from "./errors.ts";
-import { Access, access, errno, namespaceInode, nulWords, readText } from "./libc.ts";
+import { Access, access, namespaceInode, nulWords, readText } from "./libc.ts";
 import type { Facts, NsIdentity, TargetCredentials } from "./plan.ts";
 
 /** A namespace link's identity: it reads "kind:[inode]" (no stat(2): older glibc lacks one by that name). */
 export function namespaceOf(path: string): NsIdentity {
   const ino = namespaceInode(path);
-  return ino < 0 ? { errno: errno() } : { ino: BigInt(ino) };
+  return typeof ino === "number" ? { errno: ino } : { ino };
 }
 
 /** What a /proc/PID/status says the process may do (see TargetCredentials). */
@@ -82,8 +82,9 @@ function env(name: string): string | undefined {
 
 export function hostFacts(): Facts {
   return {
-    // util-linux's is_usable_namespace(): only ENOENT says the kernel lacks it. access(2) per kind
-    // costs less at start-up than listing /proc/self/ns (a string made for each name).
+    // util-linux's is_usable_namespace(): only ENOENT says the kernel lacks it. (Without a
+    // /proc/self, no /proc or one of another PID namespace, nothing runs: Bun aborts as it starts.)
+    // access(2) per kind costs less at start-up than listing /proc/self/ns.
     kernelHas: (file: string) => access(`/proc/self/${file}`, Access.F_OK) !== Errno.ENOENT,
     namespaceOf,
     credentials,

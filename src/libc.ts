@@ -307,23 +307,23 @@ export function readLink(path: string): string | number {
 }
 
 /**
- * A namespace link's inode: "net:[4026531840]" read as bytes, no string made (a namespace's inode
- * is 32 bits, the kernel's ns_common.inum); 0 if it says anything else, -1 with errno set if it
- * cannot be read.
+ * A namespace link's inode: "net:[4026531840]" read as bytes, no string made. Its errno (a
+ * number) if it cannot be read, EINVAL if it says anything else.
  */
-export function namespaceInode(path: string): number {
+export function namespaceInode(path: string): bigint | number {
   const n = _readLink(path);
-  if (n < 0) return -1;
+  if (n < 0) return errno();
   const link = linkBuffer as Uint8Array;
-  const open = link.indexOf(0x5b, 0); // "["
-  if (open < 0 || open >= n || link[n - 1] !== 0x5d || n - open > 12) return 0; // "]", at most 10 digits
+  const open = link.indexOf(0x5b); // "["
+  if (open < 0 || open > n - 3 || link[n - 1] !== 0x5d) return Errno.EINVAL; // "]", a digit at least
   let ino = 0;
   for (let i = open + 1; i < n - 1; i++) {
     const digit = (link[i] as number) - 0x30;
-    if (digit < 0 || digit > 9) return 0;
+    if (digit < 0 || digit > 9) return Errno.EINVAL;
     ino = ino * 10 + digit;
   }
-  return ino;
+  // Exact as a number up to 15 digits (the kernel's are 32 bits); a longer one as written.
+  return n - open - 2 <= 15 ? BigInt(ino) : BigInt(textOf(link.subarray(open + 1, n - 1)));
 }
 
 /** readlink(2) into linkBuffer: the length, or -1 with errno set. */
@@ -383,7 +383,6 @@ export function writeAll(fd: number, message: string): number {
 /** access(2)'s modes. */
 export enum Access {
   F_OK = 0,
-  X_OK = 1,
   R_OK = 4,
 }
 
@@ -475,7 +474,6 @@ export enum Clone {
   NEWPID = 0x20000000,
 }
 export enum Sig {
-  KILL = 9,
   PIPE = 13,
   CHLD = 17,
   CONT = 18,

@@ -17,8 +17,6 @@ import type { ContainerRef, OpenStep, Relied, TargetRef } from "./plan.ts";
 import { stepError } from "./steps.ts";
 import { NR } from "./syscalls.ts";
 
-/** O_EXCL, the same on x86-64 and arm64. */
-
 /** ioctl(2)s on namespace files and sockets (enums: see errors.ts). */
 enum Ioctl {
   SIOCGSKNS = 0x894c,
@@ -199,7 +197,7 @@ function _socketNamespace(pid: number, fd: number, pin: number): number {
     const ns = sys.ioctl(sk, Ioctl.SIOCGSKNS, 0);
     const code = errno();
     sys.close(sk);
-    if (ns < 0) throw new NsenterError(`ioctl(${sk}, Ioctl.SIOCGSKNS)`, code);
+    if (ns < 0) throw new NsenterError(`ioctl(${sk}, SIOCGSKNS)`, code);
     sys.fcntl(ns, F.SETFD, FD.CLOEXEC);
     return ns;
   } finally {

@@ -3,7 +3,7 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cStringArray, readLink } from "../src/libc.ts";
+import { cStringArray, namespaceInode, readLink } from "../src/libc.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nsenter-libc-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,6 +21,28 @@ test.each([
 
 test("readLink of a missing link is its errno", () => {
   expect(readLink(join(dir, "none"))).toBe(2);
+});
+
+test.each([
+  ["net:[4026531840]", 4026531840n],
+  ["time:[4294967295]", 4294967295n],
+  ["net:[12345678901234567890]", 12345678901234567890n],
+  ["net:[0]", 0n],
+  ["net:[]", 22],
+  ["net:[12", 22],
+  ["net:[+12]", 22],
+  ["net:[ 12]", 22],
+  ["net:[1x]", 22],
+  ["net", 22],
+])("namespaceInode of a link to %s is %p (EINVAL 22: not a namespace's)", (target, inode) => {
+  const link = join(dir, `ns-${Bun.hash(target)}`);
+  symlinkSync(target, link);
+  expect(namespaceInode(link)).toBe(inode);
+});
+
+test("namespaceInode of a namespace file is its inode, of a missing one its errno", () => {
+  expect(namespaceInode("/proc/self/ns/net")).toBe(BigInt(readLink("/proc/self/ns/net").toString().slice(5, -1)));
+  expect(namespaceInode(join(dir, "none"))).toBe(2);
 });
 
 test("cStringArray: a pointer to each string, NULL-terminated", () => {
