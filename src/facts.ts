@@ -3,7 +3,7 @@
 import { resolveContainer } from "./containers.ts";
 import { Errno } from "./errors.ts";
 import { Access, access, namespaceInode, nulWords, readText } from "./libc.ts";
-import type { Facts, NsIdentity, TargetCredentials } from "./plan.ts";
+import type { Facts, NamespaceFacts, NsIdentity, TargetCredentials } from "./plan.ts";
 
 /** A namespace link's identity: it reads "kind:[inode]" (no stat(2): older glibc lacks one by that name). */
 export function namespaceOf(path: string): NsIdentity {
@@ -80,12 +80,23 @@ function env(name: string): string | undefined {
   return value;
 }
 
+/**
+ * util-linux's is_usable_namespace(): only ENOENT says the kernel lacks a kind. (Without a
+ * /proc/self, no /proc or one of another PID namespace, nothing runs: Bun aborts as it starts.)
+ * access(2) per kind costs less at start-up than listing /proc/self/ns.
+ */
+function kernelHas(file: string): boolean {
+  return access(`/proc/self/${file}`, Access.F_OK) !== Errno.ENOENT;
+}
+
+/** The facts the shortcut for the commonest command lines reads (quick-plan.ts, for --all). */
+export function namespaceFacts(): NamespaceFacts {
+  return { kernelHas, namespaceOf };
+}
+
 export function hostFacts(): Facts {
   return {
-    // util-linux's is_usable_namespace(): only ENOENT says the kernel lacks it. (Without a
-    // /proc/self, no /proc or one of another PID namespace, nothing runs: Bun aborts as it starts.)
-    // access(2) per kind costs less at start-up than listing /proc/self/ns.
-    kernelHas: (file: string) => access(`/proc/self/${file}`, Access.F_OK) !== Errno.ENOENT,
+    kernelHas,
     namespaceOf,
     credentials,
     securityLabel,

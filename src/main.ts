@@ -8,7 +8,7 @@
 import "./guard.ts";
 import { Errno, Exit, NsenterError } from "./errors.ts";
 import { run } from "./execute.ts";
-import { hostFacts } from "./facts.ts";
+import { hostFacts, namespaceFacts } from "./facts.ts";
 import { helpText, versionText } from "./help.ts";
 import { inheritedDescriptors } from "./inherited.ts";
 import { geteuid, nulWords, Sig, strerror, writeAll } from "./libc.ts";
@@ -61,7 +61,7 @@ function main(argv: string[]): number | Promise<number> {
     const inherited = inheritedDescriptors();
     stage("inherited");
     // The commonest command line has a shortcut to the same plan (quick-plan.ts).
-    const p = quickPlan(argv, hostFacts) ?? plan(argv, hostFacts());
+    const p = quickPlan(argv, namespaceFacts) ?? plan(argv, hostFacts());
     stage("plan");
     if (p.outcome.do === "run") run(p.opens, p.outcome.run, { inherited });
     // Files named before a usage error or --help are opened first, as util-linux does while parsing.

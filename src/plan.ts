@@ -75,6 +75,9 @@ export interface ContainerRef {
 /** A namespace file's inode, or the errno of its stat. */
 export type NsIdentity = { ino: bigint } | { errno: number };
 
+/** The facts about namespaces alone, all that --all's kinds and the time check read. */
+export type NamespaceFacts = Pick<Facts, "kernelHas" | "namespaceOf">;
+
 /** The facts about the host that planning needs; tests pass fakes. */
 export interface Facts {
   /** Whether the kernel has this kind of namespace: /proc/self/FILE (FILE "ns/net", ...) exists. */
@@ -471,7 +474,7 @@ function _refuseWithProc(s: State): void {
 export function allKinds(
   target: string,
   explicit: readonly NamespaceKind[],
-  facts: Facts,
+  facts: NamespaceFacts,
   relied: Relied[],
 ): NamespaceKind[] | NsenterError {
   const kinds: NamespaceKind[] = [];
@@ -551,7 +554,7 @@ export function timeIsOurs(
   namespaces: readonly NamespaceKind[],
   path: string | undefined,
   rely: boolean,
-  facts: Facts,
+  facts: NamespaceFacts,
   relied: Relied[],
 ): boolean {
   if (!namespaces.includes("time") || namespaces.includes("user")) return false;

@@ -14,10 +14,10 @@
 
 import { NsenterError } from "./errors.ts";
 import { NAMESPACES, type NamespaceKind } from "./namespaces.ts";
-import { allKinds, type Facts, type OpenStep, type Plan, type Relied, runMode, timeIsOurs } from "./plan.ts";
+import { allKinds, type NamespaceFacts, type OpenStep, type Plan, type Relied, runMode, timeIsOurs } from "./plan.ts";
 
 /** FACTS is called only for --all, the one option here that reads the host. */
-export function quickPlan(argv: readonly string[], facts: () => Facts): Plan | undefined {
+export function quickPlan(argv: readonly string[], facts: () => NamespaceFacts): Plan | undefined {
   let pid = 0;
   let all = false;
   const letters: NamespaceKind[] = [];
