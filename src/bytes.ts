@@ -74,3 +74,18 @@ function _sequenceLength(bytes: Uint8Array, i: number): number {
   }
   return length;
 }
+
+/**
+ * The number the ASCII digits BYTES[FROM, TO) spell (exact up to 15 of them), or -1: none, or not
+ * all digits. For names and links the kernel writes (a descriptor's name, a namespace's inode).
+ */
+export function decimal(bytes: Uint8Array, from: number, to: number): number {
+  if (from >= to) return -1;
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const digit = (bytes[i] as number) - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}

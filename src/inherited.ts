@@ -9,6 +9,7 @@
  * system calls cost. Names are parsed as numbers where getdents64 left them, and links are read
  * relative to the directory (readlinkat) and compared byte for byte.
  */
+import { decimal } from "./bytes.ts";
 import { cstr, O, sys, syscall } from "./libc.ts";
 import { NR } from "./syscalls.ts";
 
@@ -28,23 +29,12 @@ export function inheritedDescriptors(): number[] {
     const n = syscall(NR.getdents64, dir, entries, entries.length);
     if (n <= 0) break;
     for (let at = 0; at < n; at += (entries[at + 16] as number) | ((entries[at + 17] as number) << 8)) {
-      const fd = _number(at + 19);
+      const fd = decimal(entries, at + 19, entries.indexOf(0, at + 19)); // -1 for "." and ".."
       if (fd > 2 && fd !== dir && !_isRuntimes(dir, at + 19)) fds.push(fd);
     }
   }
   sys.close(dir);
   return fds;
-}
-
-/** The descriptor a name at AT stands for, or -1 ("." and ".."). */
-function _number(at: number): number {
-  let fd = 0;
-  for (let i = at; entries[i] !== 0; i++) {
-    const digit = (entries[i] as number) - 0x30;
-    if (digit < 0 || digit > 9) return -1;
-    fd = fd * 10 + digit;
-  }
-  return entries[at] === 0 ? -1 : fd;
 }
 
 /** Whether the descriptor named at AT is one of Bun's own (its link read in DIR, /proc/self/fd). */

@@ -8,7 +8,7 @@
  */
 
 import { dlopen, type FFIFunction, type Pointer, ptr, read } from "bun:ffi";
-import { bytesOf, textOf } from "./bytes.ts";
+import { bytesOf, decimal, textOf } from "./bytes.ts";
 import { Errno } from "./errors.ts";
 import { NR } from "./syscalls.ts";
 
@@ -293,9 +293,9 @@ export function readLink(path: string): string | number {
   const n = _readLink(path);
   if (n < 0) return errno();
   const link = linkBuffer as Uint8Array;
-  // A short ASCII link (a descriptor's, a namespace's) byte by
-  // byte: the first use of a subarray and a TextDecoder cost start-up time. Anything else as UTF-8
-  // (a loop over a long one could get hot enough for JavaScriptCore to start a JIT thread).
+  // A short ASCII link (a descriptor's, a namespace's) byte by byte: the first use of a subarray
+  // and a TextDecoder cost start-up time. Anything else as UTF-8 (a loop over a long one could get
+  // hot enough for JavaScriptCore to start a JIT thread).
   if (n > 64) return textOf(link.subarray(0, n));
   let text = "";
   for (let i = 0; i < n; i++) {
@@ -315,13 +315,9 @@ export function namespaceInode(path: string): bigint | number {
   if (n < 0) return errno();
   const link = linkBuffer as Uint8Array;
   const open = link.indexOf(0x5b); // "["
-  if (open < 0 || open > n - 3 || link[n - 1] !== 0x5d) return Errno.EINVAL; // "]", a digit at least
-  let ino = 0;
-  for (let i = open + 1; i < n - 1; i++) {
-    const digit = (link[i] as number) - 0x30;
-    if (digit < 0 || digit > 9) return Errno.EINVAL;
-    ino = ino * 10 + digit;
-  }
+  if (open < 0 || open >= n || link[n - 1] !== 0x5d) return Errno.EINVAL; // "]"
+  const ino = decimal(link, open + 1, n - 1);
+  if (ino < 0) return Errno.EINVAL;
   // Exact as a number up to 15 digits (the kernel's are 32 bits); a longer one as written.
   return n - open - 2 <= 15 ? BigInt(ino) : BigInt(textOf(link.subarray(open + 1, n - 1)));
 }

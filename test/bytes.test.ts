@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { bytesOf, textOf } from "../src/bytes.ts";
+import { bytesOf, decimal, textOf } from "../src/bytes.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
@@ -38,4 +38,18 @@ test("any bytes come back as they went", () => {
 test("text from JavaScript is UTF-8; a lone surrogate outside the escapes is U+FFFD, as TextEncoder writes it", () => {
   expect(hex(bytesOf("é"))).toBe("c3a9");
   expect(hex(bytesOf("\ud800"))).toBe("efbfbd");
+});
+
+test.each([
+  ["42", 42],
+  ["0", 0],
+  ["4026531840", 4026531840],
+  ["", -1],
+  [".", -1],
+  ["..", -1],
+  ["4a", -1],
+  ["-1", -1],
+])("decimal(%p) is %p", (text, value) => {
+  const bytes = new TextEncoder().encode(`x${text}\0`);
+  expect(decimal(bytes, 1, bytes.indexOf(0))).toBe(value);
 });
