@@ -11,7 +11,7 @@ import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { Errno, NsenterError } from "./errors.ts";
 import { credentials, namespaceOf, sameCredentials, securityLabel } from "./facts.ts";
-import { cstr, errno, F, FD, O, readLink, readText, statFd, sys, syscall } from "./libc.ts";
+import { cstr, errno, F, FD, namespaceInode, O, readText, statFd, sys, syscall } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo } from "./namespaces.ts";
 import type { ContainerRef, OpenStep, Relied, TargetRef } from "./plan.ts";
 import { stepError } from "./steps.ts";
@@ -64,10 +64,10 @@ export function checkKinds(fds: Descriptors): void {
   }
 }
 
-/** Whether FD is the namespace of its kind nsenter is in: the same "kind:[inode]" (no stat: its first use costs). */
+/** Whether FD is the namespace of its kind nsenter is in: the same inode in its link (no stat: its first use costs). */
 function _isOwn(fd: number, ns: NamespaceInfo): boolean {
-  const theirs = readLink(`/proc/self/fd/${fd}`);
-  return typeof theirs === "string" && theirs === readLink(`/proc/self/${ns.file}`);
+  const theirs = namespaceInode(`/proc/self/fd/${fd}`);
+  return typeof theirs === "bigint" && theirs === namespaceInode(`/proc/self/${ns.file}`);
 }
 
 /** Open one more descriptor by path (where nsenter itself is) into the same table. */
