@@ -288,12 +288,12 @@ export function writeTo(fd: number, data: Uint8Array): number {
   return sys.write(fd, data, data.length);
 }
 
-/** What a symbolic link says (e.g. "net:[4026531833]" for a namespace), or its errno. */
+/** What a symbolic link says (a path on the way to a container's files, trusted.ts), or its errno. */
 export function readLink(path: string): string | number {
   const n = _readLink(path);
   if (n < 0) return errno();
   const link = linkBuffer as Uint8Array;
-  // A short ASCII link (a descriptor's, a namespace's) byte by byte: the first use of a subarray
+  // A short ASCII link byte by byte: the first use of a subarray
   // and a TextDecoder cost start-up time. Anything else as UTF-8 (a loop over a long one could get
   // hot enough for JavaScriptCore to start a JIT thread).
   if (n > 64) return textOf(link.subarray(0, n));
