@@ -291,19 +291,7 @@ export function writeTo(fd: number, data: Uint8Array): number {
 /** What a symbolic link says (a path on the way to a container's files, trusted.ts), or its errno. */
 export function readLink(path: string): string | number {
   const n = _readLink(path);
-  if (n < 0) return errno();
-  const link = linkBuffer as Uint8Array;
-  // A short ASCII link byte by byte: the first use of a subarray
-  // and a TextDecoder cost start-up time. Anything else as UTF-8 (a loop over a long one could get
-  // hot enough for JavaScriptCore to start a JIT thread).
-  if (n > 64) return textOf(link.subarray(0, n));
-  let text = "";
-  for (let i = 0; i < n; i++) {
-    const c = link[i] as number;
-    if (c >= 0x80) return textOf(link.subarray(0, n));
-    text += String.fromCharCode(c);
-  }
-  return text;
+  return n < 0 ? errno() : textOf((linkBuffer as Uint8Array).subarray(0, n));
 }
 
 /**
