@@ -25,7 +25,10 @@ interface Target {
   bun?: string;
   /** Who it is for (README "Install on a host"). */
   host: string;
-  /** The architecture its code is for (the child's machine code, src/child-code.ts). */
+  /**
+   * The architecture its code is for (the child's machine code, src/child-code.ts; process.arch in
+   * the bundle). None: x64 for a release target, this machine's for the host build.
+   */
   arch?: "arm64";
 }
 
@@ -62,6 +65,10 @@ export const COMPILE_FLAGS = [
   // src/stages.ts: start-path timestamps only in the bench's own build (bench/stages.ts).
   "--define",
   "NSENTER_STAGES=false",
+  // The architecture the binary is for (compile() puts a cross target's in its place): the
+  // bundler folds every choice made on it, the system calls' numbers among them (src/syscalls.ts).
+  "--define",
+  `process.arch="${process.arch}"`,
 ];
 
 /** How to run an arm64 program here: qemu-user with the arm64 libraries (Debian packages). */
@@ -95,7 +102,9 @@ function arm64ChildCode(dir: string): string | undefined {
 
 function compile(t: Target, dir: string): string | undefined {
   const outfile = join(dir, t.file);
-  const args = ["build", ...COMPILE_FLAGS, "src/main.ts", "--outfile", outfile];
+  const arch = `process.arch="${t.arch ?? (t.bun ? "x64" : process.arch)}"`;
+  const flags = COMPILE_FLAGS.map((f) => (f.startsWith("process.arch=") ? arch : f));
+  const args = ["build", ...flags, "src/main.ts", "--outfile", outfile];
   if (t.bun) args.push(`--target=${t.bun}`);
   const code = t.arch === "arm64" ? arm64ChildCode(dir) : undefined;
   if (t.arch === "arm64" && code === undefined) {

@@ -2,103 +2,63 @@
  * The Linux system calls nsenter makes through libc's syscall(2) rather than through libc's
  * wrappers: each function bound with bun:ffi costs start-up time (~20 us a symbol, measured), so
  * the start path binds a handful of libc functions and reaches the kernel through one of them.
- * The child's machine code (child.c) gets the same numbers in its job. Two plain tables (x86-64,
- * arm64; the type makes them name the same calls): building one from pairs at start-up cost
- * ~0.2 ms measured. Each is a function, so that a start builds only the one it runs on.
+ * The child's machine code (child.c) gets the same numbers in its job.
+ *
+ * An enum, each number chosen by architecture (arm64, else x86-64). build.ts defines process.arch
+ * as the target's, so Bun's bundler folds each choice and writes the number where it is used: a
+ * compiled nsenter has no table to build at start (an object of them cost ~80K instructions,
+ * callgrind) and no property to look up. Run from source (the tests), the choices are made as
+ * the module loads.
  */
-function _x64() {
-  return {
-    read: 0,
-    write: 1,
-    close: 3,
-    ioctl: 16,
-    ppoll: 271,
-    openat: 257,
-    readlinkat: 267,
-    faccessat: 269,
-    setns: 308,
-    unshare: 272,
-    fchdir: 81,
-    chdir: 80,
-    chroot: 161,
-    fcntl: 72,
-    getpid: 39,
-    getppid: 110,
-    geteuid: 107,
-    getpgid: 121,
-    kill: 62,
-    prctl: 157,
-    pipe2: 293,
-    wait4: 61,
-    exit_group: 231,
-    statx: 332,
-    getdents64: 217,
-    prlimit64: 302,
-    pidfd_open: 434,
-    pidfd_getfd: 438,
-    mmap: 9,
-    mprotect: 10,
-    // Raw on purpose, in the child only: libc's wrappers tell every thread of the process, and libc
-    // in the child still believes it has Bun's threads (it waited forever for them when measured).
-    setgroups: 116,
-    setgid: 106,
-    setuid: 105,
-    capget: 125,
-    capset: 126,
-    rt_sigaction: 13,
-  };
+// biome-ignore-all lint/style/useLiteralEnumMembers: each member is folded to a literal at build time (above).
+export enum NR {
+  read = process.arch === "arm64" ? 63 : 0,
+  write = process.arch === "arm64" ? 64 : 1,
+  close = process.arch === "arm64" ? 57 : 3,
+  ioctl = process.arch === "arm64" ? 29 : 16,
+  ppoll = process.arch === "arm64" ? 73 : 271,
+  openat = process.arch === "arm64" ? 56 : 257,
+  readlinkat = process.arch === "arm64" ? 78 : 267,
+  faccessat = process.arch === "arm64" ? 48 : 269,
+  setns = process.arch === "arm64" ? 268 : 308,
+  unshare = process.arch === "arm64" ? 97 : 272,
+  fchdir = process.arch === "arm64" ? 50 : 81,
+  chdir = process.arch === "arm64" ? 49 : 80,
+  chroot = process.arch === "arm64" ? 51 : 161,
+  fcntl = process.arch === "arm64" ? 25 : 72,
+  getpid = process.arch === "arm64" ? 172 : 39,
+  getppid = process.arch === "arm64" ? 173 : 110,
+  geteuid = process.arch === "arm64" ? 175 : 107,
+  getpgid = process.arch === "arm64" ? 155 : 121,
+  kill = process.arch === "arm64" ? 129 : 62,
+  prctl = process.arch === "arm64" ? 167 : 157,
+  pipe2 = process.arch === "arm64" ? 59 : 293,
+  wait4 = process.arch === "arm64" ? 260 : 61,
+  exit_group = process.arch === "arm64" ? 94 : 231,
+  statx = process.arch === "arm64" ? 291 : 332,
+  getdents64 = process.arch === "arm64" ? 61 : 217,
+  prlimit64 = process.arch === "arm64" ? 261 : 302,
+  pidfd_open = 434,
+  pidfd_getfd = 438,
+  mmap = process.arch === "arm64" ? 222 : 9,
+  mprotect = process.arch === "arm64" ? 226 : 10,
+  // Raw on purpose, in the child only: libc's wrappers tell every thread of the process, and libc
+  // in the child still believes it has Bun's threads (it waited forever for them when measured).
+  setgroups = process.arch === "arm64" ? 159 : 116,
+  setgid = process.arch === "arm64" ? 144 : 106,
+  setuid = process.arch === "arm64" ? 146 : 105,
+  capget = process.arch === "arm64" ? 90 : 125,
+  capset = process.arch === "arm64" ? 91 : 126,
+  rt_sigaction = process.arch === "arm64" ? 134 : 13,
 }
 
-function _arm64(): ReturnType<typeof _x64> {
-  return {
-    read: 63,
-    write: 64,
-    close: 57,
-    ioctl: 29,
-    ppoll: 73,
-    openat: 56,
-    readlinkat: 78,
-    faccessat: 48,
-    setns: 268,
-    unshare: 97,
-    fchdir: 50,
-    chdir: 49,
-    chroot: 51,
-    fcntl: 25,
-    getpid: 172,
-    getppid: 173,
-    geteuid: 175,
-    getpgid: 155,
-    kill: 129,
-    prctl: 167,
-    pipe2: 59,
-    wait4: 260,
-    exit_group: 94,
-    statx: 291,
-    getdents64: 61,
-    prlimit64: 261,
-    pidfd_open: 434,
-    pidfd_getfd: 438,
-    mmap: 222,
-    mprotect: 226,
-    setgroups: 159,
-    setgid: 144,
-    setuid: 146,
-    capget: 90,
-    capset: 91,
-    rt_sigaction: 134,
-  };
-}
-
-export type Syscall = keyof ReturnType<typeof _x64>;
-
-/** The numbers on the architecture nsenter runs on. */
-export const NR: Readonly<Record<Syscall, number>> = process.arch === "arm64" ? _arm64() : _x64();
+export type Syscall = keyof typeof NR;
 
 /**
  * Every call, in a fixed order (the child's job holds their numbers in this order). A function: only
  * the build needs it (child-layout.ts), not a start.
  */
 export function syscallNames(): Syscall[] {
-  return Object.keys(_x64()) as Syscall[];
+  // A numeric enum's object also maps each number back to its name: those keys are numbers.
+  return Object.keys(NR).filter((key) => Number.isNaN(Number(key))) as Syscall[];
 }
