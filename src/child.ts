@@ -36,13 +36,13 @@ import {
   O_DIRECTORY,
   Sig,
   SigHow,
-  sys,
   syscall,
 } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo, namespaceInfo } from "./namespaces.ts";
 import type { RunPlan } from "./plan.ts";
 import { stage } from "./stages.ts";
 import { STEPS, type Step, stepError } from "./steps.ts";
+import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 
 /** mmap(2)'s protections and flags, prctl(2)'s option (enums: see errors.ts). */

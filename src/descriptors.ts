@@ -4,9 +4,10 @@
  * return, a failed exec or a throw) closes whatever is still in it, because the scope ended, not
  * because someone remembered.
  */
-import { sys } from "./libc.ts";
+
 import type { NamespaceKind } from "./namespaces.ts";
 import type { Slot } from "./plan.ts";
+import * as sys from "./sys.ts";
 
 /**
  * Where nsenter itself is: its own namespaces, root and working directory, opened before the

@@ -29,7 +29,6 @@ import {
   returnToDirectories,
   Sig,
   statPath,
-  sys,
   writeTo,
 } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
@@ -37,6 +36,7 @@ import { checkKinds, openAll, openInto } from "./open.ts";
 import { loginShell, type Plan, type RunPlan } from "./plan.ts";
 import { stage, stagesDone } from "./stages.ts";
 import { type Step, stepError } from "./steps.ts";
+import * as sys from "./sys.ts";
 import { prepareWaiter } from "./wait.ts";
 
 export interface Context {

@@ -10,7 +10,8 @@
  * relative to the directory (readlinkat) and compared byte for byte.
  */
 import { decimal } from "./bytes.ts";
-import { cstr, O, sys, syscall } from "./libc.ts";
+import { cstr, O, syscall } from "./libc.ts";
+import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 
 /** Bun's own event-loop descriptors' links, there before the first line of JavaScript runs. */

@@ -10,6 +10,7 @@
 import { dlopen, type FFIFunction, type Pointer, ptr, read } from "bun:ffi";
 import { bytesOf, decimal, textOf } from "./bytes.ts";
 import { Errno } from "./errors.ts";
+import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 
 const LIBC_NAMES = ["libc.so.6", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`];
@@ -43,7 +44,7 @@ function _lazy<T extends Record<string, FFIFunction>>(symbols: () => T) {
  * The libc functions every run binds: each dlopen compiles its trampolines with TinyCC and has a
  * fixed cost of its own (a second one ~0.1 ms here), and each symbol adds ~20 us (measured: 31
  * symbols against 3; ~20K instructions a symbol, callgrind). So everything that is only a system
- * call goes through syscall() (see `sys` below and syscalls.ts); bound are what must be libc's
+ * call goes through syscall() (sys.ts, syscalls.ts); bound are what must be libc's
  * own, and what only failing runs need is bound by them (strerror()). node:fs would do
  * for the file calls, but importing it costs about as much start-up time (~0.8 ms measured) as
  * everything else nsenter does before execve.
@@ -107,7 +108,7 @@ type Syscall = (nr: number, a: Arg, b: Arg, c: Arg, d: Arg, e: Arg, f: Arg) => b
  * JavaScriptCore on a thread it starts for that, which execve() must then stop (~1 ms a run,
  * measured). So no helper runs once per system call.
  */
-const SYSCALL: Syscall = bound
+export const SYSCALL: Syscall = bound
   ? (bound.syscall as unknown as Syscall)
   : () => {
       throw coreError;
@@ -118,50 +119,11 @@ export function syscall(nr: number, a: Arg = 0, b: Arg = 0, c: Arg = 0, d: Arg =
   return Number(SYSCALL(nr, a, b, c, d, e, 0));
 }
 
-enum At {
+export enum At {
   FDCWD = -100,
   SYMLINK_NOFOLLOW = 0x100,
   EMPTY_PATH = 0x1000,
 }
-/** struct timespec { 0, 0 }: a Uint8Array, not a BigInt64Array, whose first use costs start-up time. */
-const TIMESPEC_ZERO = new Uint8Array(16);
-/** The kernel's struct sigaction (handler, flags, restorer, mask: 32 bytes on x86-64 and arm64), all SIG_DFL. */
-const SIGACTION_DEFAULT = new Uint8Array(32);
-
-/**
- * libc's wrappers, as system calls. Each returns what the wrapper would: the result, or -1 with
- * errno set. A buffer is passed by its address: keep it alive (it is, as an argument) until the
- * call returns. Each calls the bound syscall() itself, not through syscall() above: one
- * JavaScript function every call went through would soon be hot enough to start a JIT thread.
- */
-export const sys = {
-  open: (path: Uint8Array, flags: number, mode = 0) => Number(SYSCALL(NR.openat, At.FDCWD, path, flags, mode, 0, 0)),
-  close: (fd: number) => Number(SYSCALL(NR.close, fd, 0, 0, 0, 0, 0)),
-  read: (fd: number, buf: Uint8Array, n: number) => Number(SYSCALL(NR.read, fd, buf, n, 0, 0, 0)),
-  write: (fd: number, buf: Uint8Array, n: number) => Number(SYSCALL(NR.write, fd, buf, n, 0, 0, 0)),
-  readlink: (path: Uint8Array, buf: Uint8Array, n: number) =>
-    Number(SYSCALL(NR.readlinkat, At.FDCWD, path, buf, n, 0, 0)),
-  access: (path: Uint8Array, mode: number) => Number(SYSCALL(NR.faccessat, At.FDCWD, path, mode, 0, 0, 0)),
-  setns: (fd: number, nstype: number) => Number(SYSCALL(NR.setns, fd, nstype, 0, 0, 0, 0)),
-  unshare: (flags: number) => Number(SYSCALL(NR.unshare, flags, 0, 0, 0, 0, 0)),
-  fchdir: (fd: number) => Number(SYSCALL(NR.fchdir, fd, 0, 0, 0, 0, 0)),
-  chdir: (path: Uint8Array) => Number(SYSCALL(NR.chdir, path, 0, 0, 0, 0, 0)),
-  chroot: (path: Uint8Array) => Number(SYSCALL(NR.chroot, path, 0, 0, 0, 0, 0)),
-  fcntl: (fd: number, cmd: number, arg: number) => Number(SYSCALL(NR.fcntl, fd, cmd, arg, 0, 0, 0)),
-  ioctl: (fd: number, request: number, arg: number) => Number(SYSCALL(NR.ioctl, fd, request, arg, 0, 0, 0)),
-  /** poll(2) without waiting: how many of the pollfds have events. */
-  pollNow: (fds: Int32Array, count: number) => Number(SYSCALL(NR.ppoll, fds, count, TIMESPEC_ZERO, 0, 0, 0)),
-  /** A signal's action back to the default: rt_sigaction(2) with a zeroed struct sigaction (SIG_DFL). */
-  defaultAction: (signal: number) => Number(SYSCALL(NR.rt_sigaction, signal, SIGACTION_DEFAULT, 0, 8, 0, 0)),
-  getpid: () => Number(SYSCALL(NR.getpid, 0, 0, 0, 0, 0, 0)),
-  geteuid: () => Number(SYSCALL(NR.geteuid, 0, 0, 0, 0, 0, 0)),
-  kill: (pid: number, signal: number) => Number(SYSCALL(NR.kill, pid, signal, 0, 0, 0, 0)),
-  pipe2: (fds: Int32Array, flags: number) => Number(SYSCALL(NR.pipe2, fds, flags, 0, 0, 0, 0)),
-  waitpid: (pid: number, status: Int32Array, options: number) =>
-    Number(SYSCALL(NR.wait4, pid, status, options, 0, 0, 0)),
-  /** _exit(2): the whole process (exit_group, as libc's _exit). */
-  exit: (status: number) => Number(SYSCALL(NR.exit_group, status, 0, 0, 0, 0, 0)),
-};
 
 enum Statx {
   BASIC_STATS = 0x7ff,

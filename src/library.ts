@@ -10,10 +10,11 @@
  * still use the namespaces nsenter started in.
  */
 import { NsenterError } from "./errors.ts";
-import { enterNamespace, errno, returnToDirectories, sys } from "./libc.ts";
+import { enterNamespace, errno, returnToDirectories } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { checkKind, openPath } from "./open.ts";
 import { stepError } from "./steps.ts";
+import * as sys from "./sys.ts";
 
 export interface NamespaceOptions {
   /** Where procfs is mounted (default /proc), e.g. the host's /proc seen at /host/proc. */

@@ -11,10 +11,11 @@ import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { Errno, NsenterError } from "./errors.ts";
 import { credentials, namespaceOf, sameCredentials, securityLabel } from "./facts.ts";
-import { cstr, errno, F, FD, namespaceInode, O, readText, statFd, sys, syscall } from "./libc.ts";
+import { cstr, errno, F, FD, namespaceInode, O, readText, statFd, syscall } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo } from "./namespaces.ts";
 import type { ContainerRef, OpenStep, Relied, TargetRef } from "./plan.ts";
 import { stepError } from "./steps.ts";
+import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 
 /** ioctl(2)s on namespace files and sockets (enums: see errors.ts). */

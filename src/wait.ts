@@ -12,7 +12,8 @@
 import { loadCode } from "./child.ts";
 import { J } from "./child-layout.ts";
 import { Errno, Exit } from "./errors.ts";
-import { core, errno, Handler, Sig, SigHow, sys, syscall, W } from "./libc.ts";
+import { core, errno, Handler, Sig, SigHow, syscall, W } from "./libc.ts";
+import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 
 /** SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM. */

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { Descriptors } from "../src/descriptors.ts";
-import { cstr, O, sys } from "../src/libc.ts";
+import { cstr, O } from "../src/libc.ts";
+import * as sys from "../src/sys.ts";
 
 const F_GETFD = 1;
 const isOpen = (fd: number) => sys.fcntl(fd, F_GETFD, 0) >= 0;
