@@ -25,11 +25,6 @@ interface Target {
   bun?: string;
   /** Who it is for (README "Install on a host"). */
   host: string;
-  /**
-   * The architecture its code is for (the child's machine code, src/child-code.ts; process.arch in
-   * the bundle). None: x64 for a release target, this machine's for the host build.
-   */
-  arch?: "arm64";
 }
 
 const HOST: Target[] = [{ file: "nsenter", host: "this machine" }];
@@ -37,13 +32,12 @@ const HOST: Target[] = [{ file: "nsenter", host: "this machine" }];
 const RELEASE: Target[] = [
   { file: "nsenter-linux-x64", bun: "bun-linux-x64", host: "x86-64, glibc 2.17+, CPUs with AVX2" },
   { file: "nsenter-linux-x64-baseline", bun: "bun-linux-x64-baseline", host: "x86-64, glibc 2.17+, older CPUs" },
-  { file: "nsenter-linux-arm64", bun: "bun-linux-arm64", host: "arm64 servers, glibc", arch: "arm64" },
+  { file: "nsenter-linux-arm64", bun: "bun-linux-arm64", host: "arm64 servers, glibc" },
   { file: "nsenter-linux-x64-musl", bun: "bun-linux-x64-musl", host: "Alpine x86-64 (apk add libstdc++)" },
   {
     file: "nsenter-linux-arm64-musl",
     bun: "bun-linux-arm64-musl",
     host: "Alpine arm64 (apk add libstdc++)",
-    arch: "arm64",
   },
 ];
 
@@ -100,14 +94,30 @@ function arm64ChildCode(dir: string): string | undefined {
   return json;
 }
 
+/**
+ * The architecture a target's code is for, read from bun's target name (one source: a target
+ * cannot name one and get the other's system call numbers), this machine's for the host build.
+ */
+function archOf(t: Target): string {
+  if (t.bun === undefined) return process.arch;
+  return t.bun.includes("arm64") ? "arm64" : "x64";
+}
+
 function compile(t: Target, dir: string): string | undefined {
   const outfile = join(dir, t.file);
-  const arch = `process.arch="${t.arch ?? (t.bun ? "x64" : process.arch)}"`;
-  const flags = COMPILE_FLAGS.map((f) => (f.startsWith("process.arch=") ? arch : f));
+  const arch = archOf(t);
+  // process.arch in the bundle is the target's: the bundler folds every choice made on it.
+  const flags = COMPILE_FLAGS.map((f) => (f.startsWith("process.arch=") ? `process.arch="${arch}"` : f));
   const args = ["build", ...flags, "src/main.ts", "--outfile", outfile];
   if (t.bun) args.push(`--target=${t.bun}`);
-  const code = t.arch === "arm64" ? arm64ChildCode(dir) : undefined;
-  if (t.arch === "arm64" && code === undefined) {
+  // The child's machine code is made by this machine's compiler, or under qemu for another.
+  const foreign = arch !== process.arch;
+  if (foreign && arch !== "arm64") {
+    console.error(`build: ${t.file}: no way here to make its child's machine code for ${arch}`);
+    return undefined;
+  }
+  const code = foreign ? arm64ChildCode(dir) : undefined;
+  if (foreign && code === undefined) {
     console.error(`build: ${t.file} (${t.bun}) FAILED (no machine code for its child)`);
     return undefined;
   }

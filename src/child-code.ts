@@ -14,14 +14,14 @@
  */
 import { cc, type Pointer, toArrayBuffer } from "bun:ffi";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { arch, tmpdir } from "node:os";
 import { join } from "node:path";
 import source from "./child.c" with { type: "text" };
 import { childHeader, REGION } from "./child-layout.ts";
 import { NR, syscallNames } from "./syscalls.ts";
 
 export interface ChildCode {
-  /** process.arch of the machine code. */
+  /** The architecture the machine code is for (os.arch() where it was compiled). */
   arch: string;
   /** The machine code, hex. */
   hex: string;
@@ -85,16 +85,28 @@ export function buildChildCode(c: string = source): ChildCode {
     throw new Error("child-code: child.c's machine code depends on where it is loaded (data, or an absolute address)");
   }
   const numbers = Buffer.from(new BigInt64Array(syscallNames().map((name) => BigInt(NR[name]))).buffer).toString("hex");
-  return { arch: process.arch, hex, child: plain.child, program: plain.program, forward: plain.forward, numbers };
+  // os.arch(), not process.arch: the build defines that as the target's, also in this macro.
+  return { arch: arch(), hex, child: plain.child, program: plain.program, forward: plain.forward, numbers };
+}
+
+/** Fail the build, saying why: Bun shows what a macro throws only as "cannot coerce Exception". */
+function _refuse(why: string): never {
+  console.error(why);
+  throw new Error(why);
 }
 
 /** The macro: NSENTER_CHILD_CODE's file when building for another architecture, else built here. */
 export function childCode(): ChildCode {
   const given = process.env.NSENTER_CHILD_CODE;
   const code = given ? (JSON.parse(readFileSync(given, "utf8")) as ChildCode) : buildChildCode();
+  // process.arch is the target's here (build.ts defines it): code for another machine, or numbers
+  // for another, fail the build instead of a run.
+  if (code.arch !== process.arch) {
+    _refuse(`child-code: the child's machine code is for ${code.arch}, the build for ${process.arch}`);
+  }
   // A number short would leave a system call 0 (read) in the job: the build fails instead.
   if (typeof code.numbers !== "string" || code.numbers.length !== 16 * syscallNames().length) {
-    throw new Error("child-code: the system calls' numbers do not fill the job's slots for them");
+    _refuse("child-code: the system calls' numbers do not fill the job's slots for them");
   }
   return code;
 }

@@ -1,4 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { COMPILE_FLAGS } from "../build.ts";
 import source from "../src/child.c" with { type: "text" };
 import { setFunctions } from "../src/child.ts";
 import { buildChildCode } from "../src/child-code.ts";
@@ -79,6 +83,26 @@ describe("the child's machine code, made at build time", () => {
     for (const offset of [code.child, code.program, code.forward]) {
       expect(offset).toBeGreaterThan(0);
       expect(offset).toBeLessThan(size);
+    }
+  });
+
+  test("a build for another architecture without that architecture's code fails, saying why", () => {
+    // build.ts defines process.arch as the target's; the code here is made by this machine's compiler.
+    const other = process.arch === "arm64" ? "x64" : "arm64";
+    const out = join(mkdtempSync(join(tmpdir(), "nsenter-arch-")), "nsenter");
+    try {
+      const flags = COMPILE_FLAGS.map((f) => (f.startsWith("process.arch=") ? `process.arch="${other}"` : f));
+      const r = Bun.spawnSync([process.execPath, "build", ...flags, "src/main.ts", "--outfile", out], {
+        cwd: join(import.meta.dir, ".."),
+        env: { ...process.env, NSENTER_CHILD_CODE: "" },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      expect(r.exitCode).not.toBe(0);
+      expect(r.stderr.toString()).toContain(`child's machine code is for ${process.arch}, the build for ${other}`);
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      rmSync(dirname(out), { recursive: true, force: true });
     }
   });
 
