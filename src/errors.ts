@@ -28,6 +28,7 @@ export enum Errno {
   ENOTTY = 25,
   EPIPE = 32,
   ERANGE = 34,
+  ENOSYS = 38,
   ELOOP = 40,
 }
 

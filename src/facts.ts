@@ -87,7 +87,11 @@ function env(name: string): string | undefined {
  * and less at start-up than listing /proc/self/ns.
  */
 function kernelHas(file: string): boolean {
-  return lstatErrno(`/proc/self/${file}`) !== Errno.ENOENT;
+  const path = `/proc/self/${file}`;
+  const code = lstatErrno(path);
+  // statx(2) refused (a seccomp filter, in a container): access(2) says it, as it did before.
+  if (code === Errno.ENOSYS || code === Errno.EPERM) return access(path, Access.F_OK) !== Errno.ENOENT;
+  return code !== Errno.ENOENT;
 }
 
 /** The facts the shortcut for the commonest command lines reads (quick-plan.ts, for --all). */

@@ -183,6 +183,27 @@ describeRoot("util-linux parity on live targets", () => {
     expect(ours.stdout).toBe("from-script arg\n");
   });
 
+  // --all asks whether the kernel has each kind with statx(2); where a seccomp filter refuses it
+  // (ENOSYS, EPERM), access(2) is asked instead, and the run is util-linux's all the same. (strace
+  // tampers only with calls it traces: statx is in the set.)
+  test.each(["ENOSYS", "EPERM"])("--all with statx refused (%s): access(2) decides, as util-linux", (error) => {
+    requireTool("/usr/bin/strace", "strace");
+    const args = ["-t", `${target.pid}`, "-a", "readlink", ...NS_LINKS];
+    const traced = run([
+      "strace",
+      "-qq",
+      "-e",
+      "trace=statx,faccessat,faccessat2",
+      "-e",
+      `inject=statx:error=${error}`,
+      NSENTER,
+      ...args,
+    ]);
+    const asked = traced.stderr.match(/faccessat2?\(AT_FDCWD, "\/proc\/self\/ns\/\w+"/g) ?? [];
+    expect(asked.length).toBe(8);
+    expect({ status: traced.status, stdout: traced.stdout }).toEqual({ status: 0, stdout: both(args).theirs.stdout });
+  });
+
   test("the namespaces really are the target's", () => {
     const { ours } = both(["-t", `${target.pid}`, "-a", "readlink", ...NS_LINKS]);
     const expected = NS_LINKS.map((l) => `${l.split("/").pop()}:`);
