@@ -349,8 +349,8 @@ function _refuseDumpableChild(r: RunPlan): void {
  */
 function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): never {
   _refuseDumpableChild(r);
-  const program = { file: cstr(r.program.file), argv: cStringArray(r.program.argv), search: r.program.search };
-  const child = prepareChild(r, fds, { ...program, name: r.program.file });
+  const { file, argv, search } = r.program;
+  const child = prepareChild(r, fds, { file: cstr(file), argv: cStringArray(argv), search, name: file });
   const waiter = prepareWaiter(!r.fork);
   _prepareExec(ctx.inherited);
   stage("prepare");
