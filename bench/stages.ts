@@ -21,7 +21,7 @@ export const STAGE_NAMES: Record<string, string> = {
   spawn: "program spawned into the PID namespace",
   home: "back in our own namespaces, root and directory",
   clone: "the child cloned (sharing this memory; for a time namespace, a copy)",
-  child: "until the program runs (the child enters and starts it; nsenter reads its pipe)",
+  child: "until nsenter reads the program's PID (the child enters, starts it, reports; may wait behind it: README)",
 };
 
 export function buildStages(root: string): string {
