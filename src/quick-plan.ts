@@ -1,10 +1,10 @@
 /**
  * The commonest command lines, planned without the general planner: `-t PID`, options of
  * namespaces the main thread enters (-m -u -i -n -C, each a word of its own) and/or `-a`
- * (`--all`), and a program, say `nsenter -t 42 -n ip addr` or `nsenter --all -t 42 sh`. Its plan is the one plan() makes for it, field for field
- * (test/plan.test.ts checks that over generated command lines); anything else (another option, another
- * long one, an argument attached, `--`, a PID that is not plain digits, no program) is left to
- * plan().
+ * (`--all`), and a program, say `nsenter -t 42 -n ip addr` or `nsenter --all -t 42 sh`. Its plan
+ * is the one plan() makes for it, field for field (test/plan.test.ts checks that over generated
+ * command lines); anything else (another option, another long one, an argument attached, `--`, a
+ * PID that is not plain digits, no program) is left to plan().
  *
  * Why a second way to the same plan: JavaScriptCore charges the first call of a function for all
  * of its code, run or not, and the first run of each operation in it; the general planner
