@@ -481,13 +481,11 @@ export function allKinds(
   for (const ns of NAMESPACES) {
     if (explicit.includes(ns.kind) || !facts.kernelHas(ns.file)) continue;
     if (ns.kind === "user") {
-      const mine = facts.namespaceOf(`${SELF}/${ns.file}`);
       const path = `${target}/${ns.file}`;
-      const theirs = facts.namespaceOf(path);
-      if ("errno" in theirs) return new NsenterError(`stat of ${path} failed`, theirs.errno);
-      relied.push({ namespace: path, ino: theirs.ino });
+      const ours = _isOurs(path, ns.file, facts, relied);
+      if (typeof ours === "number") return new NsenterError(`stat of ${path} failed`, ours);
       // Re-entering one's own user namespace is not permitted (setns(2)).
-      if ("ino" in mine && mine.ino === theirs.ino) continue;
+      if (ours) continue;
     }
     kinds.push(ns.kind);
   }
@@ -557,11 +555,21 @@ export function timeIsOurs(
   facts: NamespaceFacts,
   relied: Relied[],
 ): boolean {
-  if (!namespaces.includes("time") || namespaces.includes("user")) return false;
-  const theirs = path === undefined ? { errno: Errno.EINVAL } : facts.namespaceOf(path);
-  const mine = facts.namespaceOf(`${SELF}/ns/time`);
-  if (rely && path !== undefined && "ino" in theirs) relied.push({ namespace: path, ino: theirs.ino });
-  return "ino" in theirs && "ino" in mine && theirs.ino === mine.ino;
+  if (path === undefined || !namespaces.includes("time") || namespaces.includes("user")) return false;
+  return _isOurs(path, "ns/time", facts, rely ? relied : undefined) === true;
+}
+
+/**
+ * Whether the namespace at PATH is nsenter's own of FILE's kind (ns/user, ...), or the errno where
+ * PATH cannot be read. Its identity as read goes into RELIED, when given, to be checked again once
+ * the target is pinned.
+ */
+function _isOurs(path: string, file: string, facts: NamespaceFacts, relied?: Relied[]): boolean | number {
+  const theirs = facts.namespaceOf(path);
+  if ("errno" in theirs) return theirs.errno;
+  relied?.push({ namespace: path, ino: theirs.ino });
+  const mine = facts.namespaceOf(`${SELF}/${file}`);
+  return "ino" in mine && mine.ino === theirs.ino;
 }
 
 /** How the program runs (see RunMode), and why. */
@@ -739,12 +747,8 @@ function _namespacesLeftOut(s: State, namespaces: readonly NamespaceKind[], fact
  * undefined where the target has none (the kernel has no such kind).
  */
 function _oursToo(s: State, file: string, facts: Facts): boolean | undefined {
-  const path = `${s.proc}/${s.target}/${file}`;
-  const theirs = facts.namespaceOf(path);
-  if (!("ino" in theirs)) return undefined;
-  s.relied.push({ namespace: path, ino: theirs.ino });
-  const mine = facts.namespaceOf(`${SELF}/${file}`);
-  return "ino" in mine && mine.ino === theirs.ino;
+  const ours = _isOurs(`${s.proc}/${s.target}/${file}`, file, facts, s.relied);
+  return typeof ours === "number" ? undefined : ours;
 }
 
 /**
