@@ -217,6 +217,9 @@ static int program(long *j) {
 /* Where clone() starts the program's process in a PID namespace (a global function is called
  * through a table TinyCC makes outside the code: only clone() calls this one). */
 int nsenter_program(long *j) {
+  /* Armed at once, though program() arms again after the credentials: a process the target stops
+   * before that second arming then dies with nsenter, instead of lingering stopped until continued
+   * (when the pidfd check would end it). */
   rearm(j);
   /* A signal nsenter passed on while this process was being cloned reached the child only. */
   if (j[J_PENDING]) sys(j, N_KILL, sys(j, N_GETPID, 0, 0, 0, 0, 0), j[J_PENDING], 0, 0, 0);
