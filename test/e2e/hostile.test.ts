@@ -659,6 +659,19 @@ describeRoot("a child the target holds: nsenter still answers, and nothing start
   }, 15_000);
 });
 
+/** A process's name and state letter from /proc/PID/stat, or undefined once it is gone. */
+function _nameAndState(pid: number): { name: string; state: string } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return {
+      name: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")),
+      state: stat.slice(stat.lastIndexOf(")") + 2)[0] as string,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 describeRoot("the target holds the start: nsenter still ends, and the program never runs", () => {
   // The child and the program's process die with nsenter (PR_SET_PDEATHSIG, which the kernel
   // clears on every change of credentials: armed again after each) or, stopped before they could
@@ -692,54 +705,98 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
   ])(
     "%s to nsenter while the target stops the program's process: it ends, the program never runs",
     async (_name, flags, end) => {
-      rmSync(marker(), { force: true });
-      const stop = join(dir, "stop");
-      rmSync(stop, { force: true });
-      const time = flags.includes("-T") ? ["--time"] : [];
-      const loop = `while [ ! -e ${stop} ]; do kill -STOP -1; done 2>/dev/null; exec sleep 600`;
-      const init = Bun.spawn(["unshare", "--pid", "--fork", "--mount-proc", ...time, "sh", "-c", loop], {
+      // The init's loop races the program's process: on a loaded machine it may execute before it
+      // is stopped, and then nothing was held. Only a start seen held tests the claim.
+      for (let attempt = 1; attempt <= 10; attempt++) {
+        if (await holdThenEnd(flags, end as NodeJS.Signals)) return;
+      }
+      throw new Error("the target's init never stopped the program's process before it executed, in 10 tries");
+    },
+    60_000,
+  );
+
+  /**
+   * One try: false where the program executed before the target stopped it (nothing held; the
+   * next try starts afresh), else the claim checked.
+   */
+  async function holdThenEnd(flags: string[], end: NodeJS.Signals): Promise<boolean> {
+    rmSync(marker(), { force: true });
+    const stop = join(dir, "stop");
+    rmSync(stop, { force: true });
+    const time = flags.includes("-T") ? ["--time"] : [];
+    const loop = `while [ ! -e ${stop} ]; do kill -STOP -1; done 2>/dev/null; exec sleep 600`;
+    const init = Bun.spawn(["unshare", "--pid", "--fork", "--mount-proc", ...time, "sh", "-c", loop], {
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    let target = 0;
+    let proc: ReturnType<typeof Bun.spawn> | undefined;
+    try {
+      for (let i = 0; i < 200 && !target; i++, Bun.sleepSync(10))
+        target = Number(run(["pgrep", "-P", `${init.pid}`]).stdout.trim() || 0);
+      expect(target).toBeGreaterThan(0);
+      const ns = readlinkSync(`/proc/${target}/ns/pid`);
+      proc = Bun.spawn([NSENTER, "-t", `${target}`, ...flags, "--", "sh", "-c", `touch ${marker()}`], {
         stdio: ["ignore", "ignore", "ignore"],
       });
-      let target = 0;
-      try {
-        for (let i = 0; i < 200 && !target; i++, Bun.sleepSync(10))
-          target = Number(run(["pgrep", "-P", `${init.pid}`]).stdout.trim() || 0);
-        expect(target).toBeGreaterThan(0);
-        const ns = readlinkSync(`/proc/${target}/ns/pid`);
-        const proc = Bun.spawn([NSENTER, "-t", `${target}`, ...flags, "--", "sh", "-c", `touch ${marker()}`], {
-          stdio: ["ignore", "ignore", "ignore"],
-        });
-        Bun.sleepSync(500); // its program's process stopped
-        proc.kill(end as NodeJS.Signals);
-        // As timeout(1) does: nsenter may have stopped as the program did (util-linux's parent does),
-        // and a stopped process acts on SIGTERM only once continued.
-        if (end === "SIGTERM") proc.kill("SIGCONT");
-        // Seconds at most (a loaded machine, the target's init spinning on one of two cores: 3 s was
-        // once too few in a whole run).
-        const ended = await within(proc, 6000);
-        if (!ended) proc.kill("SIGKILL");
-        await proc.exited;
-        writeFileSync(stop, "");
-        Bun.sleepSync(200);
-        // Everything stopped in the target's PID namespace goes on.
-        for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p) && Number(p) !== target)) {
-          try {
-            if (readlinkSync(`/proc/${pid}/ns/pid`) === ns) process.kill(Number(pid), "SIGCONT");
-          } catch {}
-        }
-        Bun.sleepSync(500);
-        expect(existsSync(marker())).toBe(false);
-        expect(ended).toBe(true);
-        expect(proc.signalCode).toBe(end as NodeJS.Signals);
-      } finally {
-        // Its init first (the PID namespace's end ends all in it), then unshare, its parent.
-        if (target) process.kill(target, "SIGKILL");
-        init.kill(9);
-        await init.exited;
+      const held = await heldStart(ns, target);
+      if (held === "executed") return false;
+      expect(held).toBe("held");
+      proc.kill(end);
+      // As timeout(1) does: nsenter may have stopped as the program did (util-linux's parent does),
+      // and a stopped process acts on SIGTERM only once continued.
+      if (end === "SIGTERM") proc.kill("SIGCONT");
+      // Seconds at most (a loaded machine, the target's init spinning on one of two cores: 3 s was
+      // once too few in a whole run).
+      const ended = await within(proc, 6000);
+      if (!ended) proc.kill("SIGKILL");
+      await proc.exited;
+      writeFileSync(stop, "");
+      Bun.sleepSync(200);
+      // Everything stopped in the target's PID namespace goes on.
+      for (const pid of othersIn(ns, target)) {
+        try {
+          process.kill(pid, "SIGCONT");
+        } catch {} // gone meanwhile
       }
-    },
-    15_000,
-  );
+      Bun.sleepSync(500);
+      expect(existsSync(marker())).toBe(false);
+      expect(ended).toBe(true);
+      expect(proc.signalCode).toBe(end);
+      return true;
+    } finally {
+      // Its init first (the PID namespace's end ends all in it), then unshare, its parent.
+      if (target) process.kill(target, "SIGKILL");
+      init.kill(9);
+      await init.exited;
+      proc?.kill("SIGKILL");
+      await proc?.exited;
+    }
+  }
+
+  /**
+   * Whether the program's process is held in the target's PID namespace (there, stopped, and
+   * still nsenter's code: the name it was cloned with), has executed the program (anything else
+   * there), or neither within 10 s.
+   */
+  async function heldStart(ns: string, target: number): Promise<"held" | "executed" | "neither"> {
+    for (let i = 0; i < 1000; i++, await Bun.sleep(10)) {
+      const states = othersIn(ns, target).map(_nameAndState);
+      if (states.some((s) => s !== undefined && s.name !== "nsenter")) return "executed";
+      if (states.some((s) => s?.state === "T")) return "held";
+    }
+    return "neither";
+  }
+
+  /** The processes in the PID namespace NS but its init TARGET. */
+  function othersIn(ns: string, target: number): number[] {
+    const pids: number[] = [];
+    for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p) && Number(p) !== target)) {
+      try {
+        if (readlinkSync(`/proc/${pid}/ns/pid`) === ns) pids.push(Number(pid));
+      } catch {}
+    }
+    return pids;
+  }
 
   test("-U into a user's namespace: killed in a step after setns (strace holds it at setgid)", async () => {
     const proc = Bun.spawn(
