@@ -163,7 +163,7 @@ export interface Started {
 /**
  * Write the child's job: which descriptors to enter (in the table's order), root and working
  * directory, credentials, fork for the PID namespace, and the program. The program gets libc's
- * environment as it is (--env has set it already).
+ * environment as it is (--env has set it already). Once the child is started, FDS is closed.
  */
 export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram): PreparedChild {
   const code = loadCode();
@@ -239,6 +239,9 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       libc.sigprocmask(SigHow.SETMASK, mask, null);
       sys.close(pipe[1] as number);
       if (self >= 0) sys.close(self); // the child has its own
+      // And of the target's files too (a table of its own: no CLONE_FILES): nsenter holds none of
+      // them from here on, not even while the child enters and starts the program.
+      if (pid > 0) fds[Symbol.dispose]();
       // A signal taken by another thread while this one was in clone(), before the child's PID
       // was known (child.c nsenter_forward): the child gets it now.
       const pending = Number(job[J.pending]);

@@ -354,11 +354,11 @@ function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): never {
   const waiter = prepareWaiter(!r.fork);
   _prepareExec(ctx.inherited);
   stage("prepare");
+  // Closes FDS as soon as the child is cloned: nsenter holds nothing of the target's while the child
+  // starts the program and while it waits (waiting never returns to run()'s finally, and a
+  // namespace held open outlives its last process).
   const started = child.start();
   stage("child");
   stagesDone();
-  // The program runs: nsenter holds nothing of the target's while it waits (waiting never returns
-  // to run()'s finally, and a namespace held open outlives its last process).
-  fds[Symbol.dispose]();
   return waiter.wait(started.program, started.reap);
 }
