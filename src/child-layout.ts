@@ -73,9 +73,11 @@ export enum J {
   forwardTo,
   child,
   programPid,
-  // The last signal passed on while the program was being started, for the processes the kernel
-  // had not named yet (child.c nsenter_forward, nsenter_program).
+  // The last signal passed on while the program was being started, for the program's process the
+  // kernel had not named yet (child.c nsenter_forward, nsenter_program); and one the handler could
+  // send to no process at all, for nsenter to pass on (child.ts takeUnsent).
   pending,
+  unsent,
   // A pidfd of nsenter's and its PID: the child and the program's process die with it (child.c rearm).
   nsenterFd,
   parent,

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { COMPILE_FLAGS } from "../build.ts";
 import source from "../src/child.c" with { type: "text" };
-import { setFunctions } from "../src/child.ts";
+import { setFunctions, takeUnsent } from "../src/child.ts";
 import { buildChildCode } from "../src/child-code.ts";
 import { childHeader, FUNCTIONS, J, REGION } from "../src/child-layout.ts";
 import { NAMESPACES } from "../src/namespaces.ts";
@@ -121,4 +121,11 @@ describe("the child's machine code, made at build time", () => {
       /depends on where it is loaded/,
     );
   });
+});
+
+test("a signal the handler set aside is taken once: the signal, then nothing", () => {
+  const job = new BigInt64Array(J.size);
+  expect(takeUnsent(job)).toBe(0);
+  job[J.unsent] = 15n;
+  expect([takeUnsent(job), takeUnsent(job), job[J.unsent]]).toEqual([15, 0, 0n]);
 });

@@ -8,7 +8,7 @@ import { execSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { both, describeRoot, NSENTER, namespacedTarget, REFERENCE, run, Target } from "./helpers.ts";
+import { both, describeRoot, NSENTER, namespacedTarget, REFERENCE, requireTool, run, Target } from "./helpers.ts";
 
 const SIGNALS = ["TERM", "INT", "HUP", "QUIT", "USR1", "USR2"] as const;
 
@@ -73,6 +73,38 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
       expect(await deliver(args(), sig)).toEqual({ stdout: `ready\ngot-${sig}\n`, status: 3 });
     });
   }
+
+  // What a loaded machine does now and then: nsenter's thread is not run again after its clone()
+  // until the program has started (strace holds it there, 0.8 s, tracing that thread alone), with
+  // every signal blocked; the signal sent then is handled as the mask comes back. Passing it on
+  // takes two kill(2)s (the signal, SIGCONT): a third one, were there one, is held back 0.3 s, so
+  // that the program could not take two of the same signal for one.
+  test("a signal while nsenter is still returning from clone(), the program already running, reaches it once", async () => {
+    requireTool("/usr/bin/strace", "strace");
+    const held = [
+      ...["strace", "-qq", "-o", "/dev/null", "-e", "trace=clone,kill"],
+      ...["-e", "inject=clone:delay_exit=800000", "-e", "inject=kill:delay_enter=300000:when=3"],
+    ];
+    // The trap runs for each SIGHUP that comes within ~1.5 s, well past the 0.8 s nsenter is held.
+    const program = `trap 'echo got-HUP' HUP; echo ready; i=0; while [ $i -lt 15 ]; do sleep 0.1; i=$((i+1)); done`;
+    const proc = Bun.spawn([...held, NSENTER, "-t", `${targets.plain.pid}`, "-p", "sh", "-c", program], {
+      stdout: "pipe",
+      stderr: "inherit",
+    });
+    const reader = proc.stdout.getReader();
+    // "ready": the program runs, and nsenter's clone() has not returned (it starts in ~10 ms, the
+    // return is 800 ms away; strace writes the call's line before the delay, so it cannot say).
+    const first = await reader.read();
+    const nsenter = Number(run(["pgrep", "-P", `${proc.pid}`, "-x", "nsenter"]).stdout.trim());
+    process.kill(nsenter, "SIGHUP");
+    let rest = "";
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+      rest += new TextDecoder().decode(chunk.value);
+    expect({ stdout: new TextDecoder().decode(first.value) + rest, status: await proc.exited }).toEqual({
+      stdout: "ready\ngot-HUP\n",
+      status: 0,
+    });
+  });
 
   test("timeout(1) ends the program too: nothing is left running", () => {
     const marker = `nsenter-orphan-${process.pid}`;
