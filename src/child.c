@@ -313,14 +313,19 @@ void nsenter_forward(int sig) {
     /* Kept for the program's process, which may be in the making (the child is in its clone()): it
      * passes it on to itself before it executes (nsenter_program), where twice is no harm. Once
      * the program's process exists it alone gets it: the child is only left to say which PID it
-     * has, and killed before it does, nsenter would take it for the program. With no process named
-     * yet (nsenter's thread is in clone(), this is another of Bun's threads), nsenter passes it on
-     * when clone() returns (child.ts takeUnsent): only then, as by then the program may have
-     * executed, and a signal it handles must come once. */
+     * has, and killed before it does, nsenter would take it for the program. */
     j[J_PENDING] = sig;
     if (j[J_PROGRAM_PID] > 0) starting(j, j[J_PROGRAM_PID], sig);
     else if (j[J_CHILD] > 0) starting(j, j[J_CHILD], sig);
-    else j[J_UNSENT] = sig;
+    else {
+      /* No process named yet: nsenter's thread is in clone(), every signal blocked (child.ts), and
+       * this is another of Bun's threads. Sent on to that thread, the signal waits there until
+       * clone() has returned and the child has its PID, and this handler then runs there and passes
+       * it on, once: nothing is set aside for anyone to pass on later, when the program may have
+       * executed and handle it twice. */
+      long me = sys(j, N_GETPID, 0, 0, 0, 0, 0);
+      sys(j, N_TGKILL, me, me, sig, 0, 0);
+    }
   } else if (!((sig == 2 || sig == 3) && foreground(j) > 0 && foreground(j) == sys(j, N_GETPGID, 0, 0, 0, 0, 0))) {
     sys(j, N_KILL, to, sig, 0, 0, 0);
   }

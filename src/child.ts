@@ -231,27 +231,21 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       job[J.child] = 0n; // the kernel writes the child's PID here (CLONE_PARENT_SETTID)
       job[J.programPid] = 0n; // and the program's process's, for a PID namespace
       job[J.pending] = 0n;
-      job[J.unsent] = 0n;
-      job[J.forwardTo] = -1n; // being started: a signal goes to the child (child.c nsenter_forward)
       libc.sigprocmask(SigHow.SETMASK, everySignal, mask);
+      // Being started: a signal goes to the child (child.c nsenter_forward). Set once this thread
+      // blocks every signal: one the handler sends back to this thread (no PID known yet) must wait
+      // here until clone() has returned.
+      job[J.forwardTo] = -1n;
       const pid = libc.clone(code.child, stacks[0], flags, job, code.jobAddress + 8 * J.child, null, null);
       const cloneErrno = errno();
       stage("clone");
+      if (pid < 0) job[J.forwardTo] = 0n; // nothing started: a signal held back acts as if unhandled
       libc.sigprocmask(SigHow.SETMASK, mask, null);
       sys.close(pipe[1] as number);
       if (self >= 0) sys.close(self); // the child has its own
       // And of the target's files too (a table of its own: no CLONE_FILES): nsenter holds none of
       // them from here on, not even while the child enters and starts the program.
       if (pid > 0) fds[Symbol.dispose]();
-      // A signal taken by another thread while this one was in clone(), before the child's PID
-      // was known (child.c nsenter_forward): the child gets it now, or the program's process,
-      // once there is one (see child.c nsenter_forward).
-      const unsent = pid > 0 ? takeUnsent(job) : 0;
-      const to = Number(job[J.programPid]) > 0 ? Number(job[J.programPid]) : pid;
-      if (unsent !== 0) {
-        sys.kill(to, unsent);
-        sys.kill(to, Sig.CONT);
-      }
       try {
         if (pid < 0) throw stepError("fork", cloneErrno);
         return _started(pid, pipe[0] as number, program.name, ordered, job);
@@ -260,20 +254,6 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       }
     },
   };
-}
-
-/**
- * The signal the handler took while no process of the start had a PID (child.c nsenter_forward),
- * or 0: taken from the job once, whoever looks (an exchange: the handler may be writing it on
- * another thread meanwhile).
- */
-export function takeUnsent(job: BigInt64Array): number {
-  return job[J.unsent] === 0n ? 0 : _exchange(job, J.unsent);
-}
-
-/** Atomics is named only here: a function's first call resolves every global it names (start-up time). */
-function _exchange(job: BigInt64Array, slot: number): number {
-  return Number(Atomics.exchange(job, slot, 0n));
 }
 
 function _pointer(view: Uint8Array | BigUint64Array): bigint {

@@ -50,6 +50,7 @@ export enum NR {
   capget = process.arch === "arm64" ? 90 : 125,
   capset = process.arch === "arm64" ? 91 : 126,
   rt_sigaction = process.arch === "arm64" ? 134 : 13,
+  tgkill = process.arch === "arm64" ? 131 : 234,
 }
 
 export type Syscall = keyof typeof NR;

@@ -9,7 +9,7 @@
  * ~1.5 ms a run more than waiting here (measured). Stops go both ways as in util-linux: the program
  * stops, so we stop; we are continued, so we continue it.
  */
-import { loadCode, takeUnsent } from "./child.ts";
+import { loadCode } from "./child.ts";
 import { J } from "./child-layout.ts";
 import { Errno, Exit } from "./errors.ts";
 import { core, errno, Handler, Sig, SigHow, syscall, W } from "./libc.ts";
@@ -47,9 +47,6 @@ export function prepareWaiter(exact: boolean): Waiter {
   return {
     wait(child: number, reap?: number): never {
       code.job[J.forwardTo] = BigInt(child);
-      // One the handler was still setting aside when child.ts looked, on another thread (rare).
-      const unsent = takeUnsent(code.job);
-      if (unsent !== 0) sys.kill(child, unsent);
       _reap(reap);
       for (;;) {
         const ret = sys.waitpid(child, status, W.UNTRACED);

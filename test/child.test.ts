@@ -1,12 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { COMPILE_FLAGS } from "../build.ts";
 import source from "../src/child.c" with { type: "text" };
-import { setFunctions, takeUnsent } from "../src/child.ts";
+import { loadCode, setFunctions } from "../src/child.ts";
 import { buildChildCode } from "../src/child-code.ts";
 import { childHeader, FUNCTIONS, J, REGION } from "../src/child-layout.ts";
+import { core, SigHow } from "../src/libc.ts";
 import { NAMESPACES } from "../src/namespaces.ts";
 import { STEPS } from "../src/steps.ts";
 import { syscallNames } from "../src/syscalls.ts";
@@ -123,9 +124,33 @@ describe("the child's machine code, made at build time", () => {
   });
 });
 
-test("a signal the handler set aside is taken once: the signal, then nothing", () => {
-  const job = new BigInt64Array(J.size);
-  expect(takeUnsent(job)).toBe(0);
-  job[J.unsent] = 15n;
-  expect([takeUnsent(job), takeUnsent(job), job[J.unsent]]).toEqual([15, 0, 0n]);
+// The waiting parent's handler (child.c nsenter_forward) as nsenter's start meets it: a signal
+// taken by another thread while nsenter's thread is in clone(), every signal blocked there, and
+// no process named yet. It must wait on nsenter's thread, and reach the child once that has a PID.
+test("a signal taken before the child has a PID waits on nsenter's thread, then reaches the child once", async () => {
+  const USR1 = 10;
+  const code = loadCode();
+  const libc = core();
+  const set = new Uint8Array(128);
+  set[(USR1 - 1) >> 3] = 1 << ((USR1 - 1) & 7);
+  const old = new Uint8Array(128);
+  const child = Bun.spawn(["sleep", "30"]);
+  const was = libc.signal(USR1, code.forward);
+  libc.sigprocmask(SigHow.BLOCK, set, old);
+  try {
+    code.job[J.forwardTo] = -1n;
+    code.job[J.child] = 0n;
+    code.job[J.programPid] = 0n;
+    process.kill(process.pid, "SIGUSR1"); // another of Bun's threads takes it: this one blocks it
+    const pending = () => readFileSync(`/proc/self/task/${process.pid}/status`, "utf8").match(/^SigPnd:\s+(\S+)/m)?.[1];
+    for (let i = 0; i < 100 && BigInt(`0x${pending()}`) === 0n; i++) Bun.sleepSync(10);
+    expect(BigInt(`0x${pending()}`) & (1n << BigInt(USR1 - 1))).not.toBe(0n); // sent on to this thread
+    code.job[J.child] = BigInt(child.pid); // clone() has returned
+  } finally {
+    libc.sigprocmask(SigHow.SETMASK, old, null); // the handler runs here, on this thread
+    code.job[J.forwardTo] = 0n;
+    libc.signal(USR1, was);
+  }
+  expect(await child.exited).not.toBe(0);
+  expect(child.signalCode).toBe("SIGUSR1");
 });

@@ -85,8 +85,9 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
       ...["strace", "-qq", "-o", "/dev/null", "-e", "trace=clone,kill"],
       ...["-e", "inject=clone:delay_exit=800000", "-e", "inject=kill:delay_enter=300000:when=3"],
     ];
-    // The trap runs for each SIGHUP that comes within ~1.5 s, well past the 0.8 s nsenter is held.
-    const program = `trap 'echo got-HUP' HUP; echo ready; i=0; while [ $i -lt 15 ]; do sleep 0.1; i=$((i+1)); done`;
+    // The trap runs for each SIGHUP that comes until SIGUSR2 ends it, well past the 0.8 s nsenter is
+    // held and the 0.3 s a third kill would be.
+    const program = `trap 'echo got-HUP' HUP; trap 'exit 0' USR2; echo ready; while :; do sleep 0.1; done`;
     const proc = Bun.spawn([...held, NSENTER, "-t", `${targets.plain.pid}`, "-p", "sh", "-c", program], {
       stdout: "pipe",
       stderr: "inherit",
@@ -97,6 +98,8 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
     const first = await reader.read();
     const nsenter = Number(run(["pgrep", "-P", `${proc.pid}`, "-x", "nsenter"]).stdout.trim());
     process.kill(nsenter, "SIGHUP");
+    await Bun.sleep(1500);
+    process.kill(nsenter, "SIGUSR2");
     let rest = "";
     for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
       rest += new TextDecoder().decode(chunk.value);
