@@ -122,6 +122,9 @@ function threadsOf(pid: number): string[] {
   });
 }
 
+/** What a namespace file's /proc/PID/fd link reads. */
+const NAMESPACE_LINK = /^(cgroup|ipc|mnt|net|pid|time|user|uts):\[/;
+
 /** What each open descriptor of a process (but 0-2) is: its /proc/PID/fd link. */
 function descriptorsOf(pid: number): string[] {
   const fds = readdirSync(`/proc/${pid}/fd`).filter((fd) => Number(fd) > 2);
@@ -200,10 +203,9 @@ describeRoot("the waiting parent goes back to where it was", () => {
     expect(threads.length).toBeGreaterThan(0); // waiting in waitpid(), Bun may be down to one thread
     expect(threads.filter((t) => t !== `${root.dev}:${root.ino} ${usr.dev}:${usr.ino}`)).toEqual([]);
     // And it holds nothing of the target's: no namespace, no root or directory of it.
-    const namespace = /^(cgroup|ipc|mnt|net|pid|time|user|uts):\[/;
-    expect(held.filter((link) => namespace.test(link) || link.startsWith(dir) || link.startsWith("/proc/"))).toEqual(
-      [],
-    );
+    expect(
+      held.filter((link) => NAMESPACE_LINK.test(link) || link.startsWith(dir) || link.startsWith("/proc/")),
+    ).toEqual([]);
   });
 });
 
@@ -754,6 +756,8 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
       // Executed, or even done already: the program ran before the init could stop it.
       if (held === "executed" || (held === "exited" && existsSync(marker()))) return false;
       expect(held).toBe("held");
+      // The child has copies of the target's files: nsenter holds none, though the start goes on.
+      expect(descriptorsOf(proc.pid).filter((link) => NAMESPACE_LINK.test(link))).toEqual([]);
       proc.kill(end);
       // As timeout(1) does: nsenter may have stopped as the program did (util-linux's parent does),
       // and a stopped process acts on SIGTERM only once continued.
