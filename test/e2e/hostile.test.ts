@@ -22,6 +22,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { NR } from "../../src/syscalls.ts";
 import {
   containerRoot,
   describeRoot,
@@ -137,10 +138,10 @@ function descriptorsOf(pid: number): string[] {
   });
 }
 
-/** Whether PID is blocked in waitpid() (its wait channel). */
+/** Whether PID is blocked in waitpid() (the system call it is in: wait4). */
 function _waiting(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/wchan`, "utf8") === "do_wait";
+    return readFileSync(`/proc/${pid}/syscall`, "utf8").startsWith(`${NR.wait4} `);
   } catch {
     return false;
   }
