@@ -359,10 +359,6 @@ export function strerror(code: number): string {
 
 const messages = _lazy(() => ({ strerror: { args: ["i32"], returns: "cstring" } }));
 
-export function geteuid(): number {
-  return sys.geteuid();
-}
-
 /**
  * A NUL-terminated copy of a string, to pass as `const char *`. Bound functions take it as it is
  * (its address is read natively); code that keeps an address takes it with ptr(), which makes it

@@ -11,11 +11,12 @@ import { run } from "./execute.ts";
 import { hostFacts, namespaceFacts } from "./facts.ts";
 import { helpText, versionText } from "./help.ts";
 import { inheritedDescriptors } from "./inherited.ts";
-import { geteuid, nulWords, Sig, strerror, writeAll } from "./libc.ts";
+import { nulWords, Sig, strerror, writeAll } from "./libc.ts";
 import { openAll } from "./open.ts";
 import { plan } from "./plan.ts";
 import { quickPlan } from "./quick-plan.ts";
 import { stage } from "./stages.ts";
+import * as sys from "./sys.ts";
 import { dieOf } from "./wait.ts";
 
 stage("modules");
@@ -40,7 +41,7 @@ function report(error: unknown, name: string): number {
   let text = `${error.tryHelp ? invoked : name}: ${error.message}${reason}\n`;
   if (error.tryHelp) text += `Try '${name} --help' for more information.\n`;
   if (error.hint) text += `${name}: ${error.hint}\n`;
-  if (error.errno === Errno.EPERM && geteuid() !== 0)
+  if (error.errno === Errno.EPERM && sys.geteuid() !== 0)
     text += `${name}: (entering namespaces needs root or CAP_SYS_ADMIN)\n`;
   // util-linux: a reader gone is the SIGPIPE it dies of (Bun ignores the signal); close_stdout()
   // at exit makes any other message that could not be written status 1.
