@@ -65,13 +65,19 @@ function _scanLong(argv: readonly string[], i: number, specs: readonly OptionSpe
   return { options: [{ spec, value: argv[i + 1] }], next: i + 2 };
 }
 
-/** The option a long name or abbreviation names, "" when none, or an ambiguity message. */
+/**
+ * The option a long name or abbreviation names, "" when none, or an ambiguity message. An
+ * abbreviation of one of util-linux's options names only those: our extensions come in only
+ * where it names none of them (OptionSpec.extension).
+ */
 function _matchLong(name: string, specs: readonly OptionSpec[]): OptionSpec | string {
-  const candidates: OptionSpec[] = [];
+  const theirs: OptionSpec[] = [];
+  const ours: OptionSpec[] = [];
   for (const s of specs) {
     if (s.long === name) return s;
-    if (s.long.startsWith(name)) candidates.push(s);
+    if (s.long.startsWith(name)) (s.extension ? ours : theirs).push(s);
   }
+  const candidates = theirs.length > 0 ? theirs : ours;
   if (candidates.length === 1) return candidates[0] as OptionSpec;
   if (candidates.length === 0) return "";
   const list = candidates.map((s) => ` '--${s.long}'`).join("");

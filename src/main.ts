@@ -16,7 +16,6 @@ import { openAll } from "./open.ts";
 import { plan } from "./plan.ts";
 import { quickPlan } from "./quick-plan.ts";
 import { stage } from "./stages.ts";
-import * as sys from "./sys.ts";
 import { dieOf } from "./wait.ts";
 
 stage("modules");
@@ -41,8 +40,6 @@ function report(error: unknown, name: string): number {
   let text = `${error.tryHelp ? invoked : name}: ${error.message}${reason}\n`;
   if (error.tryHelp) text += `Try '${name} --help' for more information.\n`;
   if (error.hint) text += `${name}: ${error.hint}\n`;
-  if (error.errno === Errno.EPERM && sys.geteuid() !== 0)
-    text += `${name}: (entering namespaces needs root or CAP_SYS_ADMIN)\n`;
   // util-linux: a reader gone is the SIGPIPE it dies of (Bun ignores the signal); close_stdout()
   // at exit makes any other message that could not be written status 1.
   const failed = writeAll(2, text);

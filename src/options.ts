@@ -17,6 +17,12 @@ export interface OptionSpec {
   /** `--help`: the argument label after the names, and the description. */
   readonly label: string;
   readonly help: string;
+  /**
+   * Not in util-linux: an abbreviation names it only when it names none of util-linux's options,
+   * so that every abbreviation util-linux takes means here what it means there (`--pr` is
+   * `--preserve-credentials`, as in 2.38.1, not ambiguous with `--proc`).
+   */
+  readonly extension?: boolean;
 }
 
 function namespaceOption(kind: NamespaceKind): OptionSpec {
@@ -78,7 +84,14 @@ function _options(): OptionSpec[] {
     option("user-parent", undefined, "none", "", "enter parent user namespace"),
     option("follow-context", "Z", "none", "", "set SELinux context according to --target PID"),
     // Not in util-linux: where the target's procfs is (e.g. the host's /proc at /host/proc).
-    option("proc", undefined, "required", " <dir>", "read the target's /proc files from <dir>"),
+    {
+      key: "proc",
+      long: "proc",
+      arg: "required",
+      label: " <dir>",
+      help: "read the target's /proc files from <dir>",
+      extension: true,
+    },
   ];
 }
 

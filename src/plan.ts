@@ -13,7 +13,7 @@ import { Errno, NsenterError, usageError } from "./errors.ts";
 import { scan } from "./getopt.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { options } from "./options.ts";
-import { isDigit, skipSpace, strtoul, toU32 } from "./strtoul.ts";
+import { isDigit, scanInteger, skipSpace, strtoul, toU32 } from "./strtoul.ts";
 
 /**
  * What a descriptor is opened for: a namespace, the new root or working directory, the target's
@@ -350,14 +350,29 @@ function _parseTarget(s: State, text: string, facts: Facts): void {
     s.target = _parseId(text, "pid");
     return;
   }
-  const m = /^[ \t\n\v\f\r]*\+?(\d+):(\d+)$/.exec(text);
-  const pid = m ? Number(m[1]) : 0;
-  const inode = m ? BigInt(m[2] as string) : 0n;
-  if (!m || pid <= 0 || pid > 0x7fffffff || inode === 0n || inode >= 1n << 64n) {
-    throw new NsenterError(`failed to parse PID argument '${text}'`, m ? Errno.ERANGE : Errno.EINVAL);
-  }
-  s.target = pid;
-  s.inode = inode;
+  const parsed = _pidAndInode(text);
+  if (typeof parsed === "number") throw new NsenterError(`failed to parse PID argument '${text}'`, parsed);
+  s.target = parsed.pid;
+  s.inode = parsed.inode;
+}
+
+/**
+ * `PID:INODE` as the newest util-linux reads it (lib/pidutils.c `ul_parse_pid_str()`): each number
+ * as strtoimax scans it (white space, a sign); a PID outside 1..INT_MAX, a negative inode, one
+ * past 64 bits, or 0 is ERANGE (found before any characters after the number), anything else
+ * malformed is EINVAL.
+ */
+function _pidAndInode(text: string): { pid: number; inode: bigint } | Errno {
+  const pid = scanInteger(text, 0);
+  if (pid.digits === 0) return Errno.EINVAL;
+  if (pid.value <= 0n || pid.value > 0x7fffffffn) return Errno.ERANGE;
+  if (text[pid.end] !== ":") return Errno.EINVAL;
+  const inode = scanInteger(text, pid.end + 1);
+  if (inode.digits === 0) return Errno.EINVAL;
+  if (inode.value < 0n || inode.value >= 1n << 64n) return Errno.ERANGE;
+  if (inode.end !== text.length) return Errno.EINVAL;
+  if (inode.value === 0n) return Errno.ERANGE;
+  return { pid: Number(pid.value), inode: inode.value };
 }
 
 /**

@@ -26,6 +26,21 @@ export function strtoul(text: string): Parsed {
   return { ok: true, value };
 }
 
+/**
+ * What C's strtoimax/strtoumax(text + AT, &end, 10) scan: white space, a sign, decimal digits.
+ * The value is signed and exact (a caller judges its range); DIGITS is 0 when there were none.
+ */
+export function scanInteger(text: string, at: number): { value: bigint; digits: number; end: number } {
+  let i = skipSpace(text, at);
+  const negative = text[i] === "-";
+  if (negative || text[i] === "+") i++;
+  const first = i;
+  while (isDigit(text.charCodeAt(i))) i++;
+  if (i === first) return { value: 0n, digits: 0, end: at };
+  const magnitude = BigInt(text.slice(first, i));
+  return { value: negative ? -magnitude : magnitude, digits: i - first, end: i };
+}
+
 /** The index of the first character from AT that is not C white space (isspace: " \t\n\v\f\r"). */
 export function skipSpace(text: string, at: number): number {
   let i = at;

@@ -82,10 +82,6 @@ export function getpid(): number {
   return Number(SYSCALL(NR.getpid, 0, 0, 0, 0, 0, 0));
 }
 
-export function geteuid(): number {
-  return Number(SYSCALL(NR.geteuid, 0, 0, 0, 0, 0, 0));
-}
-
 export function kill(pid: number, signal: number): number {
   return Number(SYSCALL(NR.kill, pid, signal, 0, 0, 0, 0));
 }

@@ -138,6 +138,10 @@ const USAGE_CASES: string[][] = [
   ["-S", "-1", "true"],
   ["-F", "-"],
   ["--preserve", "true"],
+  // --proc is ours alone: it leaves util-linux's abbreviations as they are there.
+  ["--pr", "true"],
+  ["--pr=1", "true"],
+  ["--p"],
   ["-Z", "true"],
   ["--follow", "true"],
   // --wdns takes an optional argument in 2.38.1 (-W a required one): the next word is the program.
@@ -444,5 +448,30 @@ describeRoot("help and version from the binary", () => {
       stderr: "",
       status: 0,
     });
+  });
+});
+
+// Errors of a caller without the rights: util-linux's one line, nothing added.
+describeRoot("util-linux parity as an unprivileged user", () => {
+  const NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+  let target: Target;
+  beforeAll(() => {
+    requireTool(REFERENCE, "util-linux");
+    requireTool("/usr/bin/setpriv", "util-linux");
+    target = namespacedTarget();
+  });
+  afterAll(() => target?.kill());
+
+  test.each([
+    ["setuid", () => ["-S", "0", "true"]],
+    ["setgid", () => ["-G", "0", "true"]],
+    ["chroot", () => ["-r/", "pwd"]],
+    ["setns of our own namespace", () => ["--net=/proc/self/ns/net", "true"]],
+    ["a root target's namespace file", (t: number) => ["-t", `${t}`, "-n", "true"]],
+  ])("%s", (_name, args) => {
+    const ours = run([...NOBODY, NSENTER, ...args(target.pid)]);
+    const theirs = run([...NOBODY, REFERENCE, ...args(target.pid)]);
+    expect(ours).toEqual(theirs);
+    expect(ours.status).toBe(1);
   });
 });

@@ -41,6 +41,7 @@ function vocabulary(pid: number): fc.Arbitrary<string[]> {
     "--root",
     "--wd",
     "--preserve-credentials",
+    "--pr",
     "--follow-context",
     "--al",
     "--mo",
