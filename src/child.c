@@ -261,7 +261,8 @@ int nsenter_child(long *j) {
                                (long)&j[J_PROGRAM_PID]);
   if (record[2] < 0) fail(j, S_FORK, 0);
   sys(j, N_WRITE, j[J_ERR_PIPE], (long)record, 12, 0, 0);
-  sys(j, N_CLOSE, j[J_ERR_PIPE], 0, 0, 0, 0);
+  /* The pipe closes as this process exits, not before: nsenter, once it reads the end, reaps this
+   * process, which the target could stop between a close() and an exit, but not inside exit. */
   sys(j, N_EXIT_GROUP, 0, 0, 0, 0, 0);
   return 0;
 }
@@ -285,12 +286,40 @@ static long foreground(long *j) {
   return sys(j, N_IOCTL, 0, TIOCGPGRP, (long)&pgrp, 0, 0) == 0 ? pgrp : -1;
 }
 
-/* A signal for a process still being started: continued, so that it acts on it even if the
- * target stopped it. 0: not cloned yet. */
-static void starting(long *j, long pid, int sig) {
-  if (pid <= 0) return;
+/* Whether PID shares the memory of PEER: it has not executed the program yet (kcmp(2); -1, ENOSYS
+ * without CONFIG_KCMP: taken as executed). */
+#define KCMP_VM 1
+static int same_memory(long *j, long pid, long peer) {
+  return sys(j, N_KCMP, pid, peer, KCMP_VM, 0, 0) == 0;
+}
+
+/*
+ * A signal for PID, a process being started. One still running our code (sharing the memory of
+ * PEER, whose code it is) is killed, as the signal's default action would, by SIGKILL: a stop or
+ * the target's cgroup freezer holds any other signal (a frozen process that is also stopped keeps
+ * it pending until thawed), and nsenter dies of the signal itself (J_KILLED, wait.ts). One that
+ * has executed the program gets the signal, with a SIGCONT: the target may have stopped it.
+ */
+static void starting(long *j, long pid, long peer, int sig) {
+  if (same_memory(j, pid, peer)) {
+    j[J_KILLED] = sig;
+    sys(j, N_KILL, pid, SIGKILL, 0, 0, 0);
+    return;
+  }
   sys(j, N_KILL, pid, sig, 0, 0, 0);
   sys(j, N_KILL, pid, SIGCONT, 0, 0, 0);
+}
+
+/* Whether PID, a child of nsenter's, has exited (not reaped: WNOWAIT). */
+#define P_PID 1
+#define WNOHANG 1
+#define WEXITED 4
+#define WNOWAIT 0x01000000
+static int exited(long *j, long pid) {
+  int info[32]; /* siginfo_t: si_pid at byte 16 */
+  int i;
+  for (i = 0; i < 32; i++) info[i] = 0;
+  return sys(j, N_WAITID, P_PID, pid, (long)info, WEXITED | WNOHANG | WNOWAIT, 0) == 0 && info[4] != 0;
 }
 
 /*
@@ -306,17 +335,29 @@ void nsenter_forward(int sig) {
   int *err = ((errno_fn)j[F_ERRNO])();
   int saved = *err;
   int to = (int)j[J_FORWARD_TO];
-  if (to == 0) {
+  if (sig == SIGCHLD) {
+    /* Installed for a PID namespace's start (child.ts): the program's process has exited, so the
+     * child has nothing left to do but leave, and the target (the owner of a user namespace it
+     * entered) may have stopped it before it could: it must not keep nsenter from the program's
+     * status. nsenter reads the program's PID from the job (the kernel wrote it there). */
+    if (to < 0 && j[J_PROGRAM_PID] > 0 && exited(j, j[J_PROGRAM_PID])) sys(j, N_KILL, j[J_CHILD], SIGKILL, 0, 0, 0);
+  } else if (to == 0) {
     CALL(j, F_SIGNAL)(sig, 0);
     sys(j, N_KILL, sys(j, N_GETPID, 0, 0, 0, 0, 0), sig, 0, 0, 0);
   } else if (to < 0) {
     /* Kept for the program's process, which may be in the making (the child is in its clone()): it
      * passes it on to itself before it executes (nsenter_program), where twice is no harm. Once
-     * the program's process exists it alone gets it: the child is only left to say which PID it
-     * has, and killed before it does, nsenter would take it for the program. */
+     * the program's process exists it gets it, and the child, left only to say which PID that
+     * process has (nsenter reads it from the job without it) and to leave, is killed: the target
+     * may hold it stopped, and nsenter would wait for it. */
     j[J_PENDING] = sig;
-    if (j[J_PROGRAM_PID] > 0) starting(j, j[J_PROGRAM_PID], sig);
-    else if (j[J_CHILD] > 0) starting(j, j[J_CHILD], sig);
+    if (j[J_PROGRAM_PID] > 0) {
+      /* The program's process shares the child's memory until it executes (a copy of nsenter's,
+       * for a time namespace); the child is still there until then, waiting for it. */
+      starting(j, j[J_PROGRAM_PID], j[J_CHILD], sig);
+      sys(j, N_KILL, j[J_CHILD], SIGKILL, 0, 0, 0);
+    } else if (j[J_CHILD] > 0)
+      starting(j, j[J_CHILD], sys(j, N_GETPID, 0, 0, 0, 0, 0), sig);
     else {
       /* No process named yet: nsenter's thread is in clone(), every signal blocked (child.ts), and
        * this is another of Bun's threads. Sent on to that thread, the signal waits there until

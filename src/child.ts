@@ -186,10 +186,12 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   job[J.wdns] = wdns ? _pointer(wdns) : 0n;
   job[J.wdnsFlags] = BigInt(O.NONBLOCK | O_DIRECTORY);
   job[J.cgroupProcs] = BigInt(fds.get("cgroupProcs") ?? -1);
-  // nsenter waits for the program: SIGCHLD to its default (util-linux's continue_as_child() does
-  // so for its parent and the program alike). A program util-linux would have executed itself (no
-  // PID namespace) gets a caller's ignoring back (child.c default_signals).
-  const childIgnored = Number(core().signal(Sig.CHLD, null)) === Handler.IGN;
+  // nsenter waits for the program: SIGCHLD not ignored (util-linux's continue_as_child() sets it
+  // to the default for its parent and the program alike; the child sets the program's so). A
+  // program util-linux would have executed itself (no PID namespace) gets a caller's ignoring back
+  // (child.c default_signals). With a PID namespace nsenter takes it in the handler: when the
+  // program's process ends, a child the target holds is not waited for (child.c nsenter_forward).
+  const childIgnored = Number(core().signal(Sig.CHLD, r.fork ? code.forward : null)) === Handler.IGN;
   job[J.ignoreSigchld] = childIgnored && !r.fork ? 1n : 0n;
   job[J.fork] = r.fork ? 1n : 0n;
   job[J.forceUid] = r.credentials.uid === undefined ? 0n : 1n;
@@ -231,6 +233,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       job[J.child] = 0n; // the kernel writes the child's PID here (CLONE_PARENT_SETTID)
       job[J.programPid] = 0n; // and the program's process's, for a PID namespace
       job[J.pending] = 0n;
+      job[J.killed] = 0n;
       libc.sigprocmask(SigHow.SETMASK, everySignal, mask);
       // Being started: a signal goes to the child (child.c nsenter_forward). Set once this thread
       // blocks every signal: one the handler sends back to this thread (no PID known yet) must wait
@@ -283,7 +286,10 @@ function _started(
     if (n === 0) break;
     got += n;
   }
-  if (got < 12) return { program: pid };
+  // The program's process, where the child cloned one (the kernel wrote its PID in the job): the
+  // child's record of it may be missing, the child killed first (child.c nsenter_forward).
+  const forked = Number(job[J.programPid]);
+  if (got < 12) return forked > 0 ? { program: forked, reap: pid } : { program: pid };
   const [step, code, arg] = [records[0] as number, records[1] as number, records[2] as number];
   // The child is leaving: the waiter reaps it.
   if (step === 0) return { program: arg, reap: pid };
@@ -291,7 +297,7 @@ function _started(
   job[J.forwardTo] = 0n;
   const status = new Int32Array(1);
   sys.waitpid(pid, status, 0);
-  if (got >= 24 && records[3] === 0) sys.waitpid(records[5] as number, status, 0);
+  if (forked > 0) sys.waitpid(forked, status, 0);
   throw _stepFailed(step, code, arg, name, ordered);
 }
 

@@ -428,6 +428,7 @@ export enum Clone {
   NEWPID = 0x20000000,
 }
 export enum Sig {
+  KILL = 9,
   PIPE = 13,
   CHLD = 17,
   CONT = 18,

@@ -28,7 +28,6 @@ export enum NR {
   fcntl = process.arch === "arm64" ? 25 : 72,
   getpid = process.arch === "arm64" ? 172 : 39,
   getppid = process.arch === "arm64" ? 173 : 110,
-  geteuid = process.arch === "arm64" ? 175 : 107,
   getpgid = process.arch === "arm64" ? 155 : 121,
   kill = process.arch === "arm64" ? 129 : 62,
   prctl = process.arch === "arm64" ? 167 : 157,
@@ -51,6 +50,8 @@ export enum NR {
   capset = process.arch === "arm64" ? 91 : 126,
   rt_sigaction = process.arch === "arm64" ? 134 : 13,
   tgkill = process.arch === "arm64" ? 131 : 234,
+  waitid = process.arch === "arm64" ? 95 : 247,
+  kcmp = process.arch === "arm64" ? 272 : 312,
 }
 
 export type Syscall = keyof typeof NR;

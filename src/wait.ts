@@ -62,7 +62,9 @@ export function prepareWaiter(exact: boolean): Waiter {
         // Reaped: its PID may be another's soon. A signal from now on ends nsenter.
         code.job[J.forwardTo] = 0n;
         if ((s & 0x7f) === 0) _leave((s >> 8) & 0xff);
-        dieOf(s & 0x7f, exact);
+        // Killed by nsenter before it executed, for a signal nsenter got (child.c starting()).
+        const killed = Number(code.job[J.killed]);
+        dieOf((s & 0x7f) === Sig.KILL && killed > 0 ? killed : s & 0x7f, exact);
       }
     },
   };

@@ -22,6 +22,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cgroup2Mount } from "../../src/cgroups.ts";
 import { NR } from "../../src/syscalls.ts";
 import {
   containerRoot,
@@ -31,6 +32,7 @@ import {
   NSENTER,
   namespacedTarget,
   REFERENCE,
+  removeCgroupTree,
   removeTree,
   requireTool,
   run,
@@ -722,27 +724,99 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
     async (_name, flags, end) => {
       // The init's loop races the program's process: on a loaded machine it may execute before it
       // is stopped, and then nothing was held. Only a start seen held tests the claim.
-      for (let attempt = 1; attempt <= 10; attempt++) {
-        if (await holdThenEnd(flags, end as NodeJS.Signals)) return;
-      }
-      throw new Error("the target's init never stopped the program's process before it executed, in 10 tries");
+      await held(flags, `touch ${marker()}`, (h) => endHeld(h, end as NodeJS.Signals));
     },
     60_000,
   );
 
+  // The program's process stopped and its cgroup frozen (by whoever controls the cgroup, with
+  // --join-cgroup): a stopped process keeps a signal pending, and a frozen one does not act on it
+  // when continued. Not yet executed, it is killed by SIGKILL, which neither holds.
+  test.each([
+    ["-p -c", ["-p", "-c"]],
+    ["-T -p -c", ["-T", "-p", "-c"]],
+  ])(
+    "%s, SIGTERM to nsenter while the program's process is stopped in a frozen cgroup: it ends, of SIGTERM",
+    async (_name, flags) => {
+      const mount = cgroup2Mount(readFileSync("/proc/self/mountinfo", "utf8"));
+      if (!mount) throw new Error("no cgroup2 hierarchy mounted: a frozen start cannot be tested");
+      const cgroup = `${mount.point}/nsenter-test-frozen-${process.pid}`;
+      mkdirSync(cgroup);
+      try {
+        await held(flags, `touch ${marker()}`, (h) => endHeld(h, "SIGTERM", cgroup), cgroup);
+      } finally {
+        removeCgroupTree(cgroup);
+      }
+    },
+    60_000,
+  );
+
+  test.each([
+    ["-p", ["-p"]],
+    ["-T -p", ["-T", "-p"]],
+  ])(
+    "%s: the child stopped once the program started: nsenter leaves as the program does, unasked",
+    async (_name, flags) => {
+      await held(flags, `touch ${marker()}; exit 3`, async (h) => {
+        const child = stopChild(h);
+        h.release(); // the program's process executes; the child stops
+        const ended = await within(h.proc, 6000);
+        if (!ended) h.proc.kill("SIGKILL");
+        await h.proc.exited;
+        expect(existsSync(marker())).toBe(true);
+        expect({ ended, status: h.proc.exitCode }).toEqual({ ended: true, status: 3 });
+        expect(_nameAndState(child)).toBeUndefined(); // killed and reaped by nsenter
+      });
+    },
+    60_000,
+  );
+
+  test("-p: the child stopped once the program started: SIGTERM reaches the program, nsenter dies of it", async () => {
+    await held(["-p"], `touch ${marker()}; exec sleep 600`, async (h) => {
+      const child = stopChild(h);
+      h.release();
+      // The program runs (its marker made), the child stopped.
+      for (let i = 0; i < 500 && !(existsSync(marker()) && _nameAndState(child)?.state === "T"); i++) Bun.sleepSync(10);
+      expect({ ran: existsSync(marker()), child: _nameAndState(child)?.state }).toEqual({ ran: true, child: "T" });
+      h.proc.kill("SIGTERM");
+      const ended = await within(h.proc, 6000);
+      if (!ended) h.proc.kill("SIGKILL");
+      await h.proc.exited;
+      expect({ ended, signal: h.proc.signalCode }).toEqual({ ended: true, signal: "SIGTERM" });
+      expect(_nameAndState(child)).toBeUndefined();
+    });
+  }, 60_000);
+
+  /** What a held start is judged on: nsenter, the target's PID namespace and its init. */
+  interface Held {
+    proc: ReturnType<typeof Bun.spawn>;
+    ns: string;
+    target: number;
+    /** Let the target's init stop stopping, and continue everything it stopped. */
+    release(): void;
+  }
+
   /**
-   * One try: false where the program executed before the target stopped it (nothing held; the
-   * next try starts afresh), else the claim checked.
+   * One try: nsenter FLAGS running PROGRAM in a target whose init stops everything else in its
+   * PID namespace (in CGROUP, if given); false where the program executed before the init stopped
+   * it (nothing held; the next try starts afresh), else JUDGE's verdict on the held start.
    */
-  async function holdThenEnd(flags: string[], end: NodeJS.Signals): Promise<boolean> {
+  async function heldTry(
+    flags: string[],
+    program: string,
+    judge: (h: Held) => Promise<void>,
+    cgroup?: string,
+  ): Promise<boolean> {
     rmSync(marker(), { force: true });
     const stop = join(dir, "stop");
     rmSync(stop, { force: true });
     const time = flags.includes("-T") ? ["--time"] : [];
     const loop = `while [ ! -e ${stop} ]; do kill -STOP -1; done 2>/dev/null; exec sleep 600`;
-    const init = Bun.spawn(["unshare", "--pid", "--fork", "--mount-proc", ...time, "sh", "-c", loop], {
-      stdio: ["ignore", "ignore", "ignore"],
-    });
+    const enter = cgroup ? `echo $$ > ${cgroup}/cgroup.procs && exec "$@"` : 'exec "$@"';
+    const init = Bun.spawn(
+      ["sh", "-c", enter, "sh", "unshare", "--pid", "--fork", "--mount-proc", ...time, "sh", "-c", loop],
+      { stdio: ["ignore", "ignore", "ignore"] },
+    );
     let target = 0;
     let proc: ReturnType<typeof Bun.spawn> | undefined;
     try {
@@ -750,38 +824,26 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
         target = Number(run(["pgrep", "-P", `${init.pid}`]).stdout.trim() || 0);
       expect(target).toBeGreaterThan(0);
       const ns = readlinkSync(`/proc/${target}/ns/pid`);
-      proc = Bun.spawn([NSENTER, "-t", `${target}`, ...flags, "--", "sh", "-c", `touch ${marker()}`], {
+      proc = Bun.spawn([NSENTER, "-t", `${target}`, ...flags, "--", "sh", "-c", program], {
         stdio: ["ignore", "ignore", "ignore"],
       });
       const held = await heldStart(ns, target, proc);
       // Executed, or even done already: the program ran before the init could stop it.
       if (held === "executed" || (held === "exited" && existsSync(marker()))) return false;
       expect(held).toBe("held");
-      // The child has copies of the target's files: nsenter holds none, though the start goes on.
-      expect(descriptorsOf(proc.pid).filter((link) => NAMESPACE_LINK.test(link))).toEqual([]);
-      proc.kill(end);
-      // As timeout(1) does: nsenter may have stopped as the program did (util-linux's parent does),
-      // and a stopped process acts on SIGTERM only once continued.
-      if (end === "SIGTERM") proc.kill("SIGCONT");
-      // Seconds at most (a loaded machine, the target's init spinning on one of two cores: 3 s was
-      // once too few in a whole run).
-      const ended = await within(proc, 6000);
-      if (!ended) proc.kill("SIGKILL");
-      await proc.exited;
-      writeFileSync(stop, "");
-      Bun.sleepSync(200);
-      // Everything stopped in the target's PID namespace goes on.
-      for (const pid of othersIn(ns, target)) {
-        try {
-          process.kill(pid, "SIGCONT");
-        } catch {} // gone meanwhile
-      }
-      Bun.sleepSync(500);
-      expect(existsSync(marker())).toBe(false);
-      expect(ended).toBe(true);
-      expect(proc.signalCode).toBe(end);
+      const release = () => {
+        writeFileSync(stop, "");
+        Bun.sleepSync(200);
+        for (const pid of othersIn(ns, target)) {
+          try {
+            process.kill(pid, "SIGCONT");
+          } catch {} // gone meanwhile
+        }
+      };
+      await judge({ proc, ns, target, release });
       return true;
     } finally {
+      if (cgroup) writeFileSync(`${cgroup}/cgroup.freeze`, "0");
       // Its init first (the PID namespace's end ends all in it), then unshare, its parent.
       if (target) process.kill(target, "SIGKILL");
       init.kill(9);
@@ -789,6 +851,54 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
       proc?.kill("SIGKILL");
       await proc?.exited;
     }
+  }
+
+  /** Tries until a start is held (at most 10): the init's loop races the program's process. */
+  async function held(flags: string[], program: string, judge: (h: Held) => Promise<void>, cgroup?: string) {
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      if (await heldTry(flags, program, judge, cgroup)) return;
+    }
+    throw new Error("the target's init never stopped the program's process before it executed, in 10 tries");
+  }
+
+  /** END sent to nsenter holding a start: it ends of END, and the program never runs. */
+  async function endHeld(h: Held, end: NodeJS.Signals, freeze?: string): Promise<void> {
+    // The child has copies of the target's files: nsenter holds none, though the start goes on.
+    expect(descriptorsOf(h.proc.pid).filter((link) => NAMESPACE_LINK.test(link))).toEqual([]);
+    if (freeze) writeFileSync(`${freeze}/cgroup.freeze`, "1");
+    h.proc.kill(end);
+    // As timeout(1) does: nsenter may have stopped as the program did (util-linux's parent does),
+    // and a stopped process acts on SIGTERM only once continued.
+    if (end === "SIGTERM") h.proc.kill("SIGCONT");
+    // Seconds at most (a loaded machine, the target's init spinning on one of two cores: 3 s was
+    // once too few in a whole run).
+    const ended = await within(h.proc, 6000);
+    if (!ended) h.proc.kill("SIGKILL");
+    await h.proc.exited;
+    if (freeze) writeFileSync(`${freeze}/cgroup.freeze`, "0");
+    h.release();
+    Bun.sleepSync(500);
+    expect(existsSync(marker())).toBe(false);
+    expect(ended).toBe(true);
+    expect(h.proc.signalCode).toBe(end);
+  }
+
+  /**
+   * The owner of a user namespace the child entered may stop it once the program's process has
+   * executed (the child then only has to leave: as root, the test does it here): nsenter waits
+   * for the program, not for the child. Returns the child's PID.
+   */
+  function stopChild(h: Held): number {
+    const inTarget = othersIn(h.ns, h.target);
+    const children = run(["pgrep", "-P", `${h.proc.pid}`])
+      .stdout.trim()
+      .split("\n")
+      .map(Number);
+    const child = children.find((pid) => pid > 0 && !inTarget.includes(pid)) ?? 0;
+    expect(child).toBeGreaterThan(0);
+    // It waits for the program's process to execute (CLONE_VFORK): it stops when that is done.
+    process.kill(child, "SIGSTOP");
+    return child;
   }
 
   /**
@@ -822,6 +932,7 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
   }
 
   test("-U into a user's namespace: killed in a step after setns (strace holds it at setgid)", async () => {
+    rmSync(marker(), { force: true });
     const proc = Bun.spawn(
       [...delayed("setgid", 1_500_000), NSENTER, "-t", `${rootless.pid}`, "-U", "--", "sh", "-c", `touch ${marker()}`],
       { stdio: ["ignore", "ignore", "pipe"] },
