@@ -22,6 +22,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cgroup2Mount } from "../../src/cgroups.ts";
+import { NR } from "../../src/syscalls.ts";
 import { describeRoot, NSENTER, type Result, removeCgroupTree, requireTool, run, Target } from "./helpers.ts";
 
 const hex = (seed: string) => seed.repeat(64).slice(0, 64);
@@ -312,7 +313,15 @@ describeRoot("container targets", () => {
       "-e",
       "inject=pidfd_open:delay_enter=700000",
     ];
-    const killer = Bun.spawn(["sh", "-c", `sleep 0.3; kill -9 ${victim.pid}`]);
+    // Killed once nsenter is held there (its /proc/PID/syscall names pidfd_open), not after a
+    // time: on a loaded machine nsenter may not have looked the container up by then.
+    const held = `for p in $(pgrep -x nsenter); do grep -q '^${NR.pidfd_open} ' /proc/$p/syscall && exit 0; done; exit 1`;
+    const killer = Bun.spawn([
+      "sh",
+      "-c",
+      `i=0; until sh -c "$0" 2>/dev/null || [ $i -ge 1000 ]; do sleep 0.01; i=$((i+1)); done; kill -9 ${victim.pid}`,
+      held,
+    ]);
     const r = inState(["-t", id, "-u", "echo", "RAN"], undefined, strace);
     await killer.exited;
     victim.kill();
