@@ -286,30 +286,6 @@ static long foreground(long *j) {
   return sys(j, N_IOCTL, 0, TIOCGPGRP, (long)&pgrp, 0, 0) == 0 ? pgrp : -1;
 }
 
-/* Whether PID shares the memory of PEER: it has not executed the program yet (kcmp(2); -1, ENOSYS
- * without CONFIG_KCMP: taken as executed). */
-#define KCMP_VM 1
-static int same_memory(long *j, long pid, long peer) {
-  return sys(j, N_KCMP, pid, peer, KCMP_VM, 0, 0) == 0;
-}
-
-/*
- * A signal for PID, a process being started. One still running our code (sharing the memory of
- * PEER, whose code it is) is killed, as the signal's default action would, by SIGKILL: a stop or
- * the target's cgroup freezer holds any other signal (a frozen process that is also stopped keeps
- * it pending until thawed), and nsenter dies of the signal itself (J_KILLED, wait.ts). One that
- * has executed the program gets the signal, with a SIGCONT: the target may have stopped it.
- */
-static void starting(long *j, long pid, long peer, int sig) {
-  if (same_memory(j, pid, peer)) {
-    j[J_KILLED] = sig;
-    sys(j, N_KILL, pid, SIGKILL, 0, 0, 0);
-    return;
-  }
-  sys(j, N_KILL, pid, sig, 0, 0, 0);
-  sys(j, N_KILL, pid, SIGCONT, 0, 0, 0);
-}
-
 /* Whether PID, a child of nsenter's, has exited (not reaped: WNOWAIT). */
 #define P_PID 1
 #define WNOHANG 1
@@ -321,6 +297,37 @@ static int exited(long *j, long pid) {
   for (i = 0; i < 32; i++) info[i] = 0;
   return sys(j, N_WAITID, P_PID, pid, (long)info, WEXITED | WNOHANG | WNOWAIT, 0) == 0 && info[4] != 0;
 }
+
+/*
+ * Whether PID, a process being started, still runs our code: it shares nsenter's memory
+ * (kcmp(2)), or, for a time namespace, whose child is a copy of nsenter, the child's while the
+ * child lives. Not a process that has exited (two zombies, with no memory, compare as the same).
+ * kcmp failing (ENOSYS without CONFIG_KCMP): taken as executed.
+ */
+#define KCMP_VM 1
+static int unexecuted(long *j, long pid) {
+  if (exited(j, pid)) return 0;
+  if (sys(j, N_KCMP, pid, sys(j, N_GETPID, 0, 0, 0, 0, 0), KCMP_VM, 0, 0) == 0) return 1;
+  return pid != j[J_CHILD] && sys(j, N_KCMP, pid, j[J_CHILD], KCMP_VM, 0, 0) == 0;
+}
+
+/*
+ * A signal for PID, a process being started. One still running our code is killed, as the
+ * signal's default action would, by SIGKILL: a stop or the target's cgroup freezer holds any
+ * other signal (a frozen process that is also stopped keeps it pending until thawed), and nsenter
+ * dies of the signal itself (J_KILLED, wait.ts). One that has executed the program gets the
+ * signal, with a SIGCONT: the target may have stopped it.
+ */
+static void starting(long *j, long pid, int sig) {
+  if (unexecuted(j, pid)) {
+    j[J_KILLED] = sig;
+    sys(j, N_KILL, pid, SIGKILL, 0, 0, 0);
+    return;
+  }
+  sys(j, N_KILL, pid, sig, 0, 0, 0);
+  sys(j, N_KILL, pid, SIGCONT, 0, 0, 0);
+}
+
 
 /*
  * The waiting parent's handler for the signals it passes on (src/wait.ts): to the program
@@ -352,12 +359,10 @@ void nsenter_forward(int sig) {
      * may hold it stopped, and nsenter would wait for it. */
     j[J_PENDING] = sig;
     if (j[J_PROGRAM_PID] > 0) {
-      /* The program's process shares the child's memory until it executes (a copy of nsenter's,
-       * for a time namespace); the child is still there until then, waiting for it. */
-      starting(j, j[J_PROGRAM_PID], j[J_CHILD], sig);
+      starting(j, j[J_PROGRAM_PID], sig);
       sys(j, N_KILL, j[J_CHILD], SIGKILL, 0, 0, 0);
     } else if (j[J_CHILD] > 0)
-      starting(j, j[J_CHILD], sys(j, N_GETPID, 0, 0, 0, 0, 0), sig);
+      starting(j, j[J_CHILD], sig);
     else {
       /* No process named yet: nsenter's thread is in clone(), every signal blocked (child.ts), and
        * this is another of Bun's threads. Sent on to that thread, the signal waits there until

@@ -193,6 +193,9 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   // program's process ends, a child the target holds is not waited for (child.c nsenter_forward).
   const childIgnored = Number(core().signal(Sig.CHLD, r.fork ? code.forward : null)) === Handler.IGN;
   job[J.ignoreSigchld] = childIgnored && !r.fork ? 1n : 0n;
+  // And not blocked in nsenter (the caller's mask is the program's, J.mask): SIGCHLD as a set.
+  const sigchld = r.fork ? new Uint8Array(128) : undefined;
+  if (sigchld) sigchld[2] = 1;
   job[J.fork] = r.fork ? 1n : 0n;
   job[J.forceUid] = r.credentials.uid === undefined ? 0n : 1n;
   job[J.uid] = BigInt(r.credentials.uid ?? 0);
@@ -244,6 +247,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       stage("clone");
       if (pid < 0) job[J.forwardTo] = 0n; // nothing started: a signal held back acts as if unhandled
       libc.sigprocmask(SigHow.SETMASK, mask, null);
+      if (sigchld) libc.sigprocmask(SigHow.UNBLOCK, sigchld, null);
       sys.close(pipe[1] as number);
       if (self >= 0) sys.close(self); // the child has its own
       // And of the target's files too (a table of its own: no CLONE_FILES): nsenter holds none of
@@ -295,8 +299,12 @@ function _started(
   if (step === 0) return { program: arg, reap: pid };
   // Nothing to pass signals on to any more: not to PIDs about to be reaped (and reused).
   job[J.forwardTo] = 0n;
+  // Each has only to exit (a record written, a step failed): killed first, as the target may stop
+  // it before it does, and nothing would end the wait.
   const status = new Int32Array(1);
+  sys.kill(pid, Sig.KILL);
   sys.waitpid(pid, status, 0);
+  if (forked > 0) sys.kill(forked, Sig.KILL);
   if (forked > 0) sys.waitpid(forked, status, 0);
   throw _stepFailed(step, code, arg, name, ordered);
 }

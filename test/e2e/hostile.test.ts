@@ -732,18 +732,25 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
   // The program's process stopped and its cgroup frozen (by whoever controls the cgroup, with
   // --join-cgroup): a stopped process keeps a signal pending, and a frozen one does not act on it
   // when continued. Not yet executed, it is killed by SIGKILL, which neither holds.
+  // The target may kill the child first (it may signal what entered its user namespace): the
+  // program's process shares nsenter's memory all the same, not executed yet.
   test.each([
-    ["-p -c", ["-p", "-c"]],
-    ["-T -p -c", ["-T", "-p", "-c"]],
+    ["-p -c", ["-p", "-c"], false],
+    ["-T -p -c", ["-T", "-p", "-c"], false],
+    ["-p -c, the child killed first", ["-p", "-c"], true],
   ])(
     "%s, SIGTERM to nsenter while the program's process is stopped in a frozen cgroup: it ends, of SIGTERM",
-    async (_name, flags) => {
+    async (_name, flags, killChild) => {
       const mount = cgroup2Mount(readFileSync("/proc/self/mountinfo", "utf8"));
       if (!mount) throw new Error("no cgroup2 hierarchy mounted: a frozen start cannot be tested");
       const cgroup = `${mount.point}/nsenter-test-frozen-${process.pid}`;
       mkdirSync(cgroup);
       try {
-        await held(flags, `touch ${marker()}`, (h) => endHeld(h, "SIGTERM", cgroup), cgroup);
+        const end = (h: Held) => {
+          if (killChild) process.kill(childOf(h), "SIGKILL");
+          return endHeld(h, "SIGTERM", cgroup);
+        };
+        await held(flags, `touch ${marker()}`, end, { cgroup });
       } finally {
         removeCgroupTree(cgroup);
       }
@@ -751,22 +758,29 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
     60_000,
   );
 
+  // The caller blocking SIGCHLD (kept for the program) does not keep it from nsenter.
   test.each([
-    ["-p", ["-p"]],
-    ["-T -p", ["-T", "-p"]],
+    ["-p", ["-p"], []],
+    ["-T -p", ["-T", "-p"], []],
+    ["-p, SIGCHLD blocked by the caller", ["-p"], ["env", "--block-signal=CHLD"]],
   ])(
     "%s: the child stopped once the program started: nsenter leaves as the program does, unasked",
-    async (_name, flags) => {
-      await held(flags, `touch ${marker()}; exit 3`, async (h) => {
-        const child = stopChild(h);
-        h.release(); // the program's process executes; the child stops
-        const ended = await within(h.proc, 6000);
-        if (!ended) h.proc.kill("SIGKILL");
-        await h.proc.exited;
-        expect(existsSync(marker())).toBe(true);
-        expect({ ended, status: h.proc.exitCode }).toEqual({ ended: true, status: 3 });
-        expect(_nameAndState(child)).toBeUndefined(); // killed and reaped by nsenter
-      });
+    async (_name, flags, wrapper) => {
+      await held(
+        flags,
+        `touch ${marker()}; exit 3`,
+        async (h) => {
+          const child = stopChild(h);
+          h.release(); // the program's process executes; the child stops
+          const ended = await within(h.proc, 6000);
+          if (!ended) h.proc.kill("SIGKILL");
+          await h.proc.exited;
+          expect(existsSync(marker())).toBe(true);
+          expect({ ended, status: h.proc.exitCode }).toEqual({ ended: true, status: 3 });
+          expect(_nameAndState(child)).toBeUndefined(); // killed and reaped by nsenter
+        },
+        { wrapper },
+      );
     },
     60_000,
   );
@@ -787,6 +801,11 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
     });
   }, 60_000);
 
+  interface HeldOptions {
+    cgroup?: string;
+    wrapper?: string[];
+  }
+
   /** What a held start is judged on: nsenter, the target's PID namespace and its init. */
   interface Held {
     proc: ReturnType<typeof Bun.spawn>;
@@ -797,16 +816,13 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
   }
 
   /**
-   * One try: nsenter FLAGS running PROGRAM in a target whose init stops everything else in its
-   * PID namespace (in CGROUP, if given); false where the program executed before the init stopped
-   * it (nothing held; the next try starts afresh), else JUDGE's verdict on the held start.
+   * One try: nsenter FLAGS running PROGRAM (started through WRAPPER) in a target whose init stops
+   * everything else in its PID namespace (in CGROUP, if given); false where the program executed
+   * before the init stopped it (nothing held; the next try starts afresh), else JUDGE's verdict on
+   * the held start.
    */
-  async function heldTry(
-    flags: string[],
-    program: string,
-    judge: (h: Held) => Promise<void>,
-    cgroup?: string,
-  ): Promise<boolean> {
+  async function heldTry(flags: string[], program: string, judge: (h: Held) => Promise<void>, o: HeldOptions) {
+    const cgroup = o.cgroup;
     rmSync(marker(), { force: true });
     const stop = join(dir, "stop");
     rmSync(stop, { force: true });
@@ -824,7 +840,7 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
         target = Number(run(["pgrep", "-P", `${init.pid}`]).stdout.trim() || 0);
       expect(target).toBeGreaterThan(0);
       const ns = readlinkSync(`/proc/${target}/ns/pid`);
-      proc = Bun.spawn([NSENTER, "-t", `${target}`, ...flags, "--", "sh", "-c", program], {
+      proc = Bun.spawn([...(o.wrapper ?? []), NSENTER, "-t", `${target}`, ...flags, "--", "sh", "-c", program], {
         stdio: ["ignore", "ignore", "ignore"],
       });
       const held = await heldStart(ns, target, proc);
@@ -854,9 +870,9 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
   }
 
   /** Tries until a start is held (at most 10): the init's loop races the program's process. */
-  async function held(flags: string[], program: string, judge: (h: Held) => Promise<void>, cgroup?: string) {
+  async function held(flags: string[], program: string, judge: (h: Held) => Promise<void>, o: HeldOptions = {}) {
     for (let attempt = 1; attempt <= 10; attempt++) {
-      if (await heldTry(flags, program, judge, cgroup)) return;
+      if (await heldTry(flags, program, judge, o)) return;
     }
     throw new Error("the target's init never stopped the program's process before it executed, in 10 tries");
   }
@@ -883,12 +899,8 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
     expect(h.proc.signalCode).toBe(end);
   }
 
-  /**
-   * The owner of a user namespace the child entered may stop it once the program's process has
-   * executed (the child then only has to leave: as root, the test does it here): nsenter waits
-   * for the program, not for the child. Returns the child's PID.
-   */
-  function stopChild(h: Held): number {
+  /** nsenter's child: of its children, the one outside the target's PID namespace. */
+  function childOf(h: Held): number {
     const inTarget = othersIn(h.ns, h.target);
     const children = run(["pgrep", "-P", `${h.proc.pid}`])
       .stdout.trim()
@@ -896,6 +908,16 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
       .map(Number);
     const child = children.find((pid) => pid > 0 && !inTarget.includes(pid)) ?? 0;
     expect(child).toBeGreaterThan(0);
+    return child;
+  }
+
+  /**
+   * The owner of a user namespace the child entered may stop it once the program's process has
+   * executed (the child then only has to leave: as root, the test does it here): nsenter waits
+   * for the program, not for the child. Returns the child's PID.
+   */
+  function stopChild(h: Held): number {
+    const child = childOf(h);
     // It waits for the program's process to execute (CLONE_VFORK): it stops when that is done.
     process.kill(child, "SIGSTOP");
     return child;
