@@ -328,7 +328,6 @@ static void starting(long *j, long pid, int sig) {
   sys(j, N_KILL, pid, SIGCONT, 0, 0, 0);
 }
 
-
 /*
  * The waiting parent's handler for the signals it passes on (src/wait.ts): to the program
  * (J_FORWARD_TO), except SIGINT and SIGQUIT typed at the terminal whose foreground group we are in

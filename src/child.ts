@@ -304,8 +304,10 @@ function _started(
   const status = new Int32Array(1);
   sys.kill(pid, Sig.KILL);
   sys.waitpid(pid, status, 0);
-  if (forked > 0) sys.kill(forked, Sig.KILL);
-  if (forked > 0) sys.waitpid(forked, status, 0);
+  if (forked > 0) {
+    sys.kill(forked, Sig.KILL);
+    sys.waitpid(forked, status, 0);
+  }
   throw _stepFailed(step, code, arg, name, ordered);
 }
 
