@@ -230,10 +230,10 @@ int nsenter_program(long *j) {
  * Where clone() starts the child. With a PID namespace the program must be a child of a process
  * that entered it: it is cloned sharing this memory, this process suspended until it executes
  * (CLONE_VFORK, as posix_spawn does), and with nsenter for its parent (CLONE_PARENT), which waits
- * for it at home; this process says which PID it got (a record for step 0) and leaves.
+ * for it at home and has its PID from the job, where the kernel writes it (CLONE_PARENT_SETTID);
+ * then this process leaves.
  */
 int nsenter_child(long *j) {
-  int record[3];
   /* Not dumpable, before anything is entered: once in the target's user namespace, its root could
    * otherwise ptrace this process (or the program's, before it executes) and through it write the
    * memory it shares with nsenter, which is host root. Per memory: nsenter itself goes non-dumpable
@@ -254,13 +254,10 @@ int nsenter_child(long *j) {
   rearm(j);
   change_directories(j);
   if (!j[J_FORK]) return program(j);
-  record[0] = 0;
-  record[1] = 0;
-  record[2] = CALL(j, F_CLONE)(j[J_PROGRAM_ENTRY], j[J_PROGRAM_STACK],
-                               CLONE_VM | CLONE_VFORK | CLONE_PARENT | CLONE_PARENT_SETTID | SIGCHLD, j,
-                               (long)&j[J_PROGRAM_PID]);
-  if (record[2] < 0) fail(j, S_FORK, 0);
-  sys(j, N_WRITE, j[J_ERR_PIPE], (long)record, 12, 0, 0);
+  if (CALL(j, F_CLONE)(j[J_PROGRAM_ENTRY], j[J_PROGRAM_STACK],
+                       CLONE_VM | CLONE_VFORK | CLONE_PARENT | CLONE_PARENT_SETTID | SIGCHLD, j,
+                       (long)&j[J_PROGRAM_PID]) < 0)
+    fail(j, S_FORK, 0);
   /* The pipe closes as this process exits, not before: nsenter, once it reads the end, reaps this
    * process, which the target could stop between a close() and an exit, but not inside exit. */
   sys(j, N_EXIT_GROUP, 0, 0, 0, 0, 0);

@@ -268,11 +268,12 @@ function _pointer(view: Uint8Array | BigUint64Array): bigint {
 }
 
 /**
- * The error pipe, read to its end (the program executed, or everything that had the pipe left):
- * no record, the child is the program; a record for step 0, the program is the PID it names (the
- * child forked it for the PID namespace and left); a record of a failed step (step, errno,
- * argument): that step failed, in the child or in the program's process, reported in util-linux's
- * words (for setns the argument is the namespace's index), and whoever left is reaped.
+ * The error pipe, read to its end (the program executed, or everything that had the pipe left) or
+ * to its one record. No record: the program runs, in the child itself or in the process the child
+ * cloned for the PID namespace (its PID in the job, where the kernel wrote it), the child leaving
+ * to be reaped. A record of a failed step (step, errno, argument): that step failed, in the child
+ * or in the program's process, reported in util-linux's words (for setns the argument is the
+ * namespace's index), and whoever left is reaped.
  */
 function _started(
   pid: number,
@@ -281,8 +282,8 @@ function _started(
   ordered: readonly { kind: string }[],
   job: BigInt64Array,
 ): Started {
-  const records = new Int32Array(6);
-  const bytes = new Uint8Array(records.buffer);
+  const record = new Int32Array(3);
+  const bytes = new Uint8Array(record.buffer);
   let got = 0;
   while (got < bytes.length) {
     const n = sys.read(fd, bytes.subarray(got), bytes.length - got);
@@ -290,13 +291,10 @@ function _started(
     if (n === 0) break;
     got += n;
   }
-  // The program's process, where the child cloned one (the kernel wrote its PID in the job): the
-  // child's record of it may be missing, the child killed first (child.c nsenter_forward).
+  // The program's process, where the child cloned one: the child is leaving, the waiter reaps it.
   const forked = Number(job[J.programPid]);
   if (got < 12) return forked > 0 ? { program: forked, reap: pid } : { program: pid };
-  const [step, code, arg] = [records[0] as number, records[1] as number, records[2] as number];
-  // The child is leaving: the waiter reaps it.
-  if (step === 0) return { program: arg, reap: pid };
+  const [step, code, arg] = [record[0] as number, record[1] as number, record[2] as number];
   // Nothing to pass signals on to any more: not to PIDs about to be reaped (and reused).
   job[J.forwardTo] = 0n;
   // Each has only to exit (a record written, a step failed): killed first, as the target may stop
