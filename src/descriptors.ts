@@ -4,7 +4,6 @@
  * return, a failed exec or a throw) closes whatever is still in it, because the scope ended, not
  * because someone remembered.
  */
-
 import type { NamespaceKind } from "./namespaces.ts";
 import type { Slot } from "./plan.ts";
 import * as sys from "./sys.ts";
