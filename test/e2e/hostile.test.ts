@@ -834,12 +834,13 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
       { stdio: ["ignore", "ignore", "ignore"] },
     );
     let target = 0;
+    let ns = "";
     let proc: ReturnType<typeof Bun.spawn> | undefined;
     try {
       for (let i = 0; i < 200 && !target; i++, Bun.sleepSync(10))
         target = Number(run(["pgrep", "-P", `${init.pid}`]).stdout.trim() || 0);
       expect(target).toBeGreaterThan(0);
-      const ns = readlinkSync(`/proc/${target}/ns/pid`);
+      ns = readlinkSync(`/proc/${target}/ns/pid`);
       proc = Bun.spawn([...(o.wrapper ?? []), NSENTER, "-t", `${target}`, ...flags, "--", "sh", "-c", program], {
         stdio: ["ignore", "ignore", "ignore"],
       });
@@ -866,6 +867,12 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
       await init.exited;
       proc?.kill("SIGKILL");
       await proc?.exited;
+      // Gone, all of the PID namespace, before the next try: a program that ran there (this try's
+      // start was not held) could otherwise make the next try's marker after it was removed.
+      // (Zombies are there until reaped, by whoever adopts them, and so is the init, waiting for
+      // them to be: neither runs anything.)
+      const running = () => othersIn(ns, target).some((pid) => !"ZX".includes(_nameAndState(pid)?.state ?? "X"));
+      for (let i = 0; i < 500 && ns && running(); i++) Bun.sleepSync(10);
     }
   }
 
@@ -879,7 +886,11 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
 
   /** END sent to nsenter holding a start: it ends of END, and the program never runs. */
   async function endHeld(h: Held, end: NodeJS.Signals, freeze?: string): Promise<void> {
-    // The child has copies of the target's files: nsenter holds none, though the start goes on.
+    // The child has copies of the target's files: nsenter holds none, though the start goes on,
+    // once it is back from clone() (it may not be yet when the start is seen held, under load),
+    // reading the child's error pipe.
+    const reading = () => readFileSync(`/proc/${h.proc.pid}/syscall`, "utf8").startsWith(`${NR.read} `);
+    for (let i = 0; i < 500 && !reading(); i++) Bun.sleepSync(10);
     expect(descriptorsOf(h.proc.pid).filter((link) => NAMESPACE_LINK.test(link))).toEqual([]);
     if (freeze) writeFileSync(`${freeze}/cgroup.freeze`, "1");
     h.proc.kill(end);
