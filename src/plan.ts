@@ -630,6 +630,11 @@ function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKin
   const why = userns ? _unlikeTarget(s, namespaces, status, credentials, facts) : "";
   if (why === undefined) return;
   if (credentials?.uids.every((uid) => uid === 0)) {
+    // Capabilities count in the user namespace they are held in, and any root can make one of its
+    // own (mapping 0 to 0) with every capability there and none over this host: they compare with
+    // the program's only where the program will be in that same user namespace.
+    const outsider = _userNamespaceNotProgram(s, userns, facts);
+    if (outsider !== undefined) throw unlike(outsider);
     // Root that can do less than nsenter's root (docker drops capabilities, a read-only root may
     // leave it no file to replace): its environment must not steer a program that has it all.
     // The program would have nsenter's own capabilities (this host's root may lack some).
@@ -650,6 +655,20 @@ function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKin
   throw new NsenterError(
     `--env: the target ${who}: its environment would steer a program run as root (add -U to run it as the target's user, or leave --env out)`,
   );
+}
+
+/**
+ * Why the target's user namespace may not be the one the program runs in (the reason, for the
+ * refusal), or undefined when it is: entered from the target (-U, -a), or nsenter's own, relied on.
+ */
+function _userNamespaceNotProgram(s: State, userns: boolean, facts: Facts): string | undefined {
+  if (userns) {
+    return s.explicit.includes("user") || s.userParent
+      ? "the user namespace entered is not the target's own"
+      : undefined;
+  }
+  if (_oursToo(s, "ns/user", facts) === true || !facts.kernelHas("ns/user")) return undefined;
+  return "the target is root of a user namespace of its own, with no capability over this host";
 }
 
 /** Every capability the kernel has. */

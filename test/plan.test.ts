@@ -323,6 +323,14 @@ describe("plan", () => {
     [["-t", "7", "-e", "-U", "-n"], "run"], // maps 0 to host root, but runs as root in our mount namespace
     [["-t", "8", "-e", "--user=/proc/7/ns/user", "-n"], "fail"], // root of a container, a host program
     [["-t", "9", "-a"], "run"], // without --env, nothing to refuse
+    // Root of a user namespace of its own (7 and 13 map 0 to 0): its capabilities are not the host's.
+    [["-t", "7", "-e", "-m"], "fail"],
+    [["-t", "13", "-e", "-m"], "fail"],
+    [["-t", "13", "-e", "-r", "-w"], "fail"],
+    [["-t", "13", "-e", "-a"], "run"], // -a enters its user namespace: the program is its equal
+    [["-t", "13", "-e", "-U", "-m"], "run"],
+    [["-t", "13", "-e", "--user=/proc/13/ns/user", "-m"], "fail"], // a file: not known to be its own
+    [["-t", "13", "-e", "-U", "--user-parent", "-m"], "fail"],
   ])("%j: %s", (argv, outcome) => {
     expect(plan([...argv, "env"], facts()).outcome.do).toBe(outcome as never);
   });
@@ -341,11 +349,18 @@ describe("plan", () => {
     [
       ["-t", "42", "-e", "-n"],
       [
+        { namespace: "/proc/42/ns/user", ino: 1n },
         { credentialsAt: "/proc/42/status", credentials: ROOT },
         { namespace: "/proc/42/ns/mnt", ino: 1n },
       ],
     ],
-    [["-t", "8", "-e", "-m"], [{ credentialsAt: "/proc/8/status", credentials: ROOT }]],
+    [
+      ["-t", "8", "-e", "-m"],
+      [
+        { namespace: "/proc/8/ns/user", ino: 1n },
+        { credentialsAt: "/proc/8/status", credentials: ROOT },
+      ],
+    ],
     [
       ["-t", "18", "-e", "-U", "-w"], // its other namespaces (ours), its user namespace and credentials
       [
@@ -412,6 +427,13 @@ describe("plan", () => {
     const p = plan(["-t", "13", "-e", "-U", "-u", "env"], facts());
     expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
       "--env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, or leave --env out)",
+    );
+  });
+
+  test("root of a user namespace of its own, a host program: the refusal says why", () => {
+    const p = plan(["-t", "13", "-e", "-m", "env"], facts());
+    expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
+      "--env: the target is root of a user namespace of its own, with no capability over this host: the target's environment would steer a program that can do more than the target (leave --env out)",
     );
   });
 

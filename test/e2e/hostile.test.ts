@@ -349,6 +349,17 @@ describeRoot("--env: a target's environment never steers a program run as root",
     expect(own.stdout).toContain("KEEP=1\n");
   });
 
+  test.each([[["-m"]], [["-r", "-w"]]])(
+    "root of a user namespace of its own (0 maps to 0), %j without -U: refused (its capabilities are not the host's), nothing runs",
+    (flags) => {
+      const r = run([NSENTER, "-t", `${rootMapped.pid}`, "-e", ...flags, "id", "-u"], { env });
+      const stderr =
+        "nsenter: --env: the target is root of a user namespace of its own, with no capability over this host: the target's environment would steer a program that can do more than the target (leave --env out)\n";
+      expect(r).toEqual({ stdout: "", stderr, status: 1 });
+      expect(existsSync(marker())).toBe(false);
+    },
+  );
+
   test.each([
     ["sandboxed", ["-U"], "the program would not be in the target's net namespace (-a enters them all)"],
     ["noNewPrivs", ["-U", "-u"], "the target runs under seccomp or no_new_privs, the program would not"],
