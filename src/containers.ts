@@ -8,10 +8,12 @@
  * there, so a cgroup's name proves nothing. What does: files the runtime wrote as root (trusted.ts).
  * The PID entered comes from such a record (containerd's init.pid, runc's state.json, crun's
  * status, containers/storage's pidfile), and must be a live process in a cgroup that names the
- * container and that only root can have made; where the record has the process's start time (runc,
- * crun) or its monitor's PID (conmon), those must match too, since stopped containers leave their
- * records behind. A container no runtime recorded is taken from its cgroup alone only when that
- * cgroup and every directory above it is root's. Loaded only when -t is not a PID.
+ * container and that only root can have made, and in none that names another container
+ * (otherContainer); where the record has the process's start time (runc, crun) or its monitor's
+ * PID (conmon), those must match too, since stopped containers leave their records behind. A
+ * container no runtime recorded is taken from its cgroup alone only when that cgroup and every
+ * directory above it is root's, and the process is in no other container's. Loaded only when -t
+ * is not a PID.
  */
 import { type CgroupLine, type CgroupMount, cgroupDirectory, cgroupLines, cgroupMounts } from "./cgroups.ts";
 import { NsenterError } from "./errors.ts";
@@ -234,7 +236,7 @@ function _untrusted(place: Place): string {
   const looked = `looked in ${_pidRecords()
     .map((r) => r.root)
     .join(", ")}`;
-  return `no runtime recorded it (${looked}), and its cgroup ${place.dir} is not root's alone: ${place.why}`;
+  return `no runtime recorded it (${looked}), and ${place.why}`;
 }
 
 /** One record: its PID (start time, parent), why it is not to be trusted, or undefined if missing. */
@@ -302,8 +304,11 @@ export function verifyInit(
   if (expect.parent !== undefined && ppid !== expect.parent) {
     return `PID ${pid}'s parent is ${ppid}, not the runtime's monitor ${expect.parent}`;
   }
-  const places = cgroupsNaming(id, cgroupLines(cgroup), mounts);
+  const lines = cgroupLines(cgroup);
+  const places = cgroupsNaming(id, lines, mounts);
   if (places.length === 0) return `PID ${pid} is not in a cgroup of the container`;
+  const other = otherContainer(id, lines);
+  if (other !== undefined) return `PID ${pid} is in a cgroup of container ${other} too`;
   const verdicts = places.map((dir) => trusted(dir, "directory"));
   if (verdicts.some((v) => v.ok)) return undefined;
   const first = verdicts[0] as { why: string };
@@ -324,6 +329,24 @@ export function cgroupsNaming(id: string, lines: readonly CgroupLine[], mounts: 
     }
   }
   return dirs;
+}
+
+/**
+ * A container other than ID that a cgroup of the process names, in any hierarchy, or undefined.
+ * A container's root without a user namespace is uid 0, and may make cgroups where its cgroup
+ * file systems are writable: inside its own cgroup (delegated), or anywhere in a hierarchy a
+ * runtime mounted whole (podman's systemd mode, v1's name=systemd). A cgroup it made there and
+ * named like another container is root's, so its being root's proves nothing; but the cgroups
+ * the runtime made for the attacker's own processes still name the attacker's container.
+ */
+export function otherContainer(id: string, lines: readonly CgroupLine[]): string | undefined {
+  for (const line of lines) {
+    for (const segment of line.path.split("/")) {
+      const named = segmentContainer(segment)?.id;
+      if (named !== undefined && named !== id) return named;
+    }
+  }
+  return undefined;
 }
 
 /** Whether a cgroup path segment is container ID's: `ID`, or `prefix-ID.scope` for a runtime's prefix. */
@@ -352,12 +375,16 @@ function _startTime(pid: number): bigint | undefined {
   return stat === undefined ? undefined : statFields(stat).start;
 }
 
-/** A process in a cgroup named like a container, and whether that cgroup is root's alone. */
+/**
+ * A process in a cgroup named like a container, and whether that places it in the container: the
+ * cgroup is root's alone, and none of the process's cgroups names another container.
+ */
 interface Place {
   readonly pid: number;
   readonly runtime: string;
   readonly dir: string;
   readonly trusted: boolean;
+  /** Why not, when not. */
   readonly why?: string;
 }
 
@@ -381,15 +408,29 @@ export function scanCgroups(mounts: readonly CgroupMount[]): Scan {
     const text = _text(`/proc/${name}/cgroup`);
     if (!text) continue;
     const mine = new Map<string, Place>();
-    for (const line of cgroupLines(text)) {
+    const lines = cgroupLines(text);
+    for (const line of lines) {
       const segments = line.path.split("/");
       const i = segments.findLastIndex((seg) => segmentContainer(seg) !== undefined);
       if (i <= 0) continue;
       const { id, runtime } = segmentContainer(segments[i] as string) as { id: string; runtime: string };
       const dir = cgroupDirectory(line, segments.slice(0, i + 1).join("/"), mounts);
       if (dir === undefined || mine.get(id)?.trusted) continue;
-      const v = verdict(dir);
-      mine.set(id, { pid: Number(name), runtime, dir, trusted: v.ok, ...(v.ok ? {} : { why: v.why }) });
+      const other = otherContainer(id, lines);
+      const v = other === undefined ? verdict(dir) : undefined;
+      const why =
+        v === undefined
+          ? `PID ${name} is in a cgroup of container ${other} too`
+          : v.ok
+            ? undefined
+            : `its cgroup ${dir} is not root's alone: ${v.why}`;
+      mine.set(id, {
+        pid: Number(name),
+        runtime,
+        dir,
+        trusted: why === undefined,
+        ...(why === undefined ? {} : { why }),
+      });
     }
     for (const [id, place] of mine) scan.set(id, [...(scan.get(id) ?? []), place]);
   }

@@ -7,6 +7,7 @@ import {
   chooseInit,
   kubernetesLogName,
   namesContainer,
+  otherContainer,
   parseRecord,
   segmentContainer,
   statFields,
@@ -38,6 +39,25 @@ describe("cgroup segments", () => {
     ["task10", "task1", false],
   ])("namesContainer(%j, %j) is %p", (segment, id, expected) => {
     expect(namesContainer(segment, id)).toBe(expected);
+  });
+});
+
+describe("a process's cgroups naming another container", () => {
+  const OTHER = "fedcba9876543210".repeat(4);
+  test.each([
+    [
+      "a container's own, in every hierarchy",
+      `0::/system.slice/docker-${ID}.scope\n1:name=systemd:/system.slice/docker-${ID}.scope`,
+      undefined,
+    ],
+    ["a pod's, nesting it", `0::/kubepods/burstable/pod1b2c/${ID}`, undefined],
+    ["podman's systemd mode", `0::/machine.slice/libpod-${ID}.scope/container`, undefined],
+    ["containerd's any ID, with none other", "0::/default/task1", undefined],
+    // A container's root made them: inside its own cgroup, or in a hierarchy mounted whole.
+    ["one made inside another's", `0::/machine.slice/libpod-${OTHER}.scope/docker-${ID}.scope`, OTHER],
+    ["another hierarchy's", `0::/machine.slice/libpod-${OTHER}.scope\n1:name=systemd:/docker-${ID}.scope`, OTHER],
+  ])("%s", (_, text, other) => {
+    expect(otherContainer(ID, cgroupLines(text))).toBe(other as never);
   });
 });
 

@@ -8,7 +8,7 @@
  * keeps processes in cgroups of its own named like containers, older than the containers' inits,
  * with and without a runtime record. None of them may be entered.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   chmodSync,
   chownSync,
@@ -16,6 +16,7 @@ import {
   mkdtempSync,
   readFileSync,
   readlinkSync,
+  rmdirSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
@@ -329,6 +330,78 @@ describeRoot("container targets", () => {
       stdout: "",
       stderr: `nsenter: container ${id}: its init (PID ${victim.pid}) exited while nsenter was starting: No such process\n`,
       status: 1,
+    });
+  });
+
+  // A container's root without a user namespace is uid 0: the cgroups it makes are root's. It makes
+  // them inside its own cgroup (delegated), or anywhere in a hierarchy its runtime mounted whole
+  // (podman's systemd mode mounts v1's name=systemd so; here a named v1 hierarchy of the test's).
+  describe("a container's root plants a cgroup named like a container no runtime recorded", () => {
+    const attackerId = hex("a77a");
+    const own = `${base}/machine.slice/libpod-${attackerId}.scope`; // the attacker's, made by its runtime
+    const cleanups: (() => void)[] = [];
+    afterAll(() => {
+      for (const c of cleanups.reverse()) c();
+    });
+
+    /** Root processes: the attacker's first, in CGROUPS, then the victim (a clock tick later) in VICTIM. */
+    const race = (cgroups: string[], victim: string): { attacker: Target; victim: Target } => {
+      const attacker = new Target(["--fork", "--uts"], "hostname evil");
+      cleanups.push(() => attacker.kill());
+      for (const dir of cgroups) {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(`${dir}/cgroup.procs`, `${attacker.pid}`);
+      }
+      Bun.sleepSync(30);
+      mkdirSync(victim, { recursive: true });
+      const t = new Target(["--fork", "--uts"], "hostname victim");
+      cleanups.push(() => t.kill());
+      writeFileSync(`${victim}/cgroup.procs`, `${t.pid}`);
+      expect(startTime(attacker.pid)).toBeLessThan(startTime(t.pid));
+      return { attacker, victim: t };
+    };
+
+    test("inside its own cgroup: the container's own init is entered", () => {
+      const id = hex("c1c1");
+      race([`${own}/docker-${id}.scope`], `${base}/docker-${id}.scope`);
+      expect(hostname(id)).toEqual({ stdout: "victim\n", stderr: "", status: 0 });
+    });
+
+    test("in a hierarchy mounted whole: the container's own init is entered", () => {
+      const id = hex("c2c2");
+      // Under directories only root can change, as /sys/fs/cgroup is (not /tmp: anyone may write
+      // there; not /run or /var, which inState() covers with its own).
+      const point = mkdtempSync("/mnt/nsenter-named-");
+      const name = `name=nsenter-test-${process.pid}`;
+      const mounted = run(["mount", "-t", "cgroup", "-o", `none,${name}`, "cgroup", point]);
+      if (mounted.status !== 0) {
+        rmdirSync(point);
+        throw new Error(`cannot mount a named cgroup v1 hierarchy (${name}): ${mounted.stderr}`);
+      }
+      cleanups.push(() => {
+        removeCgroupTree(point);
+        run(["umount", point]);
+        rmdirSync(point);
+      });
+      const planted = `${point}/docker-${id}.scope`;
+      const { attacker } = race([own, planted], `${base}/docker-${id}.scope`);
+      expect(readFileSync(`/proc/${attacker.pid}/cgroup`, "utf8")).toContain(`:${name}:/docker-${id}.scope\n`);
+      expect(hostname(id)).toEqual({ stdout: "victim\n", stderr: "", status: 0 });
+    });
+
+    test("a planted cgroup alone: refused, saying why", () => {
+      const id = hex("c3c3");
+      const planted = `${own}/docker-${id}.scope`;
+      mkdirSync(planted, { recursive: true });
+      const attacker = new Target(["--fork", "--uts"], "hostname evil");
+      cleanups.push(() => attacker.kill());
+      writeFileSync(`${planted}/cgroup.procs`, `${attacker.pid}`);
+      const r = hostname(id);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(
+        `container ${id} is not trusted: no runtime recorded it (looked in /run/containerd/io.containerd.runtime.v2.task, `,
+      );
+      expect(r.stderr).toContain(`, and PID ${attacker.pid} is in a cgroup of container ${attackerId} too\n`);
     });
   });
 
