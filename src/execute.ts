@@ -29,6 +29,7 @@ import {
   returnToDirectories,
   Sig,
   statPath,
+  syscall,
   writeTo,
 } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
@@ -37,6 +38,7 @@ import { loginShell, type Plan, type RunPlan } from "./plan.ts";
 import { stage, stagesDone } from "./stages.ts";
 import { type Step, stepError } from "./steps.ts";
 import * as sys from "./sys.ts";
+import { NR } from "./syscalls.ts";
 import { prepareWaiter } from "./wait.ts";
 
 export interface Context {
@@ -304,13 +306,38 @@ function _exists(path: Uint8Array): boolean {
 
 /**
  * Undo what the Bun runtime changed in what a program inherits: it ignores SIGPIPE and SIGXFSZ
- * (an ignored signal stays ignored across execve), and it marks inherited descriptors
- * close-on-exec.
+ * (an ignored signal stays ignored across execve), it marks inherited descriptors close-on-exec,
+ * and it raises the soft limit of open files to the hard one (_selectSafeFiles).
  */
 function _prepareExec(inherited: readonly number[]): void {
   sys.defaultAction(Sig.PIPE);
   sys.defaultAction(Sig.XFSZ);
   for (const fd of inherited) sys.fcntl(fd, F.SETFD, 0);
+  _selectSafeFiles();
+}
+
+/** getrlimit(2)'s resource, the same on x86-64 and arm64. */
+enum Rlimit {
+  NOFILE = 7,
+}
+/** FD_SETSIZE: the descriptors select(2) can watch. */
+const SELECT_FILES = 1024;
+/** struct rlimit64 { rlim_cur; rlim_max; } as 32-bit halves, little-endian (no 64-bit array's first use). */
+const files = new Int32Array(4);
+
+/**
+ * Bun raises the soft limit of open files to the hard limit as it starts, before any of our code
+ * runs, and keeps the caller's nowhere: it is lost. A program handed descriptors above 1023 that it
+ * watches with select(2) writes past its fd_set, so the program's soft limit is 1024 where it is
+ * higher, as systemd gives the programs it starts (the hard limit stays: a program may raise it).
+ * That is the caller's own limit where it was the kernel's default.
+ */
+function _selectSafeFiles(): void {
+  if (syscall(NR.prlimit64, 0, Rlimit.NOFILE, 0, files) !== 0) return;
+  if (files[1] === 0 && (files[0] as number) >>> 0 <= SELECT_FILES) return;
+  files[0] = SELECT_FILES;
+  files[1] = 0;
+  syscall(NR.prlimit64, 0, Rlimit.NOFILE, files, 0);
 }
 
 function _setCredentials(r: RunPlan): Failed {

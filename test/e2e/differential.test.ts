@@ -403,6 +403,26 @@ describeRoot("the caller's signal dispositions and mask, where nsenter waits", (
   });
 });
 
+describeRoot("the program's soft limit of open files (Bun raises nsenter's as it starts)", () => {
+  let userns: Target;
+  beforeAll(() => {
+    userns = mappedUserTarget();
+  });
+  afterAll(() => userns?.kill());
+  const limits = (flag: string, soft: number) =>
+    `ulimit -Sn ${soft} && ulimit -Hn 4096 && {NS} -t ${flag === "-U" ? userns.pid : "$$"} ${flag} sh -c 'echo $(ulimit -Sn) $(ulimit -Hn)'`;
+  const FLAGS = [["-n"], ["-p"], ["-U"]]; // exec, the child with a fork, the child without
+  test.each(FLAGS)("the kernel's default, 1024, %s: the caller's, as util-linux", (flag) => {
+    const theirs = viaShell(limits(flag, 1024), REFERENCE);
+    expect(theirs).toEqual({ stdout: "1024 4096\n", stderr: "", status: 0 });
+    expect(viaShell(limits(flag, 1024), NSENTER)).toEqual(theirs);
+  });
+  test.each(FLAGS)("a higher one, %s: 1024, the hard limit the caller's (README Differences)", (flag) => {
+    expect(viaShell(limits(flag, 2048), NSENTER)).toEqual({ stdout: "1024 4096\n", stderr: "", status: 0 });
+    expect(viaShell(limits(flag, 2048), REFERENCE)).toEqual({ stdout: "2048 4096\n", stderr: "", status: 0 });
+  });
+});
+
 describeRoot("-W in a user namespace: a file its root may not read", () => {
   let userns: Target;
   let dir: string;
