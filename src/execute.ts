@@ -313,7 +313,7 @@ function _prepareExec(inherited: readonly number[]): void {
   sys.defaultAction(Sig.PIPE);
   sys.defaultAction(Sig.XFSZ);
   for (const fd of inherited) sys.fcntl(fd, F.SETFD, 0);
-  _selectSafeFiles();
+  _selectSafeFiles(inherited);
 }
 
 /** getrlimit(2)'s resource, the same on x86-64 and arm64. */
@@ -322,7 +322,12 @@ enum Rlimit {
 }
 /** FD_SETSIZE: the descriptors select(2) can watch. */
 const SELECT_FILES = 1024;
-/** struct rlimit64 { rlim_cur; rlim_max; } as 32-bit halves, little-endian (no 64-bit array's first use). */
+/** Descriptors left free below SELECT_FILES for the program's own (its loader's, a shell's, ...). */
+const ROOM = 64;
+/**
+ * struct rlimit64 { rlim_cur; rlim_max; } as 32-bit halves, little-endian: the exec path makes no
+ * 64-bit typed array otherwise (the first one's first use costs start-up time).
+ */
 const files = new Int32Array(4);
 
 /**
@@ -330,9 +335,12 @@ const files = new Int32Array(4);
  * runs, and keeps the caller's nowhere: it is lost. A program handed descriptors above 1023 that it
  * watches with select(2) writes past its fd_set, so the program's soft limit is 1024 where it is
  * higher, as systemd gives the programs it starts (the hard limit stays: a program may raise it).
- * That is the caller's own limit where it was the kernel's default.
+ * That is the caller's own limit where it was the kernel's default. Not where the caller handed
+ * over a descriptor within ROOM of 1024 or above: its limit was higher than that, and 1024 would
+ * leave the program too few to start (nor, for the child's path, nsenter its own).
  */
-function _selectSafeFiles(): void {
+function _selectSafeFiles(inherited: readonly number[]): void {
+  for (const fd of inherited) if (fd >= SELECT_FILES - ROOM) return;
   if (syscall(NR.prlimit64, 0, Rlimit.NOFILE, 0, files) !== 0) return;
   if (files[1] === 0 && (files[0] as number) >>> 0 <= SELECT_FILES) return;
   files[0] = SELECT_FILES;

@@ -421,6 +421,14 @@ describeRoot("the program's soft limit of open files (Bun raises nsenter's as it
     expect(viaShell(limits(flag, 2048), NSENTER)).toEqual({ stdout: "1024 4096\n", stderr: "", status: 0 });
     expect(viaShell(limits(flag, 2048), REFERENCE)).toEqual({ stdout: "2048 4096\n", stderr: "", status: 0 });
   });
+  test.each(FLAGS)("descriptors up to 1000 handed over, %s: the caller's limit was higher, kept", (flag) => {
+    // Every descriptor from 3 to 1000 open: at 1024 the program would have too few left to start.
+    const open = 'for fd in $(seq 3 1000); do eval "exec $fd</dev/null"; done';
+    const script = `ulimit -Sn 2048 && ulimit -Hn 2048 && ${open} && ${limits(flag, 2048).replace(" && ulimit -Hn 4096", "")}`;
+    const theirs = viaShell(script, REFERENCE);
+    expect(theirs).toEqual({ stdout: "2048 2048\n", stderr: "", status: 0 });
+    expect(viaShell(script, NSENTER)).toEqual(theirs);
+  });
 });
 
 describeRoot("-W in a user namespace: a file its root may not read", () => {
