@@ -8,12 +8,11 @@
  * there, so a cgroup's name proves nothing. What does: files the runtime wrote as root (trusted.ts).
  * The PID entered comes from such a record (containerd's init.pid, runc's state.json, crun's
  * status, containers/storage's pidfile), and must be a live process in a cgroup that names the
- * container and that only root can have made, and in none that names another container
- * (otherContainer); where the record has the process's start time (runc, crun) or its monitor's
- * PID (conmon), those must match too, since stopped containers leave their records behind. A
- * container no runtime recorded is taken from its cgroup alone only when that cgroup and every
- * directory above it is root's, and the process is in no other container's. Loaded only when -t
- * is not a PID.
+ * container and that only root can have made; where the record has the process's start time
+ * (runc, crun) or its monitor's PID (conmon), those must match too, since stopped containers leave
+ * their records behind. A container no runtime recorded is not entered at all: a container's root
+ * without a user namespace is uid 0, so even a cgroup only root can have made may be its, named
+ * like any other container. Loaded only when -t is not a PID.
  */
 import { type CgroupLine, type CgroupMount, cgroupDirectory, cgroupLines, cgroupMounts } from "./cgroups.ts";
 import { NsenterError } from "./errors.ts";
@@ -79,18 +78,8 @@ const ID = "[0-9a-f]{64}";
 /** Runtimes' cgroup segments: systemd drivers (prefix-ID.scope), cgroupfs (bare ID). */
 const PREFIXES = "docker|cri-containerd|crio|libpod|nerdctl";
 let segmentPattern: RegExp | undefined;
-/** The runtime a cgroup segment's prefix stands for. */
-function _cgroupRuntime(prefix: string): string {
-  return prefix === "cri-containerd"
-    ? "containerd"
-    : prefix === "crio"
-      ? "cri-o"
-      : prefix === "libpod"
-        ? "podman"
-        : prefix;
-}
 
-/** A container as the runtimes' records and the cgroups know it. */
+/** A container as the runtimes' records and names know it. */
 export interface Container {
   readonly id: string;
   /** Who runs it, for messages: docker, podman, kubernetes, containerd, ... */
@@ -104,16 +93,15 @@ export function resolveContainer(ref: string): ContainerInit {
   const scheme = /^(containerd|cri-o|docker):\/\/(.+)$/.exec(ref);
   const wanted = scheme ? (scheme[2] as string) : ref;
   const mounts = cgroupMounts(_text("/proc/self/mountinfo") ?? "");
-  const scan = scanCgroups(mounts);
-  const containers = _known(scan);
+  const containers = _known();
   const match = chooseContainer(scheme ? "" : ref.replace(/^\//, ""), wanted, containers);
   if (match.length > 1) {
     const list = match.map((c) => `\n  ${c.runtime} ${c.id}`).join("");
     throw new NsenterError(`container '${ref}' is ambiguous; it matches:${list}`);
   }
   const container = match[0];
-  if (container === undefined) throw _notFound(ref, wanted, scan);
-  return _init(container, scan, mounts);
+  if (container === undefined) throw _notFound(ref, wanted, mounts);
+  return _init(container, mounts);
 }
 
 /**
@@ -129,8 +117,8 @@ export function chooseContainer(name: string, ref: string, containers: readonly 
   return ref === "" ? [] : containers.filter((c) => c.id.startsWith(ref));
 }
 
-/** Every container the runtimes recorded or named, and those only root's cgroups hold. */
-function _known(scan: Scan): Container[] {
+/** Every container the runtimes recorded or named. */
+function _known(): Container[] {
   const byId = new Map<string, Container>();
   const get = (id: string, runtime: string): Container => {
     let c = byId.get(id);
@@ -145,9 +133,6 @@ function _known(scan: Scan): Container[] {
     const c = get(id, runtime);
     if (c.names.length === 0 && c.records.length === 0) c.runtime = runtime;
     c.records.push({ record, dir });
-  }
-  for (const [id, places] of scan) {
-    if (places.some((p) => p.trusted)) get(id, places[0]?.runtime ?? "cgroup");
   }
   return [...byId.values()];
 }
@@ -201,10 +186,10 @@ export function kubernetesLogName(file: string): { name: string; id: string } | 
 }
 
 /**
- * The container's init: from its runtime's records where there are any (every record of the same
- * PID adds what it knows: a start time, a parent), else from a cgroup only root can have made.
+ * The container's init, from its runtime's records (every record of the same PID adds what it
+ * knows: a start time, a parent).
  */
-function _init(c: Container, scan: Scan, mounts: readonly CgroupMount[]): ContainerInit {
+function _init(c: Container, mounts: readonly CgroupMount[]): ContainerInit {
   const what = `container ${c.runtime} ${c.id}`;
   const reasons: string[] = [];
   const byPid = new Map<number, { startTime?: bigint; parent?: number; path: string }>();
@@ -224,19 +209,7 @@ function _init(c: Container, scan: Scan, mounts: readonly CgroupMount[]): Contai
   if (live.length > 1) throw new NsenterError(`${what} has more than one recorded init: PIDs ${live.join(", ")}`);
   if (live[0] !== undefined) return { pid: live[0], id: c.id, startTime: _startTime(live[0]) ?? 0n };
   if (reasons.length > 0) throw new NsenterError(`${what} is not running: ${reasons.join("; ")}`);
-  const places = scan.get(c.id) ?? [];
-  const init = initOf(places.filter((p) => p.trusted).map((p) => p.pid));
-  if (init !== undefined) return { pid: init, id: c.id, startTime: _startTime(init) ?? 0n };
-  const untrusted = places.find((p) => !p.trusted);
-  if (untrusted === undefined || places.some((p) => p.trusted)) throw new NsenterError(`${what} is not running`);
-  throw new NsenterError(`${what} is not trusted: ${_untrusted(untrusted)}`);
-}
-
-function _untrusted(place: Place): string {
-  const looked = `looked in ${_pidRecords()
-    .map((r) => r.root)
-    .join(", ")}`;
-  return `no runtime recorded it (${looked}), and ${place.why}`;
+  throw new NsenterError(`${what} is not running`);
 }
 
 /** One record: its PID (start time, parent), why it is not to be trusted, or undefined if missing. */
@@ -304,11 +277,8 @@ export function verifyInit(
   if (expect.parent !== undefined && ppid !== expect.parent) {
     return `PID ${pid}'s parent is ${ppid}, not the runtime's monitor ${expect.parent}`;
   }
-  const lines = cgroupLines(cgroup);
-  const places = cgroupsNaming(id, lines, mounts);
+  const places = cgroupsNaming(id, cgroupLines(cgroup), mounts);
   if (places.length === 0) return `PID ${pid} is not in a cgroup of the container`;
-  const other = otherContainer(id, lines);
-  if (other !== undefined) return `PID ${pid} is in a cgroup of container ${other} too`;
   const verdicts = places.map((dir) => trusted(dir, "directory"));
   if (verdicts.some((v) => v.ok)) return undefined;
   const first = verdicts[0] as { why: string };
@@ -331,24 +301,6 @@ export function cgroupsNaming(id: string, lines: readonly CgroupLine[], mounts: 
   return dirs;
 }
 
-/**
- * A container other than ID that a cgroup of the process names, in any hierarchy, or undefined.
- * A container's root without a user namespace is uid 0, and may make cgroups where its cgroup
- * file systems are writable: inside its own cgroup (delegated), or anywhere in a hierarchy a
- * runtime mounted whole (podman's systemd mode, v1's name=systemd). A cgroup it made there and
- * named like another container is root's, so its being root's proves nothing; but the cgroups
- * the runtime made for the attacker's own processes still name the attacker's container.
- */
-export function otherContainer(id: string, lines: readonly CgroupLine[]): string | undefined {
-  for (const line of lines) {
-    for (const segment of line.path.split("/")) {
-      const named = segmentContainer(segment)?.id;
-      if (named !== undefined && named !== id) return named;
-    }
-  }
-  return undefined;
-}
-
 /** Whether a cgroup path segment is container ID's: `ID`, or `prefix-ID.scope` for a runtime's prefix. */
 export function namesContainer(segment: string, id: string): boolean {
   if (segment === id) return true;
@@ -356,12 +308,10 @@ export function namesContainer(segment: string, id: string): boolean {
   return m?.[1] === id;
 }
 
-/** The container ID a cgroup path segment names, with its runtime, for IDs no record names. */
-export function segmentContainer(segment: string): { id: string; runtime: string } | undefined {
-  segmentPattern ??= new RegExp(`^(?:(${PREFIXES})-)?(${ID})(?:\\.scope)?$`);
-  const m = segmentPattern.exec(segment);
-  if (!m) return undefined;
-  return { id: m[2] as string, runtime: m[1] ? _cgroupRuntime(m[1]) : "cgroup" };
+/** The container ID a cgroup path segment names as a runtime would (for the refusal of IDs no record names). */
+export function segmentContainer(segment: string): string | undefined {
+  segmentPattern ??= new RegExp(`^(?:(?:${PREFIXES})-)?(${ID})(?:\\.scope)?$`);
+  return segmentPattern.exec(segment)?.[1];
 }
 
 /** ppid (field 4) and start time (field 22) of a /proc/PID/stat. */
@@ -376,93 +326,37 @@ function _startTime(pid: number): bigint | undefined {
 }
 
 /**
- * A process in a cgroup named like a container, and whether that places it in the container: the
- * cgroup is root's alone, and none of the process's cgroups names another container.
+ * A process in a cgroup named like a container whose ID starts with WANTED, in a mounted
+ * hierarchy: only to say why such a container is not entered.
  */
-interface Place {
-  readonly pid: number;
-  readonly runtime: string;
-  readonly dir: string;
-  readonly trusted: boolean;
-  /** Why not, when not. */
-  readonly why?: string;
-}
-
-type Scan = Map<string, Place[]>;
-
-/**
- * Every process in a cgroup named like a container, by container ID. A process counts as in a
- * root-made cgroup of the container when any hierarchy puts it in one (a user's delegated
- * subtree is a v2 directory of theirs; the runtime's are root's in every hierarchy).
- */
-export function scanCgroups(mounts: readonly CgroupMount[]): Scan {
-  const scan: Scan = new Map();
-  const verdicts = new Map<string, ReturnType<typeof trusted>>();
-  const verdict = (dir: string) => {
-    const v = verdicts.get(dir) ?? trusted(dir, "directory");
-    verdicts.set(dir, v);
-    return v;
-  };
-  for (const name of listDirectory("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    const text = _text(`/proc/${name}/cgroup`);
-    if (!text) continue;
-    const mine = new Map<string, Place>();
-    const lines = cgroupLines(text);
-    for (const line of lines) {
+function _cgroupLookalike(
+  wanted: string,
+  mounts: readonly CgroupMount[],
+): { id: string; pid: string; dir: string } | undefined {
+  for (const pid of listDirectory("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    for (const line of cgroupLines(_text(`/proc/${pid}/cgroup`) ?? "")) {
       const segments = line.path.split("/");
-      const i = segments.findLastIndex((seg) => segmentContainer(seg) !== undefined);
-      if (i <= 0) continue;
-      const { id, runtime } = segmentContainer(segments[i] as string) as { id: string; runtime: string };
-      const dir = cgroupDirectory(line, segments.slice(0, i + 1).join("/"), mounts);
-      if (dir === undefined || mine.get(id)?.trusted) continue;
-      const other = otherContainer(id, lines);
-      const v = other === undefined ? verdict(dir) : undefined;
-      const why =
-        v === undefined
-          ? `PID ${name} is in a cgroup of container ${other} too`
-          : v.ok
-            ? undefined
-            : `its cgroup ${dir} is not root's alone: ${v.why}`;
-      mine.set(id, {
-        pid: Number(name),
-        runtime,
-        dir,
-        trusted: why === undefined,
-        ...(why === undefined ? {} : { why }),
-      });
+      for (let i = segments.length - 1; i > 0; i--) {
+        const id = segmentContainer(segments[i] as string);
+        if (id === undefined || !id.startsWith(wanted)) continue;
+        const dir = cgroupDirectory(line, segments.slice(0, i + 1).join("/"), mounts);
+        if (dir !== undefined) return { id, pid, dir };
+      }
     }
-    for (const [id, place] of mine) scan.set(id, [...(scan.get(id) ?? []), place]);
   }
-  return scan;
+  return undefined;
 }
 
-/** The container's init among its processes (read from /proc; see chooseInit). */
-export function initOf(pids: readonly number[]): number | undefined {
-  const procs = pids
-    .map((pid) => ({ pid, stat: _text(`/proc/${pid}/stat`) }))
-    .filter((p): p is { pid: number; stat: string } => p.stat !== undefined)
-    .map((p) => ({ pid: p.pid, ...statFields(p.stat) }));
-  return chooseInit(procs);
-}
-
-/** The process whose parent is outside the container (the oldest of them, then the lowest PID). */
-export function chooseInit(procs: readonly { pid: number; ppid: number; start: bigint }[]): number | undefined {
-  const inside = new Set(procs.map((p) => p.pid));
-  const roots = procs
-    .filter((p) => !inside.has(p.ppid))
-    .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.pid - b.pid));
-  return roots[0]?.pid;
-}
-
-/** util-linux's words (it is not a PID), then why: a cgroup-only look-alike, or what was searched. */
-function _notFound(ref: string, wanted: string, scan: Scan): NsenterError {
-  const lookalike = [...scan].find(([id]) => id.startsWith(wanted));
-  const place = lookalike?.[1].find((p) => !p.trusted);
-  const why =
-    lookalike && place
-      ? `container ${lookalike[0]} is not trusted: ${_untrusted(place)}`
-      : `no running container matches it either (names in ${DOCKER_CONTAINERS}, ${STORAGE_CONTAINERS} and ${KUBERNETES_LOGS}; IDs there, in the runtimes' records under /run and in /proc/*/cgroup)`;
+/** util-linux's words (it is not a PID), then why: a cgroup look-alike, or what was searched. */
+function _notFound(ref: string, wanted: string, mounts: readonly CgroupMount[]): NsenterError {
+  const lookalike = _cgroupLookalike(wanted, mounts);
+  const looked = _pidRecords()
+    .map((r) => r.root)
+    .join(", ");
+  const why = lookalike
+    ? `container ${lookalike.id} has no runtime's record (looked in ${looked}), and a cgroup's name is no proof (a container's root may make one): PID ${lookalike.pid} is in ${lookalike.dir} (give a PID you know to be the container's)`
+    : `no running container matches it either (names in ${DOCKER_CONTAINERS}, ${STORAGE_CONTAINERS} and ${KUBERNETES_LOGS}; IDs there and in the runtimes' records under /run)`;
   return new NsenterError(`failed to parse pid: '${ref}'`, undefined, 1, false, why);
 }
 
