@@ -5,7 +5,7 @@
  * it, keeps an older process in a cgroup named like the container across the container's restart.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from "node:fs";
 import { cgroup2Mount } from "../../src/cgroups.ts";
 import { containerRoot, describeRoot, NSENTER, removeCgroupTree, removeTree, requireTool, run } from "./helpers.ts";
 
@@ -122,6 +122,12 @@ describeRoot("containerd (ctr run, an ID of any form)", () => {
     run(ctr("containers", "delete", task));
     run(ctr("images", "rm", image));
     run(["ctr", "namespaces", "remove", ns]);
+    // containerd leaves the namespace's directories behind, empty: removed (only if empty).
+    for (const root of ["/run/containerd/runc", "/run/containerd/io.containerd.runtime.v2.task"]) {
+      try {
+        rmdirSync(`${root}/${ns}`);
+      } catch {}
+    }
     run(["podman", "rmi", "-f", image]);
     if (rootfs) removeTree(rootfs);
     if (archive) removeTree(archive);
