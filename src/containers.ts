@@ -101,7 +101,7 @@ export function resolveContainer(ref: string): ContainerInit {
   }
   const container = match[0];
   if (container === undefined) throw _notFound(ref, wanted, mounts);
-  return _init(container, mounts);
+  return _init(container, mounts, new Set(containers.map((c) => c.id)));
 }
 
 /**
@@ -130,9 +130,7 @@ function _known(): Container[] {
   };
   for (const { id, runtime, name } of _names()) get(id, runtime).names.push(name);
   for (const { id, runtime, record, dir } of _recorded()) {
-    const c = get(id, runtime);
-    if (c.names.length === 0 && c.records.length === 0) c.runtime = runtime;
-    c.records.push({ record, dir });
+    get(id, runtime).records.push({ record, dir });
   }
   return [...byId.values()];
 }
@@ -189,7 +187,7 @@ export function kubernetesLogName(file: string): { name: string; id: string } | 
  * The container's init, from its runtime's records (every record of the same PID adds what it
  * knows: a start time, a parent).
  */
-function _init(c: Container, mounts: readonly CgroupMount[]): ContainerInit {
+function _init(c: Container, mounts: readonly CgroupMount[], known: ReadonlySet<string>): ContainerInit {
   const what = `container ${c.runtime} ${c.id}`;
   const reasons: string[] = [];
   const byPid = new Map<number, { startTime?: bigint; parent?: number; path: string }>();
@@ -202,13 +200,13 @@ function _init(c: Container, mounts: readonly CgroupMount[]): ContainerInit {
   }
   const live: number[] = [];
   for (const [pid, expect] of byPid) {
-    const why = verifyInit(pid, c.id, mounts, expect);
+    const why = verifyInit(pid, c.id, mounts, expect, known);
     if (why === undefined) live.push(pid);
     else reasons.push(`${expect.path} names PID ${pid}, but ${why}`);
   }
   if (live.length > 1) throw new NsenterError(`${what} has more than one recorded init: PIDs ${live.join(", ")}`);
   if (live[0] !== undefined) return { pid: live[0], id: c.id, startTime: _startTime(live[0]) ?? 0n };
-  if (reasons.length > 0) throw new NsenterError(`${what} is not running: ${reasons.join("; ")}`);
+  if (reasons.length > 0) throw new NsenterError(_shown(`${what} is not running: ${reasons.join("; ")}`));
   throw new NsenterError(`${what} is not running`);
 }
 
@@ -257,15 +255,17 @@ export function parseRecord(format: Format, text: string): RecordedInit | undefi
 
 /**
  * Why PID is not the init of container ID (undefined when it is): it must be alive, started when
- * its record says, a child of the recorded monitor, and in a cgroup of the container that only
- * root can have made. Checked again once the process is pinned (open.ts), so a PID reused
- * between lookup and entry is refused.
+ * its record says, a child of the recorded monitor, in a cgroup of the container that only root
+ * can have made, and in none of another of the KNOWN containers (otherContainer). Checked again
+ * once the process is pinned (open.ts), with the start time read here, so a PID reused between
+ * lookup and entry is refused.
  */
 export function verifyInit(
   pid: number,
   id: string,
   mounts: readonly CgroupMount[] = cgroupMounts(_text("/proc/self/mountinfo") ?? ""),
   expect: { startTime?: bigint; parent?: number } = {},
+  known: ReadonlySet<string> = new Set(),
 ): string | undefined {
   const stat = _text(`/proc/${pid}/stat`);
   const cgroup = _text(`/proc/${pid}/cgroup`);
@@ -277,12 +277,15 @@ export function verifyInit(
   if (expect.parent !== undefined && ppid !== expect.parent) {
     return `PID ${pid}'s parent is ${ppid}, not the runtime's monitor ${expect.parent}`;
   }
-  const places = cgroupsNaming(id, cgroupLines(cgroup), mounts);
+  const lines = cgroupLines(cgroup);
+  const places = cgroupsNaming(id, lines, mounts);
   if (places.length === 0) return `PID ${pid} is not in a cgroup of the container`;
+  const other = otherContainer(id, lines, known);
+  if (other !== undefined) return `PID ${pid} is in a cgroup of container ${other} too`;
   const verdicts = places.map((dir) => trusted(dir, "directory"));
   if (verdicts.some((v) => v.ok)) return undefined;
   const first = verdicts[0] as { why: string };
-  return `its cgroup ${places[0]} is not root's alone: ${first.why}`;
+  return _shown(`its cgroup ${places[0]} is not root's alone: ${first.why}`);
 }
 
 /** The directories, in each mounted hierarchy, of the cgroup segments that name container ID. */
@@ -303,9 +306,38 @@ export function cgroupsNaming(id: string, lines: readonly CgroupLine[], mounts: 
 
 /** Whether a cgroup path segment is container ID's: `ID`, or `prefix-ID.scope` for a runtime's prefix. */
 export function namesContainer(segment: string, id: string): boolean {
-  if (segment === id) return true;
-  const m = new RegExp(`^(?:${PREFIXES})-(.+?)(?:\\.scope)?$`).exec(segment);
-  return m?.[1] === id;
+  return segment === id || _prefixed(segment) === id;
+}
+
+let prefixedPattern: RegExp | undefined;
+/** The ID in a `prefix-ID.scope` (or `prefix-ID`) segment, for a runtime's prefix. */
+function _prefixed(segment: string): string | undefined {
+  prefixedPattern ??= new RegExp(`^(?:${PREFIXES})-(.+?)(?:\\.scope)?$`);
+  return prefixedPattern.exec(segment)?.[1];
+}
+
+/**
+ * A container of KNOWN (recorded or named by a runtime) other than ID that a cgroup of the
+ * process names, in any hierarchy, or undefined. A container's root without a user namespace is
+ * uid 0, and may make cgroups where its cgroup file systems are writable (inside its own cgroup,
+ * or anywhere in a hierarchy mounted whole, as podman's systemd mode mounts name=systemd), named
+ * like another container: a cgroup's being root's proves nothing then. But the cgroups its
+ * runtime made for its processes still name its own container. (Only known containers count: a
+ * pod's cgroup, podman's under cgroupfs, is named by the pod's ID, which names no container.)
+ */
+export function otherContainer(
+  id: string,
+  lines: readonly CgroupLine[],
+  known: ReadonlySet<string>,
+): string | undefined {
+  for (const line of lines) {
+    for (const segment of line.path.split("/")) {
+      if (segment !== id && known.has(segment)) return segment;
+      const prefixed = _prefixed(segment);
+      if (prefixed !== undefined && prefixed !== id && known.has(prefixed)) return prefixed;
+    }
+  }
+  return undefined;
 }
 
 /** The container ID a cgroup path segment names as a runtime would (for the refusal of IDs no record names). */
@@ -355,7 +387,9 @@ function _notFound(ref: string, wanted: string, mounts: readonly CgroupMount[]):
     .map((r) => r.root)
     .join(", ");
   const why = lookalike
-    ? `container ${lookalike.id} has no runtime's record (looked in ${looked}), and a cgroup's name is no proof (a container's root may make one): PID ${lookalike.pid} is in ${lookalike.dir} (give a PID you know to be the container's)`
+    ? _shown(
+        `container ${lookalike.id}: no runtime recorded it (looked in ${looked}); a cgroup is named like it, ${lookalike.dir}, with PID ${lookalike.pid}, but nsenter takes a container's init from its runtime's records alone (give a PID you know to be the container's)`,
+      )
     : `no running container matches it either (names in ${DOCKER_CONTAINERS}, ${STORAGE_CONTAINERS} and ${KUBERNETES_LOGS}; IDs there and in the runtimes' records under /run)`;
   return new NsenterError(`failed to parse pid: '${ref}'`, undefined, 1, false, why);
 }
@@ -381,6 +415,15 @@ function _json(path: string): unknown {
 function _list(dir: string): string[] {
   const verdict = trusted(dir, "directory");
   return verdict.ok ? listDirectory(verdict.path) : [];
+}
+
+/**
+ * TEXT with control characters written as \xNN: a cgroup's name is a user's choice (a delegated
+ * subtree), and an escape sequence in it would rewrite what the terminal shows of the message.
+ */
+function _shown(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 function _text(path: string): string | undefined {

@@ -6,6 +6,7 @@ import {
   chooseContainer,
   kubernetesLogName,
   namesContainer,
+  otherContainer,
   parseRecord,
   segmentContainer,
   statFields,
@@ -37,6 +38,32 @@ describe("cgroup segments", () => {
     ["task10", "task1", false],
   ])("namesContainer(%j, %j) is %p", (segment, id, expected) => {
     expect(namesContainer(segment, id)).toBe(expected);
+  });
+});
+
+describe("a process's cgroups naming another container the runtimes know", () => {
+  const OTHER = "fedcba9876543210".repeat(4);
+  const POD = "0f0f".repeat(16);
+  const known = new Set([ID, OTHER, "task1"]);
+  test.each([
+    [
+      "its own, in every hierarchy",
+      `0::/system.slice/docker-${ID}.scope\n1:name=systemd:/system.slice/docker-${ID}.scope`,
+      undefined,
+    ],
+    ["in a pod", `0::/kubepods/burstable/pod1b2c/${ID}`, undefined],
+    [
+      "in podman's pod under cgroupfs (the pod's ID is no container's)",
+      `0::/libpod_parent/${POD}/libpod-${ID}`,
+      undefined,
+    ],
+    ["podman's systemd mode", `0::/machine.slice/libpod-${ID}.scope/container`, undefined],
+    // A container's root made them: inside its own cgroup, or in a hierarchy mounted whole.
+    ["inside another's", `0::/machine.slice/libpod-${OTHER}.scope/docker-${ID}.scope`, OTHER],
+    ["another's in another hierarchy", `0::/docker/${OTHER}\n1:name=systemd:/docker-${ID}.scope`, OTHER],
+    ["containerd's task of any ID", `0::/default/task1/${ID}`, "task1"],
+  ])("%s", (_, text, other) => {
+    expect(otherContainer(ID, cgroupLines(text), known)).toBe(other as never);
   });
 });
 

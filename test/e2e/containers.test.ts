@@ -255,7 +255,7 @@ describeRoot("container targets", () => {
   /** The refusal of a container no runtime recorded, whose ID starts with PREFIX: PID is in DIR. */
   const unrecorded = (prefix: string, id: string, pid: number | undefined, dir: string): Result => ({
     stdout: "",
-    stderr: `nsenter: failed to parse pid: '${prefix}'\nnsenter: container ${id} has no runtime's record (looked in /run/containerd/io.containerd.runtime.v2.task, /run/containerd/runc, /run/docker/runtime-runc/moby, /run/runc, /run/crun, /run/containers/storage/overlay-containers), and a cgroup's name is no proof (a container's root may make one): PID ${pid} is in ${dir} (give a PID you know to be the container's)\n`,
+    stderr: `nsenter: failed to parse pid: '${prefix}'\nnsenter: container ${id}: no runtime recorded it (looked in /run/containerd/io.containerd.runtime.v2.task, /run/containerd/runc, /run/docker/runtime-runc/moby, /run/runc, /run/crun, /run/containers/storage/overlay-containers); a cgroup is named like it, ${dir}, with PID ${pid}, but nsenter takes a container's init from its runtime's records alone (give a PID you know to be the container's)\n`,
     status: 1,
   });
 
@@ -360,6 +360,32 @@ describeRoot("container targets", () => {
       }
       return attacker;
     };
+
+    test("next to a stale record, with the PIDs it names: its own container's cgroup gives it away", () => {
+      // Container B stopped, its podman record left; the attacker's process has B's PID, a child
+      // of the process at B's conmon PID, and sits in a cgroup named like B inside its own (A's,
+      // recorded: A is a container the runtimes know).
+      const b = hex("b0b0");
+      const attacker = plant([`${own}/libpod-${b}`]);
+      const storage = "run/containers/storage/overlay-containers";
+      put(`${storage}/${hex("a77a")}/userdata/pidfile`, "1");
+      put(`${storage}/${b}/userdata/pidfile`, `${attacker.pid}`);
+      put(`${storage}/${b}/userdata/conmon.pid`, `${attacker.launcherPid}`);
+      const r = hostname(b);
+      expect(r).toEqual({
+        stdout: "",
+        stderr: `nsenter: container podman ${b} is not running: /${storage}/${b}/userdata/pidfile names PID ${attacker.pid}, but PID ${attacker.pid} is in a cgroup of container ${hex("a77a")} too\n`,
+        status: 1,
+      });
+    });
+
+    test("a control character in a cgroup's name is shown escaped, not sent to the terminal", () => {
+      const id = hex("c3c3");
+      const dir = `${own}/x\x1b[2Jy/docker-${id}.scope`;
+      const attacker = plant([dir]);
+      const shown = `${own}/x\\x1b[2Jy/docker-${id}.scope`;
+      expect(hostname(id)).toEqual(unrecorded(id, id, attacker.pid, shown));
+    });
 
     test("inside its own cgroup: not entered, saying why", () => {
       const id = hex("c1c1");
