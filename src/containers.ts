@@ -77,6 +77,11 @@ function _containerdNamespace(ns: string, runtime: string): string {
 const ID = "[0-9a-f]{64}";
 /** Runtimes' cgroup segments: systemd drivers (prefix-ID.scope), cgroupfs (bare ID). */
 const PREFIXES = "docker|cri-containerd|crio|libpod|nerdctl";
+/**
+ * After a prefix: podman's `--cgroups=split` (Quadlet's default) puts the container in
+ * `libpod-payload-ID`; a monitor's `libpod-conmon-ID.scope` / `crio-conmon-ID.scope` names none.
+ */
+const AFTER_PREFIX = "(?!conmon-)(?:payload-)?";
 let segmentPattern: RegExp | undefined;
 
 /** A container as the runtimes' records and names know it. */
@@ -101,7 +106,7 @@ export function resolveContainer(ref: string): ContainerInit {
   }
   const container = match[0];
   if (container === undefined) throw _notFound(ref, wanted, mounts);
-  return _init(container, mounts, new Set(containers.map((c) => c.id)));
+  return _init(container, mounts, knownContainers(containers));
 }
 
 /**
@@ -312,18 +317,17 @@ export function namesContainer(segment: string, id: string): boolean {
 let prefixedPattern: RegExp | undefined;
 /** The ID in a `prefix-ID.scope` (or `prefix-ID`) segment, for a runtime's prefix. */
 function _prefixed(segment: string): string | undefined {
-  prefixedPattern ??= new RegExp(`^(?:${PREFIXES})-(.+?)(?:\\.scope)?$`);
+  prefixedPattern ??= new RegExp(`^(?:${PREFIXES})-${AFTER_PREFIX}(.+?)(?:\\.scope)?$`);
   return prefixedPattern.exec(segment)?.[1];
 }
 
 /**
- * A container of KNOWN (recorded or named by a runtime) other than ID that a cgroup of the
- * process names, in any hierarchy, or undefined. A container's root without a user namespace is
- * uid 0, and may make cgroups where its cgroup file systems are writable (inside its own cgroup,
- * or anywhere in a hierarchy mounted whole, as podman's systemd mode mounts name=systemd), named
- * like another container: a cgroup's being root's proves nothing then. But the cgroups its
- * runtime made for its processes still name its own container. (Only known containers count: a
- * pod's cgroup, podman's under cgroupfs, is named by the pod's ID, which names no container.)
+ * A container other than ID that a cgroup of the process names, in any hierarchy, among the KNOWN
+ * (knownContainers), or undefined. A container's root without a user namespace is uid 0, and may
+ * make cgroups where its cgroup file systems are writable (inside its own cgroup, or anywhere in a
+ * hierarchy mounted whole, as podman's systemd mode mounts name=systemd), named like another
+ * container: a cgroup's being root's proves nothing then. But the cgroups its runtime made for its
+ * processes still name its own container.
  */
 export function otherContainer(
   id: string,
@@ -331,18 +335,37 @@ export function otherContainer(
   known: ReadonlySet<string>,
 ): string | undefined {
   for (const line of lines) {
-    for (const segment of line.path.split("/")) {
-      if (segment !== id && known.has(segment)) return segment;
-      const prefixed = _prefixed(segment);
-      if (prefixed !== undefined && prefixed !== id && known.has(prefixed)) return prefixed;
+    const segments = line.path.split("/");
+    for (let i = 1; i < segments.length; i++) {
+      const segment = segments[i] as string;
+      const hex = segmentContainer(segment);
+      if (hex !== undefined && hex !== id && known.has(hex)) return hex;
+      if (segment !== id && known.has(`${segments[i - 1]}/${segment}`)) return segment;
     }
   }
   return undefined;
 }
 
+/**
+ * How a cgroup path names the containers the runtimes know: a 64-hex ID anywhere (bare or after a
+ * runtime's prefix), any other ID only as containerd makes its tasks' cgroups, `NAMESPACE/ID` (a
+ * task may be called `default` or `kubepods`: alone, such a name is everyone's cgroup). A pod's
+ * cgroup (podman's under cgroupfs) is named by the pod's ID, which no runtime records as a
+ * container.
+ */
+export function knownContainers(containers: readonly Container[]): Set<string> {
+  const known = new Set<string>();
+  for (const c of containers) {
+    if (segmentContainer(c.id) === c.id) known.add(c.id);
+    // containerd's records are ROOT/NAMESPACE/ID.
+    for (const { record, dir } of c.records) if (record.namespaced) known.add(dir.split("/").slice(-2).join("/"));
+  }
+  return known;
+}
+
 /** The container ID a cgroup path segment names as a runtime would (for the refusal of IDs no record names). */
 export function segmentContainer(segment: string): string | undefined {
-  segmentPattern ??= new RegExp(`^(?:(?:${PREFIXES})-)?(${ID})(?:\\.scope)?$`);
+  segmentPattern ??= new RegExp(`^(?:(?:${PREFIXES})-${AFTER_PREFIX})?(${ID})(?:\\.scope)?$`);
   return segmentPattern.exec(segment)?.[1];
 }
 
@@ -418,12 +441,13 @@ function _list(dir: string): string[] {
 }
 
 /**
- * TEXT with control characters written as \xNN: a cgroup's name is a user's choice (a delegated
- * subtree), and an escape sequence in it would rewrite what the terminal shows of the message.
+ * TEXT with control characters (C0, DEL, C1) and backslashes written as \xNN: a cgroup's name is
+ * a user's choice (a delegated subtree), and an escape sequence in it would rewrite what the
+ * terminal shows of the message (a backslash: a name must not pass for an escaped one).
  */
 function _shown(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return text.replace(/[\x00-\x1f\x7f-\x9f\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 function _text(path: string): string | undefined {

@@ -121,6 +121,8 @@ function _checkInode(pidfd: number, pid: number, inode: bigint): number {
 /**
  * A container's init found by name or ID, now pinned: it must still be the process the lookup
  * chose (same start time, same root-made cgroup), or a PID reused in between would be entered.
+ * Only reuse is checked again: the process the lookup checked cannot leave the cgroups its runtime
+ * made in hierarchies it cannot write, so other containers' are not looked for again.
  */
 function _recheckContainer(pidfd: number, pid: number, container: ContainerRef): void {
   const what = `container ${container.id}: its init (PID ${pid})`;

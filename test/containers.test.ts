@@ -23,6 +23,8 @@ describe("cgroup segments", () => {
     [`crio-${ID}.scope`, ID],
     [`nerdctl-${ID}.scope`, ID],
     [`libpod-conmon-${ID}.scope`, undefined], // conmon's, not the container's
+    [`crio-conmon-${ID}.scope`, undefined],
+    [`libpod-payload-${ID}`, ID], // podman --cgroups=split (Quadlet's default)
     ["session-1.scope", undefined],
     [`docker-${ID.slice(1)}.scope`, undefined],
   ])("segmentContainer(%j)", (segment, expected) => {
@@ -34,6 +36,7 @@ describe("cgroup segments", () => {
     [`libpod-${ID}`, ID, true],
     [`docker-${ID}.scope`, ID, true],
     [`libpod-conmon-${ID}.scope`, ID, false],
+    [`libpod-payload-${ID}`, ID, true],
     [`evil-${ID}`, ID, false],
     ["task10", "task1", false],
   ])("namesContainer(%j, %j) is %p", (segment, id, expected) => {
@@ -44,7 +47,8 @@ describe("cgroup segments", () => {
 describe("a process's cgroups naming another container the runtimes know", () => {
   const OTHER = "fedcba9876543210".repeat(4);
   const POD = "0f0f".repeat(16);
-  const known = new Set([ID, OTHER, "task1"]);
+  // Hex IDs as they are, containerd's other IDs as NAMESPACE/ID (knownContainers).
+  const known = new Set([ID, OTHER, "default/task1", "default/default", "k8s.io/kubepods"]);
   test.each([
     [
       "its own, in every hierarchy",
@@ -62,6 +66,10 @@ describe("a process's cgroups naming another container the runtimes know", () =>
     ["inside another's", `0::/machine.slice/libpod-${OTHER}.scope/docker-${ID}.scope`, OTHER],
     ["another's in another hierarchy", `0::/docker/${OTHER}\n1:name=systemd:/docker-${ID}.scope`, OTHER],
     ["containerd's task of any ID", `0::/default/task1/${ID}`, "task1"],
+    ["podman's split mode (Quadlet)", `0::/system.slice/web.service/libpod-payload-${OTHER}/${ID}`, OTHER],
+    // Tasks called like everyone's cgroups name only their own.
+    ["a task called default, beside", "0::/default/web", undefined],
+    ["a task called kubepods", `0::/kubepods/burstable/pod1b2c/${ID}`, undefined],
   ])("%s", (_, text, other) => {
     expect(otherContainer(ID, cgroupLines(text), known)).toBe(other as never);
   });
