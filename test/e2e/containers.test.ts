@@ -38,6 +38,7 @@ const IDS = {
   web1Docker: hex("1e1e"), // docker, named "web1"
   web1Podman: `9084f${hex("77")}`.slice(0, 64), // podman, named "web1": its ID starts with 9084f
   task1: "task1", // ctr run ... task1: containerd takes any ID; its cgroup is /default/task1
+  quadlet: hex("9a9a"), // podman --cgroups=split (Quadlet's default): .../libpod-payload-ID
   // The attacker's:
   hexDb: `db${hex("ab")}`.slice(0, 64), // a cgroup named like an ID starting with "db"
   lonely: hex("beef"), // a cgroup named like a container no runtime knows
@@ -67,6 +68,7 @@ describeRoot("container targets", () => {
     named9084f: `${base}/docker-${IDS.named9084f}.scope`,
     web1Podman: `${base}/libpod_parent/libpod-${IDS.web1Podman}`,
     task1: `${base}/default/task1`,
+    quadlet: `${base}/system.slice/web.service/libpod-payload-${IDS.quadlet}`,
     untrusted: `${base}/docker-${IDS.untrusted}.scope`,
   };
   const ATTACKS: [string, Name][] = [
@@ -162,7 +164,7 @@ describeRoot("container targets", () => {
       ]),
     );
     const storage = "run/containers/storage/overlay-containers";
-    for (const key of ["podapp", "web1Podman"] as const) {
+    for (const key of ["podapp", "web1Podman", "quadlet"] as const) {
       put(`${storage}/${IDS[key]}/userdata/pidfile`, `${pid(key)}`);
       put(`${storage}/${IDS[key]}/userdata/conmon.pid`, `${targets.get(key)?.launcherPid}`);
     }
@@ -183,7 +185,7 @@ describeRoot("container targets", () => {
 
   const ok = (name: Name) => ({ stdout: `ctr-${name}\n`, stderr: "", status: 0 });
 
-  test.each(["web", "twin", "podapp", "kube", "db", "task1"] as Name[])("%s: the full ID", (name) => {
+  test.each(["web", "twin", "podapp", "kube", "db", "task1", "quadlet"] as Name[])("%s: the full ID", (name) => {
     expect(hostname(IDS[name])).toEqual(ok(name));
   });
 
