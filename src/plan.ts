@@ -662,13 +662,16 @@ function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKin
  * refusal), or undefined when it is: entered from the target (-U, -a), or nsenter's own, relied on.
  */
 function _userNamespaceNotProgram(s: State, userns: boolean, facts: Facts): string | undefined {
-  if (userns) {
-    return s.explicit.includes("user") || s.userParent
-      ? "the user namespace entered is not the target's own"
-      : undefined;
-  }
+  if (userns) return _userNamespaceGiven(s);
   if (_oursToo(s, "ns/user", facts) === true || !facts.kernelHas("ns/user")) return undefined;
   return "the target is root of a user namespace of its own, with no capability over this host";
+}
+
+/** Why the user namespace entered is not the target's by construction (-U FILE, --user-parent), or undefined. */
+function _userNamespaceGiven(s: State): string | undefined {
+  return s.explicit.includes("user") || s.userParent
+    ? "the user namespace entered is not known to be the target's own"
+    : undefined;
 }
 
 /** Every capability the kernel has. */
@@ -723,7 +726,8 @@ function _unlikeTarget(
   facts: Facts,
 ): string | undefined {
   if (s.preserveCredentials) return "--preserve-credentials keeps nsenter's uid 0 in the target's user namespace";
-  if (s.explicit.includes("user") || s.userParent) return "the user namespace entered is not the target's own";
+  const given = _userNamespaceGiven(s);
+  if (given !== undefined) return given;
   if (s.followUid || s.followGid)
     return "-S/-G follow gives the program ids of this host, not of the target's user namespace";
   const target = `${s.proc}/${s.target}`;
