@@ -637,11 +637,17 @@ function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKin
     if (outsider !== undefined) throw unlike(outsider);
     // Root that can do less than nsenter's root (docker drops capabilities, a read-only root may
     // leave it no file to replace): its environment must not steer a program that has it all.
-    // The program would have nsenter's own capabilities (this host's root may lack some).
-    const mine = facts.credentials(`${SELF}/status`);
+    // The program would have nsenter's own capabilities (this host's root may lack some), or,
+    // entering the target's user namespace, every one there (setns(2)).
+    const mine = userns ? undefined : facts.credentials(`${SELF}/status`);
     const full = _fullSet(facts);
     const confined = _confinement(s, credentials, mine?.capEff ?? full, mine?.capBnd ?? full, facts);
     if (confined !== undefined) throw unlike(confined);
+    // Root of a user namespace of its own is no root of this host: in none of the target's other
+    // namespaces, the program (this host's uid 0 all the same, where 0 maps to 0) would reach
+    // this host's processes, network and IPC, which the target cannot.
+    const place = userns ? _placeUnlikeTarget(s, namespaces, facts) : undefined;
+    if (place !== undefined) throw unlike(place);
     s.relied.push({ credentialsAt: status, credentials });
     if (_programFromTarget(s, namespaces, facts)) return;
     const user = userns ? "" : "-U to run it as the target's user, ";
@@ -749,6 +755,21 @@ function _unlikeTarget(
   const full = _fullSet(facts);
   const confined = _confinement(s, c, uid === 0 || s.keepCaps ? full : 0n, full, facts);
   if (confined !== undefined) return confined;
+  const place = _placeUnlikeTarget(s, namespaces, facts);
+  if (place !== undefined) return place;
+  // Read before the target is pinned: its user namespace and its credentials must still be these.
+  const ns = facts.namespaceOf(`${target}/ns/user`);
+  if ("ino" in ns) s.relied.push({ namespace: `${target}/ns/user`, ino: ns.ino });
+  s.relied.push({ credentialsAt: status, credentials: c });
+  return undefined;
+}
+
+/**
+ * Why the program, in the target's user namespace, would be somewhere the target is not (the
+ * reason, for the refusal), or undefined: a namespace of the target's left out, or nsenter's
+ * working directory kept.
+ */
+function _placeUnlikeTarget(s: State, namespaces: readonly NamespaceKind[], facts: Facts): string | undefined {
   const outside = _namespacesLeftOut(s, namespaces, facts);
   if (outside === "pid") return "the program would not be in the target's pid namespace (-F keeps it in ours)";
   if (outside !== undefined)
@@ -758,10 +779,6 @@ function _unlikeTarget(
   if (!namespaces.includes("mnt") && !s.cwdFromTarget) {
     return "the program would keep nsenter's working directory (-w gives it the target's)";
   }
-  // Read before the target is pinned: its user namespace and its credentials must still be these.
-  const ns = facts.namespaceOf(`${target}/ns/user`);
-  if ("ino" in ns) s.relied.push({ namespace: `${target}/ns/user`, ino: ns.ino });
-  s.relied.push({ credentialsAt: status, credentials: c });
   return undefined;
 }
 

@@ -320,7 +320,11 @@ describe("plan", () => {
     [["-t", "9", "-e", "-U", "-S", "follow"], "fail"], // an id of this host, not of its namespace
     [["-t", "9", "-e", "--user=/proc/9/ns/user"], "fail"], // a file: whose map, unknown
     [["-t", "9", "-e", "-U", "--user-parent"], "fail"],
-    [["-t", "7", "-e", "-U", "-n"], "run"], // maps 0 to host root, but runs as root in our mount namespace
+    // Root of its own user namespace, 0 mapped to 0: the program is host uid 0 too, so it must be
+    // everywhere the target is (7 has a time namespace of its own, 13 every kind).
+    [["-t", "7", "-e", "-U", "-n"], "fail"],
+    [["-t", "7", "-e", "-U", "-T", "-m"], "run"],
+    [["-t", "7", "-e", "-a"], "run"],
     [["-t", "8", "-e", "--user=/proc/7/ns/user", "-n"], "fail"], // root of a container, a host program
     [["-t", "9", "-a"], "run"], // without --env, nothing to refuse
     // Root of a user namespace of its own (7 and 13 map 0 to 0): its capabilities are not the host's.
@@ -328,7 +332,7 @@ describe("plan", () => {
     [["-t", "13", "-e", "-m"], "fail"],
     [["-t", "13", "-e", "-r", "-w"], "fail"],
     [["-t", "13", "-e", "-a"], "run"], // -a enters its user namespace: the program is its equal
-    [["-t", "13", "-e", "-U", "-m"], "run"],
+    [["-t", "13", "-e", "-U", "-m"], "fail"], // its network, PID, IPC, ... namespaces left out
     [["-t", "13", "-e", "--user=/proc/13/ns/user", "-m"], "fail"], // a file: not known to be its own
     [["-t", "13", "-e", "-U", "--user-parent", "-m"], "fail"],
   ])("%j: %s", (argv, outcome) => {
@@ -423,12 +427,18 @@ describe("plan", () => {
     );
   });
 
-  test("a user namespace that maps 0 to 0, a container's root: refused for a host program (-U given)", () => {
-    const p = plan(["-t", "13", "-e", "-U", "-u", "env"], facts());
-    expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
-      "--env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, or leave --env out)",
-    );
-  });
+  test.each([
+    [["-U", "-m"], "cgroup"],
+    [["-U", "-C", "-i", "-u", "-n", "-p", "-T"], "mnt"], // a program of this host, its files
+  ])(
+    "a user namespace that maps 0 to 0, a container's root, %j: refused, saying which namespace is left out",
+    (flags, kind) => {
+      const p = plan(["-t", "13", "-e", ...flags, "env"], facts());
+      expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
+        `--env: the program would not be in the target's ${kind} namespace (-a enters them all): the target's environment would steer a program that can do more than the target (leave --env out)`,
+      );
+    },
+  );
 
   test("root of a user namespace of its own, a host program: the refusal says why", () => {
     const p = plan(["-t", "13", "-e", "-m", "env"], facts());

@@ -340,12 +340,16 @@ describeRoot("--env: a target's environment never steers a program run as root",
     expect(existsSync(marker())).toBe(false);
   });
 
-  test("root in a user namespace that maps 0 to 0: -U does not make a host program safe; -m does", () => {
-    const refused = `nsenter: --env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, or leave --env out)\n`;
+  test("root in a user namespace that maps 0 to 0: -U does not make a host program safe; -m -u does", () => {
+    const refused = (kind: string) =>
+      `nsenter: --env: the program would not be in the target's ${kind} namespace (-a enters them all): the target's environment would steer a program that can do more than the target (leave --env out)\n`;
     const r = run([NSENTER, "-t", `${rootMapped.pid}`, "-e", "-U", "-u", "id", "-u"], { env });
-    expect(r).toEqual({ stdout: "", stderr: refused, status: 1 });
+    expect(r).toEqual({ stdout: "", stderr: refused("mnt"), status: 1 });
+    // Host uid 0 all the same, left in this host's UTS (or network, PID, IPC) namespace.
+    const left = run([NSENTER, "-t", `${rootMapped.pid}`, "-e", "-U", "-m", "id", "-u"], { env });
+    expect(left).toEqual({ stdout: "", stderr: refused("uts"), status: 1 });
     expect(existsSync(marker())).toBe(false);
-    const own = run([NSENTER, "-t", `${rootMapped.pid}`, "-e", "-U", "-m", "/usr/bin/env"], { env });
+    const own = run([NSENTER, "-t", `${rootMapped.pid}`, "-e", "-U", "-m", "-u", "/usr/bin/env"], { env });
     expect(own.status).toBe(0);
     expect(own.stdout).toContain("KEEP=1\n");
   });
