@@ -629,55 +629,32 @@ function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKin
   const userns = namespaces.includes("user");
   const why = userns ? _unlikeTarget(s, namespaces, status, credentials, facts) : "";
   if (why === undefined) return;
+  if (why !== "") throw unlike(why);
   if (credentials?.uids.every((uid) => uid === 0)) {
     // Capabilities count in the user namespace they are held in, and any root can make one of its
     // own (mapping 0 to 0) with every capability there and none over this host: they compare with
-    // the program's only where the program will be in that same user namespace.
-    const outsider = _userNamespaceNotProgram(s, userns, facts);
-    if (outsider !== undefined) throw unlike(outsider);
+    // the program's only where the target's user namespace is nsenter's.
+    if (_oursToo(s, "ns/user", facts) !== true && facts.kernelHas("ns/user")) {
+      throw unlike("the target is root of a user namespace of its own, with no capability over this host");
+    }
     // Root that can do less than nsenter's root (docker drops capabilities, a read-only root may
     // leave it no file to replace): its environment must not steer a program that has it all.
-    // The program would have nsenter's own capabilities (this host's root may lack some), or,
-    // entering the target's user namespace, every one there (setns(2)).
-    const mine = userns ? undefined : facts.credentials(`${SELF}/status`);
+    // The program would have nsenter's own capabilities (this host's root may lack some).
+    const mine = facts.credentials(`${SELF}/status`);
     const full = _fullSet(facts);
     const confined = _confinement(s, credentials, mine?.capEff ?? full, mine?.capBnd ?? full, facts);
     if (confined !== undefined) throw unlike(confined);
-    // Root of a user namespace of its own is no root of this host: in none of the target's other
-    // namespaces, the program (this host's uid 0 all the same, where 0 maps to 0) would reach
-    // this host's processes, network and IPC, which the target cannot.
-    const place = userns ? _placeUnlikeTarget(s, namespaces, facts) : undefined;
-    if (place !== undefined) throw unlike(place);
     s.relied.push({ credentialsAt: status, credentials });
     if (_programFromTarget(s, namespaces, facts)) return;
-    const user = userns ? "" : "-U to run it as the target's user, ";
     throw new NsenterError(
-      `--env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, ${user}or leave --env out)`,
+      "--env: the target runs as root in a mount namespace of its own: its environment would steer a program of this host run as root (add -m or -r to run the target's own program, -U to run it as the target's user, or leave --env out)",
     );
   }
-  if (why !== "") throw unlike(why);
   const who =
     credentials === undefined ? "not known to run as root" : `runs as uid ${credentials.uids.find((u) => u !== 0)}`;
   throw new NsenterError(
     `--env: the target ${who}: its environment would steer a program run as root (add -U to run it as the target's user, or leave --env out)`,
   );
-}
-
-/**
- * Why the target's user namespace may not be the one the program runs in (the reason, for the
- * refusal), or undefined when it is: entered from the target (-U, -a), or nsenter's own, relied on.
- */
-function _userNamespaceNotProgram(s: State, userns: boolean, facts: Facts): string | undefined {
-  if (userns) return _userNamespaceGiven(s);
-  if (_oursToo(s, "ns/user", facts) === true || !facts.kernelHas("ns/user")) return undefined;
-  return "the target is root of a user namespace of its own, with no capability over this host";
-}
-
-/** Why the user namespace entered is not the target's by construction (-U FILE, --user-parent), or undefined. */
-function _userNamespaceGiven(s: State): string | undefined {
-  return s.explicit.includes("user") || s.userParent
-    ? "the user namespace entered is not known to be the target's own"
-    : undefined;
 }
 
 /** Every capability the kernel has. */
@@ -716,13 +693,13 @@ function _confinement(
  * Why the program, although it enters a user namespace, would not be the target's equal (the
  * reason, for the refusal), or undefined when it would: in the target's user namespace and in
  * each of its other namespaces that is not nsenter's own, in a working directory of the
- * target's, with ids there that are the target's own (as this host sees them) and none of the
- * host's root, no supplementary groups but as the target has none, and no confinement the target
- * has and the program would not (_confinement). --preserve-credentials keeps nsenter's uid 0,
- * which is host root to every file of the host; a map that sends 0 to 0 (root can make one, and
- * so can a container's root) makes the namespace's root the host's; the namespace's root is more
- * than a user of it; and a program left in this host's network or mount namespace, or in
- * nsenter's working directory, reaches what the target cannot.
+ * target's, with ids there that are the target's own (as this host sees them: the host's root
+ * only where the target is too, in a namespace that maps 0 to 0), no supplementary groups but as
+ * the target has none, and no confinement the target has and the program would not
+ * (_confinement). --preserve-credentials keeps nsenter's uid 0 and groups, host root to every
+ * file of the host; the namespace's root is more than a user of it; and a program left in this
+ * host's network, PID or mount namespace, or in nsenter's working directory, reaches what the
+ * target cannot (this host's uid 0, where 0 maps to 0, signals this host's root processes).
  */
 function _unlikeTarget(
   s: State,
@@ -731,9 +708,10 @@ function _unlikeTarget(
   credentials: TargetCredentials | undefined,
   facts: Facts,
 ): string | undefined {
-  if (s.preserveCredentials) return "--preserve-credentials keeps nsenter's uid 0 in the target's user namespace";
-  const given = _userNamespaceGiven(s);
-  if (given !== undefined) return given;
+  if (s.preserveCredentials)
+    return "--preserve-credentials keeps nsenter's uid 0 and groups in the target's user namespace";
+  if (s.explicit.includes("user") || s.userParent)
+    return "the user namespace entered is not known to be the target's own";
   if (s.followUid || s.followGid)
     return "-S/-G follow gives the program ids of this host, not of the target's user namespace";
   const target = `${s.proc}/${s.target}`;
@@ -744,8 +722,8 @@ function _unlikeTarget(
   if (hostUid === undefined || hostGid === undefined) {
     return `uid ${uid} and gid ${gid} are not both mapped in the target's user namespace`;
   }
-  if (hostUid === 0 || hostGid === 0)
-    return `the target's user namespace maps uid ${uid} or gid ${gid} to this host's root`;
+  // Ids the target has as this host sees them, this host's root among them where the namespace maps
+  // 0 to 0 (root can make one, and so can a container's root): the program is then no more.
   const c = credentials;
   if (!c || c.uids.some((u) => u !== hostUid) || c.gids.some((g) => g !== hostGid)) {
     return `uid ${uid} and gid ${gid} of the target's user namespace are not the target's own (-S and -G name the ids to run as)`;
@@ -770,6 +748,11 @@ function _unlikeTarget(
  * working directory kept.
  */
 function _placeUnlikeTarget(s: State, namespaces: readonly NamespaceKind[], facts: Facts): string | undefined {
+  // A file given: the program enters that namespace, which the target may not be able to.
+  for (const kind of s.explicit) {
+    if (kind !== "user" && !_givenIsTargets(s, kind, facts))
+      return `the ${kind} namespace given as a file is not known to be the target's own`;
+  }
   const outside = _namespacesLeftOut(s, namespaces, facts);
   if (outside === "pid") return "the program would not be in the target's pid namespace (-F keeps it in ours)";
   if (outside !== undefined)
@@ -783,14 +766,29 @@ function _placeUnlikeTarget(s: State, namespaces: readonly NamespaceKind[], fact
 }
 
 /**
- * A namespace of the target's that is not nsenter's own and that the program would not enter from
- * the target, or undefined. The ones the target shares with nsenter are relied on.
+ * Whether the file given for KIND is the target's own namespace of that kind (the same inode),
+ * relied on as read.
+ */
+function _givenIsTargets(s: State, kind: NamespaceKind, facts: Facts): boolean {
+  const step = s.opens.find((o) => o.slot === kind && "path" in o) as { path: string } | undefined;
+  const path = `${s.proc}/${s.target}/${namespaceInfo(kind).file}`;
+  const given = step ? facts.namespaceOf(step.path) : undefined;
+  const theirs = facts.namespaceOf(path);
+  if (!given || !("ino" in given) || !("ino" in theirs) || given.ino !== theirs.ino) return false;
+  s.relied.push({ namespace: path, ino: theirs.ino });
+  return true;
+}
+
+/**
+ * A namespace of the target's that is not nsenter's own and that the program would not enter
+ * (from the target, or as a file _givenIsTargets checked), or undefined. The ones the target
+ * shares with nsenter are relied on.
  */
 function _namespacesLeftOut(s: State, namespaces: readonly NamespaceKind[], facts: Facts): NamespaceKind | undefined {
   for (const ns of NAMESPACES) {
     if (ns.kind === "user") continue;
     // -F: the PID namespace is entered, but only the program's children would be in it.
-    const entered = namespaces.includes(ns.kind) && !s.explicit.includes(ns.kind);
+    const entered = namespaces.includes(ns.kind);
     if (entered && !(ns.kind === "pid" && s.noFork)) continue;
     if (_oursToo(s, ns.file, facts) === false) return ns.kind;
   }

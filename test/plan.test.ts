@@ -333,6 +333,11 @@ describe("plan", () => {
     [["-t", "13", "-e", "-r", "-w"], "fail"],
     [["-t", "13", "-e", "-a"], "run"], // -a enters its user namespace: the program is its equal
     [["-t", "13", "-e", "-U", "-m"], "fail"], // its network, PID, IPC, ... namespaces left out
+    [["-t", "13", "-e", "-a", "--preserve-credentials"], "fail"], // nsenter's groups kept
+    // A namespace given as a file: the target's own, or refused (the target may not enter it).
+    [["-t", "18", "-e", "-U", "-w", "--net=/proc/18/ns/net"], "run"],
+    [["-t", "18", "-e", "-U", "-w", "--net=/run/netns/other"], "fail"],
+    [["-t", "18", "-e", "-U", "-w", "--net=/proc/42/ns/net"], "run"], // 42's is 18's: ours
     [["-t", "13", "-e", "--user=/proc/13/ns/user", "-m"], "fail"], // a file: not known to be its own
     [["-t", "13", "-e", "-U", "--user-parent", "-m"], "fail"],
   ])("%j: %s", (argv, outcome) => {
@@ -407,7 +412,11 @@ describe("plan", () => {
   });
 
   test.each([
-    ["9", ["--preserve-credentials"], "--preserve-credentials keeps nsenter's uid 0 in the target's user namespace"],
+    [
+      "9",
+      ["--preserve-credentials"],
+      "--preserve-credentials keeps nsenter's uid 0 and groups in the target's user namespace",
+    ],
     ["9", ["-S", "70000"], "uid 70000 and gid 0 are not both mapped in the target's user namespace"],
     [
       "11",
@@ -424,6 +433,13 @@ describe("plan", () => {
     const p = plan(["-t", pid, "-e", "-U", ...flags, "env"], facts());
     expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
       `--env: ${why}: the target's environment would steer a program that can do more than the target (leave --env out)`,
+    );
+  });
+
+  test("a namespace given as a file, not the target's: the refusal says which", () => {
+    const p = plan(["-t", "18", "-e", "-U", "-w", "--net=/run/netns/other", "env"], facts());
+    expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
+      "--env: the net namespace given as a file is not known to be the target's own: the target's environment would steer a program that can do more than the target (leave --env out)",
     );
   });
 

@@ -334,7 +334,7 @@ describeRoot("--env: a target's environment never steers a program run as root",
     expect(r).toEqual({
       stdout: "",
       stderr:
-        "nsenter: --env: --preserve-credentials keeps nsenter's uid 0 in the target's user namespace: the target's environment would steer a program that can do more than the target (leave --env out)\n",
+        "nsenter: --env: --preserve-credentials keeps nsenter's uid 0 and groups in the target's user namespace: the target's environment would steer a program that can do more than the target (leave --env out)\n",
       status: 1,
     });
     expect(existsSync(marker())).toBe(false);
@@ -374,6 +374,31 @@ describeRoot("--env: a target's environment never steers a program run as root",
     const t = { sandboxed, noNewPrivs, grouped, pidded }[name as "sandboxed"];
     const r = run([NSENTER, "-t", `${t.pid}`, "-e", ...(flags as string[]), "id", "-u"], { env });
     const stderr = `nsenter: --env: ${why}: the target's environment would steer a program that can do more than the target (leave --env out)\n`;
+    expect(r).toEqual({ stdout: "", stderr, status: 1 });
+    expect(existsSync(marker())).toBe(false);
+  });
+
+  test("its user namespace's root, a namespace given as a file: the target's own only", () => {
+    const flags = ["-e", "-U", "-m"];
+    const r = run([NSENTER, "-t", `${sandboxed.pid}`, ...flags, `--net=/proc/${root.pid}/ns/net`, "id", "-u"], { env });
+    const stderr =
+      "nsenter: --env: the net namespace given as a file is not known to be the target's own: the target's environment would steer a program that can do more than the target (leave --env out)\n";
+    expect(r).toEqual({ stdout: "", stderr, status: 1 });
+    expect(existsSync(marker())).toBe(false);
+    const own = run(
+      [NSENTER, "-t", `${sandboxed.pid}`, ...flags, `--net=/proc/${sandboxed.pid}/ns/net`, "/usr/bin/env"],
+      {
+        env,
+      },
+    );
+    expect(own.status).toBe(0);
+    expect(own.stdout).toContain("KEEP=1\n");
+  });
+
+  test("root of a user namespace that maps 0 to 0, --preserve-credentials: refused (nsenter's groups kept)", () => {
+    const r = run([NSENTER, "-t", `${rootMapped.pid}`, "-e", "-a", "--preserve-credentials", "id", "-u"], { env });
+    const stderr =
+      "nsenter: --env: --preserve-credentials keeps nsenter's uid 0 and groups in the target's user namespace: the target's environment would steer a program that can do more than the target (leave --env out)\n";
     expect(r).toEqual({ stdout: "", stderr, status: 1 });
     expect(existsSync(marker())).toBe(false);
   });
