@@ -735,6 +735,13 @@ function _unlikeTarget(
   if (confined !== undefined) return confined;
   const place = _placeUnlikeTarget(s, namespaces, facts);
   if (place !== undefined) return place;
+  // The program's files: those of the target's own mount namespace, where a root of the target's
+  // can mount its own over any of them: the target's environment steers nothing it could not. In
+  // nsenter's they are this host's, and the target's environment would hand the target a program
+  // of this host, with the caller's terminal (TIOCSTI types into it) and session keyring.
+  if (!namespaces.includes("mnt") || _oursToo(s, "ns/mnt", facts) !== false) {
+    return "the target shares this host's mount namespace, so the program would be one of this host's, on the caller's terminal and session";
+  }
   // Read before the target is pinned: its user namespace and its credentials must still be these.
   const ns = facts.namespaceOf(`${target}/ns/user`);
   if ("ino" in ns) s.relied.push({ namespace: `${target}/ns/user`, ino: ns.ino });

@@ -22,7 +22,7 @@ const ROOT = {
 };
 
 /** The processes in the user namespace pid 9 has (see facts()). */
-const USERNS = ["9", "11", "12", "14", "15", "16", "18", "20"];
+const USERNS = ["9", "11", "12", "14", "15", "16", "18", "20", "21"];
 
 function facts(over: Partial<Facts> = {}): Facts {
   return {
@@ -31,6 +31,7 @@ function facts(over: Partial<Facts> = {}): Facts {
       const [, pid, kind] = /\/(\w+)\/ns\/(\w+)$/.exec(path) ?? []; // under /proc, or --proc's DIR
       if (pid === "404" || !kind) return { errno: 2 };
       if (pid === "18") return { ino: kind === "user" ? 3n : 1n }; // only its user namespace its own
+      if (pid === "21") return { ino: kind === "user" || kind === "mnt" ? 3n : 1n }; // and its mounts
       if (USERNS.includes(pid as string) || pid === "13") return { ino: 3n };
       // 8 and 19: containers without a user namespace (19 with docker's capabilities).
       if (pid === "8" || pid === "19") return { ino: kind === "user" || kind === "time" ? 1n : 3n };
@@ -41,7 +42,7 @@ function facts(over: Partial<Facts> = {}): Facts {
     // 0-65535 to 100000): 9 is its root (100000), 11 its uid 1000 (101000), 12 its root without most
     // capabilities (as container runtimes start them), 14 its root with a supplementary group, 15
     // under seccomp, 16 under a security label, 20 with a smaller bounding set; 18 is its root in
-    // our other namespaces. 19 is a container's root with docker's capabilities. 404 has no
+    // our other namespaces, 21 too but in a mount namespace of its own. 19 is a container's root with docker's capabilities. 404 has no
     // status. 7's and 13's user namespaces map 0 to 0 (root made them; 13 is root in a container).
     credentials: (path) => {
       const pid = /\/proc\/(\w+)\//.exec(path)?.[1] ?? "";
@@ -301,7 +302,8 @@ describe("plan", () => {
     [["-t", "9", "-e", "-a"], "run"], // -a enters its user namespace (not ours)
     [["-t", "9", "-e", "-U", "-n"], "fail"], // its other namespaces left out: the host's network and files
     [["-t", "9", "-e", "-U", "-m"], "fail"],
-    [["-t", "18", "-e", "-U", "-n", "-w"], "run"], // its other namespaces are ours
+    [["-t", "21", "-e", "-U", "-m"], "run"], // its other namespaces are ours
+    [["-t", "18", "-e", "-U", "-n", "-w"], "fail"], // our mount namespace: a program of this host
     [["-t", "18", "-e", "-U", "-n"], "fail"], // nsenter's working directory kept: a way past the target's
     [["-t", "9", "-e", "-a", "-F"], "fail"], // -F: the program itself stays in our PID namespace
     [["-t", "9", "-e", "-a", "-F", "-p"], "fail"],
@@ -323,8 +325,8 @@ describe("plan", () => {
     // Root of its own user namespace, 0 mapped to 0: the program is host uid 0 too, so it must be
     // everywhere the target is (7 has a time namespace of its own, 13 every kind).
     [["-t", "7", "-e", "-U", "-n"], "fail"],
-    [["-t", "7", "-e", "-U", "-T", "-m"], "run"],
-    [["-t", "7", "-e", "-a"], "run"],
+    [["-t", "7", "-e", "-a"], "fail"], // our mount namespace: a program of this host
+    [["-t", "13", "-e", "-a"], "run"],
     [["-t", "8", "-e", "--user=/proc/7/ns/user", "-n"], "fail"], // root of a container, a host program
     [["-t", "9", "-a"], "run"], // without --env, nothing to refuse
     // Root of a user namespace of its own (7 and 13 map 0 to 0): its capabilities are not the host's.
@@ -335,9 +337,9 @@ describe("plan", () => {
     [["-t", "13", "-e", "-U", "-m"], "fail"], // its network, PID, IPC, ... namespaces left out
     [["-t", "13", "-e", "-a", "--preserve-credentials"], "fail"], // nsenter's groups kept
     // A namespace given as a file: the target's own, or refused (the target may not enter it).
-    [["-t", "18", "-e", "-U", "-w", "--net=/proc/18/ns/net"], "run"],
-    [["-t", "18", "-e", "-U", "-w", "--net=/run/netns/other"], "fail"],
-    [["-t", "18", "-e", "-U", "-w", "--net=/proc/42/ns/net"], "run"], // 42's is 18's: ours
+    [["-t", "21", "-e", "-U", "-m", "--net=/proc/21/ns/net"], "run"],
+    [["-t", "21", "-e", "-U", "-m", "--net=/run/netns/other"], "fail"],
+    [["-t", "21", "-e", "-U", "-m", "--net=/proc/42/ns/net"], "run"], // 42's is 21's: ours
     [["-t", "13", "-e", "--user=/proc/13/ns/user", "-m"], "fail"], // a file: not known to be its own
     [["-t", "13", "-e", "-U", "--user-parent", "-m"], "fail"],
   ])("%j: %s", (argv, outcome) => {
@@ -371,15 +373,16 @@ describe("plan", () => {
       ],
     ],
     [
-      ["-t", "18", "-e", "-U", "-w"], // its other namespaces (ours), its user namespace and credentials
+      ["-t", "21", "-e", "-U", "-m"], // its other namespaces (ours), its mounts, user namespace, credentials
       [
-        ...["cgroup", "ipc", "uts", "net", "pid", "mnt", "time"].map((k) => ({
-          namespace: `/proc/18/ns/${k}`,
+        ...["cgroup", "ipc", "uts", "net", "pid", "time"].map((k) => ({
+          namespace: `/proc/21/ns/${k}`,
           ino: 1n,
         })),
-        { namespace: "/proc/18/ns/user", ino: 3n },
+        { namespace: "/proc/21/ns/mnt", ino: 3n },
+        { namespace: "/proc/21/ns/user", ino: 3n },
         {
-          credentialsAt: "/proc/18/status",
+          credentialsAt: "/proc/21/status",
           credentials: {
             uids: Array(4).fill(100000),
             gids: Array(4).fill(100000),
@@ -436,8 +439,15 @@ describe("plan", () => {
     );
   });
 
+  test("its user namespace's root in our mount namespace: the refusal says why", () => {
+    const p = plan(["-t", "18", "-e", "-a", "env"], facts());
+    expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
+      "--env: the target shares this host's mount namespace, so the program would be one of this host's, on the caller's terminal and session: the target's environment would steer a program that can do more than the target (leave --env out)",
+    );
+  });
+
   test("a namespace given as a file, not the target's: the refusal says which", () => {
-    const p = plan(["-t", "18", "-e", "-U", "-w", "--net=/run/netns/other", "env"], facts());
+    const p = plan(["-t", "21", "-e", "-U", "-m", "--net=/run/netns/other", "env"], facts());
     expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
       "--env: the net namespace given as a file is not known to be the target's own: the target's environment would steer a program that can do more than the target (leave --env out)",
     );

@@ -319,11 +319,13 @@ describeRoot("--env: a target's environment never steers a program run as root",
     expect(r).toEqual({ stdout: "", stderr: refusal, status: 1 });
   });
 
-  test("a user's process, its user namespace entered: the program runs as that user, with its environment", () => {
-    // Its mount namespace is ours (not entered): -w, or the program would keep nsenter's directory.
-    const r = run([NSENTER, "-t", `${rootless.pid}`, "-e", "-U", "-u", "-w", "/usr/bin/env"], { env });
-    expect(r.status).toBe(0);
-    expect(r.stdout).toContain("KEEP=1\n");
+  test("a user's process in this host's mount namespace, its user namespace entered: refused all the same", () => {
+    // The program would be this host's, steered by the user's environment, on the caller's
+    // terminal (which TIOCSTI types into) and with the caller's session keyring.
+    const r = run([NSENTER, "-t", `${rootless.pid}`, "-e", "-U", "-u", "-w", "id", "-u"], { env });
+    expect(r.stderr).toContain("the target shares this host's mount namespace");
+    expect(r.status).toBe(1);
+    expect(existsSync(marker())).toBe(false);
     const kept = run([NSENTER, "-t", `${rootless.pid}`, "-e", "-U", "-u", "/usr/bin/env"], { env });
     expect(kept.stderr).toContain("the program would keep nsenter's working directory");
   });
@@ -399,6 +401,14 @@ describeRoot("--env: a target's environment never steers a program run as root",
     const r = run([NSENTER, "-t", `${rootMapped.pid}`, "-e", "-a", "--preserve-credentials", "id", "-u"], { env });
     const stderr =
       "nsenter: --env: --preserve-credentials keeps nsenter's uid 0 and groups in the target's user namespace: the target's environment would steer a program that can do more than the target (leave --env out)\n";
+    expect(r).toEqual({ stdout: "", stderr, status: 1 });
+    expect(existsSync(marker())).toBe(false);
+  });
+
+  test("its user namespace's root in this host's mount namespace: refused (a host program, the caller's terminal)", () => {
+    const r = run([NSENTER, "-t", `${rootless.pid}`, "-e", "-a", "id", "-u"], { env });
+    const stderr =
+      "nsenter: --env: the target shares this host's mount namespace, so the program would be one of this host's, on the caller's terminal and session: the target's environment would steer a program that can do more than the target (leave --env out)\n";
     expect(r).toEqual({ stdout: "", stderr, status: 1 });
     expect(existsSync(marker())).toBe(false);
   });
