@@ -726,12 +726,18 @@ function _unlikeTarget(
   // 0 to 0 (root can make one, and so can a container's root): the program is then no more.
   const c = credentials;
   if (!c || c.uids.some((u) => u !== hostUid) || c.gids.some((g) => g !== hostGid)) {
-    return `uid ${uid} and gid ${gid} of the target's user namespace are not the target's own (-S and -G name the ids to run as)`;
+    return `uid ${uid} and gid ${gid} of the target's user namespace are not the target's own`;
   }
+  // A user of the namespace but its root cannot trace a process of another's (Yama), nor mount over
+  // the program's files: with its environment the program would run its code on the caller's
+  // terminal (TIOCSTI types into it) and with the caller's session keyring. Its root can trace
+  // the program in its namespace anyway (CAP_SYS_PTRACE there).
+  if (uid !== 0)
+    return `uid ${uid} is a user of the target's user namespace, not its root: the program would run its code on the caller's terminal and session`;
   if (c.groups !== "") return "the target has supplementary groups, which the program would not";
-  // Entering a user namespace gives every capability there (setns(2)); a uid but 0 keeps none.
+  // Entering a user namespace gives its root every capability there (setns(2)).
   const full = _fullSet(facts);
-  const confined = _confinement(s, c, uid === 0 || s.keepCaps ? full : 0n, full, facts);
+  const confined = _confinement(s, c, full, full, facts);
   if (confined !== undefined) return confined;
   const place = _placeUnlikeTarget(s, namespaces, facts);
   if (place !== undefined) return place;

@@ -308,7 +308,7 @@ describe("plan", () => {
     [["-t", "9", "-e", "-a", "-F"], "fail"], // -F: the program itself stays in our PID namespace
     [["-t", "9", "-e", "-a", "-F", "-p"], "fail"],
     [["-t", "9", "-e", "-a", "-S", "1000", "-G", "1000"], "fail"], // another user of its namespace than 9
-    [["-t", "11", "-e", "-a", "-S", "1000", "-G", "1000"], "run"], // 11's own ids there
+    [["-t", "11", "-e", "-a", "-S", "1000", "-G", "1000"], "fail"], // 11's own ids, but no root's: the caller's terminal
     [["-t", "11", "-e", "-U"], "fail"], // the namespace's root: more than its uid 1000
     [["-t", "11", "-e", "-a"], "fail"],
     [["-t", "12", "-e", "-U"], "fail"], // its root, but with every capability, which 12 has not
@@ -421,11 +421,7 @@ describe("plan", () => {
       "--preserve-credentials keeps nsenter's uid 0 and groups in the target's user namespace",
     ],
     ["9", ["-S", "70000"], "uid 70000 and gid 0 are not both mapped in the target's user namespace"],
-    [
-      "11",
-      [],
-      "uid 0 and gid 0 of the target's user namespace are not the target's own (-S and -G name the ids to run as)",
-    ],
+    ["11", [], "uid 0 and gid 0 of the target's user namespace are not the target's own"],
     ["12", [], "the target runs with capabilities dropped that the program would have"],
     ["14", [], "the target has supplementary groups, which the program would not"],
     ["15", [], "the target runs under seccomp or no_new_privs, the program would not"],

@@ -419,16 +419,24 @@ describeRoot("--env: a target's environment never steers a program run as root",
     expect(r.stdout).toContain("KEEP=1\n");
   });
 
-  test("a user of a user namespace: not as the namespace's root, as itself with -S/-G", () => {
+  test("a user of a user namespace: not as the namespace's root, nor as itself (the caller's terminal)", () => {
     const refused =
-      "nsenter: --env: uid 0 and gid 0 of the target's user namespace are not the target's own (-S and -G name the ids to run as): the target's environment would steer a program that can do more than the target (leave --env out)\n";
+      "nsenter: --env: uid 0 and gid 0 of the target's user namespace are not the target's own: the target's environment would steer a program that can do more than the target (leave --env out)\n";
     const r = run([NSENTER, "-t", `${mappedUser.pid}`, "-e", "-U", "-m", "id", "-u"], { env });
     expect(r).toEqual({ stdout: "", stderr: refused, status: 1 });
-    expect(existsSync(marker())).toBe(false);
+    // As itself, the program would run the user's code with the caller's terminal and session
+    // keyring, which the user cannot reach (it may trace no process of another's).
     const flags = ["-U", "-m", "-S", "1000", "-G", "1000"];
-    const as = run([NSENTER, "-t", `${mappedUser.pid}`, "-e", ...flags, "/usr/bin/env"], { env });
-    expect(as.status).toBe(0);
-    expect(as.stdout).toContain("KEEP=1\n");
+    const as = run([NSENTER, "-t", `${mappedUser.pid}`, "-e", ...flags, "id", "-u"], { env });
+    expect(as).toEqual({
+      stdout: "",
+      stderr:
+        "nsenter: --env: uid 1000 is a user of the target's user namespace, not its root: the program would run its code on the caller's terminal and session: the target's environment would steer a program that can do more than the target (leave --env out)\n",
+      status: 1,
+    });
+    expect(existsSync(marker())).toBe(false);
+    // Without --env, as itself.
+    expect(run([NSENTER, "-t", `${mappedUser.pid}`, ...flags, "id", "-u"], { env }).stdout).toBe("1000\n");
   });
 
   test.each([[["-u"]], [["-u", "-r/"]], [["-u", "-w"]], [["-r"]], [["-m", "-w/tmp"]]])(
