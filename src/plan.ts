@@ -734,7 +734,13 @@ function _unlikeTarget(
   // the program in its namespace anyway (CAP_SYS_PTRACE there).
   if (uid !== 0)
     return `uid ${uid} is a user of the target's user namespace, not its root: the program would run its code on the caller's terminal and session`;
-  if (c.groups !== "") return "the target has supplementary groups, which the program would not";
+  // The program drops every supplementary group: the target must have none but its own group (a
+  // login lists the user's group among them), or dropping one may let the program past a file
+  // that group keeps the target out of.
+  for (const group of c.groups.split(" ")) {
+    if (group !== "" && Number(group) !== hostGid)
+      return "the target has supplementary groups, which the program would not";
+  }
   // Entering a user namespace gives its root every capability there (setns(2)).
   const full = _fullSet(facts);
   const confined = _confinement(s, c, full, full, facts);

@@ -22,7 +22,7 @@ const ROOT = {
 };
 
 /** The processes in the user namespace pid 9 has (see facts()). */
-const USERNS = ["9", "11", "12", "14", "15", "16", "18", "20", "21"];
+const USERNS = ["9", "11", "12", "14", "15", "16", "18", "20", "21", "22"];
 
 function facts(over: Partial<Facts> = {}): Facts {
   return {
@@ -42,7 +42,8 @@ function facts(over: Partial<Facts> = {}): Facts {
     // 0-65535 to 100000): 9 is its root (100000), 11 its uid 1000 (101000), 12 its root without most
     // capabilities (as container runtimes start them), 14 its root with a supplementary group, 15
     // under seccomp, 16 under a security label, 20 with a smaller bounding set; 18 is its root in
-    // our other namespaces, 21 too but in a mount namespace of its own. 19 is a container's root with docker's capabilities. 404 has no
+    // our other namespaces, 21 too but in a mount namespace of its own; 22 its root with its own
+    // group as a supplementary one, as a login has. 19 is a container's root with docker's capabilities. 404 has no
     // status. 7's and 13's user namespaces map 0 to 0 (root made them; 13 is root in a container).
     credentials: (path) => {
       const pid = /\/proc\/(\w+)\//.exec(path)?.[1] ?? "";
@@ -51,7 +52,7 @@ function facts(over: Partial<Facts> = {}): Facts {
       return {
         uids: [id, id, id, id],
         gids: [id, id, id, id],
-        groups: pid === "14" ? "4242" : "",
+        groups: pid === "14" ? "4242" : pid === "22" ? "100000" : "",
         capEff: pid === "12" || pid === "19" ? 0xa80425fbn : (1n << 41n) - 1n,
         capBnd: pid === "19" || pid === "20" ? 0xa80425fbn : (1n << 41n) - 1n,
         seccomp: pid === "15" ? 2 : 0,
@@ -314,6 +315,7 @@ describe("plan", () => {
     [["-t", "12", "-e", "-U"], "fail"], // its root, but with every capability, which 12 has not
     [["-t", "9", "-e", "-a", "-S", "0", "--keep-caps"], "run"],
     [["-t", "14", "-e", "-a"], "fail"], // its group 4242 the program would not have
+    [["-t", "22", "-e", "-a"], "run"], // its only supplementary group is its own (a login's)
     [["-t", "15", "-e", "-a"], "fail"], // its seccomp filter neither
     [["-t", "16", "-e", "-a"], "fail"], // nor its security label
     [["-t", "9", "-e", "-U", "-S", "70000"], "fail"], // not mapped there

@@ -226,6 +226,7 @@ describeRoot("--env: a target's environment never steers a program run as root",
   let sandboxed: Target; // uid 65534, root of a user namespace with its own network and mounts
   let noNewPrivs: Target; // uid 65534, root of a user namespace of its own, under no_new_privs
   let grouped: Target; // uid 65534 with group 4242, root of a user namespace of its own
+  let login: Target; // uid 65534 with its own group as a supplementary one (as a login has), the same
   let pidded: Target; // uid 65534, root of a user namespace with its own PID namespace and mounts
   let capless: Target; // root in a mount namespace of its own, every capability dropped (docker drops many)
   const marker = () => join(dir, "ran");
@@ -282,6 +283,11 @@ describeRoot("--env: a target's environment never steers a program run as root",
       "true",
       "setpriv",
     );
+    login = new Target(
+      ["--reuid=65534", "--regid=65534", "--groups=65534", "env", "-i", ...vars, ...rootOfItsOwn, "--mount"],
+      "true",
+      "setpriv",
+    );
     pidded = new Target(
       [...nobody, "env", "-i", ...vars, ...rootOfItsOwn, "--pid", "--mount", "--mount-proc"],
       "true",
@@ -290,7 +296,7 @@ describeRoot("--env: a target's environment never steers a program run as root",
     targets.push(user, privateMount, rootless, root, container, rootMapped, mappedUser, sandboxed, noNewPrivs, grouped);
     const dropAll = ["setpriv", "--bounding-set=-all", "--inh-caps=-all"];
     capless = new Target(["-i", ...vars, "unshare", "--mount", "--fork", ...dropAll], "true", "env");
-    targets.push(pidded, capless);
+    targets.push(pidded, capless, login);
   });
   afterAll(() => {
     for (const t of targets) t.kill();
@@ -411,6 +417,13 @@ describeRoot("--env: a target's environment never steers a program run as root",
       "nsenter: --env: the target shares this host's mount namespace, so the program would be one of this host's, on the caller's terminal and session: the target's environment would steer a program that can do more than the target (leave --env out)\n";
     expect(r).toEqual({ stdout: "", stderr, status: 1 });
     expect(existsSync(marker())).toBe(false);
+  });
+
+  test("its user namespace's root, its own group among its supplementary ones: -a takes its environment", () => {
+    expect(readFileSync(`/proc/${login.pid}/status`, "utf8")).toMatch(/^Groups:\s*65534\s*$/m);
+    const r = run([NSENTER, "-t", `${login.pid}`, "-e", "-a", "/usr/bin/env"], { env });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("KEEP=1\n");
   });
 
   test("its user namespace's root in namespaces of its own: -a takes its environment", () => {
