@@ -691,12 +691,12 @@ function _confinement(
 
 /**
  * Why the program, although it enters a user namespace, would not be the target's equal (the
- * reason, for the refusal), or undefined when it would: in the target's user namespace and in
- * each of its other namespaces that is not nsenter's own, in a working directory of the
- * target's, with ids there that are the target's own (as this host sees them: the host's root
- * only where the target is too, in a namespace that maps 0 to 0), no supplementary groups but as
- * the target has none, and no confinement the target has and the program would not
- * (_confinement). --preserve-credentials keeps nsenter's uid 0 and groups, host root to every
+ * reason, for the refusal), or undefined when it would: in the target's user namespace as its
+ * root and in each of its other namespaces that is not nsenter's own, its own mount namespace
+ * among them, in a working directory of the target's, with ids there that are the target's own
+ * (as this host sees them: the host's root only where the target is too, in a namespace that
+ * maps 0 to 0), the target with no supplementary group but its own, and no confinement the
+ * target has and the program would not (_confinement). --preserve-credentials keeps nsenter's uid 0 and groups, host root to every
  * file of the host; the namespace's root is more than a user of it; and a program left in this
  * host's network, PID or mount namespace, or in nsenter's working directory, reaches what the
  * target cannot (this host's uid 0, where 0 maps to 0, signals this host's root processes).
