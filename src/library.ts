@@ -28,6 +28,13 @@ const REFUSED: Partial<Record<NamespaceKind, string>> = {
   pid: "while in another PID namespace this process cannot start a thread, and Bun aborts when it needs one",
 };
 
+/**
+ * Mount namespaces this thread is in through a Namespace now. Inside one, every path is the
+ * target's: /proc too, where its root can make /proc/self/ns/net any namespace of its choosing,
+ * and a later Namespace would enter it, or go back to it.
+ */
+let mountsEntered = 0;
+
 export class Namespace implements Disposable {
   readonly kind: NamespaceKind;
   #previous: number;
@@ -41,6 +48,11 @@ export class Namespace implements Disposable {
     if (!info) throw new NsenterError(`unknown namespace kind: ${kind}`);
     const refused = REFUSED[kind];
     if (refused) throw new NsenterError(`cannot enter the ${kind} namespace here: ${refused}; use the nsenter command`);
+    if (mountsEntered > 0) {
+      throw new NsenterError(
+        `cannot enter the ${kind} namespace inside a target's mount namespace: its paths, /proc among them, are the target's (enter the mount namespace last)`,
+      );
+    }
     this.kind = kind;
     const proc = options.proc ?? "/proc";
     const path = typeof target === "number" ? `${proc}/${target}/${info.file}` : target;
@@ -58,6 +70,7 @@ export class Namespace implements Disposable {
       const failed = enterNamespace(wanted, info.clone);
       if (failed) throw stepError(failed, errno(), info.file);
       this.#entered = true;
+      if (kind === "mnt") mountsEntered++;
     } catch (e) {
       this.#closeAll();
       throw e;
@@ -73,6 +86,7 @@ export class Namespace implements Disposable {
       if (this.#entered && enterNamespace(this.#previous, info.clone) !== undefined) {
         throw new NsenterError(`cannot return to the previous ${this.kind} namespace`, errno());
       }
+      if (this.#entered && this.kind === "mnt") mountsEntered--;
       this.#entered = false;
       if (this.#root >= 0) this.#restoreDirectories();
     } finally {

@@ -68,6 +68,15 @@ describeRoot("the Namespace API", () => {
     });
   });
 
+  test("no Namespace inside a target's mount namespace (its /proc is the target's); after it, as before", () => {
+    expect(scenario("afterMnt", `${target.pid}`)).toEqual({
+      refused:
+        "cannot enter the uts namespace inside a target's mount namespace: its paths, /proc among them, are the target's (enter the mount namespace last)",
+      inside: "nsenter-target",
+      utsAfter: true,
+    });
+  });
+
   test("a block that throws still restores", () => {
     const host = Bun.spawnSync(["hostname"]).stdout.toString().trim();
     expect(scenario("throws", `${target.pid}`)).toEqual({ before: host, after: host, caught: "boom" });
