@@ -6,12 +6,12 @@
  * target's cgroup v2 directory here. The target is pinned by a pidfd meanwhile, so a PID reused
  * between lookup and entry is noticed instead of entered.
  */
-import { cgroup2Mount, cgroup2Path } from "./cgroups.ts";
+import { cgroup2Mount, cgroup2Path, cgroupDirectory } from "./cgroups.ts";
 import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { Errno, NsenterError } from "./errors.ts";
 import { credentials, namespaceOf, sameCredentials, securityLabel } from "./facts.ts";
-import { cstr, errno, F, FD, namespaceInode, O, readText, statFd, syscall } from "./libc.ts";
+import { cstr, errno, F, FD, namespaceInode, O, readLink, readText, statFd, syscall } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo } from "./namespaces.ts";
 import type { ContainerRef, OpenStep, Relied, TargetRef } from "./plan.ts";
 import { stepError } from "./steps.ts";
@@ -197,6 +197,14 @@ function _socketNamespace(pid: number, fd: number, pin: number): number {
   try {
     const sk = syscall(NR.pidfd_getfd, pidfd, fd, 0);
     if (sk < 0) throw new NsenterError(`pidfd_getfd(${pidfd}, ${fd})`, errno());
+    // Only a socket is asked: an ioctl on anything else goes to its driver or file system, and a
+    // FUSE file of the target's held nsenter there for good (the ioctl's answer on a file, ENOTTY).
+    // Its link says so without asking the file system (fstat would).
+    const link = readLink(`/proc/self/fd/${sk}`);
+    if (typeof link !== "string" || !link.startsWith("socket:[")) {
+      sys.close(sk);
+      throw new NsenterError(`ioctl(${sk}, SIOCGSKNS)`, Errno.ENOTTY);
+    }
     const ns = sys.ioctl(sk, Ioctl.SIOCGSKNS, 0);
     const code = errno();
     sys.close(sk);
@@ -231,8 +239,11 @@ function _cgroupProcs(procCgroup: string): number {
   if (typeof content === "number") throw new NsenterError(`cannot open ${procCgroup}`, content);
   const path = cgroup2Path(content);
   if (path === undefined) throw new NsenterError("failed to get cgroup path");
-  const relative = path.startsWith(mount.root) ? path.slice(mount.root.length) : path;
-  const procs = `${mount.point}/${relative}/cgroup.procs`.replace(/\/+/g, "/");
+  // Under the part of the hierarchy our mount shows, and no `..`: a cgroup outside our cgroup
+  // namespace reads `/../x`, and taken as written it named another (util-linux: ENOENT).
+  const dir = path.split("/").includes("..") ? undefined : cgroupDirectory({ controllers: [], path }, path, [mount]);
+  if (dir === undefined) throw new NsenterError("failed to open cgroup.procs", Errno.ENOENT);
+  const procs = `${dir}/cgroup.procs`;
   const fd = sys.open(cstr(procs), O.WRONLY | O.APPEND | O.CLOEXEC);
   if (fd < 0) throw new NsenterError("failed to open cgroup.procs", errno());
   return fd;

@@ -1130,3 +1130,75 @@ describeRoot("fs.suid_dumpable=1: no child that changes credentials", () => {
     });
   });
 });
+
+describeRoot("-N: only a socket of the target's is asked for its network namespace", () => {
+  let target: Target;
+  let dir: string;
+  beforeAll(() => {
+    requireTool("/usr/bin/strace", "strace");
+    dir = scratchDir("nsenter-netsock-");
+    writeFileSync(join(dir, "file"), "");
+    // Descriptor 3 a plain file: on a FUSE file system of the target's, an ioctl on it would wait
+    // for the target's answer, in a sleep no signal ends.
+    target = new Target(["--fork", "--uts"], `exec 3<${join(dir, "file")}`);
+  });
+  afterAll(() => {
+    target?.kill();
+    removeTree(dir);
+  });
+
+  test("not a socket: util-linux's ENOTTY, and no ioctl is made on it", () => {
+    const log = join(dir, "trace");
+    const r = run([
+      "strace",
+      "-f",
+      "-qq",
+      "-e",
+      "trace=ioctl",
+      "-o",
+      log,
+      NSENTER,
+      "-t",
+      `${target.pid}`,
+      "-N",
+      "3",
+      "true",
+    ]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^nsenter: ioctl\(\d+, SIOCGSKNS\): Inappropriate ioctl for device\n$/);
+    expect(readFileSync(log, "utf8")).not.toMatch(/ioctl\(\d+, (SIOCGSKNS|0x894c)/);
+  });
+});
+
+describeRoot("--join-cgroup: a cgroup path outside nsenter's cgroup namespace is not taken as written", () => {
+  // nsenter in a cgroup namespace rooted at A (its mount shows the hierarchy's root as `/..`); the
+  // target in A's child named `..B`, which reads `/..B` from there, and was joined as B, a
+  // cgroup the target named.
+  const mount = cgroup2Mount(readFileSync("/proc/self/mountinfo", "utf8"));
+  const a = `${mount?.point}/nsenter-a-${process.pid}`;
+  const b = `${mount?.point}/nsenter-b-${process.pid}`;
+  let target: Target;
+  beforeAll(() => {
+    if (!mount) throw new Error("no cgroup2 hierarchy mounted: --join-cgroup cannot be tested");
+    mkdirSync(`${a}/..nsenter-b-${process.pid}`, { recursive: true });
+    mkdirSync(b, { recursive: true });
+    target = new Target(["--fork", "--uts"], "true");
+    writeFileSync(`${a}/..nsenter-b-${process.pid}/cgroup.procs`, `${target.pid}`);
+  });
+  afterAll(() => {
+    target?.kill();
+    removeCgroupTree(a);
+    removeCgroupTree(b);
+  });
+
+  test("refused with util-linux's ENOENT, and the program joins nothing", () => {
+    const script = `echo $$ > ${a}/cgroup.procs && exec unshare --cgroup ${NSENTER} -t ${target.pid} -c -u sh -c 'cat /proc/self/cgroup'`;
+    const r = run(["sh", "-c", script]);
+    expect(r).toEqual({
+      stdout: "",
+      stderr: "nsenter: failed to open cgroup.procs: No such file or directory\n",
+      status: 1,
+    });
+    expect(readFileSync(`${b}/cgroup.procs`, "utf8")).toBe("");
+  });
+});
