@@ -114,6 +114,10 @@ const CASES: [string[], string][] = [
     `user:/proc/7/ns/user ${ALL42.replaceAll("42", "7")} | run [user,cgroup,ipc,uts,net,pid,mnt,time] fork -bash`,
   ],
   [["-t", "7", "-U", "-S", "5"], "user:/proc/7/ns/user | run [user] uid=5 gid=0 -bash"],
+  [
+    ["-t", "7", "-U", "-S", "follow"],
+    "user:/proc/7/ns/user owner:/proc/7/ | fail -S follow and -G follow with a user namespace are not supported yet (give the ids)",
+  ],
   [["-t", "42", "-S", "5", "id"], " | run [] uid=5 id"],
   [["-t", "42", "-G", "6", "id"], " | run [] gid=6 id"],
   [

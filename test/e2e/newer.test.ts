@@ -236,6 +236,19 @@ describeRoot("-S follow, -G follow", () => {
     const r = run([NSENTER, "-t", `${target.pid}`, "-u", "-S", "follow", "-G", "follow", "sh", "-c", "id -u; id -g"]);
     expect(r).toEqual({ stdout: "4242\n4343\n", stderr: "", status: 0 });
   });
+  test("with its user namespace: refused, not yet as the namespace sees the owner (this host's 4242 is its 0)", () => {
+    for (const flags of [
+      ["-U", "-S", "follow"],
+      ["-a", "-G", "follow"],
+    ]) {
+      const r = run([NSENTER, "-t", `${target.pid}`, ...flags, "id", "-u"]);
+      expect(r).toEqual({
+        stdout: "",
+        stderr: "nsenter: -S follow and -G follow with a user namespace are not supported yet (give the ids)\n",
+        status: 1,
+      });
+    }
+  });
 });
 
 /** The inode of a pidfd for PID (what `-t PID:INODE` names). */
