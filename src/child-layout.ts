@@ -51,6 +51,10 @@ export enum J {
   uid,
   forceGid,
   gid,
+  // -S/-G follow with the child: the target's /proc directory (or -1), whose owner, as the entered
+  // user namespace sees it, replaces the uid (bit 1) and gid (bit 2) above.
+  owner,
+  follow,
   groups,
   groupsFailed,
   file,

@@ -139,6 +139,26 @@ static void change_directories(long *j) {
   }
 }
 
+/*
+ * -S/-G follow into a user namespace: the owner of the target's /proc directory as the namespace
+ * entered sees it (util-linux fstat()s it there), so the ids are the target's own inside (this
+ * host's view may be another user there, or none). statx(2), whose layout every architecture
+ * shares: stx_uid at byte 20, stx_gid at 24.
+ */
+#define AT_EMPTY_PATH 0x1000
+#define STATX_UID 8
+#define STATX_GID 16
+static void follow_owner(long *j) {
+  unsigned int statx[64]; /* struct statx: 256 bytes */
+  char empty = 0;
+  if (j[J_OWNER] < 0) return;
+  if (sys(j, N_STATX, j[J_OWNER], (long)&empty, AT_EMPTY_PATH, STATX_UID | STATX_GID, (long)statx) != 0)
+    fail(j, S_STAT, 0);
+  sys(j, N_CLOSE, j[J_OWNER], 0, 0, 0, 0);
+  if (j[J_FOLLOW] & 1) j[J_UID] = statx[5];
+  if (j[J_FOLLOW] & 2) j[J_GID] = statx[6];
+}
+
 static void set_credentials(long *j) {
   if (j[J_FORCE_GID]) {
     if (sys(j, N_SETGROUPS, 0, 0, 0, 0, 0) != 0 && j[J_GROUPS_FAILED]) fail(j, S_SETGROUPS, 0);
@@ -253,6 +273,7 @@ int nsenter_child(long *j) {
   enter_namespaces(j);
   rearm(j);
   change_directories(j);
+  follow_owner(j);
   if (!j[J_FORK]) return program(j);
   if (CALL(j, F_CLONE)(j[J_PROGRAM_ENTRY], j[J_PROGRAM_STACK],
                        CLONE_VM | CLONE_VFORK | CLONE_PARENT | CLONE_PARENT_SETTID | SIGCHLD, j,

@@ -201,6 +201,8 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   job[J.uid] = BigInt(r.credentials.uid ?? 0);
   job[J.forceGid] = r.credentials.gid === undefined ? 0n : 1n;
   job[J.gid] = BigInt(r.credentials.gid ?? 0);
+  job[J.owner] = BigInt(fds.get("owner") ?? -1);
+  job[J.follow] = (r.follow.uid ? 1n : 0n) | (r.follow.gid ? 2n : 0n);
   job[J.groups] = r.credentials.groupsMustDrop ? 1n : 0n;
   job[J.file] = _pointer(program.file);
   job[J.argv] = _pointer(program.argv.pointers);

@@ -60,7 +60,8 @@ export function run(opens: Plan["opens"], plan: RunPlan, ctx: Context): never {
     stage("open");
     // What only some runs need is called only by them: a function's first call costs start-up
     // time for all of its code (README "Speed").
-    let r = fds.has("owner") ? _resolveFollow(plan, fds) : plan;
+    // -S/-G follow: the child reads the owner once it has entered (child.c follow_owner).
+    let r = plan.mode === "exec" && fds.has("owner") ? _resolveFollow(plan, fds) : plan;
     if (r.env) r = _withTargetEnvironment(r, fds);
     // --join-cgroup: nsenter joins when it becomes the program; otherwise the child does (child.c).
     if (r.mode === "child") return _runInChild(r, fds, ctx);
@@ -71,12 +72,15 @@ export function run(opens: Plan["opens"], plan: RunPlan, ctx: Context): never {
   }
 }
 
-/** -S follow / -G follow: the owner of /proc/PID (util-linux fstat()s the directory). */
+/**
+ * -S follow / -G follow, nsenter becoming the program: the owner of /proc/PID (util-linux fstat()s
+ * the directory). No user namespace is entered on this path, so this host sees it as the program will.
+ */
 function _resolveFollow(r: RunPlan, fds: Descriptors): RunPlan {
   const owner = fds.take("owner") as number;
   const st = statPath(`/proc/self/fd/${owner}`, true);
   sys.close(owner);
-  if (typeof st === "number") throw new NsenterError("stat of the target's /proc directory failed", st);
+  if (typeof st === "number") throw stepError("stat", st);
   const c = r.credentials;
   const uid = r.follow.uid ? st.uid : c.uid;
   const gid = r.follow.gid ? st.gid : c.gid;

@@ -529,12 +529,6 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
   // A -T FILE given is not the target's: only its own file is relied on.
   const rely = path?.startsWith(`${s.proc}/${s.target}/`) === true;
   const namespaces = timeIsOurs(all, path, rely, facts, s.relied) ? _without(all, "time") : all;
-  // util-linux reads the owner of /proc/PID once in the target's user namespace, as that sees it;
-  // nsenter reads it before entering, as this host sees it, which there may be another user
-  // (this host's 0, where the namespace maps 0 to its uid).
-  if ((s.followUid || s.followGid) && namespaces.includes("user")) {
-    throw new NsenterError("-S follow and -G follow with a user namespace are not supported yet (give the ids)");
-  }
   const root = opened.includes("root");
   const cwd = opened.includes("cwd");
   const userns = namespaces.includes("user") && !s.preserveCredentials;
@@ -718,8 +712,7 @@ function _unlikeTarget(
     return "--preserve-credentials keeps nsenter's uid 0 and groups in the target's user namespace";
   if (s.explicit.includes("user") || s.userParent)
     return "the user namespace entered is not known to be the target's own";
-  if (s.followUid || s.followGid)
-    return "-S/-G follow gives the program ids of this host, not of the target's user namespace";
+  if (s.followUid || s.followGid) return "-S/-G follow names ids nsenter cannot check before entering";
   const target = `${s.proc}/${s.target}`;
   const uid = s.uid ?? 0;
   const gid = s.gid ?? 0;

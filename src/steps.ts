@@ -27,6 +27,7 @@ export const STEPS = [
   "capset",
   "ambient",
   "joinCgroup",
+  "stat",
 ] as const;
 
 export type Step = (typeof STEPS)[number];
@@ -55,6 +56,8 @@ function _message(step: Step, detail: string): string {
       return "prctl(PR_CAP_AMBIENT) failed";
     case "joinCgroup":
       return "write cgroup.procs failed";
+    case "stat":
+      return "can not get process stat";
     case "fork":
     case "setgroups":
     case "setgid":

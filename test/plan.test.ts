@@ -88,8 +88,8 @@ function summary(p: Plan): string {
     r.fork && "fork",
     r.keepCwd && "keepcwd",
     r.wdns && `wdns=${r.wdns}`,
-    r.credentials.uid !== undefined && `uid=${r.credentials.uid}`,
-    r.credentials.gid !== undefined && `gid=${r.credentials.gid}`,
+    r.credentials.uid !== undefined && `uid=${r.follow.uid ? "follow" : r.credentials.uid}`,
+    r.credentials.gid !== undefined && `gid=${r.follow.gid ? "follow" : r.credentials.gid}`,
   ].filter(Boolean);
   return `${opens} | run [${r.namespaces.join(",")}] ${[...flags, ...r.program.argv].join(" ")}`;
 }
@@ -114,10 +114,8 @@ const CASES: [string[], string][] = [
     `user:/proc/7/ns/user ${ALL42.replaceAll("42", "7")} | run [user,cgroup,ipc,uts,net,pid,mnt,time] fork -bash`,
   ],
   [["-t", "7", "-U", "-S", "5"], "user:/proc/7/ns/user | run [user] uid=5 gid=0 -bash"],
-  [
-    ["-t", "7", "-U", "-S", "follow"],
-    "user:/proc/7/ns/user owner:/proc/7/ | fail -S follow and -G follow with a user namespace are not supported yet (give the ids)",
-  ],
+  // The owner is read once the user namespace is entered (child.c), as util-linux does.
+  [["-t", "7", "-U", "-S", "follow"], "user:/proc/7/ns/user owner:/proc/7/ | run [user] uid=follow gid=0 -bash"],
   [["-t", "42", "-S", "5", "id"], " | run [] uid=5 id"],
   [["-t", "42", "-G", "6", "id"], " | run [] gid=6 id"],
   [
@@ -164,7 +162,7 @@ const CASES: [string[], string][] = [
   [["-N", "2147483648"], " | fail failed to parse file descriptor: '2147483648' (34)"],
   [["-t", "42", "-c", "true"], "cgroupProcs:/proc/42/cgroup | run [] true"],
   [["-c", "true"], " | fail neither filename nor target pid supplied for cgroup"],
-  [["-t", "42", "-S", "follow", "-G", "follow", "id"], "owner:/proc/42/ | run [] uid=0 gid=0 id"],
+  [["-t", "42", "-S", "follow", "-G", "follow", "id"], "owner:/proc/42/ | run [] uid=follow gid=follow id"],
   [["-S", "follow"], " | fail neither filename nor target pid supplied for "],
   [["--keep-caps", "true"], " | run [] true"],
   [["--user-parent"], " | fail no target PID specified"],
@@ -325,7 +323,7 @@ describe("plan", () => {
     [["-t", "9", "-e", "-U", "-S", "70000"], "fail"], // not mapped there
     [["-t", "9", "-e", "-U", "--preserve-credentials"], "fail"], // nsenter's uid 0 kept: host root
     [["-t", "9", "-e", "-a", "--preserve-credentials"], "fail"],
-    [["-t", "9", "-e", "-U", "-S", "follow"], "fail"], // an id of this host, not of its namespace
+    [["-t", "9", "-e", "-U", "-S", "follow"], "fail"], // an id known only once inside
     [["-t", "9", "-e", "--user=/proc/9/ns/user"], "fail"], // a file: whose map, unknown
     [["-t", "9", "-e", "-U", "--user-parent"], "fail"],
     // Root of its own user namespace, 0 mapped to 0: the program is host uid 0 too, so it must be

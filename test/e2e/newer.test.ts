@@ -7,7 +7,16 @@ import { dlopen } from "bun:ffi";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { fstatSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { cgroup2Mount } from "../../src/cgroups.ts";
-import { describeRoot, mappedUserTarget, NSENTER, removeCgroupTree, requireTool, run, Target } from "./helpers.ts";
+import {
+  describeRoot,
+  map100000,
+  mappedUserTarget,
+  NSENTER,
+  removeCgroupTree,
+  requireTool,
+  run,
+  Target,
+} from "./helpers.ts";
 
 /** A target whose environment is only what `env -i` gives it (and the PWD its shell adds). */
 function targetWithEnvironment(vars: string[], unshare: string[]): Target {
@@ -226,28 +235,59 @@ describeRoot("--net-socket", () => {
 });
 
 describeRoot("-S follow, -G follow", () => {
-  let target: Target;
+  // Host uid 4242 and gid 4343, root of a user namespace of its own (0 -> 4242).
+  let rootless: Target;
+  // uid 1000 and gid 2000 of a namespace that maps 0-65535 to 100000: this host's 101000 and 102000.
+  let user: Target;
   beforeAll(() => {
     const args = ["--reuid=4242", "--regid=4343", "--clear-groups", "unshare", "--user", "--map-root-user", "--fork"];
-    target = new Target(args, "true", "setpriv");
+    rootless = new Target(args, "true", "setpriv");
+    user = new Target(
+      ["--user", ...map100000(), "--setuid=1000", "--setgid=2000", "--fork", "--pid", "--mount-proc", "--uts"],
+      "true",
+    );
   });
-  afterAll(() => target?.kill());
+  afterAll(() => {
+    rootless?.kill();
+    user?.kill();
+  });
+  const ids = ["sh", "-c", "id -u; id -g"];
+
   test("the program takes the owner of /proc/PID", () => {
-    const r = run([NSENTER, "-t", `${target.pid}`, "-u", "-S", "follow", "-G", "follow", "sh", "-c", "id -u; id -g"]);
+    const r = run([NSENTER, "-t", `${rootless.pid}`, "-u", "-S", "follow", "-G", "follow", ...ids]);
     expect(r).toEqual({ stdout: "4242\n4343\n", stderr: "", status: 0 });
   });
-  test("with its user namespace: refused, not yet as the namespace sees the owner (this host's 4242 is its 0)", () => {
-    for (const flags of [
-      ["-U", "-S", "follow"],
-      ["-a", "-G", "follow"],
-    ]) {
-      const r = run([NSENTER, "-t", `${target.pid}`, ...flags, "id", "-u"]);
-      expect(r).toEqual({
-        stdout: "",
-        stderr: "nsenter: -S follow and -G follow with a user namespace are not supported yet (give the ids)\n",
-        status: 1,
-      });
+
+  // util-linux reads the owner once inside: this host's 4242 is the namespace's 0, and this host's
+  // 101000 its 1000 (read outside, 101000 is no id of the namespace: setuid would fail).
+  test("with the target's user namespace, as that namespace sees the owner", () => {
+    for (const [target, flags, expected] of [
+      [rootless, ["-U", "-S", "follow", "-G", "follow"], "0\n0\n"],
+      [user, ["-U", "-S", "follow", "-G", "follow"], "1000\n2000\n"],
+      [user, ["-a", "-S", "follow", "-G", "follow"], "1000\n2000\n"],
+      [user, ["-a", "-G", "follow"], "0\n2000\n"], // -S defaults to 0 with a user namespace
+      [user, ["-U", "-S", "follow", "-G", "7"], "1000\n7\n"],
+    ] as const) {
+      const r = run([NSENTER, "-t", `${target.pid}`, ...flags, ...ids]);
+      expect({ flags, ...r }).toEqual({ flags, stdout: expected, stderr: "", status: 0 });
     }
+  });
+
+  test("the same through the PID namespace's fork: this host's 101000 and 102000, no other group", () => {
+    const show = ["sh", "-c", "cat /proc/self/status /proc/self/uid_map /proc/self/gid_map"];
+    const r = run([NSENTER, "-t", `${user.pid}`, "-a", "-S", "follow", "-G", "follow", ...show]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Uid:\t1000\t1000\t1000\t1000$/m);
+    expect(r.stdout).toMatch(/^Gid:\t2000\t2000\t2000\t2000$/m);
+    expect(r.stdout).toMatch(/^Groups:\s*$/m);
+    expect(r.stdout.match(/^ +0 +100000 +65536$/gm)).toHaveLength(2);
+  });
+
+  // Another namespace's file: the target's owner (this host's 101000) is no id of it, seen as the
+  // overflow uid 65534, which it does not map either.
+  test("an owner the namespace does not map: setuid fails, as util-linux's would", () => {
+    const r = run([NSENTER, "-t", `${user.pid}`, `--user=/proc/${rootless.pid}/ns/user`, "-S", "follow", "true"]);
+    expect(r).toEqual({ stdout: "", stderr: "nsenter: setuid failed: Invalid argument\n", status: 1 });
   });
 });
 
