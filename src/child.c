@@ -143,17 +143,29 @@ static void change_directories(long *j) {
  * -S/-G follow into a user namespace: the owner of the target's /proc directory as the namespace
  * entered sees it (util-linux fstat()s it there), so the ids are the target's own inside (this
  * host's view may be another user there, or none). statx(2), whose layout every architecture
- * shares: stx_uid at byte 20, stx_gid at 24.
+ * shares: stx_uid at byte 20, stx_gid at 24. The owner is the target's only while the target
+ * lives (then root's: uid 0 for the program), and the target may have held this process until it
+ * could exit (stopped it, frozen the cgroup it joined): its directory still holding an entry (ns)
+ * after the read shows it lived past it; once it is gone, the directory holds none (ENOENT).
  */
 #define AT_EMPTY_PATH 0x1000
 #define STATX_UID 8
 #define STATX_GID 16
+#define ESRCH 3
 static void follow_owner(long *j) {
   unsigned int statx[64]; /* struct statx: 256 bytes */
-  char empty = 0;
+  char name[3]; /* set a byte at a time: the machine code carries no data */
   if (j[J_OWNER] < 0) return;
-  if (sys(j, N_STATX, j[J_OWNER], (long)&empty, AT_EMPTY_PATH, STATX_UID | STATX_GID, (long)statx) != 0)
+  name[0] = 'n';
+  name[1] = 's';
+  name[2] = 0;
+  /* "" (AT_EMPTY_PATH): the directory itself. */
+  if (sys(j, N_STATX, j[J_OWNER], (long)&name[2], AT_EMPTY_PATH, STATX_UID | STATX_GID, (long)statx) != 0)
     fail(j, S_STAT, 0);
+  if (sys(j, N_FACCESSAT, j[J_OWNER], (long)name, 0, 0, 0) != 0) {
+    *((errno_fn)j[F_ERRNO])() = ESRCH;
+    fail(j, S_STAT, 0);
+  }
   sys(j, N_CLOSE, j[J_OWNER], 0, 0, 0, 0);
   if (j[J_FOLLOW] & 1) j[J_UID] = statx[5];
   if (j[J_FOLLOW] & 2) j[J_GID] = statx[6];

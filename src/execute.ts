@@ -22,13 +22,14 @@ import {
   errno,
   extra,
   F,
+  lstatErrno,
   O,
   O_DIRECTORY,
   readAll,
   readText,
   returnToDirectories,
   Sig,
-  statPath,
+  statFd,
   syscall,
   writeTo,
 } from "./libc.ts";
@@ -78,9 +79,13 @@ export function run(opens: Plan["opens"], plan: RunPlan, ctx: Context): never {
  */
 function _resolveFollow(r: RunPlan, fds: Descriptors): RunPlan {
   const owner = fds.take("owner") as number;
-  const st = statPath(`/proc/self/fd/${owner}`, true);
+  const st = statFd(owner);
+  // The owner is the target's only while it lives (then root's, uid 0 for the program): its
+  // directory still holding entries after the read shows it lived past it (child.c follow_owner).
+  const lived = typeof st === "number" || lstatErrno(`/proc/self/fd/${owner}/ns`) === 0;
   sys.close(owner);
   if (typeof st === "number") throw stepError("stat", st);
+  if (!lived) throw stepError("stat", Errno.ESRCH);
   const c = r.credentials;
   const uid = r.follow.uid ? st.uid : c.uid;
   const gid = r.follow.gid ? st.gid : c.gid;

@@ -1200,3 +1200,66 @@ describeRoot("--join-cgroup: a cgroup path outside nsenter's cgroup namespace is
     expect(readFileSync(`${b}/cgroup.procs`, "utf8")).toBe("");
   });
 });
+
+describeRoot("-S/-G follow: a target gone before its owner is read gives the program no ids", () => {
+  // Once the target has exited its /proc directory is root's: the program would run as uid 0. The
+  // target holds the child where it reads the owner by freezing the cgroup the child joins (-c),
+  // then has itself killed and reaped (its parent reaps it at once) before it thaws.
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "nsenter-follow-"));
+    chmodSync(dir, 0o777);
+  });
+  afterAll(() => removeTree(dir));
+
+  test.each([[["-a"]], [["-m", "-p"]]])(
+    "%j: the target killed while the child is frozen in its cgroup: refused, nothing runs",
+    async (flags: string[]) => {
+      const mount = cgroup2Mount(readFileSync("/proc/self/mountinfo", "utf8"));
+      if (!mount) throw new Error("no cgroup2 hierarchy mounted: a frozen start cannot be tested");
+      const cgroup = `${mount.point}/nsenter-test-follow-${process.pid}`;
+      const marker = join(dir, `ran${flags.join("")}`);
+      const user = ["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "sleep", "600"];
+      const parent = Bun.spawn(["sh", "-c", `${user.join(" ")} & echo $!; wait; exec sleep 600`], { stdout: "pipe" });
+      let nsenter: ReturnType<typeof Bun.spawn> | undefined;
+      mkdirSync(cgroup);
+      try {
+        const first = await parent.stdout.getReader().read(); // the target's PID, one line
+        const pid = Number(new TextDecoder().decode(first.value).trim());
+        await _until(() => readFileSync(`/proc/${pid}/comm`, "utf8") === "sleep\n"); // setpriv has executed it
+        expect(readFileSync(`/proc/${pid}/status`, "utf8")).toMatch(/^Uid:\t1000\t/m);
+        writeFileSync(`${cgroup}/cgroup.procs`, `${pid}`);
+        writeFileSync(`${cgroup}/cgroup.freeze`, "1");
+        const program = ["sh", "-c", `id -u > ${marker}`];
+        nsenter = Bun.spawn([NSENTER, "-t", `${pid}`, "-c", ...flags, "-S", "follow", "-G", "follow", ...program], {
+          stderr: "pipe",
+        });
+        // The child joins the frozen cgroup, and freezes there, before it reads the owner.
+        await _until(() => readFileSync(`${cgroup}/cgroup.procs`, "utf8").trim().split("\n").length > 1);
+        process.kill(pid, "SIGKILL");
+        await _until(() => !existsSync(`/proc/${pid}`));
+        writeFileSync(`${cgroup}/cgroup.freeze`, "0");
+        const status = await nsenter.exited;
+        const stderr = await new Response(nsenter.stderr as ReadableStream).text();
+        expect({ status, stderr }).toEqual({
+          status: 1,
+          stderr: "nsenter: can not get process stat: No such process\n",
+        });
+        expect(existsSync(marker)).toBe(false);
+      } finally {
+        nsenter?.kill(9);
+        parent.kill(9);
+        removeCgroupTree(cgroup);
+      }
+    },
+  );
+});
+
+/** Wait until CONDITION holds (10 s at most). */
+async function _until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting");
+    await Bun.sleep(5);
+  }
+}
