@@ -1222,10 +1222,11 @@ describeRoot("-S/-G follow: a target gone before its owner is read gives the pro
       const user = ["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups", "sleep", "600"];
       const parent = Bun.spawn(["sh", "-c", `${user.join(" ")} & echo $!; wait; exec sleep 600`], { stdout: "pipe" });
       let nsenter: ReturnType<typeof Bun.spawn> | undefined;
+      let pid = 0;
       mkdirSync(cgroup);
       try {
         const first = await parent.stdout.getReader().read(); // the target's PID, one line
-        const pid = Number(new TextDecoder().decode(first.value).trim());
+        pid = Number(new TextDecoder().decode(first.value).trim());
         await _until(() => readFileSync(`/proc/${pid}/comm`, "utf8") === "sleep\n"); // setpriv has executed it
         expect(readFileSync(`/proc/${pid}/status`, "utf8")).toMatch(/^Uid:\t1000\t/m);
         writeFileSync(`${cgroup}/cgroup.procs`, `${pid}`);
@@ -1248,6 +1249,10 @@ describeRoot("-S/-G follow: a target gone before its owner is read gives the pro
         expect(existsSync(marker)).toBe(false);
       } finally {
         nsenter?.kill(9);
+        // The target, where the test did not get as far as killing it.
+        try {
+          if (pid > 0 && existsSync(`/proc/${pid}`)) process.kill(pid, "SIGKILL");
+        } catch {}
         parent.kill(9);
         removeCgroupTree(cgroup);
       }
