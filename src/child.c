@@ -140,33 +140,72 @@ static void change_directories(long *j) {
 }
 
 /*
+ * Whether the line of BUF (LEN bytes, a /proc status file) that starts with FIRST "id:" ("Uid:",
+ * "Gid:") holds ID four times: real, effective, saved and filesystem id.
+ */
+static int four_times(char *buf, long len, char first, long id) {
+  long i, value;
+  int n, digits;
+  for (i = 0; i + 4 < len; i++) {
+    if ((i > 0 && buf[i - 1] != '\n') || buf[i] != first || buf[i + 1] != 'i' || buf[i + 2] != 'd' || buf[i + 3] != ':')
+      continue;
+    i += 4;
+    for (n = 0; n < 4; n++) {
+      while (i < len && (buf[i] == '\t' || buf[i] == ' ')) i++;
+      for (value = 0, digits = 0; i < len && buf[i] >= '0' && buf[i] <= '9'; i++, digits++) value = value * 10 + (buf[i] - '0');
+      if (!digits || value != id) return 0;
+    }
+    return 1;
+  }
+  return 0;
+}
+
+/*
  * -S/-G follow into a user namespace: the owner of the target's /proc directory as the namespace
  * entered sees it (util-linux fstat()s it there), so the ids are the target's own inside (this
  * host's view may be another user there, or none). statx(2), whose layout every architecture
- * shares: stx_uid at byte 20, stx_gid at 24. The owner is the target's only while the target
- * lives (then root's: uid 0 for the program), and the target may have held this process until it
- * could exit (stopped it, frozen the cgroup it joined): its directory still holding an entry (ns)
- * after the read shows it lived past it; once it is gone, the directory holds none (ENOENT).
+ * shares: stx_uid at byte 20, stx_gid at 24. The owner is the target's effective id, and root's
+ * once the target is gone; the target may have held this process until then (stopped it, frozen
+ * the cgroup it joined), or be running a setuid program (su waiting for a password is euid 0). So
+ * the target's status, read after the owner and as the namespace sees it too, must show the
+ * owner's id as all four of its ids: it is then the target's own, of a target that still lives
+ * (a status of one that has gone cannot be read: ESRCH).
  */
 #define AT_EMPTY_PATH 0x1000
 #define STATX_UID 8
 #define STATX_GID 16
+#define O_CLOEXEC 02000000
 #define ESRCH 3
+#define EPERM 1
 static void follow_owner(long *j) {
   unsigned int statx[64]; /* struct statx: 256 bytes */
-  char name[3]; /* set a byte at a time: the machine code carries no data */
+  char buf[2048];         /* the status file's start: Uid and Gid are its 9th and 10th lines */
+  char name[7];           /* set a byte at a time: the machine code carries no data */
+  long fd, len;
   if (j[J_OWNER] < 0) return;
-  name[0] = 'n';
-  name[1] = 's';
-  name[2] = 0;
+  name[0] = 's';
+  name[1] = 't';
+  name[2] = 'a';
+  name[3] = 't';
+  name[4] = 'u';
+  name[5] = 's';
+  name[6] = 0;
   /* "" (AT_EMPTY_PATH): the directory itself. */
-  if (sys(j, N_STATX, j[J_OWNER], (long)&name[2], AT_EMPTY_PATH, STATX_UID | STATX_GID, (long)statx) != 0)
+  if (sys(j, N_STATX, j[J_OWNER], (long)&name[6], AT_EMPTY_PATH, STATX_UID | STATX_GID, (long)statx) != 0)
     fail(j, S_STAT, 0);
-  if (sys(j, N_FACCESSAT, j[J_OWNER], (long)name, 0, 0, 0) != 0) {
+  fd = sys(j, N_OPENAT, j[J_OWNER], (long)name, O_CLOEXEC, 0, 0);
+  len = fd < 0 ? -1 : sys(j, N_READ, fd, (long)buf, sizeof buf, 0, 0);
+  if (len < 0) {
     *((errno_fn)j[F_ERRNO])() = ESRCH;
     fail(j, S_STAT, 0);
   }
+  sys(j, N_CLOSE, fd, 0, 0, 0, 0);
   sys(j, N_CLOSE, j[J_OWNER], 0, 0, 0, 0);
+  if (((j[J_FOLLOW] & 1) && !four_times(buf, len, 'U', statx[5])) ||
+      ((j[J_FOLLOW] & 2) && !four_times(buf, len, 'G', statx[6]))) {
+    *((errno_fn)j[F_ERRNO])() = EPERM;
+    fail(j, S_MIXED_IDS, 0);
+  }
   if (j[J_FOLLOW] & 1) j[J_UID] = statx[5];
   if (j[J_FOLLOW] & 2) j[J_GID] = statx[6];
 }

@@ -9,6 +9,7 @@ import { prepareChild } from "./child.ts";
 import type { Descriptors } from "./descriptors.ts";
 import { setEnvironment, targetEnvironment } from "./environment.ts";
 import { Errno, NsenterError } from "./errors.ts";
+import { credentials } from "./facts.ts";
 import {
   Access,
   Clone,
@@ -22,7 +23,6 @@ import {
   errno,
   extra,
   F,
-  lstatErrno,
   O,
   O_DIRECTORY,
   readAll,
@@ -80,12 +80,16 @@ export function run(opens: Plan["opens"], plan: RunPlan, ctx: Context): never {
 function _resolveFollow(r: RunPlan, fds: Descriptors): RunPlan {
   const owner = fds.take("owner") as number;
   const st = statFd(owner);
-  // The owner is the target's only while it lives (then root's, uid 0 for the program): its
-  // directory still holding entries after the read shows it lived past it (child.c follow_owner).
-  const lived = typeof st === "number" || lstatErrno(`/proc/self/fd/${owner}/ns`) === 0;
+  // The owner is the target's effective id, and root's once it is gone: its status, read after,
+  // must show it as all four of its ids (child.c follow_owner says why).
+  const status = typeof st === "number" ? undefined : credentials(`/proc/self/fd/${owner}/status`);
   sys.close(owner);
   if (typeof st === "number") throw stepError("stat", st);
-  if (!lived) throw stepError("stat", Errno.ESRCH);
+  if (status === undefined) throw stepError("stat", Errno.ESRCH);
+  const mixed = (ids: readonly number[], id: number) => ids.some((other) => other !== id);
+  if ((r.follow.uid && mixed(status.uids, st.uid)) || (r.follow.gid && mixed(status.gids, st.gid))) {
+    throw stepError("mixedIds", Errno.EPERM);
+  }
   const c = r.credentials;
   const uid = r.follow.uid ? st.uid : c.uid;
   const gid = r.follow.gid ? st.gid : c.gid;

@@ -28,6 +28,7 @@ export const STEPS = [
   "ambient",
   "joinCgroup",
   "stat",
+  "mixedIds",
 ] as const;
 
 export type Step = (typeof STEPS)[number];
@@ -58,6 +59,8 @@ function _message(step: Step, detail: string): string {
       return "write cgroup.procs failed";
     case "stat":
       return "can not get process stat";
+    case "mixedIds":
+      return "-S/-G follow: the target's real, effective, saved and filesystem ids are not all its own (a setuid or setgid program?)";
     case "fork":
     case "setgroups":
     case "setgid":

@@ -1201,16 +1201,53 @@ describeRoot("--join-cgroup: a cgroup path outside nsenter's cgroup namespace is
   });
 });
 
-describeRoot("-S/-G follow: a target gone before its owner is read gives the program no ids", () => {
-  // Once the target has exited its /proc directory is root's: the program would run as uid 0. The
-  // target holds the child where it reads the owner by freezing the cgroup the child joins (-c),
-  // then has itself killed and reaped (its parent reaps it at once) before it thaws.
+describeRoot("-S/-G follow: only ids that are the target's own, of a target that lives", () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "nsenter-follow-"));
     chmodSync(dir, 0o777);
   });
   afterAll(() => removeTree(dir));
+
+  // The owner of /proc/PID is the target's effective id: uid 1000 running a setuid-root program
+  // (su waiting for a password is one) shows root's, a setgid one its group's (unix_chkpwd:
+  // shadow's). Copies of sleep, held there as long as the target likes.
+  test.each([
+    ["setuid root", ["-m"], 0o4755],
+    ["setuid root", ["-a"], 0o4755],
+    ["setgid 42", ["-m"], 0o2755],
+    ["setgid 42", ["-a"], 0o2755],
+  ])("%s, %j: refused, nothing runs", async (_name, flags, mode) => {
+    const bin = join(dir, mode.toString(8));
+    if (!existsSync(bin)) {
+      mkdirSync(bin, { mode: 0o755 });
+      writeFileSync(join(bin, "sleep"), readFileSync("/usr/bin/sleep"));
+      Bun.spawnSync(["chown", "0:42", join(bin, "sleep")]);
+      chmodSync(join(bin, "sleep"), mode);
+    }
+    const user = ["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups"];
+    const target = Bun.spawn([...user, "sh", "-c", `PATH=${bin}:$PATH exec sleep 600`]); // the copy
+    try {
+      await _until(() => readFileSync(`/proc/${target.pid}/comm`, "utf8") === "sleep\n");
+      const held = readFileSync(`/proc/${target.pid}/status`, "utf8");
+      expect(held).toMatch(mode & 0o4000 ? /^Uid:\t1000\t0\t0\t0$/m : /^Gid:\t1000\t42\t42\t42$/m);
+      const marker = join(dir, "ran");
+      const r = run([NSENTER, "-t", `${target.pid}`, ...flags, "-S", "follow", "-G", "follow", "touch", marker]);
+      expect(r).toEqual({
+        stdout: "",
+        stderr:
+          "nsenter: -S/-G follow: the target's real, effective, saved and filesystem ids are not all its own (a setuid or setgid program?): Operation not permitted\n",
+        status: 1,
+      });
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      target.kill(9);
+    }
+  });
+
+  // Once the target has exited its /proc directory is root's: the program would run as uid 0. The
+  // target holds the child where it reads the owner by freezing the cgroup the child joins (-c),
+  // then has itself killed and reaped (its parent reaps it at once) before it thaws.
 
   test.each([[["-a"]], [["-m", "-p"]]])(
     "%j: the target killed while the child is frozen in its cgroup: refused, nothing runs",
