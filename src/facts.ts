@@ -15,22 +15,54 @@ export function namespaceOf(path: string): NsIdentity {
 export function credentials(statusPath: string): TargetCredentials | undefined {
   const status = readText(statusPath);
   if (typeof status === "number") return undefined;
-  const uid = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(status);
-  const gid = /^Gid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)$/m.exec(status);
-  const groups = /^Groups:(.*)$/m.exec(status);
-  const cap = /^CapEff:\s+([0-9a-f]+)$/m.exec(status);
-  const bounding = /^CapBnd:\s+([0-9a-f]+)$/m.exec(status);
-  if (!uid || !gid || !groups || !cap || !bounding) return undefined;
+  const fields = _statusFields(status);
+  const uids = _numbers(fields.get("Uid"));
+  const gids = _numbers(fields.get("Gid"));
+  const groups = fields.get("Groups");
+  const cap = _hex(fields.get("CapEff"));
+  const bounding = _hex(fields.get("CapBnd"));
+  if (uids?.length !== 4 || gids?.length !== 4 || groups === undefined || cap === undefined || bounding === undefined) {
+    return undefined;
+  }
   return {
-    uids: uid.slice(1).map(Number),
-    gids: gid.slice(1).map(Number),
-    groups: (groups[1] as string).trim(),
-    capEff: BigInt(`0x${cap[1]}`),
-    capBnd: BigInt(`0x${bounding[1]}`),
+    uids,
+    gids,
+    groups: groups.trim(),
+    capEff: cap,
+    capBnd: bounding,
     // Absent (an older kernel, or none configured): none.
-    seccomp: Number(/^Seccomp:\s+(\d+)$/m.exec(status)?.[1] ?? 0),
-    noNewPrivs: Number(/^NoNewPrivs:\s+(\d+)$/m.exec(status)?.[1] ?? 0),
+    seccomp: _numbers(fields.get("Seccomp"))?.[0] ?? 0,
+    noNewPrivs: _numbers(fields.get("NoNewPrivs"))?.[0] ?? 0,
   };
+}
+
+/**
+ * A status file's "Name:\tvalue" lines, the first of each name. Lines end at "\n" only: the
+ * first one holds the process's name as it chose it, where the kernel escapes "\n" and "\\"
+ * alone, so a name of "\rUid:\t0\t0\t0\t0" (or with U+2028) must not make a line of its own, as a
+ * regular expression's ^ and $ (flag m) would make it.
+ */
+function _statusFields(status: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of status.split("\n")) {
+    const colon = line.indexOf(":");
+    const name = line.slice(0, colon);
+    if (colon > 0 && !fields.has(name)) fields.set(name, line.slice(colon + 1));
+  }
+  return fields;
+}
+
+/** Tab- or space-separated decimal numbers (at least one), or undefined. */
+function _numbers(value: string | undefined): number[] | undefined {
+  const words = value?.split(/[\t ]+/).filter((w) => w !== "");
+  if (!words || words.length === 0 || words.some((w) => !/^\d+$/.test(w))) return undefined;
+  return words.map(Number);
+}
+
+/** A hexadecimal number after tabs, or undefined. */
+function _hex(value: string | undefined): bigint | undefined {
+  const word = value?.replace(/^\t+/, "");
+  return word && /^[0-9a-f]+$/.test(word) ? BigInt(`0x${word}`) : undefined;
 }
 
 /** Whether two readings of what a process may do are the same. */

@@ -18,6 +18,7 @@ import {
   readlinkSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -1209,15 +1210,12 @@ describeRoot("-S/-G follow: only ids that are the target's own, of a target that
   });
   afterAll(() => removeTree(dir));
 
-  // The owner of /proc/PID is the target's effective id: uid 1000 running a setuid-root program
-  // (su waiting for a password is one) shows root's, a setgid one its group's (unix_chkpwd:
-  // shadow's). Copies of sleep, held there as long as the target likes.
-  test.each([
-    ["setuid root", ["-m"], 0o4755],
-    ["setuid root", ["-a"], 0o4755],
-    ["setgid 42", ["-m"], 0o2755],
-    ["setgid 42", ["-a"], 0o2755],
-  ])("%s, %j: refused, nothing runs", async (_name, flags, mode) => {
+  /**
+   * uid 1000 running a copy of sleep that is setuid root (MODE 04755) or setgid 42 (02755), held
+   * there as long as it likes, under NAME (a link to the copy: the kernel names the process after
+   * the path it executed). Returns its PID, and a function that ends it.
+   */
+  async function privileged(mode: number, name: string): Promise<[number, () => void]> {
     const bin = join(dir, mode.toString(8));
     if (!existsSync(bin)) {
       mkdirSync(bin, { mode: 0o755 });
@@ -1225,14 +1223,33 @@ describeRoot("-S/-G follow: only ids that are the target's own, of a target that
       Bun.spawnSync(["chown", "0:42", join(bin, "sleep")]);
       chmodSync(join(bin, "sleep"), mode);
     }
+    if (!existsSync(join(bin, name))) symlinkSync("sleep", join(bin, name));
     const user = ["setpriv", "--reuid=1000", "--regid=1000", "--clear-groups"];
-    const target = Bun.spawn([...user, "sh", "-c", `PATH=${bin}:$PATH exec sleep 600`]); // the copy
+    const target = Bun.spawn([...user, join(bin, name), "600"]);
+    await _until(() => readFileSync(`/proc/${target.pid}/comm`, "utf8") === `${name}\n`);
+    const held = readFileSync(`/proc/${target.pid}/status`, "utf8");
+    expect(held).toMatch(mode & 0o4000 ? /\nUid:\t1000\t0\t0\t0\n/ : /\nGid:\t1000\t42\t42\t42\n/);
+    return [target.pid, () => target.kill(9)];
+  }
+
+  // The owner of /proc/PID is the target's effective id: uid 1000 running a setuid-root program
+  // (su waiting for a password is one) shows root's, a setgid one its group's (unix_chkpwd:
+  // shadow's). And its name is its own to choose: the kernel escapes "\n" in it, not "\r" or
+  // U+2028, which a regular expression's ^ (flag m) took for a line of the kernel's.
+  test.each([
+    ["setuid root", ["-m"], "sleep", 0o4755],
+    ["setuid root", ["-a"], "sleep", 0o4755],
+    ["setgid 42", ["-m"], "sleep", 0o2755],
+    ["setgid 42", ["-a"], "sleep", 0o2755],
+    ["setuid root", ["-m"], "\rUid:\t0\t0\t0\t0", 0o4755],
+    ["setuid root", ["-u"], "\u2028Uid:\t0\t0\t0\t0", 0o4755],
+    ["setuid root", ["-a"], "\rUid:\t0\t0\t0\t0", 0o4755],
+    ["setgid 42", ["-m"], "\rGid:\t0\t0\t0\t0", 0o2755],
+  ])("%s, %j, named %j: refused, nothing runs", async (_what, flags, name, mode) => {
+    const [pid, end] = await privileged(mode, name);
     try {
-      await _until(() => readFileSync(`/proc/${target.pid}/comm`, "utf8") === "sleep\n");
-      const held = readFileSync(`/proc/${target.pid}/status`, "utf8");
-      expect(held).toMatch(mode & 0o4000 ? /^Uid:\t1000\t0\t0\t0$/m : /^Gid:\t1000\t42\t42\t42$/m);
       const marker = join(dir, "ran");
-      const r = run([NSENTER, "-t", `${target.pid}`, ...flags, "-S", "follow", "-G", "follow", "touch", marker]);
+      const r = run([NSENTER, "-t", `${pid}`, ...flags, "-S", "follow", "-G", "follow", "touch", marker]);
       expect(r).toEqual({
         stdout: "",
         stderr:
@@ -1241,7 +1258,20 @@ describeRoot("-S/-G follow: only ids that are the target's own, of a target that
       });
       expect(existsSync(marker)).toBe(false);
     } finally {
-      target.kill(9);
+      end();
+    }
+  });
+
+  // The same name against --env's rule for root targets (all its uids 0): its environment would
+  // have steered a program run as root.
+  test("--env on uid 1000 running setuid root, named as if its uids were 0: refused", async () => {
+    const [pid, end] = await privileged(0o4755, "\rUid:\t0\t0\t0\t0");
+    try {
+      const r = run([NSENTER, "-t", `${pid}`, "--env", "true"]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toStartWith("nsenter: --env: the target runs as uid 1000: ");
+    } finally {
+      end();
     }
   });
 

@@ -1,0 +1,59 @@
+/** What nsenter reads from /proc/PID/status: the kernel's lines, whatever the process named itself. */
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { credentials } from "../src/facts.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "nsenter-status-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A status file as the kernel writes it for a process named NAME, run by uid 1000 as euid 0. */
+function statusOf(name: string): string {
+  const lines = [
+    `Name:\t${name}`,
+    "Umask:\t0022",
+    "State:\tS (sleeping)",
+    "Uid:\t1000\t0\t0\t0",
+    "Gid:\t1000\t1000\t1000\t1000",
+    "Groups:\t1000 ",
+    "CapEff:\t000001ffffffffff",
+    "CapBnd:\t000001ffffffffff",
+    "NoNewPrivs:\t0",
+    "Seccomp:\t2",
+  ];
+  const file = join(dir, "status");
+  writeFileSync(file, `${lines.join("\n")}\n`);
+  return file;
+}
+
+test("this process's own status: its ids, groups and capabilities", () => {
+  const c = credentials("/proc/self/status");
+  const status = readFileSync("/proc/self/status", "utf8");
+  expect(c?.uids).toEqual((/^Uid:\t(.*)$/m.exec(status)?.[1] as string).split("\t").map(Number));
+  expect(c?.capBnd).toBe(BigInt(`0x${/^CapBnd:\t(.*)$/m.exec(status)?.[1]}`));
+});
+
+// The kernel escapes "\n" and "\\" in the name alone: "\r" and U+2028 are lines only to a regular
+// expression's ^ and $ (flag m), and the name comes first, before the kernel's own Uid line.
+test.each([["\rUid:\t0\t0\t0\t0"], ["\u2028Uid:\t0\t0\t0\t0"], ["\u2029Uid:\t0\t0\t0\t0"], ["x\rGid:\t0\t0\t0\t0"]])(
+  "a process named %j: the kernel's lines, not its name's",
+  (name) => {
+    const c = credentials(statusOf(name));
+    expect(c).toEqual({
+      uids: [1000, 0, 0, 0],
+      gids: [1000, 1000, 1000, 1000],
+      groups: "1000",
+      capEff: 0x1ffffffffffn,
+      capBnd: 0x1ffffffffffn,
+      seccomp: 2,
+      noNewPrivs: 0,
+    });
+  },
+);
+
+test("a line that is not the kernel's shape: no credentials, rather than a guess", () => {
+  const file = statusOf("sleep");
+  writeFileSync(file, readFileSync(file, "utf8").replace("Uid:\t1000\t0\t0\t0", "Uid:\t1000\t0\t0"));
+  expect(credentials(file)).toBeUndefined();
+});
