@@ -29,9 +29,10 @@ function statusOf(name: string): string {
 
 test("this process's own status: its ids, groups and capabilities", () => {
   const c = credentials("/proc/self/status");
-  const status = readFileSync("/proc/self/status", "utf8");
-  expect(c?.uids).toEqual((/^Uid:\t(.*)$/m.exec(status)?.[1] as string).split("\t").map(Number));
-  expect(c?.capBnd).toBe(BigInt(`0x${/^CapBnd:\t(.*)$/m.exec(status)?.[1]}`));
+  const lines = readFileSync("/proc/self/status", "utf8").split("\n");
+  const field = (name: string) => (lines.find((l) => l.startsWith(`${name}:\t`)) ?? "").slice(name.length + 2);
+  expect(c?.uids).toEqual(field("Uid").split("\t").map(Number));
+  expect(c?.capBnd).toBe(BigInt(`0x${field("CapBnd")}`));
 });
 
 // The kernel escapes "\n" and "\\" in the name alone: "\r" and U+2028 are lines only to a regular
