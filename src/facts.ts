@@ -2,7 +2,7 @@
 
 import { resolveContainer } from "./containers.ts";
 import { Errno } from "./errors.ts";
-import { Access, access, lstatErrno, namespaceInode, nulWords, readText } from "./libc.ts";
+import { Access, access, lstatErrno, namespaceInode, nulWords, readFile, readText } from "./libc.ts";
 import type { Facts, NamespaceFacts, NsIdentity, TargetCredentials } from "./plan.ts";
 
 /** A namespace link's identity: it reads "kind:[inode]" (no stat(2): older glibc lacks one by that name). */
@@ -85,6 +85,23 @@ export function securityLabel(path: string): string | undefined {
   return typeof label === "number" ? undefined : label.replace(/\0/g, "").trim();
 }
 
+/** auxv's AT_SECURE: the kernel's flag for a start with more privilege than its caller's. */
+const AT_SECURE = 23;
+
+/**
+ * Whether a /proc/PID/auxv holds AT_SECURE set (its entries: a type and a value, 64 bits each, as
+ * on every architecture nsenter is built for), or undefined where it cannot be read.
+ */
+export function secureExec(auxvPath: string): boolean | undefined {
+  const auxv = readFile(auxvPath);
+  if (typeof auxv === "number") return undefined;
+  const view = new DataView(auxv.buffer, auxv.byteOffset, auxv.byteLength);
+  for (let at = 0; at + 16 <= auxv.length; at += 16) {
+    if (view.getBigUint64(at, true) === BigInt(AT_SECURE)) return view.getBigUint64(at + 8, true) !== 0n;
+  }
+  return false;
+}
+
 /** The highest capability number the kernel has (40 where it does not say). */
 export function lastCap(): number {
   const text = readText("/proc/sys/kernel/cap_last_cap");
@@ -137,6 +154,7 @@ export function hostFacts(): Facts {
     namespaceOf,
     credentials,
     securityLabel,
+    secureExec,
     lastCap,
     hostId,
     // libselinux's is_selinux_enabled(): selinuxfs is mounted (a policy is loaded).

@@ -10,7 +10,7 @@ import { cgroup2Mount, cgroup2Path, cgroupDirectory } from "./cgroups.ts";
 import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { Errno, NsenterError } from "./errors.ts";
-import { credentials, namespaceOf, sameCredentials, securityLabel } from "./facts.ts";
+import { credentials, namespaceOf, sameCredentials, secureExec, securityLabel } from "./facts.ts";
 import { cstr, errno, F, FD, namespaceInode, O, readLink, readText, statFd, syscall } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo } from "./namespaces.ts";
 import type { ContainerRef, OpenStep, Relied, TargetRef } from "./plan.ts";
@@ -145,7 +145,9 @@ function _recheck(pid: number, relied: readonly Relied[]): void {
         ? sameCredentials(credentials(fact.credentialsAt), fact.credentials)
         : "labelAt" in fact
           ? securityLabel(fact.labelAt) === fact.label
-          : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
+          : "plainAt" in fact
+            ? secureExec(fact.plainAt) === false
+            : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
     if (!holds) throw new NsenterError(`target process ${pid} changed while nsenter was starting`, Errno.ESRCH);
   }
 }

@@ -48,7 +48,9 @@ export interface TargetRef {
 export type Relied =
   | { readonly namespace: string; readonly ino: bigint }
   | { readonly credentialsAt: string; readonly credentials: TargetCredentials }
-  | { readonly labelAt: string; readonly label: string };
+  | { readonly labelAt: string; readonly label: string }
+  /** Its /proc/PID/auxv says it was not started set-user-ID (Facts.secureExec). */
+  | { readonly plainAt: string };
 
 /** What a process may do, from its /proc/PID/status, as nsenter sees it. */
 export interface TargetCredentials {
@@ -90,6 +92,11 @@ export interface Facts {
   credentials(statusPath: string): TargetCredentials | undefined;
   /** A /proc/PID/attr/current: the security module's label (undefined: none, or not read). */
   securityLabel(path: string): string | undefined;
+  /**
+   * Whether a /proc/PID/auxv says the process was started with AT_SECURE: set-user-ID,
+   * set-group-ID, with file capabilities or a security module's transition (undefined: not read).
+   */
+  secureExec(auxvPath: string): boolean | undefined;
   /** The highest capability number the kernel has (/proc/sys/kernel/cap_last_cap). */
   lastCap(): number;
   /**
@@ -624,6 +631,16 @@ function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKin
   if (s.socketFd !== undefined && s.socketFd >= 0)
     throw unlike("--net-socket's network namespace may not be the target's");
   if (s.rootPath || s.cwdPath) throw unlike("-r DIR and -w DIR are directories of this host's, not the target's");
+  // Started set-user-ID (sudo, su, ...): its ids are root's, its environment its caller's, which
+  // /proc/PID/environ shows whole (glibc drops LD_PRELOAD and the like from what the program
+  // sees, not from there).
+  const auxv = `${s.proc}/${s.target}/auxv`;
+  if (facts.secureExec(auxv) !== false) {
+    throw new NsenterError(
+      "--env: the target was started set-user-ID, set-group-ID or with file capabilities (AT_SECURE): its environment is its caller's, and would steer a program that can do more than that caller (leave --env out)",
+    );
+  }
+  s.relied.push({ plainAt: auxv });
   const status = `${s.proc}/${s.target}/status`;
   const credentials = facts.credentials(status);
   const userns = namespaces.includes("user");

@@ -22,7 +22,7 @@ const ROOT = {
 };
 
 /** The processes in the user namespace pid 9 has (see facts()). */
-const USERNS = ["9", "11", "12", "14", "15", "16", "18", "20", "21", "22"];
+const USERNS = ["9", "11", "12", "14", "15", "16", "18", "20", "21", "22", "24"];
 
 function facts(over: Partial<Facts> = {}): Facts {
   return {
@@ -35,7 +35,7 @@ function facts(over: Partial<Facts> = {}): Facts {
       if (USERNS.includes(pid as string) || pid === "13") return { ino: 3n };
       // 8 and 19: containers without a user namespace (19 with docker's capabilities).
       if (pid === "8" || pid === "19") return { ino: kind === "user" || kind === "time" ? 1n : 3n };
-      const own = pid === "self" || pid === "42" || (kind !== "user" && kind !== "time");
+      const own = pid === "self" || pid === "42" || pid === "23" || (kind !== "user" && kind !== "time");
       return { ino: own ? 1n : 2n };
     },
     // Processes run as root with every capability, but those in the user namespace 9 has (it maps
@@ -60,6 +60,12 @@ function facts(over: Partial<Facts> = {}): Facts {
       };
     },
     securityLabel: (path) => (path.startsWith("/proc/16/") ? "container_t (enforce)" : undefined),
+    // 23 (in our namespaces) and 24 (root of 9's user namespace) were started set-user-ID root,
+    // as sudo is; 404 has no auxv.
+    secureExec: (path) => {
+      const pid = /\/proc\/(\w+)\//.exec(path)?.[1] ?? "";
+      return pid === "404" ? undefined : pid === "23" || pid === "24";
+    },
     lastCap: () => 40,
     hostId: (path, id) => {
       const pid = /\/proc\/(\w+)\//.exec(path)?.[1] ?? "";
@@ -287,6 +293,10 @@ describe("plan", () => {
     [["-t", "42", "-e"], "run"],
     [["-t", "42", "-e", "-a"], "run"],
     [["-t", "42", "-e", "-n"], "run"], // root in our own mount namespace: the host's root
+    [["-t", "23", "-e", "-n"], "fail"], // root, but started set-user-ID: its environment its caller's
+    [["-t", "23", "-e", "-a"], "fail"],
+    [["-t", "24", "-e", "-a"], "fail"], // the same in its own user namespace (9's, which runs)
+    [["-t", "404", "-e", "-a"], "fail"], // nothing known
     [["-t", "8", "-e", "-n"], "fail"], // a container's root: it would steer a host program
     [["-t", "8", "-e", "-u", "-p"], "fail"],
     [["-t", "8", "-e", "--mount=/proc/42/ns/mnt"], "fail"], // a mount namespace, not the target's
@@ -364,6 +374,7 @@ describe("plan", () => {
     [
       ["-t", "42", "-e", "-n"],
       [
+        { plainAt: "/proc/42/auxv" },
         { namespace: "/proc/42/ns/user", ino: 1n },
         { credentialsAt: "/proc/42/status", credentials: ROOT },
         { namespace: "/proc/42/ns/mnt", ino: 1n },
@@ -372,6 +383,7 @@ describe("plan", () => {
     [
       ["-t", "8", "-e", "-m"],
       [
+        { plainAt: "/proc/8/auxv" },
         { namespace: "/proc/8/ns/user", ino: 1n },
         { credentialsAt: "/proc/8/status", credentials: ROOT },
       ],
@@ -379,6 +391,7 @@ describe("plan", () => {
     [
       ["-t", "21", "-e", "-U", "-m"], // its other namespaces (ours), its mounts, user namespace, credentials
       [
+        { plainAt: "/proc/21/auxv" },
         ...["cgroup", "ipc", "uts", "net", "pid", "time"].map((k) => ({
           namespace: `/proc/21/ns/${k}`,
           ino: 1n,

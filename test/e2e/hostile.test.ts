@@ -16,6 +16,7 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  realpathSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -481,6 +482,37 @@ describeRoot("--env: a target's environment never steers a program run as root",
       expect(r.stdout).toContain("KEEP=1\n");
     },
   );
+
+  // A user's process started set-user-ID root that makes all its ids 0, as sudo's own process
+  // runs while its command does: root to /proc/PID/status, with every capability, but its
+  // environment is the user's, whole in /proc/PID/environ (glibc hides LD_PRELOAD from the
+  // program only). A set-user-ID copy of python3 stands in for it.
+  test.each([[["-m"]], [[]], [["-a"]]])("a user's set-user-ID root process (as sudo's), %j: refused", async (flags) => {
+    const python = join(dir, "suid-python3");
+    if (!existsSync(python)) {
+      writeFileSync(python, readFileSync(realpathSync("/usr/bin/python3")));
+      chmodSync(python, 0o4755);
+    }
+    const script = "import os, time\nos.setresgid(0, 0, 0)\nos.setresuid(0, 0, 0)\ntime.sleep(600)";
+    const vars = [`PATH=${dir}/bin:/usr/bin:/bin`, "LD_PRELOAD=/tmp/evil.so"];
+    const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+    const sudoLike = Bun.spawn([...nobody, "env", "-i", ...vars, python, "-c", script]);
+    try {
+      // python3 has started (not setpriv, root before it changes ids) and made its ids 0.
+      const status = () => readFileSync(`/proc/${sudoLike.pid}/status`, "utf8");
+      await _until(() => status().startsWith("Name:\tsuid-python3\n") && status().includes("\nUid:\t0\t0\t0\t0\n"));
+      const r = run([NSENTER, "-t", `${sudoLike.pid}`, "-e", ...flags, "id"], { env });
+      expect(r).toEqual({
+        stdout: "",
+        stderr:
+          "nsenter: --env: the target was started set-user-ID, set-group-ID or with file capabilities (AT_SECURE): its environment is its caller's, and would steer a program that can do more than that caller (leave --env out)\n",
+        status: 1,
+      });
+      expect(existsSync(marker())).toBe(false);
+    } finally {
+      sudoLike.kill(9);
+    }
+  });
 
   test("root's process: everything passes, as in util-linux", () => {
     const r = run([NSENTER, "-t", `${root.pid}`, "-e", "-u", "/usr/bin/env"], { env });
@@ -1263,13 +1295,14 @@ describeRoot("-S/-G follow: only ids that are the target's own, of a target that
   });
 
   // The same name against --env's rule for root targets (all its uids 0): its environment would
-  // have steered a program run as root.
+  // have steered a program run as root. Refused twice over now: its name is not its Uid line
+  // (test/facts.test.ts), and a set-user-ID start's environment is its caller's.
   test("--env on uid 1000 running setuid root, named as if its uids were 0: refused", async () => {
     const [pid, end] = await privileged(0o4755, "\rUid:\t0\t0\t0\t0");
     try {
       const r = run([NSENTER, "-t", `${pid}`, "--env", "true"]);
       expect(r.status).toBe(1);
-      expect(r.stderr).toStartWith("nsenter: --env: the target runs as uid 1000: ");
+      expect(r.stderr).toStartWith("nsenter: --env: the target was started set-user-ID");
     } finally {
       end();
     }
