@@ -2,13 +2,19 @@
 
 import { resolveContainer } from "./containers.ts";
 import { Errno } from "./errors.ts";
-import { Access, access, lstatErrno, namespaceInode, nulWords, readFile, readText } from "./libc.ts";
+import { Access, access, lstatErrno, namespaceInode, nulWords, readFile, readText, statPath } from "./libc.ts";
 import type { Facts, NamespaceFacts, NsIdentity, TargetCredentials } from "./plan.ts";
 
 /** A namespace link's identity: it reads "kind:[inode]" (no stat(2): older glibc lacks one by that name). */
 export function namespaceOf(path: string): NsIdentity {
   const ino = namespaceInode(path);
   return typeof ino === "number" ? { errno: ino } : { ino };
+}
+
+/** What a file given for a namespace is: its inode, links followed (the namespace's, on nsfs). */
+export function namespaceFileOf(path: string): NsIdentity {
+  const st = statPath(path, true);
+  return typeof st === "number" ? { errno: st } : { ino: st.ino };
 }
 
 /** What a /proc/PID/status says the process may do (see TargetCredentials). */
@@ -152,6 +158,7 @@ export function hostFacts(): Facts {
   return {
     kernelHas,
     namespaceOf,
+    namespaceFileOf,
     credentials,
     securityLabel,
     secureExec,

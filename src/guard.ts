@@ -5,7 +5,7 @@
  * BUN_INSPECT* (a debugger, or a connection out to one), BUN_BYTECODE_*_OUT and BUN_JSC_* (files
  * written, JavaScriptCore switched), BUN_ENABLE_CRASH_REPORTING and BUN_CRASH_REPORT_URL (should
  * nsenter crash, Bun runs `curl` found by PATH, the target's after -m), BUN_TCC_OPTIONS (TinyCC's),
- * MIMALLOC_* (the allocator's settings) and JSC_SIGNAL_FOR_GC (the signal JavaScriptCore stops its
+ * MIMALLOC_* (the allocator's settings, in any case) and JSC_SIGNAL_FOR_GC (the signal JavaScriptCore stops its
  * threads with, one nsenter may handle). Bun acts on some of them before any of our code runs, which
  * no program can prevent (nor BUN_BE_BUN, which replaces the program altogether): the README's
  * "Running as root" says how to keep them out. What this guard does is make sure no namespace is
@@ -17,9 +17,13 @@ import { stage } from "./stages.ts";
 
 stage("runtime");
 
-/** Made only when the environment mentions one of the prefixes (a regular expression costs at start-up). */
+/**
+ * Made only when the environment mentions one of the prefixes (a regular expression costs at
+ * start-up). mimalloc's in any case: it compares names without case (Bun's and JavaScriptCore's
+ * are read as written).
+ */
 const runtimeVariables = () =>
-  /(?:^|\0)(BUN_(?:OPTIONS|BE_BUN|INSPECT\w*|BYTECODE_\w+|JSC_\w+|ENABLE_CRASH_REPORTING|CRASH_REPORT_URL|TCC_OPTIONS)|MIMALLOC_\w+|JSC_SIGNAL_FOR_GC)=/g;
+  /(?:^|\0)(BUN_(?:OPTIONS|BE_BUN|INSPECT\w*|BYTECODE_\w+|JSC_\w+|ENABLE_CRASH_REPORTING|CRASH_REPORT_URL|TCC_OPTIONS)|[Mm][Ii][Mm][Aa][Ll][Ll][Oo][Cc]_\w+|JSC_SIGNAL_FOR_GC)=/g;
 
 /**
  * The environment's entries, NUL-separated, from /proc/self/environ: what Bun read at start, or
@@ -32,18 +36,16 @@ function _environ(): string {
   try {
     const content = readFile("/proc/self/environ");
     if (typeof content === "number") throw content;
-    for (const prefix of PREFIXES) if (_mentions(content, prefix)) return textOf(content);
+    for (const prefix of PREFIXES) if (_mentions(content, prefix, prefix === MIMALLOC)) return textOf(content);
     return "";
   } catch {}
   return _processEnv();
 }
 
-/** BUN_, MIMALLOC_ and JSC_ as bytes (constants: encoding them cost start-up time). */
-const PREFIXES = [
-  [0x42, 0x55, 0x4e, 0x5f],
-  [0x4d, 0x49, 0x4d, 0x41, 0x4c, 0x4c, 0x4f, 0x43, 0x5f],
-  [0x4a, 0x53, 0x43, 0x5f],
-];
+/** MIMALLOC_ as bytes (constants: encoding them cost start-up time). */
+const MIMALLOC = [0x4d, 0x49, 0x4d, 0x41, 0x4c, 0x4c, 0x4f, 0x43, 0x5f];
+/** BUN_, MIMALLOC_ and JSC_. */
+const PREFIXES = [[0x42, 0x55, 0x4e, 0x5f], MIMALLOC, [0x4a, 0x53, 0x43, 0x5f]];
 
 function _processEnv(): string {
   return Object.entries(process.env)
@@ -51,11 +53,24 @@ function _processEnv(): string {
     .join("\0");
 }
 
-/** Whether WORD occurs anywhere in BYTES: a native search for its first byte, then the rest compared. */
-function _mentions(bytes: Uint8Array, word: readonly number[]): boolean {
-  for (let i = bytes.indexOf(word[0] as number); i >= 0; i = bytes.indexOf(word[0] as number, i + 1)) {
+/**
+ * Whether WORD occurs anywhere in BYTES (CASELESS: its letters in either case; "_" then matches
+ * DEL too, which only lets the regular expression decide): a native search for its first byte,
+ * then the rest compared.
+ */
+function _mentions(bytes: Uint8Array, word: readonly number[], caseless: boolean): boolean {
+  const first = word[0] as number;
+  return _mentionsFrom(bytes, word, first, caseless) || (caseless && _mentionsFrom(bytes, word, first | 0x20, true));
+}
+
+function _mentionsFrom(bytes: Uint8Array, word: readonly number[], first: number, caseless: boolean): boolean {
+  for (let i = bytes.indexOf(first); i >= 0; i = bytes.indexOf(first, i + 1)) {
     let j = 1;
-    while (j < word.length && bytes[i + j] === word[j]) j++;
+    while (
+      j < word.length &&
+      (caseless ? (bytes[i + j] as number) | 0x20 : bytes[i + j]) === (caseless ? (word[j] as number) | 0x20 : word[j])
+    )
+      j++;
     if (j === word.length) return true;
   }
   return false;

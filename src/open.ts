@@ -38,7 +38,7 @@ export function openAll(opens: readonly OpenStep[], target?: TargetRef): Descrip
     if (pin >= 0) _refuseZombie(pin, target as TargetRef);
     for (const step of opens) fds.set(step.slot, _openStep(step, pin, fds));
     // Without a pin too (no pidfd for it: an older kernel), which at least narrows the window.
-    if (target?.relied) _recheck(target.pid, target.relied);
+    if (target?.relied) _recheck(target.pid, target.relied, fds);
     if (pin >= 0) _checkPinned(pin, target as TargetRef);
   } catch (e) {
     fds[Symbol.dispose]();
@@ -138,18 +138,26 @@ function _recheckContainer(pidfd: number, pid: number, container: ContainerRef):
  * same PID might since name another process, in other namespaces or of another user. (Still the
  * pinned one if it has not exited, which _checkPinned sees next.)
  */
-function _recheck(pid: number, relied: readonly Relied[]): void {
+function _recheck(pid: number, relied: readonly Relied[], fds: Descriptors): void {
   for (const fact of relied) {
     const holds =
-      "credentialsAt" in fact
-        ? sameCredentials(credentials(fact.credentialsAt), fact.credentials)
-        : "labelAt" in fact
-          ? securityLabel(fact.labelAt) === fact.label
-          : "plainAt" in fact
-            ? secureExec(fact.plainAt) === false
-            : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
+      "slot" in fact
+        ? _isNamespace(fds.get(fact.slot), fact.ino)
+        : "credentialsAt" in fact
+          ? sameCredentials(credentials(fact.credentialsAt), fact.credentials)
+          : "labelAt" in fact
+            ? securityLabel(fact.labelAt) === fact.label
+            : "plainAt" in fact
+              ? secureExec(fact.plainAt) === false
+              : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
     if (!holds) throw new NsenterError(`target process ${pid} changed while nsenter was starting`, Errno.ESRCH);
   }
+}
+
+/** Whether descriptor FD (if any) is the namespace INO: its inode on nsfs (its kind is checked apart). */
+function _isNamespace(fd: number | undefined, ino: bigint): boolean {
+  const st = fd === undefined ? Errno.EBADF : statFd(fd);
+  return typeof st !== "number" && st.ino === ino;
 }
 
 /**

@@ -50,7 +50,9 @@ export type Relied =
   | { readonly credentialsAt: string; readonly credentials: TargetCredentials }
   | { readonly labelAt: string; readonly label: string }
   /** Its /proc/PID/auxv says it was not started set-user-ID (Facts.secureExec). */
-  | { readonly plainAt: string };
+  | { readonly plainAt: string }
+  /** The descriptor opened for a namespace file given (SLOT) is the namespace INO, when opened. */
+  | { readonly slot: NamespaceKind; readonly ino: bigint };
 
 /** What a process may do, from its /proc/PID/status, as nsenter sees it. */
 export interface TargetCredentials {
@@ -86,8 +88,13 @@ export interface Facts {
   kernelHas(file: string): boolean;
   /** A container's init (containers.ts), or throws NsenterError. */
   container(ref: string): ContainerRef & { readonly pid: number };
-  /** The identity of a namespace file (/proc/self/ns/net, /proc/PID/ns/user, ...). */
+  /** The identity of a namespace link (/proc/self/ns/net, /proc/PID/ns/user, ...), as it reads. */
   namespaceOf(path: string): NsIdentity;
+  /**
+   * The namespace a file given for one is (a bind mount of it, or links to one, followed), by
+   * what the file is: a link's text says nothing (any link may read "net:[N]").
+   */
+  namespaceFileOf(path: string): NsIdentity;
   /** What a /proc/PID/status says the process may do (undefined: not read). */
   credentials(statusPath: string): TargetCredentials | undefined;
   /** A /proc/PID/attr/current: the security module's label (undefined: none, or not read). */
@@ -802,15 +809,16 @@ function _placeUnlikeTarget(s: State, namespaces: readonly NamespaceKind[], fact
 
 /**
  * Whether the file given for KIND is the target's own namespace of that kind (the same inode),
- * relied on as read.
+ * relied on as read: the target's link read again, and the descriptor opened for the file
+ * checked, once the target is pinned (a link given may be swapped meanwhile).
  */
 function _givenIsTargets(s: State, kind: NamespaceKind, facts: Facts): boolean {
   const step = s.opens.find((o) => o.slot === kind && "path" in o) as { path: string } | undefined;
   const path = `${s.proc}/${s.target}/${namespaceInfo(kind).file}`;
-  const given = step ? facts.namespaceOf(step.path) : undefined;
+  const given = step ? facts.namespaceFileOf(step.path) : undefined;
   const theirs = facts.namespaceOf(path);
   if (!given || !("ino" in given) || !("ino" in theirs) || given.ino !== theirs.ino) return false;
-  s.relied.push({ namespace: path, ino: theirs.ino });
+  s.relied.push({ namespace: path, ino: theirs.ino }, { slot: kind, ino: theirs.ino });
   return true;
 }
 

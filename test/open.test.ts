@@ -37,3 +37,11 @@ test("a security label planning saw, and another", () => {
   openAll([], { pid, relied: [{ labelAt: at, label }] })[Symbol.dispose]();
   expect(() => openAll([], { pid, relied: [{ labelAt: at, label: `${label}x` }] })).toThrow("changed");
 });
+
+test("a namespace file given: the descriptor opened must be the namespace planning saw", () => {
+  const opens = [{ slot: "net" as const, path: net }];
+  openAll(opens, { pid, relied: [{ slot: "net", ino }] })[Symbol.dispose]();
+  expect(() => openAll(opens, { pid, relied: [{ slot: "net", ino: ino + 1n }] })).toThrow(
+    new NsenterError(`target process ${pid} changed while nsenter was starting`),
+  );
+});

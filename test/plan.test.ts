@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { NsenterError } from "../src/errors.ts";
-import { type Facts, type Plan, plan } from "../src/plan.ts";
+import { type Facts, type NsIdentity, type Plan, plan } from "../src/plan.ts";
 import { quickPlan } from "../src/quick-plan.ts";
 
 /**
@@ -24,20 +24,24 @@ const ROOT = {
 /** The processes in the user namespace pid 9 has (see facts()). */
 const USERNS = ["9", "11", "12", "14", "15", "16", "18", "20", "21", "22", "24"];
 
+/** The namespaces of the processes facts() knows (under /proc, or --proc's DIR); a file given is read the same. */
+function namespaceOf(path: string): NsIdentity {
+  const [, pid, kind] = /\/(\w+)\/ns\/(\w+)$/.exec(path) ?? []; // under /proc, or --proc's DIR
+  if (pid === "404" || !kind) return { errno: 2 };
+  if (pid === "18") return { ino: kind === "user" ? 3n : 1n }; // only its user namespace its own
+  if (pid === "21") return { ino: kind === "user" || kind === "mnt" ? 3n : 1n }; // and its mounts
+  if (USERNS.includes(pid as string) || pid === "13") return { ino: 3n };
+  // 8 and 19: containers without a user namespace (19 with docker's capabilities).
+  if (pid === "8" || pid === "19") return { ino: kind === "user" || kind === "time" ? 1n : 3n };
+  const own = pid === "self" || pid === "42" || pid === "23" || (kind !== "user" && kind !== "time");
+  return { ino: own ? 1n : 2n };
+}
+
 function facts(over: Partial<Facts> = {}): Facts {
   return {
     kernelHas: () => true,
-    namespaceOf: (path) => {
-      const [, pid, kind] = /\/(\w+)\/ns\/(\w+)$/.exec(path) ?? []; // under /proc, or --proc's DIR
-      if (pid === "404" || !kind) return { errno: 2 };
-      if (pid === "18") return { ino: kind === "user" ? 3n : 1n }; // only its user namespace its own
-      if (pid === "21") return { ino: kind === "user" || kind === "mnt" ? 3n : 1n }; // and its mounts
-      if (USERNS.includes(pid as string) || pid === "13") return { ino: 3n };
-      // 8 and 19: containers without a user namespace (19 with docker's capabilities).
-      if (pid === "8" || pid === "19") return { ino: kind === "user" || kind === "time" ? 1n : 3n };
-      const own = pid === "self" || pid === "42" || pid === "23" || (kind !== "user" && kind !== "time");
-      return { ino: own ? 1n : 2n };
-    },
+    namespaceOf,
+    namespaceFileOf: namespaceOf,
     // Processes run as root with every capability, but those in the user namespace 9 has (it maps
     // 0-65535 to 100000): 9 is its root (100000), 11 its uid 1000 (101000), 12 its root without most
     // capabilities (as container runtimes start them), 14 its root with a supplementary group, 15

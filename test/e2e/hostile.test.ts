@@ -80,6 +80,9 @@ describe("the Bun runtime's own switches", () => {
     ["BUN_CRASH_REPORT_URL", "http://127.0.0.1:9/"],
     ["BUN_TCC_OPTIONS", "-DX=1"],
     ["MIMALLOC_PURGE_DELAY", "10"],
+    // mimalloc reads its variables in any case (Bun and JavaScriptCore theirs in upper case only).
+    ["mimalloc_purge_delay", "10"],
+    ["Mimalloc_Purge_Delay", "10"],
     ["JSC_SIGNAL_FOR_GC", "10"],
   ])("%s set: refused in one line, exit 1, nothing entered or run", (name, value) => {
     const r = run([NSENTER, "-t", `${process.pid}`, "-u", "echo", "RAN"], { env: env({ [name]: value }) });
@@ -363,6 +366,20 @@ describeRoot("--env: a target's environment never steers a program run as root",
     const own = run([NSENTER, "-t", `${rootMapped.pid}`, "-e", "-U", "-m", "-u", "/usr/bin/env"], { env });
     expect(own.status).toBe(0);
     expect(own.stdout).toContain("KEEP=1\n");
+  });
+
+  // A link's text is anyone's to write: one that reads like the target's namespace ("n[INODE]")
+  // and leads to root's. The file is judged by what it opens, not by what its link says.
+  test("its user namespace's root, a link given that reads like its namespace: judged by what it opens", () => {
+    const ino = /\[(\d+)\]$/.exec(readlinkSync(`/proc/${sandboxed.pid}/ns/net`))?.[1];
+    const looksLike = join(dir, `n[${ino}]`);
+    symlinkSync(`/proc/${root.pid}/ns/net`, looksLike);
+    symlinkSync(looksLike, join(dir, "given"));
+    const flags = ["-e", "-U", "-m", `--net=${join(dir, "given")}`];
+    const r = run([NSENTER, "-t", `${sandboxed.pid}`, ...flags, "id", "-u"], { env });
+    const stderr = unlike("the net namespace given as a file is not known to be the target's own");
+    expect(r).toEqual({ stdout: "", stderr, status: 1 });
+    expect(existsSync(marker())).toBe(false);
   });
 
   test.each([[["-m"]], [["-r", "-w"]]])(
