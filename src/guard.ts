@@ -27,7 +27,7 @@ const runtimeVariables = () =>
 
 /**
  * The environment's entries, NUL-separated, from /proc/self/environ: what Bun read at start, or
- * "" when none mentions BUN_, MIMALLOC_ or JSC_ (native searches; the regular
+ * "" when none mentions BUN_, MIMALLOC_ (in any case) or JSC_ (native searches; the regular
  * expression, whose first use costs ~0.3 ms, runs only then). Enumerating process.env instead
  * costs more than all the rest of this check (Bun builds the whole object); it is the fallback
  * when libc cannot be bound (BUN_JSC_useJIT=0, for one).
@@ -36,16 +36,21 @@ function _environ(): string {
   try {
     const content = readFile("/proc/self/environ");
     if (typeof content === "number") throw content;
-    for (const prefix of PREFIXES) if (_mentions(content, prefix, prefix === MIMALLOC)) return textOf(content);
+    // BUN_ and JSC_ as written, MIMALLOC_ in either case of its first letter (and the rest: _mentions).
+    if (_mentions(content, BUN, 0x42) || _mentions(content, JSC, 0x4a)) return textOf(content);
+    if (_mentions(content, MIMALLOC, 0x4d) || _mentions(content, MIMALLOC, 0x6d)) return textOf(content);
     return "";
   } catch {}
   return _processEnv();
 }
 
-/** MIMALLOC_ as bytes (constants: encoding them cost start-up time). */
-const MIMALLOC = [0x4d, 0x49, 0x4d, 0x41, 0x4c, 0x4c, 0x4f, 0x43, 0x5f];
-/** BUN_, MIMALLOC_ and JSC_. */
-const PREFIXES = [[0x42, 0x55, 0x4e, 0x5f], MIMALLOC, [0x4a, 0x53, 0x43, 0x5f]];
+/**
+ * The prefixes as bytes after their first letter, upper case (constants: encoding them cost
+ * start-up time): BUN_, JSC_, and MIMALLOC_, which mimalloc reads in any case.
+ */
+const BUN = [0x55, 0x4e, 0x5f];
+const JSC = [0x53, 0x43, 0x5f];
+const MIMALLOC = [0x49, 0x4d, 0x41, 0x4c, 0x4c, 0x4f, 0x43, 0x5f];
 
 function _processEnv(): string {
   return Object.entries(process.env)
@@ -54,24 +59,15 @@ function _processEnv(): string {
 }
 
 /**
- * Whether WORD occurs anywhere in BYTES (CASELESS: its letters in either case; "_" then matches
- * DEL too, which only lets the regular expression decide): a native search for its first byte,
- * then the rest compared.
+ * Whether FIRST followed by REST occurs anywhere in BYTES, the rest's letters in either case (so
+ * "Bun_" counts too, and "_" matches DEL: the regular expression decides): a native search for
+ * the first byte, then the rest compared.
  */
-function _mentions(bytes: Uint8Array, word: readonly number[], caseless: boolean): boolean {
-  const first = word[0] as number;
-  return _mentionsFrom(bytes, word, first, caseless) || (caseless && _mentionsFrom(bytes, word, first | 0x20, true));
-}
-
-function _mentionsFrom(bytes: Uint8Array, word: readonly number[], first: number, caseless: boolean): boolean {
+function _mentions(bytes: Uint8Array, rest: readonly number[], first: number): boolean {
   for (let i = bytes.indexOf(first); i >= 0; i = bytes.indexOf(first, i + 1)) {
-    let j = 1;
-    while (
-      j < word.length &&
-      (caseless ? (bytes[i + j] as number) | 0x20 : bytes[i + j]) === (caseless ? (word[j] as number) | 0x20 : word[j])
-    )
-      j++;
-    if (j === word.length) return true;
+    let j = 0;
+    while (j < rest.length && ((bytes[i + 1 + j] as number) | 0x20) === ((rest[j] as number) | 0x20)) j++;
+    if (j === rest.length) return true;
   }
   return false;
 }
