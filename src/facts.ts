@@ -95,8 +95,11 @@ export function securityLabel(path: string): string | undefined {
 const AT_SECURE = 23;
 
 /**
- * Whether a /proc/PID/auxv holds AT_SECURE set (its entries: a type and a value, 64 bits each, as
- * on every architecture nsenter is built for), or undefined where it cannot be read.
+ * Whether a /proc/PID/auxv holds AT_SECURE set, or undefined where it cannot be told. Its entries
+ * are a type and a value of the process's word size: 64 bits, or 32 for a 32-bit program (ia32 on
+ * x86-64, arm32 on arm64). Read as 64-bit pairs, a 32-bit list can only show a false AT_SECURE
+ * set (two entries read as one); so that first, then as 32-bit pairs; and where neither finds the
+ * entry the kernel always writes, nothing is told.
  */
 export function secureExec(auxvPath: string): boolean | undefined {
   const auxv = readFile(auxvPath);
@@ -105,7 +108,10 @@ export function secureExec(auxvPath: string): boolean | undefined {
   for (let at = 0; at + 16 <= auxv.length; at += 16) {
     if (view.getBigUint64(at, true) === BigInt(AT_SECURE)) return view.getBigUint64(at + 8, true) !== 0n;
   }
-  return false;
+  for (let at = 0; at + 8 <= auxv.length; at += 8) {
+    if (view.getUint32(at, true) === AT_SECURE) return view.getUint32(at + 4, true) !== 0;
+  }
+  return undefined;
 }
 
 /** The highest capability number the kernel has (40 where it does not say). */

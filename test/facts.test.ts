@@ -3,7 +3,7 @@ import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { credentials } from "../src/facts.ts";
+import { credentials, secureExec } from "../src/facts.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nsenter-status-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,4 +57,99 @@ test("a line that is not the kernel's shape: no credentials, rather than a guess
   const file = statusOf("sleep");
   writeFileSync(file, readFileSync(file, "utf8").replace("Uid:\t1000\t0\t0\t0", "Uid:\t1000\t0\t0"));
   expect(credentials(file)).toBeUndefined();
+});
+
+/** An auxv of ENTRIES, WORD bytes a number (8: a 64-bit program's, 4: a 32-bit one's). */
+function auxvOf(entries: [number, number][], word: 4 | 8): string {
+  const bytes = new DataView(new ArrayBuffer((entries.length + 1) * 2 * word));
+  entries.forEach(([type, value], i) => {
+    if (word === 8) {
+      bytes.setBigUint64(i * 16, BigInt(type), true);
+      bytes.setBigUint64(i * 16 + 8, BigInt(value), true);
+    } else {
+      bytes.setUint32(i * 8, type, true);
+      bytes.setUint32(i * 8 + 4, value, true);
+    }
+  });
+  const file = join(dir, `auxv${word}`);
+  writeFileSync(file, new Uint8Array(bytes.buffer));
+  return file;
+}
+
+// AT_PAGESZ 6, AT_UID 11, AT_EUID 12, AT_SECURE 23, AT_RANDOM 25.
+test.each([
+  [
+    "a 64-bit program, set-user-ID",
+    [
+      [6, 4096],
+      [11, 65534],
+      [12, 0],
+      [23, 1],
+      [25, 12345],
+    ],
+    8,
+    true,
+  ],
+  [
+    "a 64-bit program, not",
+    [
+      [6, 4096],
+      [11, 0],
+      [12, 0],
+      [23, 0],
+      [25, 12345],
+    ],
+    8,
+    false,
+  ],
+  [
+    "a 32-bit program, set-user-ID",
+    [
+      [6, 4096],
+      [11, 65534],
+      [12, 0],
+      [23, 1],
+      [25, 12345],
+    ],
+    4,
+    true,
+  ],
+  [
+    "a 32-bit program, AT_SECURE at an odd entry",
+    [
+      [6, 4096],
+      [11, 65534],
+      [12, 0],
+      [23, 1],
+    ],
+    4,
+    true,
+  ],
+  [
+    "a 32-bit program, not",
+    [
+      [6, 4096],
+      [11, 0],
+      [12, 0],
+      [23, 0],
+      [25, 12345],
+    ],
+    4,
+    false,
+  ],
+  [
+    "no AT_SECURE at all: not told",
+    [
+      [6, 4096],
+      [11, 0],
+    ],
+    8,
+    undefined,
+  ],
+] as const)("AT_SECURE in the auxv of %s", (_what, entries, word, secure) => {
+  expect(secureExec(auxvOf(entries as unknown as [number, number][], word))).toBe(secure);
+});
+
+test("this process's own auxv: not set-user-ID", () => {
+  expect(secureExec("/proc/self/auxv")).toBe(false);
 });
