@@ -76,78 +76,31 @@ function auxvOf(entries: [number, number][], word: 4 | 8): string {
   return file;
 }
 
-// AT_PAGESZ 6, AT_UID 11, AT_EUID 12, AT_SECURE 23, AT_RANDOM 25.
+// AT_PAGESZ 6, AT_UID 11, AT_EUID 12, AT_SECURE 23, AT_RANDOM 25: a user's set-user-ID root start, and root's own.
+const SETUID: [number, number][] = [
+  [6, 4096],
+  [11, 65534],
+  [12, 0],
+  [23, 1],
+  [25, 12345],
+];
+const PLAIN: [number, number][] = [
+  [6, 4096],
+  [11, 0],
+  [12, 0],
+  [23, 0],
+  [25, 12345],
+];
+
 test.each([
-  [
-    "a 64-bit program, set-user-ID",
-    [
-      [6, 4096],
-      [11, 65534],
-      [12, 0],
-      [23, 1],
-      [25, 12345],
-    ],
-    8,
-    true,
-  ],
-  [
-    "a 64-bit program, not",
-    [
-      [6, 4096],
-      [11, 0],
-      [12, 0],
-      [23, 0],
-      [25, 12345],
-    ],
-    8,
-    false,
-  ],
-  [
-    "a 32-bit program, set-user-ID",
-    [
-      [6, 4096],
-      [11, 65534],
-      [12, 0],
-      [23, 1],
-      [25, 12345],
-    ],
-    4,
-    true,
-  ],
-  [
-    "a 32-bit program, AT_SECURE at an odd entry",
-    [
-      [6, 4096],
-      [11, 65534],
-      [12, 0],
-      [23, 1],
-    ],
-    4,
-    true,
-  ],
-  [
-    "a 32-bit program, not",
-    [
-      [6, 4096],
-      [11, 0],
-      [12, 0],
-      [23, 0],
-      [25, 12345],
-    ],
-    4,
-    false,
-  ],
-  [
-    "no AT_SECURE at all: not told",
-    [
-      [6, 4096],
-      [11, 0],
-    ],
-    8,
-    undefined,
-  ],
+  ["a 64-bit program, set-user-ID", SETUID, 8, true],
+  ["a 64-bit program, not", PLAIN, 8, false],
+  ["a 32-bit program, set-user-ID", SETUID, 4, true],
+  ["a 32-bit program, AT_SECURE at an odd entry", SETUID.slice(0, 4), 4, true],
+  ["a 32-bit program, not", PLAIN, 4, false],
+  ["no AT_SECURE at all: not told", PLAIN.slice(0, 2), 8, undefined],
 ] as const)("AT_SECURE in the auxv of %s", (_what, entries, word, secure) => {
-  expect(secureExec(auxvOf(entries as unknown as [number, number][], word))).toBe(secure);
+  expect(secureExec(auxvOf(entries, word))).toBe(secure);
 });
 
 test("this process's own auxv: not set-user-ID", () => {
