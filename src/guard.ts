@@ -5,7 +5,8 @@
  * BUN_INSPECT* (a debugger, or a connection out to one), BUN_BYTECODE_*_OUT and BUN_JSC_* (files
  * written, JavaScriptCore switched), BUN_ENABLE_CRASH_REPORTING and BUN_CRASH_REPORT_URL (should
  * nsenter crash, Bun runs `curl` found by PATH, the target's after -m), BUN_TCC_OPTIONS (TinyCC's),
- * MIMALLOC_* (the allocator's settings, in any case) and JSC_SIGNAL_FOR_GC (the signal JavaScriptCore stops its
+ * MIMALLOC_* (the allocator's settings: mimalloc reads them in any case, and only this spelling is
+ * refused, see the README) and JSC_SIGNAL_FOR_GC (the signal JavaScriptCore stops its
  * threads with, one nsenter may handle). Bun acts on some of them before any of our code runs, which
  * no program can prevent (nor BUN_BE_BUN, which replaces the program altogether): the README's
  * "Running as root" says how to keep them out. What this guard does is make sure no namespace is
@@ -17,17 +18,13 @@ import { stage } from "./stages.ts";
 
 stage("runtime");
 
-/**
- * Made only when the environment mentions one of the prefixes (a regular expression costs at
- * start-up). mimalloc's in any case: it compares names without case (Bun's and JavaScriptCore's
- * are read as written).
- */
+/** Made only when the environment mentions one of the prefixes (a regular expression costs at start-up). */
 const runtimeVariables = () =>
-  /(?:^|\0)(BUN_(?:OPTIONS|BE_BUN|INSPECT\w*|BYTECODE_\w+|JSC_\w+|ENABLE_CRASH_REPORTING|CRASH_REPORT_URL|TCC_OPTIONS)|[Mm][Ii][Mm][Aa][Ll][Ll][Oo][Cc]_\w+|JSC_SIGNAL_FOR_GC)=/g;
+  /(?:^|\0)(BUN_(?:OPTIONS|BE_BUN|INSPECT\w*|BYTECODE_\w+|JSC_\w+|ENABLE_CRASH_REPORTING|CRASH_REPORT_URL|TCC_OPTIONS)|MIMALLOC_\w+|JSC_SIGNAL_FOR_GC)=/g;
 
 /**
  * The environment's entries, NUL-separated, from /proc/self/environ: what Bun read at start, or
- * "" when none mentions BUN_, MIMALLOC_ (in any case) or JSC_ (native searches; the regular
+ * "" when none mentions BUN_, MIMALLOC_ or JSC_ (native searches; the regular
  * expression, whose first use costs ~0.3 ms, runs only then). Enumerating process.env instead
  * costs more than all the rest of this check (Bun builds the whole object); it is the fallback
  * when libc cannot be bound (BUN_JSC_useJIT=0, for one).
@@ -36,21 +33,18 @@ function _environ(): string {
   try {
     const content = readFile("/proc/self/environ");
     if (typeof content === "number") throw content;
-    // BUN_ and JSC_ as written, MIMALLOC_ in either case of its first letter (and the rest: _mentions).
-    if (_mentions(content, BUN, 0x42) || _mentions(content, JSC, 0x4a)) return textOf(content);
-    if (_mentions(content, MIMALLOC, 0x4d) || _mentions(content, MIMALLOC, 0x6d)) return textOf(content);
+    for (const prefix of PREFIXES) if (_mentions(content, prefix)) return textOf(content);
     return "";
   } catch {}
   return _processEnv();
 }
 
-/**
- * The prefixes as bytes after their first letter, upper case (constants: encoding them cost
- * start-up time): BUN_, JSC_, and MIMALLOC_, which mimalloc reads in any case.
- */
-const BUN = [0x55, 0x4e, 0x5f];
-const JSC = [0x53, 0x43, 0x5f];
-const MIMALLOC = [0x49, 0x4d, 0x41, 0x4c, 0x4c, 0x4f, 0x43, 0x5f];
+/** BUN_, MIMALLOC_ and JSC_ as bytes (constants: encoding them cost start-up time). */
+const PREFIXES = [
+  [0x42, 0x55, 0x4e, 0x5f],
+  [0x4d, 0x49, 0x4d, 0x41, 0x4c, 0x4c, 0x4f, 0x43, 0x5f],
+  [0x4a, 0x53, 0x43, 0x5f],
+];
 
 function _processEnv(): string {
   return Object.entries(process.env)
@@ -58,16 +52,12 @@ function _processEnv(): string {
     .join("\0");
 }
 
-/**
- * Whether FIRST followed by REST occurs anywhere in BYTES, the rest's letters in either case (so
- * "Bun_" counts too, and "_" matches DEL: the regular expression decides): a native search for
- * the first byte, then the rest compared.
- */
-function _mentions(bytes: Uint8Array, rest: readonly number[], first: number): boolean {
-  for (let i = bytes.indexOf(first); i >= 0; i = bytes.indexOf(first, i + 1)) {
-    let j = 0;
-    while (j < rest.length && ((bytes[i + 1 + j] as number) | 0x20) === ((rest[j] as number) | 0x20)) j++;
-    if (j === rest.length) return true;
+/** Whether WORD occurs anywhere in BYTES: a native search for its first byte, then the rest compared. */
+function _mentions(bytes: Uint8Array, word: readonly number[]): boolean {
+  for (let i = bytes.indexOf(word[0] as number); i >= 0; i = bytes.indexOf(word[0] as number, i + 1)) {
+    let j = 1;
+    while (j < word.length && bytes[i + j] === word[j]) j++;
+    if (j === word.length) return true;
   }
   return false;
 }
