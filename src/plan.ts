@@ -642,9 +642,13 @@ function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKin
   // /proc/PID/environ shows whole (glibc drops LD_PRELOAD and the like from what the program
   // sees, not from there).
   const auxv = `${s.proc}/${s.target}/auxv`;
-  if (facts.secureExec(auxv) !== false) {
+  const secure = facts.secureExec(auxv);
+  if (secure !== false) {
+    const started = secure
+      ? "was started set-user-ID, set-group-ID or with file capabilities (AT_SECURE)"
+      : `may have been started set-user-ID (${auxv} says nothing)`;
     throw new NsenterError(
-      "--env: the target was started set-user-ID, set-group-ID or with file capabilities (AT_SECURE): its environment is its caller's, and would steer a program that can do more than that caller (leave --env out)",
+      `--env: the target ${started}: its environment is its caller's, and would steer a program that can do more than that caller (leave --env out)`,
     );
   }
   s.relied.push({ plainAt: auxv });

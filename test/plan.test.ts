@@ -364,6 +364,17 @@ describe("plan", () => {
     expect(plan([...argv, "env"], facts()).outcome.do).toBe(outcome as never);
   });
 
+  // --env and a set-user-ID start: what auxv says, or that it says nothing.
+  test.each([
+    ["23", "was started set-user-ID, set-group-ID or with file capabilities (AT_SECURE)"],
+    ["404", "may have been started set-user-ID (/proc/404/auxv says nothing)"],
+  ])("-t %s -e: the target %s", (pid, started) => {
+    const o = plan(["-t", pid, "-e", "-m", "env"], facts()).outcome;
+    expect(o.do === "fail" && o.error.message).toBe(
+      `--env: the target ${started}: its environment is its caller's, and would steer a program that can do more than that caller (leave --env out)`,
+    );
+  });
+
   // Facts about the target read before it is pinned: read again once it is (open.ts).
   test.each([
     [["-t", "42", "-u"], undefined],
