@@ -97,19 +97,21 @@ const AT_SECURE = 23;
 /**
  * Whether a /proc/PID/auxv holds AT_SECURE set, or undefined where it cannot be told. Its entries
  * are a type and a value of the process's word size: 64 bits, or 32 for a 32-bit program (ia32 on
- * x86-64, arm32 on arm64). Read as 64-bit pairs, a 32-bit list can only show a false AT_SECURE
- * set (two entries read as one); so that first, then as 32-bit pairs; and where neither finds the
- * entry the kernel always writes, nothing is told.
+ * x86-64, arm32 on arm64). Read as 64-bit pairs, a 32-bit list puts an entry's value in the upper
+ * half of each type (an address, a page size, ...), where a 64-bit list's types are small numbers:
+ * that tells the two apart. Where the entry the kernel always writes is not found, nothing is told.
  */
 export function secureExec(auxvPath: string): boolean | undefined {
   const auxv = readFile(auxvPath);
   if (typeof auxv === "number") return undefined;
   const view = new DataView(auxv.buffer, auxv.byteOffset, auxv.byteLength);
-  for (let at = 0; at + 16 <= auxv.length; at += 16) {
-    if (view.getBigUint64(at, true) === BigInt(AT_SECURE)) return view.getBigUint64(at + 8, true) !== 0n;
-  }
-  for (let at = 0; at + 8 <= auxv.length; at += 8) {
-    if (view.getUint32(at, true) === AT_SECURE) return view.getUint32(at + 4, true) !== 0;
+  let wide = true;
+  for (let at = 0; at + 16 <= auxv.length; at += 16) if (view.getUint32(at + 4, true) !== 0) wide = false;
+  const size = wide ? 8 : 4;
+  for (let at = 0; at + 2 * size <= auxv.length; at += 2 * size) {
+    const type = wide ? view.getBigUint64(at, true) : BigInt(view.getUint32(at, true));
+    const value = wide ? view.getBigUint64(at + 8, true) : BigInt(view.getUint32(at + 4, true));
+    if (type === BigInt(AT_SECURE)) return value !== 0n;
   }
   return undefined;
 }

@@ -84,6 +84,15 @@ const SETUID: [number, number][] = [
   [23, 1],
   [25, 12345],
 ];
+// As the kernel orders them for a 32-bit program on x86-64, AT_SECURE at an even entry (its 16th).
+const PLAIN_EVEN: [number, number][] = [
+  [32, 0xf7f00000],
+  [33, 0xf7eff000],
+  [6, 4096],
+  [11, 0],
+  [23, 0],
+  [25, 12345],
+];
 const PLAIN: [number, number][] = [
   [6, 4096],
   [11, 0],
@@ -98,6 +107,14 @@ test.each([
   ["a 32-bit program, set-user-ID", SETUID, 4, true],
   ["a 32-bit program, AT_SECURE at an odd entry", SETUID.slice(0, 4), 4, true],
   ["a 32-bit program, not", PLAIN, 4, false],
+  ["a 32-bit program, not, AT_SECURE at an even entry", PLAIN_EVEN, 4, false],
+  [
+    "a 32-bit program, set-user-ID, at an even entry",
+    PLAIN_EVEN.map(([t, v]): [number, number] => [t, t === 23 ? 1 : v]),
+    4,
+    true,
+  ],
+  ["a 64-bit program, not, the same entries", PLAIN_EVEN, 8, false],
   ["no AT_SECURE at all: not told", PLAIN.slice(0, 2), 8, undefined],
 ] as const)("AT_SECURE in the auxv of %s", (_what, entries, word, secure) => {
   expect(secureExec(auxvOf(entries, word))).toBe(secure);

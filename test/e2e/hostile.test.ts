@@ -530,36 +530,51 @@ describeRoot("--env: a target's environment never steers a program run as root",
 
   // The same, a 32-bit program (ia32 on x86-64): its auxv's entries are 32-bit pairs, which a
   // reader of 64-bit ones does not find AT_SECURE in.
-  test.if(process.arch === "x64")("a user's 32-bit set-user-ID root process: refused too", async () => {
-    requireTool("/usr/bin/as", "binutils");
-    const program = join(dir, "suid32");
-    if (!existsSync(program)) {
-      // setresgid32(0, 0, 0), setresuid32(0, 0, 0), then pause() for ever.
-      const asm = [".globl _start", "_start:", "mov $210,%eax", "xor %ebx,%ebx", "xor %ecx,%ecx", "xor %edx,%edx"];
-      asm.push("int $0x80", "mov $208,%eax", "int $0x80", "1: mov $29,%eax", "int $0x80", "jmp 1b");
-      writeFileSync(`${program}.S`, `${asm.join("\n")}\n`);
-      for (const step of [
-        ["as", "--32", "-o", `${program}.o`, `${program}.S`],
-        ["ld", "-m", "elf_i386", "-o", program, `${program}.o`],
-      ]) {
-        const made = Bun.spawnSync(step);
-        if (made.exitCode !== 0) throw new Error(`${step.join(" ")}: ${made.stderr.toString()}`);
+  test.if(process.arch === "x64")(
+    "a user's 32-bit set-user-ID root process: refused too; root's own 32-bit one not",
+    async () => {
+      requireTool("/usr/bin/as", "binutils");
+      const program = join(dir, "suid32");
+      if (!existsSync(program)) {
+        // setresgid32(0, 0, 0), setresuid32(0, 0, 0), then pause() for ever.
+        const asm = [".globl _start", "_start:", "mov $210,%eax", "xor %ebx,%ebx", "xor %ecx,%ecx", "xor %edx,%edx"];
+        asm.push("int $0x80", "mov $208,%eax", "int $0x80", "1: mov $29,%eax", "int $0x80", "jmp 1b");
+        writeFileSync(`${program}.S`, `${asm.join("\n")}\n`);
+        for (const step of [
+          ["as", "--32", "-o", `${program}.o`, `${program}.S`],
+          ["ld", "-m", "elf_i386", "-o", program, `${program}.o`],
+        ]) {
+          const made = Bun.spawnSync(step);
+          if (made.exitCode !== 0) throw new Error(`${step.join(" ")}: ${made.stderr.toString()}`);
+        }
+        chmodSync(program, 0o4755);
       }
-      chmodSync(program, 0o4755);
-    }
-    const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
-    const sudoLike = Bun.spawn([...nobody, "env", "-i", "LD_PRELOAD=/tmp/evil.so", program]);
-    try {
-      const status = () => readFileSync(`/proc/${sudoLike.pid}/status`, "utf8");
-      await _until(() => status().startsWith("Name:\tsuid32\n") && status().includes("\nUid:\t0\t0\t0\t0\n"));
-      const r = run([NSENTER, "-t", `${sudoLike.pid}`, "-e", "-m", "id"], { env });
-      expect(r.status).toBe(1);
-      expect(r.stderr).toStartWith("nsenter: --env: the target was started set-user-ID");
-      expect(existsSync(marker())).toBe(false);
-    } finally {
-      sudoLike.kill(9);
-    }
-  });
+      const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+      const sudoLike = Bun.spawn([...nobody, "env", "-i", "LD_PRELOAD=/tmp/evil.so", program]);
+      try {
+        const status = () => readFileSync(`/proc/${sudoLike.pid}/status`, "utf8");
+        await _until(() => status().startsWith("Name:\tsuid32\n") && status().includes("\nUid:\t0\t0\t0\t0\n"));
+        const r = run([NSENTER, "-t", `${sudoLike.pid}`, "-e", "-m", "id"], { env });
+        expect(r.status).toBe(1);
+        expect(r.stderr).toStartWith("nsenter: --env: the target was started set-user-ID");
+        expect(existsSync(marker())).toBe(false);
+      } finally {
+        sudoLike.kill(9);
+      }
+      // And root's own 32-bit program, not set-user-ID: its environment is root's, taken.
+      const plain = join(dir, "plain32");
+      writeFileSync(plain, readFileSync(program));
+      chmodSync(plain, 0o755);
+      const root32 = Bun.spawn(["env", "-i", "KEEP=1", plain]);
+      try {
+        await _until(() => readFileSync(`/proc/${root32.pid}/status`, "utf8").startsWith("Name:\tplain32\n"));
+        const r = run([NSENTER, "-t", `${root32.pid}`, "-e", "-m", "/usr/bin/env"], { env });
+        expect(r).toEqual({ stdout: "KEEP=1\n", stderr: "", status: 0 });
+      } finally {
+        root32.kill(9);
+      }
+    },
+  );
 
   test("root's process: everything passes, as in util-linux", () => {
     const r = run([NSENTER, "-t", `${root.pid}`, "-e", "-u", "/usr/bin/env"], { env });
