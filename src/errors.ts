@@ -22,6 +22,7 @@ export enum Errno {
   ESRCH = 3,
   EINTR = 4,
   EIO = 5,
+  E2BIG = 7,
   EBADF = 9,
   ENOTDIR = 20,
   EINVAL = 22,

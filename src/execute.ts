@@ -96,6 +96,9 @@ function _resolveFollow(r: RunPlan, fds: Descriptors): RunPlan {
   return { ...r, credentials: { ...c, ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) } };
 }
 
+/** The most of a target's environment --env takes (see _targetEnvironment). */
+const ENVIRON_LIMIT = 8 << 20;
+
 /** --env: the target's environment ours, and the program a login shell of its SHELL if none was named. */
 function _withTargetEnvironment(r: RunPlan, fds: Descriptors): RunPlan {
   const shell = _targetEnvironment(fds);
@@ -111,7 +114,10 @@ function _withTargetEnvironment(r: RunPlan, fds: Descriptors): RunPlan {
  */
 function _targetEnvironment(fds: Descriptors): string | undefined {
   const fd = fds.take("environ") as number;
-  const content = readAll(fd);
+  // No more than an exec can pass (a quarter of the stack limit, at most 6 MiB, with the
+  // arguments): the target may point its environment at gigabytes (prctl PR_SET_MM), which
+  // nsenter, as root, would hold several times over.
+  const content = readAll(fd, ENVIRON_LIMIT);
   sys.close(fd);
   if (typeof content === "number") throw new NsenterError("failed to get environment variables", content);
   const entries = targetEnvironment(content);

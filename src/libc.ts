@@ -227,12 +227,13 @@ export function readText(path: string): string | number {
   return typeof content === "number" ? content : textOf(content);
 }
 
-/** The rest of an open file's bytes, or the errno. */
-export function readAll(fd: number): Uint8Array | number {
+/** The rest of an open file's bytes, or the errno (E2BIG: more than LIMIT bytes). */
+export function readAll(fd: number, limit = Number.POSITIVE_INFINITY): Uint8Array | number {
   // Most files read here are short: start at a page, double as needed.
   let buf = new Uint8Array(4096);
   let length = 0;
   for (;;) {
+    if (length > limit) return Errno.E2BIG;
     if (length === buf.length) {
       const bigger = new Uint8Array(buf.length * 2);
       bigger.set(buf);

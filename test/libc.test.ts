@@ -1,9 +1,10 @@
 import { CString } from "bun:ffi";
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cStringArray, namespaceInode, readLink } from "../src/libc.ts";
+import { Errno } from "../src/errors.ts";
+import { cStringArray, namespaceInode, readAll, readLink } from "../src/libc.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nsenter-libc-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,4 +59,21 @@ test("cStringArray: a pointer to each string, NULL-terminated", () => {
 test("cStringArray of nothing is a lone NULL", () => {
   const a = cStringArray([]);
   expect([...a.pointers]).toEqual([0n]);
+});
+
+// --env reads a target's environment with a limit: the target can point it at gigabytes.
+test.each([
+  [10_000, 10_000, 10_000],
+  [10_000, 9_999, Errno.E2BIG],
+  [100_000, 8 << 20, 100_000],
+])("readAll of %d bytes, at most %d: %d", (size, limit, expected) => {
+  const file = join(dir, `bytes-${size}`);
+  writeFileSync(file, new Uint8Array(size).fill(0x41));
+  const fd = openSync(file, "r");
+  try {
+    const content = readAll(fd, limit);
+    expect(typeof content === "number" ? content : content.length).toBe(expected);
+  } finally {
+    closeSync(fd);
+  }
 });
