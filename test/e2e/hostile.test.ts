@@ -310,6 +310,12 @@ describeRoot("--env: a target's environment never steers a program run as root",
   const unlike = (why: string) =>
     `nsenter: --env: ${why}: the target's environment would steer a program that can do more than the target (leave --env out)\n`;
   const hostDirectory = unlike("-r DIR and -w DIR are directories of this host's, not the target's");
+  /** nsenter -t PID ARGS id -u: refused with unlike(WHY), exit 1, and nothing ran. */
+  const refusedAs = (pid: number, args: string[], why: string) => {
+    const r = run([NSENTER, "-t", `${pid}`, ...args, "id", "-u"], { env });
+    expect(r).toEqual({ stdout: "", stderr: unlike(why), status: 1 });
+    expect(existsSync(marker())).toBe(false);
+  };
   const refusal =
     "nsenter: --env: the target runs as uid 65534: its environment would steer a program run as root (add -U to run it as the target's user, or leave --env out)\n";
 
@@ -373,19 +379,14 @@ describeRoot("--env: a target's environment never steers a program run as root",
     symlinkSync(`/proc/${root.pid}/ns/net`, looksLike);
     symlinkSync(looksLike, join(dir, "given"));
     const flags = ["-e", "-U", "-m", `--net=${join(dir, "given")}`];
-    const r = run([NSENTER, "-t", `${sandboxed.pid}`, ...flags, "id", "-u"], { env });
-    const stderr = unlike("the net namespace given as a file is not known to be the target's own");
-    expect(r).toEqual({ stdout: "", stderr, status: 1 });
-    expect(existsSync(marker())).toBe(false);
+    refusedAs(sandboxed.pid, flags, "the net namespace given as a file is not known to be the target's own");
   });
 
   test.each([[["-m"]], [["-r", "-w"]]])(
     "root of a user namespace of its own (0 maps to 0), %j without -U: refused (its capabilities are not the host's), nothing runs",
     (flags) => {
-      const r = run([NSENTER, "-t", `${rootMapped.pid}`, "-e", ...flags, "id", "-u"], { env });
-      const stderr = unlike("the target is root of a user namespace of its own, with no capability over this host");
-      expect(r).toEqual({ stdout: "", stderr, status: 1 });
-      expect(existsSync(marker())).toBe(false);
+      const why = "the target is root of a user namespace of its own, with no capability over this host";
+      refusedAs(rootMapped.pid, ["-e", ...flags], why);
     },
   );
 
@@ -396,18 +397,13 @@ describeRoot("--env: a target's environment never steers a program run as root",
     ["pidded", ["-a", "-F"], "the program would not be in the target's pid namespace (-F keeps it in ours)"],
   ])("its user namespace's root, but %s %j: refused, nothing runs", (name, flags, why) => {
     const t = { sandboxed, noNewPrivs, grouped, pidded }[name as "sandboxed"];
-    const r = run([NSENTER, "-t", `${t.pid}`, "-e", ...(flags as string[]), "id", "-u"], { env });
-    const stderr = unlike(why);
-    expect(r).toEqual({ stdout: "", stderr, status: 1 });
-    expect(existsSync(marker())).toBe(false);
+    refusedAs(t.pid, ["-e", ...(flags as string[])], why);
   });
 
   test("its user namespace's root, a namespace given as a file: the target's own only", () => {
     const flags = ["-e", "-U", "-m"];
-    const r = run([NSENTER, "-t", `${sandboxed.pid}`, ...flags, `--net=/proc/${root.pid}/ns/net`, "id", "-u"], { env });
-    const stderr = unlike("the net namespace given as a file is not known to be the target's own");
-    expect(r).toEqual({ stdout: "", stderr, status: 1 });
-    expect(existsSync(marker())).toBe(false);
+    const given = [...flags, `--net=/proc/${root.pid}/ns/net`];
+    refusedAs(sandboxed.pid, given, "the net namespace given as a file is not known to be the target's own");
     const own = run(
       [NSENTER, "-t", `${sandboxed.pid}`, ...flags, `--net=/proc/${sandboxed.pid}/ns/net`, "/usr/bin/env"],
       {
@@ -419,19 +415,14 @@ describeRoot("--env: a target's environment never steers a program run as root",
   });
 
   test("root of a user namespace that maps 0 to 0, --preserve-credentials: refused (nsenter's groups kept)", () => {
-    const r = run([NSENTER, "-t", `${rootMapped.pid}`, "-e", "-a", "--preserve-credentials", "id", "-u"], { env });
-    const stderr = unlike("--preserve-credentials keeps nsenter's uid 0 and groups in the target's user namespace");
-    expect(r).toEqual({ stdout: "", stderr, status: 1 });
-    expect(existsSync(marker())).toBe(false);
+    const why = "--preserve-credentials keeps nsenter's uid 0 and groups in the target's user namespace";
+    refusedAs(rootMapped.pid, ["-e", "-a", "--preserve-credentials"], why);
   });
 
   test("its user namespace's root in this host's mount namespace: refused (a host program, the caller's terminal)", () => {
-    const r = run([NSENTER, "-t", `${rootless.pid}`, "-e", "-a", "id", "-u"], { env });
-    const stderr = unlike(
-      "the target shares this host's mount namespace, so the program would be one of this host's, on the caller's terminal and session",
-    );
-    expect(r).toEqual({ stdout: "", stderr, status: 1 });
-    expect(existsSync(marker())).toBe(false);
+    const why =
+      "the target shares this host's mount namespace, so the program would be one of this host's, on the caller's terminal and session";
+    refusedAs(rootless.pid, ["-e", "-a"], why);
   });
 
   test("its user namespace's root, its own group among its supplementary ones: -a takes its environment", () => {
@@ -481,10 +472,7 @@ describeRoot("--env: a target's environment never steers a program run as root",
   test.each([[["-m"]], [["-a"]]])(
     "a container's root without capabilities, %j: refused (its files may be read-only, the program has them all)",
     (flags) => {
-      const r = run([NSENTER, "-t", `${capless.pid}`, "-e", ...flags, "id", "-u"], { env });
-      const stderr = unlike("the target runs with capabilities dropped that the program would have");
-      expect(r).toEqual({ stdout: "", stderr, status: 1 });
-      expect(existsSync(marker())).toBe(false);
+      refusedAs(capless.pid, ["-e", ...flags], "the target runs with capabilities dropped that the program would have");
     },
   );
 
