@@ -108,10 +108,10 @@ export function secureExec(auxvPath: string): boolean | undefined {
   let wide = true;
   for (let at = 0; at + 16 <= auxv.length; at += 16) if (view.getUint32(at + 4, true) !== 0) wide = false;
   const size = wide ? 8 : 4;
+  // As numbers: only compared with 23 and 0, which no rounding of a larger one reaches.
+  const word = (at: number) => (wide ? Number(view.getBigUint64(at, true)) : view.getUint32(at, true));
   for (let at = 0; at + 2 * size <= auxv.length; at += 2 * size) {
-    const type = wide ? view.getBigUint64(at, true) : BigInt(view.getUint32(at, true));
-    const value = wide ? view.getBigUint64(at + 8, true) : BigInt(view.getUint32(at + 4, true));
-    if (type === BigInt(AT_SECURE)) return value !== 0n;
+    if (word(at) === AT_SECURE) return word(at + size) !== 0;
   }
   return undefined;
 }
