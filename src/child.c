@@ -67,6 +67,12 @@ static void fail(long *j, int step, int arg) {
   sys(j, N_EXIT_GROUP, step == S_EXEC ? (record[1] == ENOENT ? 127 : 126) : 1, 0, 0, 0, 0);
 }
 
+/* A failed step whose errno is ERR (a condition found here, not a system call's). */
+static void fail_as(long *j, int step, int err) {
+  *((errno_fn)j[F_ERRNO])() = err;
+  fail(j, step, 0);
+}
+
 /*
  * Signal handlers are Bun's until here (nsenter blocked every signal before the clone, so none
  * ran): back to the default, as exec would, except what is ignored stays ignored (SIGCHLD, which
@@ -195,17 +201,12 @@ static void follow_owner(long *j) {
     fail(j, S_STAT, 0);
   fd = sys(j, N_OPENAT, j[J_OWNER], (long)name, O_CLOEXEC, 0, 0);
   len = fd < 0 ? -1 : sys(j, N_READ, fd, (long)buf, sizeof buf, 0, 0);
-  if (len < 0) {
-    *((errno_fn)j[F_ERRNO])() = ESRCH;
-    fail(j, S_STAT, 0);
-  }
+  if (len < 0) fail_as(j, S_STAT, ESRCH);
   sys(j, N_CLOSE, fd, 0, 0, 0, 0);
   sys(j, N_CLOSE, j[J_OWNER], 0, 0, 0, 0);
   if (((j[J_FOLLOW] & 1) && !four_times(buf, len, 'U', statx[5])) ||
-      ((j[J_FOLLOW] & 2) && !four_times(buf, len, 'G', statx[6]))) {
-    *((errno_fn)j[F_ERRNO])() = EPERM;
-    fail(j, S_MIXED_IDS, 0);
-  }
+      ((j[J_FOLLOW] & 2) && !four_times(buf, len, 'G', statx[6])))
+    fail_as(j, S_MIXED_IDS, EPERM);
   if (j[J_FOLLOW] & 1) j[J_UID] = statx[5];
   if (j[J_FOLLOW] & 2) j[J_GID] = statx[6];
 }
