@@ -446,7 +446,14 @@ export enum SigHow {
   UNBLOCK = 1,
   SETMASK = 2,
 }
-/** waitpid(2)'s options. */
+/** waitid(2)'s options. */
 export enum W {
-  UNTRACED = 2,
+  NOHANG = 1,
+  STOPPED = 2,
+  EXITED = 4,
+  NOWAIT = 0x01000000,
+}
+/** waitid(2)'s si_code for a child that stopped (any other, asked W.STOPPED | W.EXITED: it has ended). */
+export enum CLD {
+  STOPPED = 5,
 }

@@ -94,6 +94,12 @@ export function waitpid(pid: number, status: Int32Array, options: number): numbe
   return Number(SYSCALL(NR.wait4, pid, status, options, 0, 0, 0));
 }
 
+/** waitid(2) for the child PID (P_PID), INFO a siginfo_t: si_code at [2], si_pid [4], si_status [6]. */
+export function waitid(pid: number, info: Int32Array, options: number): number {
+  info[4] = 0;
+  return Number(SYSCALL(NR.waitid, 1, pid, info, options, 0, 0));
+}
+
 /** _exit(2): the whole process (exit_group, as libc's _exit). */
 export function exit(status: number): number {
   return Number(SYSCALL(NR.exit_group, status, 0, 0, 0, 0, 0));

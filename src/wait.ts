@@ -1,6 +1,6 @@
 /**
  * The waiting parent (PID namespace, or the single-threaded child's path): util-linux's
- * continue_as_child() loop, blocking in waitpid().
+ * continue_as_child() loop, blocking in waitid().
  *
  * Beyond util-linux, which dies and leaves the program running: SIGTERM, SIGINT, SIGHUP,
  * SIGQUIT, SIGUSR1 and SIGUSR2 sent to nsenter are passed on to the program, and nsenter then
@@ -12,7 +12,7 @@
 import { loadCode } from "./child.ts";
 import { J } from "./child-layout.ts";
 import { Errno, Exit } from "./errors.ts";
-import { core, errno, Handler, Sig, SigHow, syscall, W } from "./libc.ts";
+import { CLD, core, errno, Handler, Sig, SigHow, syscall, W } from "./libc.ts";
 import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 
@@ -44,23 +44,29 @@ export function prepareWaiter(exact: boolean): Waiter {
     if (Number(libc.signal(signal, code.forward)) === Handler.IGN) libc.signal(signal, Handler.IGN);
   }
   const status = new Int32Array(1);
+  const info = new Int32Array(32); // siginfo_t
   return {
     wait(child: number, reap?: number): never {
       code.job[J.forwardTo] = BigInt(child);
       _reap(reap);
       for (;;) {
-        const ret = sys.waitpid(child, status, W.UNTRACED);
+        // Seen, not reaped (W.NOWAIT): while signals are passed on to CHILD, its PID stays its own,
+        // a zombie's once it has ended, and can be no other process's.
+        const ret = sys.waitid(child, info, W.EXITED | W.STOPPED | W.NOWAIT);
         if (ret < 0 && errno() === Errno.EINTR) continue;
         if (ret < 0) _leave(Exit.FAILURE);
-        const s = status[0] as number;
-        if ((s & 0xff) === 0x7f) {
-          if (exact) _stopAs((s >> 8) & 0xff);
+        if (info[2] === CLD.STOPPED) {
+          // Taken (the stop alone: ended since, it stays to be seen above), unless continued since.
+          if (sys.waitid(child, info, W.STOPPED | W.NOHANG) < 0 || info[4] === 0) continue;
+          if (exact) _stopAs(info[6] as number);
           else sys.kill(sys.getpid(), Sig.STOP);
           sys.kill(child, Sig.CONT);
           continue;
         }
-        // Reaped: its PID may be another's soon. A signal from now on ends nsenter.
+        // Ended: a signal from now on ends nsenter. Then reaped, its PID free for another.
         code.job[J.forwardTo] = 0n;
+        while (sys.waitpid(child, status, 0) < 0 && errno() === Errno.EINTR);
+        const s = status[0] as number;
         if ((s & 0x7f) === 0) _leave((s >> 8) & 0xff);
         // Killed by nsenter before it executed, for a signal nsenter got (child.c starting()).
         const killed = Number(code.job[J.killed]);

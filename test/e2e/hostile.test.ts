@@ -143,10 +143,10 @@ function descriptorsOf(pid: number): string[] {
   });
 }
 
-/** Whether PID is blocked in waitpid() (the system call it is in: wait4). */
+/** Whether PID is blocked waiting for the program (the system call it is in: waitid). */
 function _waiting(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/syscall`, "utf8").startsWith(`${NR.wait4} `);
+    return readFileSync(`/proc/${pid}/syscall`, "utf8").startsWith(`${NR.waitid} `);
   } catch {
     return false;
   }
@@ -160,7 +160,7 @@ async function whileWaiting(
   const proc = Bun.spawn([NSENTER, ...args, "sh", "-c", "hostname; exec sleep 30"], { stdout: "pipe", cwd });
   const reader = proc.stdout.getReader();
   const first = await reader.read(); // the program runs
-  // Looked at once nsenter waits for it (in waitpid): on a loaded machine the program can print
+  // Looked at once nsenter waits for it (in waitid): on a loaded machine the program can print
   // before nsenter's thread has run again after starting the child.
   for (let i = 0; i < 500 && !_waiting(proc.pid); i++) await Bun.sleep(10);
   const nsenter = whereIs(proc.pid);
@@ -206,7 +206,7 @@ describeRoot("the waiting parent goes back to where it was", () => {
     expect(nsenter).toEqual({ ...whereIs("self"), cwd: `${usr.dev}:${usr.ino}` });
     // Every thread, not only the main one, resolves paths from nsenter's own root and directory.
     const root = statSync("/");
-    expect(threads.length).toBeGreaterThan(0); // waiting in waitpid(), Bun may be down to one thread
+    expect(threads.length).toBeGreaterThan(0); // waiting in waitid(), Bun may be down to one thread
     expect(threads.filter((t) => t !== `${root.dev}:${root.ino} ${usr.dev}:${usr.ino}`)).toEqual([]);
     // And it holds nothing of the target's: no namespace, no root or directory of it.
     expect(

@@ -109,6 +109,36 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
     });
   });
 
+  // Once the program has ended, its PID is free for another process as soon as it is reaped, and
+  // nsenter's handler must no longer pass anything on to it. strace holds nsenter's second wait4()
+  // (the first reaps the child that cloned the program) 0.6 s on its way back, and SIGTERM comes
+  // then: it ends nsenter itself, as any signal once the program is gone, and no kill() goes to
+  // the reaped PID (which found no process here: ESRCH).
+  test("a signal once the program has ended goes to no process that may have taken its PID", async () => {
+    requireTool("/usr/bin/strace", "strace");
+    const dir = mkdtempSync(join(tmpdir(), "nsenter-reaped-"));
+    const log = join(dir, "trace");
+    try {
+      const held = ["strace", "-f", "-o", log, "-e", "trace=kill,wait4", "-e", "inject=wait4:delay_exit=600000:when=2"];
+      const proc = Bun.spawn([...held, NSENTER, "-t", `${targets.plain.pid}`, "-p", "sh", "-c", "echo done"], {
+        stdout: "pipe",
+        stderr: "inherit",
+      });
+      const reader = proc.stdout.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe("done\n");
+      await Bun.sleep(250); // the program has ended; nsenter's wait4() is held
+      const nsenter = Number(run(["pgrep", "-P", `${proc.pid}`, "-x", "nsenter"]).stdout.trim());
+      process.kill(nsenter, "SIGTERM");
+      await proc.exited;
+      const trace = readFileSync(log, "utf8");
+      expect(trace).toMatch(new RegExp(`kill\\(${nsenter}, SIGTERM\\)\\s+= 0`)); // the handler ran while wait4() was held
+      expect(trace).not.toMatch(/kill\(\d+, SIGTERM\)\s+= -1 ESRCH/);
+      expect(trace).toContain("+++ killed by SIGTERM +++");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("timeout(1) ends the program too: nothing is left running", () => {
     const marker = `nsenter-orphan-${process.pid}`;
     const r = run([
