@@ -25,6 +25,22 @@ export function textOf(bytes: Uint8Array): string {
   }
 }
 
+/**
+ * TEXT as a message may show it when someone else chose it (a cgroup's name, a target's SHELL):
+ * each byte of a control character (C0, DEL, C1), of a Unicode format or separator character
+ * (bidirectional overrides, zero widths, U+2028/9) and of a backslash as \xNN, and each byte that
+ * is no UTF-8 (U+DC80..U+DCFF) as the \xNN it is. An escape sequence, a C1 CSI or a line break in
+ * it would otherwise rewrite what the terminal shows; a backslash could pass for an escape.
+ */
+export function shown(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
+  return text.replace(/[\x00-\x1f\x7f-\x9f\\\u{dc80}-\u{dcff}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => {
+    let out = "";
+    for (const b of bytesOf(c)) out += `\\x${b.toString(16).padStart(2, "0")}`;
+    return out;
+  });
+}
+
 function _escapedBytes(text: string): Uint8Array {
   const out: number[] = [];
   for (const ch of text) {

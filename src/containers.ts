@@ -14,6 +14,7 @@
  * without a user namespace is uid 0, so even a cgroup only root can have made may be its, named
  * like any other container. Loaded only when -t is not a PID.
  */
+import { shown } from "./bytes.ts";
 import { type CgroupLine, type CgroupMount, cgroupDirectory, cgroupLines, cgroupMounts } from "./cgroups.ts";
 import { NsenterError } from "./errors.ts";
 import { listDirectory, readText } from "./libc.ts";
@@ -211,7 +212,7 @@ function _init(c: Container, mounts: readonly CgroupMount[], known: ReadonlySet<
   }
   if (live.length > 1) throw new NsenterError(`${what} has more than one recorded init: PIDs ${live.join(", ")}`);
   if (live[0] !== undefined) return { pid: live[0], id: c.id, startTime: _startTime(live[0]) ?? 0n };
-  if (reasons.length > 0) throw new NsenterError(_shown(`${what} is not running: ${reasons.join("; ")}`));
+  if (reasons.length > 0) throw new NsenterError(shown(`${what} is not running: ${reasons.join("; ")}`));
   throw new NsenterError(`${what} is not running`);
 }
 
@@ -290,7 +291,7 @@ export function verifyInit(
   const verdicts = places.map((dir) => trusted(dir, "directory"));
   if (verdicts.some((v) => v.ok)) return undefined;
   const first = verdicts[0] as { why: string };
-  return _shown(`its cgroup ${places[0]} is not root's alone: ${first.why}`);
+  return shown(`its cgroup ${places[0]} is not root's alone: ${first.why}`);
 }
 
 /** The directories, in each mounted hierarchy, of the cgroup segments that name container ID. */
@@ -410,7 +411,7 @@ function _notFound(ref: string, wanted: string, mounts: readonly CgroupMount[]):
     .map((r) => r.root)
     .join(", ");
   const why = lookalike
-    ? _shown(
+    ? shown(
         `container ${lookalike.id}: no runtime recorded it (looked in ${looked}); a cgroup is named like it, ${lookalike.dir}, with PID ${lookalike.pid}, but nsenter takes a container's init from its runtime's records alone (give a PID you know to be the container's)`,
       )
     : `no running container matches it either (names in ${DOCKER_CONTAINERS}, ${STORAGE_CONTAINERS} and ${KUBERNETES_LOGS}; IDs there and in the runtimes' records under /run)`;
@@ -438,16 +439,6 @@ function _json(path: string): unknown {
 function _list(dir: string): string[] {
   const verdict = trusted(dir, "directory");
   return verdict.ok ? listDirectory(verdict.path) : [];
-}
-
-/**
- * TEXT with control characters (C0, DEL, C1) and backslashes written as \xNN: a cgroup's name is
- * a user's choice (a delegated subtree), and an escape sequence in it would rewrite what the
- * terminal shows of the message (a backslash: a name must not pass for an escaped one).
- */
-function _shown(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it escapes
-  return text.replace(/[\x00-\x1f\x7f-\x9f\\]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
 function _text(path: string): string | undefined {

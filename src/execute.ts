@@ -4,7 +4,7 @@
  * it, or have the single-threaded child do it all while nsenter waits at home. The only code
  * that changes the process; it runs on the JavaScript main thread.
  */
-import { textOf } from "./bytes.ts";
+import { shown, textOf } from "./bytes.ts";
 import { prepareChild } from "./child.ts";
 import type { Descriptors } from "./descriptors.ts";
 import { setEnvironment, targetEnvironment } from "./environment.ts";
@@ -102,8 +102,11 @@ const ENVIRON_LIMIT = 8 << 20;
 /** --env: the target's environment ours, and the program a login shell of its SHELL if none was named. */
 function _withTargetEnvironment(r: RunPlan, fds: Descriptors): RunPlan {
   const shell = _targetEnvironment(fds);
-  // util-linux's exec_shell() reads SHELL once the target's environment is ours.
-  return r.program.shell ? { ...r, program: loginShell(shell) } : r;
+  if (!r.program.shell) return r;
+  // util-linux's exec_shell() reads SHELL once the target's environment is ours. The target chose
+  // it: a message names it escaped, or it could write to root's terminal what it likes.
+  const program = loginShell(shell);
+  return { ...r, program: { ...program, shown: shown(program.file) } };
 }
 
 /**
@@ -210,7 +213,7 @@ function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
     stage("enter");
     stagesDone();
     (r.program.search ? core().execvp : core().execv)(program.file, program.argv.pointers);
-    failed = _fail("exec", r.program.file);
+    failed = _fail("exec", r.program.shown ?? r.program.file);
   }
   if (home.length > 0) _returnHome(fds); // best effort (after -S/-G it may lack the right): leaving anyway
   throw _failure(failed as NonNullable<Failed>);
@@ -404,7 +407,8 @@ function _refuseDumpableChild(r: RunPlan): void {
 function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): never {
   _refuseDumpableChild(r);
   const { file, argv, search } = r.program;
-  const child = prepareChild(r, fds, { file: cstr(file), argv: cStringArray(argv), search, name: file });
+  const name = r.program.shown ?? file;
+  const child = prepareChild(r, fds, { file: cstr(file), argv: cStringArray(argv), search, name });
   const waiter = prepareWaiter(!r.fork);
   _prepareExec(ctx.inherited);
   stage("prepare");

@@ -125,6 +125,8 @@ export interface Program {
   readonly search: boolean;
   /** No program was named: $SHELL as a login shell (with --env, the target's $SHELL: execute.ts). */
   readonly shell?: boolean;
+  /** How messages name it when the target chose it (--env's SHELL), escaped (bytes.ts shown). */
+  readonly shown?: string;
 }
 
 export interface Credentials {

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { bytesOf, decimal, textOf } from "../src/bytes.ts";
+import { bytesOf, decimal, shown, textOf } from "../src/bytes.ts";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
@@ -52,4 +52,20 @@ test.each([
 ])("decimal(%p) is %p", (text, value) => {
   const bytes = new TextEncoder().encode(`x${text}\0`);
   expect(decimal(bytes, 1, bytes.indexOf(0))).toBe(value);
+});
+
+test.each([
+  ["plain text, UTF-8 letters", "/run/a b/é😀", "/run/a b/é😀"],
+  ["C0 controls: an escape sequence, a line break", "a\x1b[2J\r\nb", "a\\x1b[2J\\x0d\\x0ab"],
+  ["DEL and a C1 CSI, by their bytes", "\x7f\u009b31m", "\\x7f\\xc2\\x9b31m"],
+  ["a byte that is no UTF-8 (as textOf reads it)", "a\udc9bb\udcff", "a\\x9bb\\xff"],
+  ["bidirectional overrides and isolates", "x\u202ey\u2066z", "x\\xe2\\x80\\xaey\\xe2\\x81\\xa6z"],
+  [
+    "zero widths, a BOM, line and paragraph separators",
+    "\u200b\ufeff\u2028\u2029",
+    "\\xe2\\x80\\x8b\\xef\\xbb\\xbf\\xe2\\x80\\xa8\\xe2\\x80\\xa9",
+  ],
+  ["a backslash cannot pass for an escape", "a\\x1b", "a\\x5cx1b"],
+])("shown: %s", (_, text, expected) => {
+  expect(shown(text)).toBe(expected);
 });

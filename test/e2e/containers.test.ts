@@ -389,6 +389,19 @@ describeRoot("container targets", () => {
       expect(hostname(id)).toEqual(unrecorded(id, id, attacker.pid, shown));
     });
 
+    test("a C1 control, a bidirectional override and a byte that is no UTF-8: each byte shown as \\xNN", () => {
+      const id = hex("c4c4");
+      // U+009B is a CSI to terminals that take C1 controls, 0x9b alone too (not UTF-8: its own byte).
+      const name = Buffer.concat([Buffer.from("x\u009b2J\u202ey"), Buffer.from([0x9b, 0x32, 0x4a])]);
+      const dir = Buffer.concat([Buffer.from(`${own}/`), name, Buffer.from(`/docker-${id}.scope`)]);
+      const attacker = new Target(["--fork", "--uts"], "hostname evil");
+      cleanups.push(() => attacker.kill());
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(Buffer.concat([dir, Buffer.from("/cgroup.procs")]), `${attacker.pid}`);
+      const shown = `${own}/x\\xc2\\x9b2J\\xe2\\x80\\xaey\\x9b2J/docker-${id}.scope`;
+      expect(hostname(id)).toEqual(unrecorded(id, id, attacker.pid, shown));
+    });
+
     test("inside its own cgroup: not entered, saying why", () => {
       const id = hex("c1c1");
       const dir = `${own}/docker-${id}.scope`;

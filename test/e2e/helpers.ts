@@ -231,8 +231,13 @@ export function removeCgroupTree(cgroup: string): void {
     ? [cgroup]
     : readdirSync("/sys/fs/cgroup").map((h) => `/sys/fs/cgroup/${h}/${cgroup}`);
   for (const top of tops) {
-    const dirs = Bun.spawnSync(["find", top, "-depth", "-type", "d"]).stdout.toString().split("\n");
-    for (const dir of dirs.filter(Boolean)) {
+    // As bytes: a name need not be UTF-8 (containers.test.ts plants one that is not).
+    const found = Bun.spawnSync(["find", top, "-depth", "-type", "d", "-print0"]).stdout;
+    const dirs: Buffer[] = [];
+    for (let at = 0, end = found.indexOf(0); end >= 0; at = end + 1, end = found.indexOf(0, at)) {
+      dirs.push(found.subarray(at, end));
+    }
+    for (const dir of dirs) {
       for (let i = 0; i < 100; i++) {
         try {
           rmdirSync(dir);

@@ -126,6 +126,33 @@ describeRoot("--env takes PATH from the target", () => {
   );
 });
 
+// With --env and no program named, the target chooses the program's name (its SHELL), and a failed
+// exec names it to root's terminal: escaped, byte by byte (util-linux prints it as it is).
+describeRoot("--env: a SHELL of the target's that fails is named escaped", () => {
+  let target: Target;
+  beforeAll(() => {
+    // An OSC that sets the window's title, a line break, a forged line, a C1 CSI and a byte that is
+    // no UTF-8.
+    const shell = String.raw`/no\033]0;TITLE\007\r\nnsenter: all fine\302\233\377`;
+    target = new Target(
+      ["-i", "PATH=/usr/bin:/bin", "unshare", "--fork", "--uts", "--mount"],
+      `export SHELL="$(printf '${shell}')"`,
+      "env",
+    );
+  });
+  afterAll(() => target?.kill());
+
+  test.each([[["-m", "-u"]], [["-m", "-p"]]])("%j", (flags: string[]) => {
+    const r = run([NSENTER, "-t", `${target.pid}`, "--env", ...flags], { env: { PATH: "/usr/bin:/bin" } });
+    const named = String.raw`/no\x1b]0;TITLE\x07\x0d\x0ansenter: all fine\xc2\x9b\xff`;
+    expect(r).toEqual({
+      stdout: "",
+      stderr: `nsenter: failed to execute ${named}: No such file or directory\n`,
+      status: 127,
+    });
+  });
+});
+
 describeRoot("--join-cgroup", () => {
   const mount = cgroup2Mount(readFileSync("/proc/self/mountinfo", "utf8"));
   const name = `nsenter-test-${process.pid}`;
