@@ -225,8 +225,12 @@ function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
  */
 function _saveHome(kinds: readonly NamespaceKind[], fds: Descriptors): void {
   for (const kind of kinds) openInto(fds, `own:${kind}`, `/proc/self/${namespaceInfo(kind).file}`);
-  openInto(fds, "ownRoot", "/");
-  openInto(fds, "ownCwd", ".");
+  // Places to go back to, no more: O_PATH (fchdir takes one) needs no right to read them, and a
+  // directory the caller may not even search is left out (util-linux opens neither: a failure here
+  // would be nsenter's alone), to come back to the root then.
+  openInto(fds, "ownRoot", "/", O.PATH | O_DIRECTORY | O.CLOEXEC);
+  const cwd = sys.open(dot(), O.PATH | O_DIRECTORY | O.CLOEXEC);
+  if (cwd >= 0) fds.set("ownCwd", cwd);
 }
 
 /**
@@ -253,7 +257,7 @@ function _returnHome(fds: Descriptors): void {
 
 /** Whether root and working directory are nsenter's own again. */
 function _directoriesHome(fds: Descriptors): boolean {
-  return returnToDirectories(fds.get("ownRoot") as number, fds.get("ownCwd") as number) === undefined;
+  return returnToDirectories(fds.get("ownRoot") as number, fds.get("ownCwd")) === undefined;
 }
 
 /** The PID namespace goes last (see _prepareProgram); it only matters to the process we start. */

@@ -2,8 +2,9 @@
 
 import { resolveContainer } from "./containers.ts";
 import { Errno } from "./errors.ts";
-import { Access, access, lstatErrno, namespaceInode, nulWords, readFile, readText, statPath } from "./libc.ts";
+import { Access, access, lstatErrno, namespaceInode, nulWords, readFile, readText, statPath, syscall } from "./libc.ts";
 import type { Facts, NamespaceFacts, NsIdentity, TargetCredentials } from "./plan.ts";
+import { NR } from "./syscalls.ts";
 
 /** A namespace link's identity: it reads "kind:[inode]" (no stat(2): older glibc lacks one by that name). */
 export function namespaceOf(path: string): NsIdentity {
@@ -133,14 +134,16 @@ export function hostId(mapPath: string, id: number): number | undefined {
   return undefined;
 }
 
-/** One of our environment variables, as the bytes it is (Bun decodes them as UTF-8: bytes.ts). */
+/**
+ * One of our environment variables as getenv(3) gives it to util-linux: the first entry of that
+ * name (Bun's process.env keeps the last of two), as the bytes it is (bytes.ts), from the
+ * environment we were started with. Read only for the login shell (no program named).
+ */
 function env(name: string): string | undefined {
-  const value = process.env[name];
-  if (value === undefined || value.indexOf("\uFFFD") < 0) return value;
-  for (const entry of nulWords("/proc/self/environ") ?? []) {
-    if (entry.startsWith(`${name}=`)) return entry.slice(name.length + 1);
-  }
-  return value;
+  const entries = nulWords("/proc/self/environ");
+  if (entries === undefined) return process.env[name];
+  for (const entry of entries) if (entry.startsWith(`${name}=`)) return entry.slice(name.length + 1);
+  return undefined;
 }
 
 /**
@@ -157,9 +160,22 @@ function kernelHas(file: string): boolean {
   return code !== Errno.ENOENT;
 }
 
+/**
+ * See Facts.reentersOwnTime: CAP_SYS_ADMIN (21) effective (capget(2), version 3: two words of each
+ * set, effective first), in the initial user namespace (its inode is fixed: PROC_USER_INIT_INO),
+ * which owns or is above every time namespace's owner.
+ */
+function reentersOwnTime(): boolean {
+  const caps = new Int32Array(6);
+  if (syscall(NR.capget, new Int32Array([0x20080522, 0]), caps) !== 0) return false;
+  if (((caps[0] as number) & (1 << 21)) === 0) return false;
+  const user = namespaceOf("/proc/self/ns/user");
+  return "ino" in user && user.ino === 0xeffffffdn;
+}
+
 /** The facts the shortcut for the commonest command lines reads (quick-plan.ts, for --all). */
 export function namespaceFacts(): NamespaceFacts {
-  return { kernelHas, namespaceOf };
+  return { kernelHas, namespaceOf, reentersOwnTime };
 }
 
 export function hostFacts(): Facts {
@@ -170,6 +186,7 @@ export function hostFacts(): Facts {
     credentials,
     securityLabel,
     secureExec,
+    reentersOwnTime,
     lastCap,
     hostId,
     // libselinux's is_selinux_enabled(): selinuxfs is mounted (a policy is loaded).

@@ -189,13 +189,13 @@ export function dot(): Uint8Array {
 }
 
 /**
- * Back to the root and working directory held open as ROOT and CWD, as entering a mount
- * namespace (ours again included) resets both. Returns which failed, errno telling why, or
+ * Back to the root and working directory held open as ROOT and CWD (none: the root), as entering
+ * a mount namespace (ours again included) resets both. Returns which failed, errno telling why, or
  * undefined.
  */
-export function returnToDirectories(root: number, cwd: number): "root" | "cwd" | undefined {
+export function returnToDirectories(root: number, cwd: number | undefined): "root" | "cwd" | undefined {
   if (sys.fchdir(root) !== 0 || sys.chroot(dot()) !== 0) return "root";
-  return sys.fchdir(cwd) === 0 ? undefined : "cwd";
+  return cwd === undefined || sys.fchdir(cwd) === 0 ? undefined : "cwd";
 }
 
 /** errno of the calling thread; read it right after the call that failed. */

@@ -10,7 +10,7 @@
  * still use the namespaces nsenter started in.
  */
 import { NsenterError } from "./errors.ts";
-import { enterNamespace, errno, returnToDirectories } from "./libc.ts";
+import { enterNamespace, errno, O, O_DIRECTORY, returnToDirectories } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { checkKind, openPath } from "./open.ts";
 import { stepError } from "./steps.ts";
@@ -96,8 +96,9 @@ export class Namespace implements Disposable {
 
   /** Entering a mount namespace resets root and cwd; remember ours to come back to. */
   #keepDirectories(): void {
-    this.#root = openPath("/");
-    this.#cwd = openPath(".");
+    // Only to go back to (O_PATH: fchdir takes one): a directory we may search but not read will do.
+    this.#root = openPath("/", O.PATH | O_DIRECTORY | O.CLOEXEC);
+    this.#cwd = openPath(".", O.PATH | O_DIRECTORY | O.CLOEXEC);
   }
 
   #restoreDirectories(): void {

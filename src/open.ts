@@ -72,8 +72,8 @@ function _isOwn(fd: number, ns: NamespaceInfo): boolean {
 }
 
 /** Open one more descriptor by path (where nsenter itself is) into the same table. */
-export function openInto(fds: Descriptors, slot: HomeSlot, path: string): void {
-  fds.set(slot, openPath(path));
+export function openInto(fds: Descriptors, slot: HomeSlot, path: string, flags?: number): void {
+  fds.set(slot, openPath(path, flags));
 }
 
 function _openStep(step: OpenStep, pin: number, fds: Descriptors): number {

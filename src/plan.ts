@@ -80,7 +80,7 @@ export interface ContainerRef {
 export type NsIdentity = { ino: bigint } | { errno: number };
 
 /** The facts about namespaces alone, all that --all's kinds and the time check read. */
-export type NamespaceFacts = Pick<Facts, "kernelHas" | "namespaceOf">;
+export type NamespaceFacts = Pick<Facts, "kernelHas" | "namespaceOf" | "reentersOwnTime">;
 
 /** The facts about the host that planning needs; tests pass fakes. */
 export interface Facts {
@@ -104,6 +104,12 @@ export interface Facts {
    * set-group-ID, with file capabilities or a security module's transition (undefined: not read).
    */
   secureExec(auxvPath: string): boolean | undefined;
+  /**
+   * Whether setns(2) surely lets nsenter into its own time namespace, changing nothing: it has
+   * CAP_SYS_ADMIN in the initial user namespace (the kernel asks for it in the user namespace that
+   * owns the time namespace, and in ours).
+   */
+  reentersOwnTime(): boolean;
   /** The highest capability number the kernel has (/proc/sys/kernel/cap_last_cap). */
   lastCap(): number;
   /**
@@ -574,10 +580,12 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
 }
 
 /**
- * A time namespace to enter that is nsenter's own, with no user namespace to enter: entering it
- * would change nothing, and the main thread cannot (setns gives EUSERS), so it is left alone. With
- * a user namespace the single-threaded child enters it, as util-linux does. PATH is the file
- * opened for it; with RELY its identity is relied on.
+ * A time namespace to enter that is nsenter's own, with no user namespace to enter, where setns
+ * would let nsenter in: entering it would change nothing, and the main thread cannot (setns gives
+ * EUSERS), so it is left alone. Otherwise the single-threaded child enters it, as util-linux does:
+ * with a user namespace, or where the kernel may refuse (EPERM: a caller without CAP_SYS_ADMIN, or
+ * root of a user namespace below the one that owns it, as in a rootless container). PATH is the
+ * file opened for it; with RELY its identity is relied on.
  */
 export function timeIsOurs(
   namespaces: readonly NamespaceKind[],
@@ -587,7 +595,7 @@ export function timeIsOurs(
   relied: Relied[],
 ): boolean {
   if (path === undefined || !namespaces.includes("time") || namespaces.includes("user")) return false;
-  return _isOurs(path, "ns/time", facts, rely ? relied : undefined) === true;
+  return _isOurs(path, "ns/time", facts, rely ? relied : undefined) === true && facts.reentersOwnTime();
 }
 
 /**

@@ -66,6 +66,8 @@ function facts(over: Partial<Facts> = {}): Facts {
     securityLabel: (path) => (path.startsWith("/proc/16/") ? "container_t (enforce)" : undefined),
     // 23 (in our namespaces) and 24 (root of 9's user namespace) were started set-user-ID root,
     // as sudo is; 404 has no auxv.
+    // Root in the initial user namespace: setns into our own time namespace would change nothing.
+    reentersOwnTime: () => true,
     secureExec: (path) => {
       const pid = /\/proc\/(\w+)\//.exec(path)?.[1] ?? "";
       return pid === "404" ? undefined : pid === "23" || pid === "24";
@@ -260,6 +262,19 @@ describe("plan", () => {
   ] as [string[], string][])("%j runs by %s", (argv, mode) => {
     const p = plan(argv, facts());
     expect(p.outcome.do === "run" ? p.outcome.run.mode : p.outcome.do).toBe(mode as never);
+  });
+
+  // Our own time namespace is left alone only where setns would let us in (and so change nothing):
+  // elsewhere the child asks the kernel, which may refuse it as it refuses util-linux (EPERM).
+  test.each([
+    [["-t", "42", "-a", "true"], `${ALL42} | run [cgroup,ipc,uts,net,pid,mnt,time] fork true`],
+    [["-t", "42", "-T", "true"], "time:/proc/42/ns/time | run [time] true"],
+    [["-T/proc/self/ns/time", "true"], "time:/proc/self/ns/time | run [time] true"],
+  ])("%j, without CAP_SYS_ADMIN in the initial user namespace: the child enters our time namespace", (argv, want) => {
+    const p = plan(argv, facts({ reentersOwnTime: () => false }));
+    expect(summary(p)).toBe(want);
+    expect(p.outcome.do === "run" && p.outcome.run.mode).toBe("child");
+    expect(quickPlan(argv, () => facts({ reentersOwnTime: () => false })) ?? p).toEqual(p);
   });
 
   test("--all skips kinds the kernel lacks", () => {

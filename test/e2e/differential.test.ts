@@ -3,7 +3,7 @@
  * the same stdout, stderr and exit status.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chownSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   both,
@@ -496,10 +496,104 @@ describeRoot("util-linux parity as an unprivileged user", () => {
     ["chroot", () => ["-r/", "pwd"]],
     ["setns of our own namespace", () => ["--net=/proc/self/ns/net", "true"]],
     ["a root target's namespace file", (t: number) => ["-t", `${t}`, "-n", "true"]],
+    // Our own time namespace: util-linux's setns fails without CAP_SYS_ADMIN (EPERM).
+    ["setns of our own time namespace", () => ["-T/proc/self/ns/time", "true"]],
+    ["a root target's time namespace, which is ours", (t: number) => ["-t", `${t}`, "-T", "true"]],
   ])("%s", (_name, args) => {
     const ours = run([...NOBODY, NSENTER, ...args(target.pid)]);
     const theirs = run([...NOBODY, REFERENCE, ...args(target.pid)]);
     expect(ours).toEqual(theirs);
     expect(ours.status).toBe(1);
+  });
+
+  // Root of a rootless container: its time namespace is the host's, owned by the initial user
+  // namespace, where it has no CAP_SYS_ADMIN; setns refuses it (EPERM) even though it is its own.
+  test.each([[["-T"]], [["-a"]], [["-T", "-u"]]])("root of a user namespace: -t 1 %j", (flags: string[]) => {
+    const inside = (binary: string) =>
+      run([
+        "unshare",
+        "--user",
+        "--map-root-user",
+        "--mount",
+        "--fork",
+        "--pid",
+        "--mount-proc",
+        binary,
+        "-t",
+        "1",
+        ...flags,
+        "true",
+      ]);
+    const ours = inside(NSENTER);
+    expect(ours).toEqual(inside(REFERENCE));
+    expect(ours.status).toBe(1);
+  });
+});
+
+// An environment with two entries of one name (execve allows it): util-linux's getenv() takes the
+// first. (python3's ctypes passes the list as it is; os.execve would take a mapping.)
+describeRoot("util-linux parity: a SHELL given twice", () => {
+  let target: Target;
+  beforeAll(() => {
+    requireTool("/usr/bin/python3", "python3");
+    target = namespacedTarget();
+  });
+  afterAll(() => target?.kill());
+
+  const EXECVE = [
+    "import ctypes, sys",
+    "words = lambda l: (ctypes.c_char_p * (len(l) + 1))(*[w.encode() for w in l], None)",
+    'env = ["SHELL=/bin/bash", "SHELL=/no/such/shell", "PATH=/usr/bin:/bin"]',
+    "ctypes.CDLL(None).execve(sys.argv[1].encode(), words(sys.argv[1:]), words(env))",
+  ].join("\n");
+
+  test.each([[["-u"]], [["-p"]]])("%j: the first", (flags: string[]) => {
+    const shell = (binary: string) =>
+      run(["python3", "-c", EXECVE, binary, "-t", `${target.pid}`, ...flags], { stdin: 'echo "$0"\n' });
+    const ours = shell(NSENTER);
+    expect(ours).toEqual(shell(REFERENCE));
+    expect(ours).toEqual({ stdout: "-bash\n", stderr: "", status: 0 });
+  });
+});
+
+// A working directory the caller may search but not read (a root-squashed NFS directory, say):
+// util-linux never opens it unless asked to keep it (-r without -w), nor does nsenter then.
+describeRoot("util-linux parity in a working directory root cannot read", () => {
+  // Root without the capabilities that pass over a directory's mode (dropped from the bounding set
+  // and the inheritable: gone from the executed program's permitted and effective sets).
+  const DROP = [
+    "setpriv",
+    "--bounding-set=-dac_override,-dac_read_search",
+    "--inh-caps=-dac_override,-dac_read_search",
+  ];
+  let target: Target;
+  let dir: string;
+  beforeAll(() => {
+    requireTool("/usr/bin/setpriv", "util-linux");
+    target = namespacedTarget();
+    dir = scratchDir("nsenter-unreadable-");
+  });
+  afterAll(() => {
+    target?.kill();
+    chmodSync(dir, 0o755);
+    removeTree(dir);
+  });
+
+  test.each([
+    ["-m (nsenter goes home on a failure)", (t: number) => ["-t", `${t}`, "-m", "pwd"]],
+    ["-m -u", (t: number) => ["-t", `${t}`, "-m", "-u", "pwd"]],
+    ["-m -W DIR", (t: number) => ["-t", `${t}`, "-m", "-W", "/tmp", "pwd"]],
+    ["-m -W missing: the failure made at home", (t: number) => ["-t", `${t}`, "-m", "-W", "/no/such/dir", "pwd"]],
+    ["-w DIR", () => ["-w/tmp", "pwd"]],
+    ["-r -w of the target", (t: number) => ["-t", `${t}`, "-r", "-w", "pwd"]],
+    ["-r alone keeps the directory: cannot open it", () => ["-r/", "pwd"]],
+    ["-p -m -F", (t: number) => ["-t", `${t}`, "-m", "-p", "-F", "pwd"]],
+  ])("%s", (_name, args) => {
+    for (const mode of [0o111, 0o000]) {
+      chmodSync(dir, mode);
+      const ours = run([...DROP, NSENTER, ...args(target.pid)], { cwd: dir });
+      const theirs = run([...DROP, REFERENCE, ...args(target.pid)], { cwd: dir });
+      expect({ mode, ...ours }).toEqual({ mode, ...theirs });
+    }
   });
 });
