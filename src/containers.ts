@@ -264,7 +264,7 @@ export function parseRecord(format: Format, text: string): RecordedInit | undefi
  * its record says, a child of the recorded monitor, in a cgroup of the container that only root
  * can have made, and in none of another of the KNOWN containers (otherContainer). Checked again
  * once the process is pinned (open.ts), with the start time read here, so a PID reused between
- * lookup and entry is refused.
+ * lookup and entry is refused. As it reads: a message that shows it escapes it (bytes.ts shown).
  */
 export function verifyInit(
   pid: number,
@@ -291,7 +291,7 @@ export function verifyInit(
   const verdicts = places.map((dir) => trusted(dir, "directory"));
   if (verdicts.some((v) => v.ok)) return undefined;
   const first = verdicts[0] as { why: string };
-  return shown(`its cgroup ${places[0]} is not root's alone: ${first.why}`);
+  return `its cgroup ${places[0]} is not root's alone: ${first.why}`;
 }
 
 /** The directories, in each mounted hierarchy, of the cgroup segments that name container ID. */

@@ -2,8 +2,22 @@
 
 import { resolveContainer } from "./containers.ts";
 import { Errno } from "./errors.ts";
-import { Access, access, lstatErrno, namespaceInode, nulWords, readFile, readText, statPath, syscall } from "./libc.ts";
+import {
+  Access,
+  access,
+  cstr,
+  Ioctl,
+  lstatErrno,
+  namespaceInode,
+  nulWords,
+  O,
+  readFile,
+  readText,
+  statPath,
+  syscall,
+} from "./libc.ts";
 import type { Facts, NamespaceFacts, NsIdentity, TargetCredentials } from "./plan.ts";
+import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 
 /** A namespace link's identity: it reads "kind:[inode]" (no stat(2): older glibc lacks one by that name). */
@@ -163,14 +177,28 @@ function kernelHas(file: string): boolean {
 /**
  * See Facts.reentersOwnTime: CAP_SYS_ADMIN (21) effective (capget(2), version 3: two words of each
  * set, effective first), in the initial user namespace (its inode is fixed: PROC_USER_INIT_INO),
- * which owns or is above every time namespace's owner.
+ * which owns or is above every time namespace's owner, or in the user namespace that owns our time
+ * namespace (the two made together, as `unshare -UT` makes them).
  */
 function reentersOwnTime(): boolean {
   const caps = new Int32Array(6);
   if (syscall(NR.capget, new Int32Array([0x20080522, 0]), caps) !== 0) return false;
   if (((caps[0] as number) & (1 << 21)) === 0) return false;
   const user = namespaceOf("/proc/self/ns/user");
-  return "ino" in user && user.ino === 0xeffffffdn;
+  if (!("ino" in user)) return false;
+  return user.ino === 0xeffffffdn || _timeOwner() === user.ino;
+}
+
+/** The inode of the user namespace that owns our time namespace (NS_GET_USERNS), if it can be read. */
+function _timeOwner(): bigint | undefined {
+  const time = sys.open(cstr("/proc/self/ns/time"), O.RDONLY | O.CLOEXEC);
+  if (time < 0) return undefined;
+  const owner = sys.ioctl(time, Ioctl.NS_GET_USERNS, 0);
+  sys.close(time);
+  if (owner < 0) return undefined;
+  const ino = namespaceInode(`/proc/self/fd/${owner}`);
+  sys.close(owner);
+  return typeof ino === "bigint" ? ino : undefined;
 }
 
 /** The facts the shortcut for the commonest command lines reads (quick-plan.ts, for --all). */

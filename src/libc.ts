@@ -411,6 +411,12 @@ export enum O {
   /** Linux's generic value. */
   PATH = 0o10000000,
 }
+/** ioctl(2)s on namespace files and sockets. */
+export enum Ioctl {
+  SIOCGSKNS = 0x894c,
+  NS_GET_USERNS = 0xb701,
+  NS_GET_NSTYPE = 0xb703,
+}
 /** Not the same on every architecture (x86-64 0200000, arm64 040000). */
 export const O_DIRECTORY = process.arch === "arm64" ? 0o40000 : 0o200000;
 /** fcntl(2)'s commands, and its descriptor flag. */

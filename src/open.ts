@@ -6,24 +6,20 @@
  * target's cgroup v2 directory here. The target is pinned by a pidfd meanwhile, so a PID reused
  * between lookup and entry is noticed instead of entered.
  */
+
+import { shown } from "./bytes.ts";
 import { cgroup2Mount, cgroup2Path, cgroupDirectory } from "./cgroups.ts";
 import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { Errno, NsenterError } from "./errors.ts";
 import { credentials, namespaceOf, sameCredentials, secureExec, securityLabel } from "./facts.ts";
-import { cstr, errno, F, FD, namespaceInode, O, readLink, readText, statFd, syscall } from "./libc.ts";
+import { cstr, errno, F, FD, Ioctl, namespaceInode, O, readLink, readText, statFd, syscall } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo } from "./namespaces.ts";
 import type { ContainerRef, OpenStep, Relied, TargetRef } from "./plan.ts";
 import { stepError } from "./steps.ts";
 import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 
-/** ioctl(2)s on namespace files and sockets (enums: see errors.ts). */
-enum Ioctl {
-  SIOCGSKNS = 0x894c,
-  NS_GET_USERNS = 0xb701,
-  NS_GET_NSTYPE = 0xb703,
-}
 /** pidfd_open(2)'s flag: O_EXCL, the same on x86-64 and arm64. */
 enum Pidfd {
   THREAD = 0o200,
@@ -130,7 +126,7 @@ function _recheckContainer(pidfd: number, pid: number, container: ContainerRef):
   const why = verifyInit(pid, container.id, undefined, { startTime: container.startTime });
   if (why === undefined) return;
   sys.close(pidfd);
-  throw new NsenterError(`${what} changed while nsenter was starting: ${why}`);
+  throw new NsenterError(shown(`${what} changed while nsenter was starting: ${why}`));
 }
 
 /**

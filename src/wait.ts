@@ -65,7 +65,9 @@ export function prepareWaiter(exact: boolean): Waiter {
         }
         // Ended: a signal from now on ends nsenter. Then reaped, its PID free for another.
         code.job[J.forwardTo] = 0n;
-        while (sys.waitpid(child, status, 0) < 0 && errno() === Errno.EINTR);
+        let reaped = sys.waitpid(child, status, 0);
+        while (reaped < 0 && errno() === Errno.EINTR) reaped = sys.waitpid(child, status, 0);
+        if (reaped < 0) _leave(Exit.FAILURE);
         const s = status[0] as number;
         if ((s & 0x7f) === 0) _leave((s >> 8) & 0xff);
         // Killed by nsenter before it executed, for a signal nsenter got (child.c starting()).

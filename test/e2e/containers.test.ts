@@ -106,18 +106,13 @@ describeRoot("container targets", () => {
   const task = (ns: string, id: string, pid: number) =>
     put(`run/containerd/io.containerd.runtime.v2.task/${ns}/${id}/init.pid`, `${pid}`);
 
-  /** A process of uid 65534, kept in a cgroup of its own named NAME, inside its delegated subtree. */
+  /** A process of uid 65534, kept in a cgroup of its own at CGROUP (made as it), inside its delegated subtree. */
   const attack = (cgroup: string): ReturnType<typeof Bun.spawn> => {
     const p = Bun.spawn(["setpriv", `--reuid=${ATTACKER}`, `--regid=${ATTACKER}`, "--clear-groups", "sleep", "600"]);
     writeFileSync(`${deleg}/cgroup.procs`, `${p.pid}`); // as systemd starts the user's processes there
     const r = run([
-      "setpriv",
-      `--reuid=${ATTACKER}`,
-      `--regid=${ATTACKER}`,
-      "--clear-groups",
-      "sh",
-      "-c",
-      `mkdir ${deleg}/${cgroup} && echo ${p.pid} > ${deleg}/${cgroup}/cgroup.procs`,
+      ...["setpriv", `--reuid=${ATTACKER}`, `--regid=${ATTACKER}`, "--clear-groups"],
+      ...["sh", "-c", 'mkdir -p "$0" && echo "$1" > "$0/cgroup.procs"', `${deleg}/${cgroup}`, `${p.pid}`],
     ]);
     if (r.status !== 0) throw new Error(`uid ${ATTACKER} could not make its cgroup ${cgroup}: ${r.stderr}`);
     return p;
@@ -280,6 +275,20 @@ describeRoot("container targets", () => {
     expect(r.stderr).toContain(
       `names PID ${attackers.get("stale")?.pid}, but its cgroup ${deleg}/libpod-${IDS.stale} is not root's alone`,
     );
+  });
+
+  test("a stale record naming a process in a user's cgroup with a control character: shown escaped, once", () => {
+    const id = hex("e5ce");
+    const p = attack(`x\x1b[1my/libpod-${id}`);
+    try {
+      put(`run/containers/storage/overlay-containers/${id}/userdata/pidfile`, `${p.pid}`);
+      const r = hostname(id);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`but its cgroup ${deleg}/x\\x1b[1my/libpod-${id} is not root's alone: `);
+      expect(r.stderr).not.toContain("\\x5c");
+    } finally {
+      p.kill(9);
+    }
   });
 
   test("a record anyone could have written: refused", () => {

@@ -556,6 +556,25 @@ describeRoot("util-linux parity: a SHELL given twice", () => {
   });
 });
 
+// Root of a user namespace made with its own time namespace (unshare -UT) may enter that time
+// namespace (setns asks CAP_SYS_ADMIN in the user namespace that owns it): util-linux executes the
+// program in its own place, and so does nsenter (no child: the program's parent is the shell).
+describeRoot("util-linux parity: our own time namespace, owned by our user namespace", () => {
+  test.each([[["-T/proc/self/ns/time"]], [["-t", "$$", "-T"]]])("%j: executed in place", (flags: string[]) => {
+    const inside = (binary: string) =>
+      run([
+        ...["unshare", "--user", "--map-root-user", "--time", "--fork", "sh", "-c"],
+        `echo $$; ${binary} ${flags.join(" ")} sh -c 'echo $PPID'`,
+      ]);
+    const ours = inside(NSENTER);
+    const [shell, parent] = ours.stdout.split("\n");
+    expect(parent).toBe(shell as string);
+    const theirs = inside(REFERENCE);
+    expect(theirs.stdout.split("\n")[1]).toBe(theirs.stdout.split("\n")[0] as string);
+    expect({ ...ours, stdout: "" }).toEqual({ ...theirs, stdout: "" });
+  });
+});
+
 // A working directory the caller may search but not read (a root-squashed NFS directory, say):
 // util-linux never opens it unless asked to keep it (-r without -w), nor does nsenter then.
 describeRoot("util-linux parity in a working directory root cannot read", () => {
