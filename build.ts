@@ -63,7 +63,24 @@ export const COMPILE_FLAGS = [
   // bundler folds every choice made on it, the system calls' numbers among them (src/syscalls.ts).
   "--define",
   `process.arch="${process.arch}"`,
+  // The one libc it binds (src/libc.ts), likewise the target's.
+  "--define",
+  `NSENTER_LIBC="${libcOf(process.arch, !hostGlibc())}"`,
 ];
+
+/** Whether this machine's Bun runs on glibc (Node's process report says which). */
+function hostGlibc(): boolean {
+  const report = process.report.getReport() as { header?: { glibcVersionRuntime?: string } };
+  return report.header?.glibcVersionRuntime !== undefined;
+}
+
+/**
+ * The name a program of ARCH loads its libc by (musl: Alpine's), as src/libc.ts must give it: a
+ * name the dynamic linker has loaded already, never one that it would look for (see libc.ts).
+ */
+function libcOf(arch: string, musl: boolean): string {
+  return musl ? `libc.musl-${arch === "arm64" ? "aarch64" : "x86_64"}.so.1` : "libc.so.6";
+}
 
 /** How to run an arm64 program here: qemu-user with the arm64 libraries (Debian packages). */
 const QEMU_ARM64 = ["qemu-aarch64-static", "-L", "/usr/aarch64-linux-gnu"];
@@ -107,7 +124,11 @@ function compile(t: Target, dir: string): string | undefined {
   const outfile = join(dir, t.file);
   const arch = archOf(t);
   // process.arch in the bundle is the target's: the bundler folds every choice made on it.
-  const flags = COMPILE_FLAGS.map((f) => (f.startsWith("process.arch=") ? `process.arch="${arch}"` : f));
+  const libc = t.bun === undefined ? undefined : libcOf(arch, t.bun.includes("musl"));
+  const flags = COMPILE_FLAGS.map((f) => {
+    if (f.startsWith("process.arch=")) return `process.arch="${arch}"`;
+    return libc && f.startsWith("NSENTER_LIBC=") ? `NSENTER_LIBC="${libc}"` : f;
+  });
   const args = ["build", ...flags, "src/main.ts", "--outfile", outfile];
   if (t.bun) args.push(`--target=${t.bun}`);
   // The child's machine code is made by this machine's compiler, or under qemu for another.

@@ -5,12 +5,16 @@
  * BUN_INSPECT* (a debugger, or a connection out to one), BUN_BYTECODE_*_OUT and BUN_JSC_* (files
  * written, JavaScriptCore switched), BUN_ENABLE_CRASH_REPORTING and BUN_CRASH_REPORT_URL (should
  * nsenter crash, Bun runs `curl` found by PATH, the target's after -m), BUN_TCC_OPTIONS (TinyCC's),
- * MIMALLOC_* (the allocator's settings: mimalloc reads them in any case, and only this spelling is
- * refused, see the README) and JSC_SIGNAL_FOR_GC (the signal JavaScriptCore stops its
- * threads with, one nsenter may handle). Bun acts on some of them before any of our code runs, which
- * no program can prevent (nor BUN_BE_BUN, which replaces the program altogether): the README's
- * "Running as root" says how to keep them out. What this guard does is make sure no namespace is
- * entered, and no program started, under them.
+ * BUN_FEATURE_FLAG_NO_ORPHANS (a parent-death signal the program keeps, its children killed), and
+ * the rest of Bun's several dozen BUN_* switches, which the next Bun may add to: every BUN_* but
+ * BUN_INSTALL* (bun's installer's, which a compiled program does not read). Then MIMALLOC_* (the
+ * allocator's settings: mimalloc reads them in any case, and only this spelling is refused, see
+ * the README), JSC_SIGNAL_FOR_GC (the signal JavaScriptCore stops its threads with, one nsenter may
+ * handle), JavaScriptCoreUseJIT (no JIT: no bun:ffi), SIMDUTF_FORCE_IMPLEMENTATION (machine code
+ * for another CPU) and NODE_CHANNEL_FD (Bun talks IPC on that descriptor). Bun acts on some of
+ * them before any of our code runs, which no program can prevent (nor BUN_BE_BUN, which replaces
+ * the program altogether): the README's "Running as root" says how to keep them out. What this
+ * guard does is make sure no namespace is entered, and no program started, under them.
  */
 import { textOf } from "./bytes.ts";
 import { readFile } from "./libc.ts";
@@ -20,12 +24,12 @@ stage("runtime");
 
 /** Made only when the environment mentions one of the prefixes (a regular expression costs at start-up). */
 const runtimeVariables = () =>
-  /(?:^|\0)(BUN_(?:OPTIONS|BE_BUN|INSPECT\w*|BYTECODE_\w+|JSC_\w+|ENABLE_CRASH_REPORTING|CRASH_REPORT_URL|TCC_OPTIONS)|MIMALLOC_\w+|JSC_SIGNAL_FOR_GC)=/g;
+  /(?:^|\0)(BUN_(?!INSTALL(?:_\w*)?=)\w*|MIMALLOC_\w+|JSC_SIGNAL_FOR_GC|JavaScriptCoreUseJIT|SIMDUTF_FORCE_IMPLEMENTATION|NODE_CHANNEL_FD)=/g;
 
 /**
  * The environment's entries, NUL-separated, from /proc/self/environ: what Bun read at start, or
- * "" when none mentions BUN_, MIMALLOC_ or JSC_ (native searches; the regular
- * expression, whose first use costs ~0.3 ms, runs only then). Enumerating process.env instead
+ * "" when none mentions one of PREFIXES (native searches; the regular expression, whose first
+ * use costs ~0.3 ms, runs only then). Enumerating process.env instead
  * costs more than all the rest of this check (Bun builds the whole object); it is the fallback
  * when libc cannot be bound (BUN_JSC_useJIT=0, for one).
  */
@@ -39,11 +43,17 @@ function _environ(): string {
   return _processEnv();
 }
 
-/** BUN_, MIMALLOC_ and JSC_ as bytes (constants: encoding them cost start-up time). */
+/**
+ * BUN_, MIMALLOC_, JSC_, JavaScriptCore, SIMDUTF_ and NODE_CHANNEL as bytes (constants: encoding
+ * them cost start-up time).
+ */
 const PREFIXES = [
   [0x42, 0x55, 0x4e, 0x5f],
   [0x4d, 0x49, 0x4d, 0x41, 0x4c, 0x4c, 0x4f, 0x43, 0x5f],
   [0x4a, 0x53, 0x43, 0x5f],
+  [0x4a, 0x61, 0x76, 0x61, 0x53, 0x63, 0x72, 0x69, 0x70, 0x74, 0x43, 0x6f, 0x72, 0x65],
+  [0x53, 0x49, 0x4d, 0x44, 0x55, 0x54, 0x46, 0x5f],
+  [0x4e, 0x4f, 0x44, 0x45, 0x5f, 0x43, 0x48, 0x41, 0x4e, 0x4e, 0x45, 0x4c],
 ];
 
 function _processEnv(): string {

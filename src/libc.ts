@@ -13,19 +13,23 @@ import { Errno } from "./errors.ts";
 import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 
-const LIBC_NAMES = ["libc.so.6", `libc.musl-${process.arch === "arm64" ? "aarch64" : "x86_64"}.so.1`];
+declare const NSENTER_LIBC: string | undefined;
+
+/**
+ * The libc this build runs on, by the name it is loaded under (build.ts defines it per target;
+ * glibc's under `bun test`). One name, already loaded, and no other tried: bun:ffi's dlopen tries a
+ * name the dynamic linker does not find again as a file in the working directory, and that
+ * library's constructor would run as root (a failed binding, as with JavaScriptCoreUseJIT=0 or a
+ * low RLIMIT_AS, once went on to Alpine's name so, and ran it).
+ */
+const LIBC = typeof NSENTER_LIBC === "string" ? NSENTER_LIBC : "libc.so.6";
 
 function _bind<T extends Record<string, FFIFunction>>(symbols: T) {
-  const reasons: string[] = [];
-  for (const name of LIBC_NAMES) {
-    try {
-      return dlopen(name, symbols).symbols;
-    } catch (e) {
-      reasons.push(e instanceof Error ? e.message : String(e));
-    }
+  try {
+    return dlopen(LIBC, symbols).symbols;
+  } catch (e) {
+    throw new Error(`cannot bind libc: ${e instanceof Error ? e.message : String(e)}`);
   }
-  // Every libc name failed: say why for each (the first is usually the one that matters).
-  throw new Error(`cannot bind libc: ${reasons.join("; ")}`);
 }
 
 /**

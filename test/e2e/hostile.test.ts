@@ -81,6 +81,12 @@ describe("the Bun runtime's own switches", () => {
     ["BUN_TCC_OPTIONS", "-DX=1"],
     ["MIMALLOC_PURGE_DELAY", "10"],
     ["JSC_SIGNAL_FOR_GC", "10"],
+    // Bun's other switches, a name in no list of ours among them (the next Bun may add more).
+    ["BUN_FEATURE_FLAG_NO_ORPHANS", "1"],
+    ["BUN_GARBAGE_COLLECTOR_LEVEL", "1"],
+    ["BUN_CONFIG_VERBOSE_FETCH", "1"],
+    ["JavaScriptCoreUseJIT", "0"],
+    ["NODE_CHANNEL_FD", "99"],
   ])("%s set: refused in one line, exit 1, nothing entered or run", (name, value) => {
     const r = run([NSENTER, "-t", `${process.pid}`, "-u", "echo", "RAN"], { env: env({ [name]: value }) });
     // Bun itself may add a line on its way out (BUN_BYTECODE_ORDER_OUT: the file it writes at exit).
@@ -91,9 +97,41 @@ describe("the Bun runtime's own switches", () => {
     });
   });
 
-  test("other BUN_ variables (BUN_INSTALL from Bun's installer) are no reason to refuse", () => {
-    const r = run([NSENTER, "--version"], { env: env({ BUN_INSTALL: "/root/.bun" }) });
+  test("BUN_INSTALL and BUN_INSTALL_* (Bun's installer's) are no reason to refuse", () => {
+    const r = run([NSENTER, "--version"], {
+      env: env({ BUN_INSTALL: "/root/.bun", BUN_INSTALL_CACHE_DIR: "/root/.bun/cache" }),
+    });
     expect(r.status).toBe(0);
+  });
+
+  // bun:ffi's dlopen tries a name the dynamic linker does not find again as a file in the working
+  // directory. A binding that fails (no JIT: JavaScriptCoreUseJIT=0, BUN_JSC_useJIT=0, or an
+  // address-space limit JavaScriptCore cannot reserve it under) went on to Alpine's libc name, and
+  // so loaded a library of that name from the working directory, its constructor run as root,
+  // before the guard could refuse. Only the name libc is loaded under is tried now.
+  test.each([
+    ["JavaScriptCoreUseJIT=0", ["env", "JavaScriptCoreUseJIT=0"]],
+    ["BUN_JSC_useJIT=0", ["env", "BUN_JSC_useJIT=0"]],
+    ["an address-space limit of 1 GiB", ["prlimit", "--as=1073741824"]],
+  ])("%s: no library is looked for in the working directory", (_name, wrapper) => {
+    requireTool("/usr/bin/strace", "strace");
+    const names = ["libc.so.6", "libc.musl-x86_64.so.1", "libc.musl-aarch64.so.1"];
+    for (const name of names) writeFileSync(join(dir, name), "not a library\n");
+    const log = join(dir, "trace");
+    try {
+      const r = run(["strace", "-f", "-qq", "-e", "trace=open,openat", "-o", log, ...wrapper, NSENTER, "--version"], {
+        env: env({}),
+        cwd: dir,
+      });
+      expect(r.status).toBe(1); // refused, or libc could not be bound: nothing runs either way
+      const opened = readFileSync(log, "utf8")
+        .split("\n")
+        .filter((line) => names.some((name) => line.includes(`"${name}"`) || line.includes(`/${name}"`)))
+        .filter((line) => line.includes(dir) || /openat\(AT_FDCWD, "libc/.test(line));
+      expect(opened).toEqual([]);
+    } finally {
+      for (const name of [...names, "trace"]) rmSync(join(dir, name), { force: true });
+    }
   });
 
   test("arguments that look like Bun's options still reach the program untouched", () => {
