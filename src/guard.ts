@@ -10,11 +10,11 @@
  * BUN_INSTALL* (bun's installer's, which a compiled program does not read). Then MIMALLOC_* (the
  * allocator's settings: mimalloc reads them in any case, and only this spelling is refused, see
  * the README), JSC_SIGNAL_FOR_GC (the signal JavaScriptCore stops its threads with, one nsenter may
- * handle), JavaScriptCoreUseJIT (no JIT: no bun:ffi), SIMDUTF_FORCE_IMPLEMENTATION (machine code
- * for another CPU) and NODE_CHANNEL_FD (Bun talks IPC on that descriptor). Bun acts on some of
- * them before any of our code runs, which no program can prevent (nor BUN_BE_BUN, which replaces
- * the program altogether): the README's "Running as root" says how to keep them out. What this
- * guard does is make sure no namespace is entered, and no program started, under them.
+ * handle) and JavaScriptCoreUseJIT (no JIT: no bun:ffi). Bun acts on some of them before any of
+ * our code runs, which no program can prevent (nor BUN_BE_BUN, which replaces the program
+ * altogether): the README's "Running as root" says how to keep them out, and names the few the
+ * runtime reads that are not refused. What this guard does is make sure no namespace is entered,
+ * and no program started, under them.
  */
 import { textOf } from "./bytes.ts";
 import { readFile } from "./libc.ts";
@@ -24,7 +24,7 @@ stage("runtime");
 
 /** Made only when the environment mentions one of the prefixes (a regular expression costs at start-up). */
 const runtimeVariables = () =>
-  /(?:^|\0)(BUN_(?!INSTALL(?:_\w*)?=)\w*|MIMALLOC_\w+|JSC_SIGNAL_FOR_GC|JavaScriptCoreUseJIT|SIMDUTF_FORCE_IMPLEMENTATION|NODE_CHANNEL_FD)=/g;
+  /(?:^|\0)(BUN_(?!INSTALL(?:_\w*)?=)\w*|MIMALLOC_\w+|JSC_SIGNAL_FOR_GC|JavaScriptCoreUseJIT)=/g;
 
 /**
  * The environment's entries, NUL-separated, from /proc/self/environ: what Bun read at start, or
@@ -44,16 +44,16 @@ function _environ(): string {
 }
 
 /**
- * BUN_, MIMALLOC_, JSC_, JavaScriptCore, SIMDUTF_ and NODE_CHANNEL as bytes (constants: encoding
- * them cost start-up time).
+ * BUN_, MIMALLOC_, JSC_ and JavaScriptCore as bytes (constants: encoding them cost start-up time).
+ * Each search is a native one for the first byte, the rest compared at each: a first byte as
+ * common in environments as S or N cost ~25K instructions a start (so SIMDUTF_* and NODE_CHANNEL_*
+ * are left to the README).
  */
 const PREFIXES = [
   [0x42, 0x55, 0x4e, 0x5f],
   [0x4d, 0x49, 0x4d, 0x41, 0x4c, 0x4c, 0x4f, 0x43, 0x5f],
   [0x4a, 0x53, 0x43, 0x5f],
   [0x4a, 0x61, 0x76, 0x61, 0x53, 0x63, 0x72, 0x69, 0x70, 0x74, 0x43, 0x6f, 0x72, 0x65],
-  [0x53, 0x49, 0x4d, 0x44, 0x55, 0x54, 0x46, 0x5f],
-  [0x4e, 0x4f, 0x44, 0x45, 0x5f, 0x43, 0x48, 0x41, 0x4e, 0x4e, 0x45, 0x4c],
 ];
 
 function _processEnv(): string {

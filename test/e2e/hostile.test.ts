@@ -86,7 +86,6 @@ describe("the Bun runtime's own switches", () => {
     ["BUN_GARBAGE_COLLECTOR_LEVEL", "1"],
     ["BUN_CONFIG_VERBOSE_FETCH", "1"],
     ["JavaScriptCoreUseJIT", "0"],
-    ["NODE_CHANNEL_FD", "99"],
   ])("%s set: refused in one line, exit 1, nothing entered or run", (name, value) => {
     const r = run([NSENTER, "-t", `${process.pid}`, "-u", "echo", "RAN"], { env: env({ [name]: value }) });
     // Bun itself may add a line on its way out (BUN_BYTECODE_ORDER_OUT: the file it writes at exit).
