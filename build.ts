@@ -150,6 +150,15 @@ function compile(t: Target, dir: string): string | undefined {
     return undefined;
   }
   chmodSync(outfile, 0o755);
+  // The host build binds libc by the name chosen here (libcOf): one it does not have loaded would
+  // be looked for in the working directory (src/libc.ts). It runs here, so it is run once.
+  if (t.bun === undefined) {
+    const ran = Bun.spawnSync([outfile, "--version"], { env: { PATH: "/usr/bin:/bin" } });
+    if (ran.exitCode !== 0) {
+      console.error(`build: ${t.file} does not run here (${ran.stderr.toString().trim()}): FAILED`);
+      return undefined;
+    }
+  }
   console.log(`build: ${t.file} for ${t.host}: ${(Bun.file(outfile).size / 1e6).toFixed(1)} MB`);
   return outfile;
 }

@@ -38,6 +38,15 @@ export function setEnvironment(entries: readonly [string, string][]): void {
   }
 }
 
+/**
+ * No environment at all: once --env's program has been started (or has failed to start), none of
+ * the target's variables may stay nsenter's. Bun reads some of its own as it exits or crashes
+ * (BUN_BYTECODE_DIGEST_OUT: a file written as root), and nsenter itself needs none from here on.
+ */
+export function forgetEnvironment(): void {
+  extra().clearenv();
+}
+
 /** Environment strings are bytes: latin1 carries each byte through unchanged. */
 function _bytes(text: string): Buffer {
   return Buffer.from(`${text}\0`, "latin1");

@@ -7,7 +7,7 @@
 import { shown, textOf } from "./bytes.ts";
 import { prepareChild } from "./child.ts";
 import type { Descriptors } from "./descriptors.ts";
-import { setEnvironment, targetEnvironment } from "./environment.ts";
+import { forgetEnvironment, setEnvironment, targetEnvironment } from "./environment.ts";
 import { Errno, NsenterError } from "./errors.ts";
 import { credentials } from "./facts.ts";
 import {
@@ -68,6 +68,9 @@ export function run(opens: Plan["opens"], plan: RunPlan, ctx: Context): never {
     if (r.mode === "child") return _runInChild(r, fds, ctx);
     if (fds.has("cgroupProcs")) _joinCgroup(fds);
     return _execInPlace(r, fds, ctx);
+  } catch (e) {
+    if (plan.env) forgetEnvironment(); // the target's, perhaps (see forgetEnvironment)
+    throw e;
   } finally {
     fds[Symbol.dispose]();
   }
@@ -420,6 +423,9 @@ function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): never {
   // starts the program and while it waits (waiting never returns to run()'s finally, and a
   // namespace held open outlives its last process).
   const started = child.start();
+  // Executed (the child and the program's process share this memory until then): the target's
+  // environment, --env's, is nsenter's no longer while it waits.
+  if (r.env) forgetEnvironment();
   stage("child");
   stagesDone();
   return waiter.wait(started.program, started.reap);

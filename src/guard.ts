@@ -17,7 +17,7 @@
  * and no program started, under them.
  */
 import { textOf } from "./bytes.ts";
-import { readFile } from "./libc.ts";
+import { leave, readFile, say } from "./libc.ts";
 import { stage } from "./stages.ts";
 
 stage("runtime");
@@ -81,10 +81,8 @@ function _refuseRuntimeVariables(environ: string): void {
   if (found.length === 0) return;
   const name = (process.argv0 || "nsenter").replace(/^.*\//, "") || "nsenter";
   const list = found.sort().join(", ");
-  // No libc here: BUN_JSC_useJIT=0, for one, switches bun:ffi off.
-  console.error(
-    `${name}: refusing to run with ${list} set: it configures the Bun runtime, as root (see "Running as root")`,
-  );
-  process.exit(1);
+  // Perhaps without libc (BUN_JSC_useJIT=0, for one, switches bun:ffi off): say and leave do without.
+  say(`${name}: refusing to run with ${list} set: it configures the Bun runtime, as root (see "Running as root")\n`);
+  leave(1); // not through Bun's way out, which acts on some of them (BUN_BYTECODE_DIGEST_OUT)
 }
 stage("guard");

@@ -202,6 +202,27 @@ export function returnToDirectories(root: number, cwd: number | undefined): "roo
   return cwd === undefined || sys.fchdir(cwd) === 0 ? undefined : "cwd";
 }
 
+/** TEXT on stderr: by write(2), or by Bun where libc could not be bound. */
+export function say(text: string): void {
+  try {
+    writeAll(2, text);
+  } catch {
+    process.stderr.write(text);
+  }
+}
+
+/**
+ * Leave with STATUS at once (exit_group(2)), never through Bun's way out, which acts on variables
+ * it reads then (BUN_BYTECODE_DIGEST_OUT: a file written as root), from an environment that may
+ * no longer be the one the guard checked; by Bun's only where libc could not be bound.
+ */
+export function leave(status: number): never {
+  try {
+    sys.exit(status);
+  } catch {}
+  process.exit(status);
+}
+
 /** errno of the calling thread; read it right after the call that failed. */
 export function errno(): number {
   return read.i32(core().__errno_location() as Pointer, 0);

@@ -11,7 +11,7 @@ import { run } from "./execute.ts";
 import { hostFacts, namespaceFacts } from "./facts.ts";
 import { helpText, versionText } from "./help.ts";
 import { inheritedDescriptors } from "./inherited.ts";
-import { nulWords, Sig, strerror, writeAll } from "./libc.ts";
+import { leave, nulWords, Sig, say, strerror, writeAll } from "./libc.ts";
 import { openAll } from "./open.ts";
 import { plan } from "./plan.ts";
 import { quickPlan } from "./quick-plan.ts";
@@ -32,8 +32,8 @@ function programName(): string {
 
 function report(error: unknown, name: string): number {
   if (!(error instanceof NsenterError)) {
-    // Not ours, perhaps libc itself could not be bound: write without it.
-    console.error(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    // Not ours, perhaps libc itself could not be bound: then written without it.
+    say(`${name}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
   const reason = error.errno === undefined ? "" : `: ${strerror(error.errno)}`;
@@ -109,5 +109,5 @@ function _rawCommandLine(): string[] | undefined {
 }
 
 const status = main(commandLine());
-if (typeof status === "number") process.exit(status);
-else status.then((code) => process.exit(code));
+if (typeof status === "number") leave(status);
+else status.then(leave);

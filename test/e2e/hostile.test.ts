@@ -88,7 +88,7 @@ describe("the Bun runtime's own switches", () => {
     ["JavaScriptCoreUseJIT", "0"],
   ])("%s set: refused in one line, exit 1, nothing entered or run", (name, value) => {
     const r = run([NSENTER, "-t", `${process.pid}`, "-u", "echo", "RAN"], { env: env({ [name]: value }) });
-    // Bun itself may add a line on its way out (BUN_BYTECODE_ORDER_OUT: the file it writes at exit).
+    // The first line: Bun may add its own (a BUN_JSC_ variable it does not know, say).
     expect({ ...r, stderr: r.stderr.split("\n")[0] }).toEqual({
       stdout: "",
       stderr: `nsenter: refusing to run with ${name} set: it configures the Bun runtime, as root (see "Running as root")`,
@@ -131,6 +131,15 @@ describe("the Bun runtime's own switches", () => {
     } finally {
       for (const name of [...names, "trace"]) rmSync(join(dir, name), { force: true });
     }
+  });
+
+  // Bun acts on some variables on its way out (it writes BUN_BYTECODE_DIGEST_OUT's file at exit, over
+  // whatever is there, as root): nsenter leaves by exit_group(2), never through it.
+  test.each(["BUN_BYTECODE_DIGEST_OUT", "BUN_BYTECODE_ORDER_OUT"])("%s: refused, and nothing written", (name) => {
+    const file = join(dir, "written");
+    const r = run([NSENTER, "-t", `${process.pid}`, "-u", "true"], { env: env({ [name]: file }) });
+    expect(r.status).toBe(1);
+    expect(existsSync(file)).toBe(false);
   });
 
   test("arguments that look like Bun's options still reach the program untouched", () => {
@@ -250,6 +259,43 @@ describeRoot("the waiting parent goes back to where it was", () => {
       held.filter((link) => NAMESPACE_LINK.test(link) || link.startsWith(dir) || link.startsWith("/proc/")),
     ).toEqual([]);
   });
+});
+
+// --env makes the target's environment nsenter's own until the program has started. A target
+// whose program fails to start (its SHELL names nothing) must not have its variables acted on as
+// nsenter leaves: Bun wrote BUN_BYTECODE_DIGEST_OUT's file then, as root, over any host file.
+describeRoot("--env: the target's variables are not nsenter's once the program has started or failed", () => {
+  let dir: string;
+  let rootless: Target; // uid 65534, root of a user namespace of its own
+  beforeAll(() => {
+    dir = scratchDir("nsenter-digest-");
+    chmodSync(dir, 0o755);
+    const vars = ["SHELL=/no/such/shell", `BUN_BYTECODE_DIGEST_OUT=${dir}/victim`, "PATH=/usr/bin:/bin"];
+    const nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+    rootless = new Target(
+      [...nobody, "env", "-i", ...vars, "unshare", "--user", "--map-root-user", "--mount", "--fork"],
+      "true",
+      "setpriv",
+    );
+  });
+  afterAll(() => {
+    rootless?.kill();
+    removeTree(dir);
+  });
+
+  test.each([[["-a"]], [["-U", "-m"]], [["-U", "-m", "-p"]]])(
+    "%j --env: fails to execute, writes nothing",
+    (flags: string[]) => {
+      writeFileSync(join(dir, "victim"), "root's\n");
+      const r = run([NSENTER, "-t", `${rootless.pid}`, ...flags, "--env"]);
+      expect(r).toEqual({
+        stdout: "",
+        stderr: "nsenter: failed to execute /no/such/shell: No such file or directory\n",
+        status: 127,
+      });
+      expect(readFileSync(join(dir, "victim"), "utf8")).toBe("root's\n");
+    },
+  );
 });
 
 describeRoot("--env: a target's environment never steers a program run as root", () => {
