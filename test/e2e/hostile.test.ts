@@ -134,7 +134,8 @@ describe("the Bun runtime's own switches", () => {
   });
 
   // Bun acts on some variables on its way out (it writes BUN_BYTECODE_DIGEST_OUT's file at exit, over
-  // whatever is there, as root): nsenter leaves by exit_group(2), never through it.
+  // whatever is there, as root): nsenter leaves by exit_group(2), not through it (but where libc
+  // cannot be bound: README "Running as root").
   test.each(["BUN_BYTECODE_DIGEST_OUT", "BUN_BYTECODE_ORDER_OUT"])("%s: refused, and nothing written", (name) => {
     const file = join(dir, "written");
     const r = run([NSENTER, "-t", `${process.pid}`, "-u", "true"], { env: env({ [name]: file }) });
