@@ -60,6 +60,10 @@ export enum J {
   file,
   argv,
   search,
+  // --env: the program's environment (or 0: nsenter's), and the libc functions that take one.
+  envp,
+  execve,
+  execvpe,
   errPipe,
   keepCaps,
   lastCap,

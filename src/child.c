@@ -281,7 +281,8 @@ static int program(long *j) {
   set_credentials(j);
   if (j[J_KEEP_CAPS]) keep_caps(j);
   rearm(j);
-  CALL(j, j[J_SEARCH] ? F_EXECVP : F_EXECV)(j[J_FILE], j[J_ARGV]);
+  if (j[J_ENVP]) ((fn)j[j[J_SEARCH] ? J_EXECVPE : J_EXECVE])(j[J_FILE], j[J_ARGV], j[J_ENVP]);
+  else CALL(j, j[J_SEARCH] ? F_EXECVP : F_EXECV)(j[J_FILE], j[J_ARGV]);
   fail(j, S_EXEC, 0);
   return 1;
 }

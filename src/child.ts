@@ -31,6 +31,7 @@ import {
   cstr,
   dot,
   errno,
+  extra,
   Handler,
   O,
   O_DIRECTORY,
@@ -147,6 +148,8 @@ export interface ChildProgram {
   argv: CStringArray;
   search: boolean;
   name: string;
+  /** --env: its environment (execve's), not nsenter's own. */
+  environment?: CStringArray;
 }
 
 /** A prepared child: everything allocated; start() clones it. */
@@ -207,6 +210,12 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   job[J.file] = _pointer(program.file);
   job[J.argv] = _pointer(program.argv.pointers);
   job[J.search] = program.search ? 1n : 0n;
+  job[J.envp] = program.environment ? _pointer(program.environment.pointers) : 0n;
+  if (program.environment) {
+    const functions = extra() as unknown as Record<"execve" | "execvpe", { ptr: Pointer }>;
+    job[J.execve] = BigInt(functions.execve.ptr);
+    job[J.execvpe] = BigInt(functions.execvpe.ptr);
+  }
   // util-linux: --keep-caps acts only with a user namespace.
   job[J.keepCaps] = r.keepCaps && r.namespaces.includes("user") ? 1n : 0n;
   job[J.lastCap] = job[J.keepCaps] ? BigInt(lastCap()) : 0n;

@@ -1,6 +1,6 @@
 /** --env: the target's environment, in the order util-linux gives it to the program. */
 import { NsenterError } from "./errors.ts";
-import { errno, extra } from "./libc.ts";
+import { type CStringArray, cStrings, errno, extra } from "./libc.ts";
 
 /**
  * The entries of a /proc/PID/environ, as util-linux's env_list_from_fd() and env_list_setenv()
@@ -27,21 +27,28 @@ export function targetEnvironment(environ: Uint8Array): [string, string][] {
   return entries;
 }
 
-/** clearenv() and setenv() each entry: libc's environ becomes exactly these, in this order. */
-export function setEnvironment(entries: readonly [string, string][]): void {
+/**
+ * The program's environment, ENTRIES in their order, as execve(2) takes it: never nsenter's own,
+ * which Bun reads as it exits or crashes (BUN_BYTECODE_DIGEST_OUT, BUN_ENABLE_CRASH_REPORTING:
+ * a file written, a program run, as root). nsenter's own becomes the target's PATH alone (none
+ * if it has none), which execvpe()'s lookup reads, as util-linux's execvp() reads the target's.
+ */
+export function programEnvironment(entries: readonly [string, string][]): CStringArray {
   const libc = extra();
   libc.clearenv();
+  let joined = "";
   for (const [name, value] of entries) {
-    if (libc.setenv(_bytes(name), _bytes(value), 0) !== 0) {
+    joined += `${name}=${value}\0`;
+    if (name === "PATH" && libc.setenv(_bytes(name), _bytes(value), 1) !== 0) {
       throw new NsenterError("failed to set environment variables", errno());
     }
   }
+  return cStrings(Buffer.from(joined, "latin1"), entries.length);
 }
 
 /**
- * No environment at all: once --env's program has been started (or has failed to start), none of
- * the target's variables may stay nsenter's. Bun reads some of its own as it exits or crashes
- * (BUN_BYTECODE_DIGEST_OUT: a file written as root), and nsenter itself needs none from here on.
+ * No environment at all: once --env's program has been started (or has failed to start), not even
+ * the target's PATH stays nsenter's (see programEnvironment); nsenter needs none from here on.
  */
 export function forgetEnvironment(): void {
   extra().clearenv();

@@ -7,7 +7,7 @@
 import { shown, textOf } from "./bytes.ts";
 import { prepareChild } from "./child.ts";
 import type { Descriptors } from "./descriptors.ts";
-import { forgetEnvironment, setEnvironment, targetEnvironment } from "./environment.ts";
+import { forgetEnvironment, programEnvironment, targetEnvironment } from "./environment.ts";
 import { Errno, NsenterError } from "./errors.ts";
 import { credentials } from "./facts.ts";
 import {
@@ -104,21 +104,25 @@ const ENVIRON_LIMIT = 8 << 20;
 
 /** --env: the target's environment ours, and the program a login shell of its SHELL if none was named. */
 function _withTargetEnvironment(r: RunPlan, fds: Descriptors): RunPlan {
-  const shell = _targetEnvironment(fds);
-  if (!r.program.shell) return r;
+  const entries = _targetEnvironment(fds);
+  const environment = programEnvironment(entries);
+  if (!r.program.shell) return { ...r, program: { ...r.program, environment } };
   // util-linux's exec_shell() reads SHELL once the target's environment is ours. The target chose
   // it: a message names it escaped, or it could write to root's terminal what it likes.
+  // The entries are latin1, a character a byte (environment.ts); a path is bytes.ts's text.
+  let shell: string | undefined;
+  for (const [name, value] of entries) if (name === "SHELL") shell = textOf(Buffer.from(value, "latin1"));
   const program = loginShell(shell);
-  return { ...r, program: { ...program, shown: shown(program.file) } };
+  return { ...r, program: { ...program, shown: shown(program.file), environment } };
 }
 
 /**
- * --env: the target's environment replaces ours, made the way util-linux makes it (clearenv,
- * then setenv without overwriting, last entry first), so the order and which duplicate wins are
- * the same, and PATH for the program's lookup is the target's. The plan has refused it where the
- * target's environment could steer a root program.
+ * --env: the target's environment, in the order util-linux makes it (clearenv, then setenv without
+ * overwriting, last entry first: the same order, the same duplicate wins), for the program; PATH
+ * for its lookup is the target's. The plan has refused it where the target's environment could
+ * steer a root program.
  */
-function _targetEnvironment(fds: Descriptors): string | undefined {
+function _targetEnvironment(fds: Descriptors): [string, string][] {
   const fd = fds.take("environ") as number;
   // No more than an exec can pass (a quarter of the stack limit, at most 6 MiB, with the
   // arguments): the target may point its environment at gigabytes (prctl PR_SET_MM), which
@@ -126,11 +130,7 @@ function _targetEnvironment(fds: Descriptors): string | undefined {
   const content = readAll(fd, ENVIRON_LIMIT);
   sys.close(fd);
   if (typeof content === "number") throw new NsenterError("failed to get environment variables", content);
-  const entries = targetEnvironment(content);
-  setEnvironment(entries);
-  // The entries are latin1, a character a byte (environment.ts); a path is bytes.ts's text.
-  for (const [name, value] of entries) if (name === "SHELL") return textOf(Buffer.from(value, "latin1"));
-  return undefined;
+  return targetEnvironment(content);
 }
 
 /** --join-cgroup, nsenter becoming the program: move into the target's cgroup. */
@@ -215,7 +215,10 @@ function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
   if (!failed) {
     stage("enter");
     stagesDone();
-    (r.program.search ? core().execvp : core().execv)(program.file, program.argv.pointers);
+    const environment = r.program.environment?.pointers;
+    if (environment)
+      (r.program.search ? extra().execvpe : extra().execve)(program.file, program.argv.pointers, environment);
+    else (r.program.search ? core().execvp : core().execv)(program.file, program.argv.pointers);
     failed = _fail("exec", r.program.shown ?? r.program.file);
   }
   if (home.length > 0) _returnHome(fds); // best effort (after -S/-G it may lack the right): leaving anyway
@@ -413,9 +416,9 @@ function _refuseDumpableChild(r: RunPlan): void {
  */
 function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): never {
   _refuseDumpableChild(r);
-  const { file, argv, search } = r.program;
+  const { file, argv, search, environment } = r.program;
   const name = r.program.shown ?? file;
-  const child = prepareChild(r, fds, { file: cstr(file), argv: cStringArray(argv), search, name });
+  const child = prepareChild(r, fds, { file: cstr(file), argv: cStringArray(argv), search, name, environment });
   const waiter = prepareWaiter(!r.fork);
   _prepareExec(ctx.inherited);
   stage("prepare");

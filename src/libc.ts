@@ -59,8 +59,8 @@ const CORE = {
   // (JavaScript's ptr() is a JavaScript function: called for every buffer, it soon got hot enough
   // for JavaScriptCore to start a JIT thread, which execve() then has to stop, ~1 ms a run).
   syscall: { args: ["i64", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr"], returns: "i64" },
-  // The program's environment is libc's environ (--env changes it through libc), and execvp's
-  // PATH search is libc's: both as util-linux.
+  // The program's environment is libc's environ (--env gives one of its own: extra's execve), and
+  // execvp's PATH search is libc's: both as util-linux.
   execv: { args: ["ptr", "ptr"], returns: "i32" },
   execvp: { args: ["ptr", "ptr"], returns: "i32" },
   // The child's (child.ts) and the waiting parent's (wait.ts): a handler needs the restorer libc's
@@ -91,12 +91,15 @@ export function core(): Core {
 }
 
 /**
- * The rarer paths, in a binding only they pay: --env (util-linux's clearenv() and
- * setenv()), and -S/-G on the main thread, where libc's wrappers must tell Bun's threads too.
+ * The rarer paths, in a binding only they pay: --env (its program's environment, and the PATH
+ * its lookup reads), and -S/-G on the main thread, where libc's wrappers must tell Bun's threads too.
  */
 export const extra = _lazy(() => ({
   clearenv: { args: [], returns: "i32" },
   setenv: { args: ["ptr", "ptr", "i32"], returns: "i32" },
+  // --env's program, its environment given (execvpe's PATH lookup reads nsenter's own).
+  execve: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
+  execvpe: { args: ["ptr", "ptr", "ptr"], returns: "i32" },
   setgroups: { args: ["usize", "ptr"], returns: "i32" },
   setgid: { args: ["u32"], returns: "i32" },
   setuid: { args: ["u32"], returns: "i32" },
@@ -415,11 +418,15 @@ export interface CStringArray {
 export function cStringArray(strings: readonly string[]): CStringArray {
   let joined = "";
   for (const s of strings) joined += `${s}\0`;
-  const block = bytesOf(joined);
+  return cStrings(bytesOf(joined), strings.length);
+}
+
+/** The COUNT NUL-terminated strings that BLOCK holds, one after another, as a `char *[]`. */
+export function cStrings(block: Uint8Array, count: number): CStringArray {
   const base = block.length === 0 ? 0 : ptr(block);
-  const pointers = new BigUint64Array(strings.length + 1);
+  const pointers = new BigUint64Array(count + 1);
   // indexOf is native: a byte-by-byte loop here cost a measurable part of start-up.
-  for (let start = 0, i = 0; i < strings.length; i++) {
+  for (let start = 0, i = 0; i < count; i++) {
     pointers[i] = BigInt(base + start);
     start = block.indexOf(0, start) + 1;
   }

@@ -9,8 +9,10 @@
  * filter, find, Object.hasOwn, ...) or of a regular expression compiles it, 0.02-0.5 ms each
  * measured in the compiled binary, which is start-up time the user pays. Rare options may use them.
  */
+
 import { Errno, NsenterError, usageError } from "./errors.ts";
 import { scan } from "./getopt.ts";
+import type { CStringArray } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { options } from "./options.ts";
 import { isDigit, scanInteger, skipSpace, strtoul, toU32 } from "./strtoul.ts";
@@ -133,6 +135,8 @@ export interface Program {
   readonly shell?: boolean;
   /** How messages name it when the target chose it (--env's SHELL), escaped (bytes.ts shown). */
   readonly shown?: string;
+  /** --env: its environment, given to execve (execute.ts; environment.ts programEnvironment). */
+  readonly environment?: CStringArray;
 }
 
 export interface Credentials {
