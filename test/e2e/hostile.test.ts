@@ -271,7 +271,13 @@ describeRoot("--env: the target's variables are not nsenter's once the program h
   beforeAll(() => {
     dir = scratchDir("nsenter-digest-");
     chmodSync(dir, 0o755);
-    const vars = ["SHELL=/no/such/shell", `BUN_BYTECODE_DIGEST_OUT=${dir}/victim`, "PATH=/usr/bin:/bin"];
+    // A curl of the target's, first in its PATH: Bun's crash handler runs curl when crash reports
+    // are switched on.
+    writeFileSync(join(dir, "curl"), `#!/bin/sh\ntouch ${dir}/curl-ran\n`, { mode: 0o755 });
+    const vars = [
+      ...["SHELL=/no/such/shell", `BUN_BYTECODE_DIGEST_OUT=${dir}/victim`, `PATH=${dir}:/usr/bin:/bin`],
+      ...["BUN_ENABLE_CRASH_REPORTING=1", "BUN_CRASH_REPORT_URL=http://127.0.0.1:9/"],
+    ];
     const nobody = ["--reuid=65534", "--regid=65534", "--clear-groups"];
     rootless = new Target(
       [...nobody, "env", "-i", ...vars, "unshare", "--user", "--map-root-user", "--mount", "--fork"],
@@ -297,6 +303,31 @@ describeRoot("--env: the target's variables are not nsenter's once the program h
       expect(readFileSync(join(dir, "victim"), "utf8")).toBe("root's\n");
     },
   );
+
+  // While the target holds the start (here strace holds the child in its first setns, as a frozen
+  // cgroup or a stop would), nsenter's own environment must not be the target's: should nsenter
+  // crash then (root sends it SIGSEGV), Bun's crash handler would read the target's switches and
+  // run its curl, as root.
+  test("-U -m --env, the start held: a crash then runs nothing of the target's", async () => {
+    requireTool("/usr/bin/strace", "strace");
+    const ran = join(dir, "curl-ran");
+    rmSync(ran, { force: true });
+    const held = [...delayed("setns", 1_000_000), NSENTER, "-t", `${rootless.pid}`, "-U", "-m", "--env", "/bin/true"];
+    const proc = Bun.spawn(held, { stdio: ["ignore", "ignore", "ignore"] });
+    let nsenter = 0;
+    for (let i = 0; i < 200 && !nsenter; i++, Bun.sleepSync(10))
+      nsenter = Number(
+        run(["pgrep", "-x", "nsenter", "-P", `${proc.pid}`])
+          .stdout.trim()
+          .split("\n")[0] || 0,
+      );
+    expect(nsenter).toBeGreaterThan(0);
+    Bun.sleepSync(300); // the child in its held setns
+    process.kill(nsenter, "SIGSEGV");
+    await proc.exited;
+    Bun.sleepSync(300);
+    expect(existsSync(ran)).toBe(false);
+  }, 15_000);
 });
 
 describeRoot("--env: a target's environment never steers a program run as root", () => {
