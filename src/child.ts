@@ -166,7 +166,8 @@ export interface Started {
 /**
  * Write the child's job: which descriptors to enter (in the table's order), root and working
  * directory, credentials, fork for the PID namespace, and the program. The program gets libc's
- * environment as it is (--env has set it already). Once the child is started, FDS is closed.
+ * environment as it is, or with --env the target's, as execve's own (program.environment). Once the
+ * child is started, FDS is closed.
  */
 export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram): PreparedChild {
   const code = loadCode();
