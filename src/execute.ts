@@ -102,12 +102,12 @@ function _resolveFollow(r: RunPlan, fds: Descriptors): RunPlan {
 /** The most of a target's environment --env takes (see _targetEnvironment). */
 const ENVIRON_LIMIT = 8 << 20;
 
-/** --env: the target's environment ours, and the program a login shell of its SHELL if none was named. */
+/** --env: the target's environment the program's, and the program a login shell of its SHELL if none was named. */
 function _withTargetEnvironment(r: RunPlan, fds: Descriptors): RunPlan {
   const entries = _targetEnvironment(fds);
   const environment = programEnvironment(entries);
   if (!r.program.shell) return { ...r, program: { ...r.program, environment } };
-  // util-linux's exec_shell() reads SHELL once the target's environment is ours. The target chose
+  // util-linux's exec_shell() reads SHELL once the target's environment is its own. The target chose
   // it: a message names it escaped, or it could write to root's terminal what it likes.
   // The entries are latin1, a character a byte (environment.ts); a path is bytes.ts's text.
   let shell: string | undefined;

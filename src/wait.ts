@@ -12,7 +12,7 @@
 import { loadCode } from "./child.ts";
 import { J } from "./child-layout.ts";
 import { Errno, Exit } from "./errors.ts";
-import { CLD, core, errno, Handler, Sig, SigHow, syscall, W } from "./libc.ts";
+import { CLD, core, errno, Handler, leave, Sig, SigHow, syscall, W } from "./libc.ts";
 import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 
@@ -54,7 +54,7 @@ export function prepareWaiter(exact: boolean): Waiter {
         // a zombie's once it has ended, and can be no other process's.
         const ret = sys.waitid(child, info, W.EXITED | W.STOPPED | W.NOWAIT);
         if (ret < 0 && errno() === Errno.EINTR) continue;
-        if (ret < 0) _leave(Exit.FAILURE);
+        if (ret < 0) leave(Exit.FAILURE);
         if (info[2] === CLD.STOPPED) {
           // Taken (the stop alone: ended since, it stays to be seen above), unless continued since.
           if (sys.waitid(child, info, W.STOPPED | W.NOHANG) < 0 || info[4] === 0) continue;
@@ -67,20 +67,15 @@ export function prepareWaiter(exact: boolean): Waiter {
         code.job[J.forwardTo] = 0n;
         let reaped = sys.waitpid(child, status, 0);
         while (reaped < 0 && errno() === Errno.EINTR) reaped = sys.waitpid(child, status, 0);
-        if (reaped < 0) _leave(Exit.FAILURE);
+        if (reaped < 0) leave(Exit.FAILURE);
         const s = status[0] as number;
-        if ((s & 0x7f) === 0) _leave((s >> 8) & 0xff);
+        if ((s & 0x7f) === 0) leave((s >> 8) & 0xff);
         // Killed by nsenter before it executed, for a signal nsenter got (child.c starting()).
         const killed = Number(code.job[J.killed]);
         dieOf((s & 0x7f) === Sig.KILL && killed > 0 ? killed : s & 0x7f, exact);
       }
     },
   };
-}
-
-function _leave(code: number): never {
-  sys.exit(code);
-  throw new Error("unreachable");
 }
 
 const RLIMIT_CORE = 4;
@@ -104,8 +99,7 @@ export function dieOf(signal: number, exact: boolean): never {
   libc.sigprocmask(exact ? SigHow.UNBLOCK : SigHow.BLOCK, exact ? set : new Uint8Array(128), mask);
   const blocked = ((mask[(signal - 1) >> 3] as number) & (set[(signal - 1) >> 3] as number)) !== 0;
   if (exact || !(ignored || blocked)) sys.kill(sys.getpid(), signal);
-  sys.exit(Exit.FAILURE);
-  throw new Error("unreachable");
+  leave(Exit.FAILURE);
 }
 
 /** SIGTSTP, SIGTTIN, SIGTTOU. */
