@@ -210,7 +210,7 @@ function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
     _prepareExec(ctx.inherited);
     // -F: the PID namespace is the program's children's.
     if (pid) failed = _enterPidNamespace(fds);
-    if (!failed && credentials) failed = _setCredentials(r);
+    if (!failed && credentials) failed = _setCredentials(r, fds);
   }
   if (!failed) {
     stage("enter");
@@ -261,9 +261,10 @@ function _returnHome(fds: Descriptors): void {
   _directoriesHome(fds);
 }
 
-/** Whether root and working directory are nsenter's own again. */
+/** Whether root and working directory are nsenter's own again (not once let go: _letGoOfHome). */
 function _directoriesHome(fds: Descriptors): boolean {
-  return returnToDirectories(fds.get("ownRoot") as number, fds.get("ownCwd")) === undefined;
+  const root = fds.get("ownRoot");
+  return root !== undefined && returnToDirectories(root, fds.get("ownCwd")) === undefined;
 }
 
 /** The PID namespace goes last (see _prepareProgram); it only matters to the process we start. */
@@ -380,8 +381,9 @@ function _selectSafeFiles(inherited: readonly number[]): void {
   syscall(NR.prlimit64, 0, Rlimit.NOFILE, files, 0);
 }
 
-function _setCredentials(r: RunPlan): Failed {
+function _setCredentials(r: RunPlan, fds: Descriptors): Failed {
   const { uid, gid } = r.credentials;
+  if (uid !== undefined && uid !== 0) _letGoOfHome(fds);
   const libc = extra();
   if (gid !== undefined) {
     // Dropping supplementary groups may fail harmlessly outside a user namespace (util-linux).
@@ -390,6 +392,19 @@ function _setCredentials(r: RunPlan): Failed {
   }
   if (uid !== undefined && libc.setuid(uid) !== 0) return _fail("setuid");
   return undefined;
+}
+
+/**
+ * Before nsenter becomes a user other than root (-S), the way home it holds is let go: once it is
+ * that user, that user's processes may take its descriptors (pidfd_getfd(2), ptrace: a change of
+ * credentials leaves it dumpable where fs.suid_dumpable is 1), and the host's root directory held
+ * open takes a process confined by a mount namespace (a sandbox of that user's, or the target
+ * itself) out of it. Without root nsenter could not go home with them anyway (chroot and setns
+ * need capabilities); util-linux holds none.
+ */
+function _letGoOfHome(fds: Descriptors): void {
+  // Every descriptor _saveHome may open (a list made here: only -S runs pay for it).
+  for (const slot of ["own:mnt", "own:pid", "ownRoot", "ownCwd"] as const) fds.close(slot);
 }
 
 /**

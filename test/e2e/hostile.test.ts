@@ -1327,6 +1327,63 @@ describeRoot("fs.suid_dumpable=1: no child that changes credentials", () => {
   });
 });
 
+describeRoot("exec mode, -S another user: nsenter holds none of its way home once it is that user", () => {
+  // With fs.suid_dumpable=1 a change of credentials leaves nsenter dumpable until its execve, and
+  // a process of that user may take its descriptors then (pidfd_getfd): the host's root directory
+  // held open took a process confined by a mount namespace out of it (an attacker's race, won at
+  // once). strace holds nsenter at its setuid (as such a process would find it) while its
+  // descriptors are looked at; util-linux holds none there.
+  let target: Target;
+  beforeAll(() => {
+    requireTool("/usr/bin/strace", "strace");
+    target = namespacedTarget();
+  });
+  afterAll(() => target?.kill());
+
+  /** Each descriptor nsenter holds (but 0-2 and the runtime's own) as it enters setuid(2). */
+  async function heldAtSetuid(flags: string[]): Promise<{ held: string[]; status: number }> {
+    const hold = ["-e", "trace=setuid", "-e", "inject=setuid:delay_enter=1500000"];
+    const proc = Bun.spawn(
+      ["strace", "-f", "-qq", "-o", "/dev/null", ...hold, NSENTER, "-t", `${target.pid}`, ...flags, "true"],
+      {
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    );
+    let nsenter = 0;
+    let held: string[] | undefined;
+    for (let i = 0; i < 800 && held === undefined; i++) {
+      await Bun.sleep(10);
+      nsenter ||= Number(
+        run(["pgrep", "-x", "nsenter", "-P", `${proc.pid}`])
+          .stdout.trim()
+          .split("\n")[0] || 0,
+      );
+      let call = "";
+      try {
+        call = nsenter ? readFileSync(`/proc/${nsenter}/syscall`, "utf8") : "";
+      } catch {}
+      if (call.startsWith(`${NR.setuid} `))
+        held = descriptorsOf(nsenter).filter((link) => !link.startsWith("anon_inode:"));
+    }
+    return { held: held ?? ["(never seen in setuid)"], status: await proc.exited };
+  }
+
+  test.each([
+    ["-m", ["-m"]],
+    ["-m -r -w", ["-m", "-r", "-w"]],
+    ["-p -F (nsenter's own PID namespace held too)", ["-p", "-F"]],
+  ])("%s -S 65534 -G 65534: nothing held, the program runs", async (_name, flags) => {
+    const r = await heldAtSetuid([...(flags as string[]), "-S", "65534", "-G", "65534"]);
+    expect(r).toEqual({ held: [], status: 0 });
+  });
+
+  test("-m -S 0: root's run still holds its way home (a failed step goes back)", async () => {
+    const r = await heldAtSetuid(["-m", "-S", "0", "-G", "0"]);
+    expect(r.status).toBe(0);
+    expect(r.held).toContain("/");
+  });
+});
+
 describeRoot("-N: only a socket of the target's is asked for its network namespace", () => {
   let target: Target;
   let dir: string;
