@@ -568,7 +568,7 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
   return {
     mode,
     why,
-    target: s.target === 0 || s.procGiven ? undefined : _targetRef(s),
+    target: s.target === 0 || s.procGiven || !_usesTarget(s) ? undefined : _targetRef(s),
     env: opened.includes("environ"),
     follow: { uid: s.followUid, gid: s.followGid },
     keepCaps: s.keepCaps,
@@ -875,6 +875,19 @@ function _programFromTarget(s: State, namespaces: readonly NamespaceKind[], fact
   // Its root, but nsenter's working directory unless -w: a way out of the target's root.
   if (s.rootFromTarget) return s.cwdFromTarget;
   return _oursToo(s, "ns/mnt", facts) === true;
+}
+
+/**
+ * Whether the run takes anything of the target's (a file of its /proc directory, a socket or the
+ * parent of its user namespace) or checks it (-t PID:INODE, a container, facts planning relied
+ * on): only then is it pinned (open.ts). `-t PID` with files given alone takes nothing of it, and
+ * runs as util-linux does whatever PID has become (a zombie, say).
+ */
+function _usesTarget(s: State): boolean {
+  if (s.inode !== undefined || s.containerInit !== undefined || s.relied.length > 0) return true;
+  const own = `${s.proc}/${s.target}/`;
+  for (const o of s.opens) if (!("path" in o) || o.path.startsWith(own)) return true;
+  return false;
 }
 
 function _targetRef(s: State): TargetRef {

@@ -62,7 +62,11 @@ export function quickPlan(argv: readonly string[], facts: () => NamespaceFacts):
   const run = {
     mode,
     why,
-    target: { pid, inode: undefined, container: undefined, relied: relied.length === 0 ? undefined : relied },
+    // Pinned only when something of it is taken or relied on (plan.ts _usesTarget).
+    target:
+      opens.length === 0 && relied.length === 0
+        ? undefined
+        : { pid, inode: undefined, container: undefined, relied: relied.length === 0 ? undefined : relied },
     env: false,
     follow: { uid: false, gid: false },
     keepCaps: false,

@@ -268,8 +268,8 @@ describeRoot("hostile files fail at once with a clear error", () => {
 });
 
 describeRoot("races", () => {
-  test("a zombie target is refused clearly", () => {
-    // The exec'd sleep never reaps the first one: a zombie.
+  /** A zombie (the exec'd sleep never reaps the first one) for the length of TEST. */
+  function withZombie(test: (zombie: number) => void): void {
     const parent = Bun.spawn(["sh", "-c", "sleep 0 & exec sleep 30"], { stdio: ["ignore", "ignore", "ignore"] });
     let zombie = 0;
     for (let i = 0; i < 200 && !zombie; i++) {
@@ -279,16 +279,34 @@ describeRoot("races", () => {
     }
     try {
       expect(zombie).toBeGreaterThan(0);
+      test(zombie);
+    } finally {
+      parent.kill(9);
+    }
+  }
+
+  test("a zombie target is refused clearly", () => {
+    withZombie((zombie) => {
       const r = run([NSENTER, "-t", `${zombie}`, "-a", "echo", "RAN"]);
       expect(r).toEqual({
         stdout: "",
         stderr: `nsenter: target process ${zombie} has exited (a zombie its parent has not reaped)\n`,
         status: 1,
       });
-    } finally {
-      parent.kill(9);
-    }
+    });
   });
+
+  // Nothing of the target's is taken: util-linux runs whatever the PID has become, and so do we.
+  test.each([[["--net=/proc/self/ns/net"]], [["-r/"]], [["-w/tmp"]], [["--uts=/proc/self/ns/uts", "-r/", "-w/"]]])(
+    "a zombie target, files given alone (%j): the program runs, as with util-linux",
+    (files) => {
+      withZombie((zombie) => {
+        const { ours, theirs } = both(["-t", `${zombie}`, ...files, "echo", "RAN"]);
+        expect(ours).toEqual(theirs);
+        expect(ours).toEqual({ stdout: "RAN\n", stderr: "", status: 0 });
+      });
+    },
+  );
 });
 
 describeRoot("load", () => {
