@@ -193,7 +193,10 @@ function _failure(failed: NonNullable<Failed>): NsenterError {
  */
 function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
   const credentials = r.credentials.uid !== undefined || r.credentials.gid !== undefined;
-  if (credentials) extra();
+  if (credentials) {
+    _refuseDumpable(r);
+    extra();
+  }
   const directories = r.root || r.cwd || r.wdns !== undefined;
   const away = r.namespaces.includes("mnt") || directories;
   // In the target's PID namespace this process may not even start a thread: note that one too.
@@ -395,12 +398,12 @@ function _setCredentials(r: RunPlan, fds: Descriptors): Failed {
 }
 
 /**
- * Before nsenter becomes a user other than root (-S), the way home it holds is let go: once it is
- * that user, that user's processes may take its descriptors (pidfd_getfd(2), ptrace: a change of
- * credentials leaves it dumpable where fs.suid_dumpable is 1), and the host's root directory held
- * open takes a process confined by a mount namespace (a sandbox of that user's, or the target
- * itself) out of it. Without root nsenter could not go home with them anyway (chroot and setns
- * need capabilities); util-linux holds none.
+ * Before nsenter becomes a user other than root (-S), the way home it holds is let go, so that it
+ * holds no more than util-linux does then. Should that user reach its descriptors (pidfd_getfd(2),
+ * ptrace: fs.suid_dumpable=1 would let it, and is refused, _refuseDumpable), the host's root
+ * directory held open would take a process confined by a mount namespace (a sandbox of that
+ * user's, or the target itself) out of it. Without root nsenter could not go home with them anyway
+ * (chroot and setns need capabilities).
  */
 function _letGoOfHome(fds: Descriptors): void {
   // Every descriptor _saveHome may open (a list made here: only -S runs pay for it).
@@ -408,18 +411,23 @@ function _letGoOfHome(fds: Descriptors): void {
 }
 
 /**
- * The child shares nsenter's memory (its job page even when it is a copy), and a change of its
- * credentials (a user namespace entered, a uid or gid set) makes it dumpable for a moment before
- * child.c's rearm() undoes it. With fs.suid_dumpable=1 the target (the owner of that user
- * namespace, or the uid set) can stop it in that moment and write nsenter's memory through
- * /proc/PID/mem: host root's. 0 and 2 (the kernel's default, and most distributions') leave it
- * undumpable to anyone without CAP_SYS_PTRACE on the host. Refused, then, before anything starts.
+ * A change of credentials (a user namespace entered, a uid or gid set) makes a process dumpable
+ * until it executes the program or, in the child, child.c's rearm() undoes it; with
+ * fs.suid_dumpable=1, to the target (the owner of that user namespace) or the user it becomes,
+ * who may then stop it and write its memory through /proc/PID/mem. The child shares nsenter's
+ * (its job page even when it is a copy). Becoming the program (exec mode), nsenter is that
+ * process itself, and it has threads of Bun's: glibc's setuid() moves them to the new user
+ * before the main thread, so for a moment that user can write the memory of a process whose main
+ * thread is still host root with every capability (a reviewer's shellcode ran as root so), and
+ * read through a thread that kept the host's root directory. 0 and 2 (the kernel's default, and
+ * most distributions') leave it undumpable to anyone without CAP_SYS_PTRACE on the host. Refused,
+ * then, before anything starts.
  */
-function _refuseDumpableChild(r: RunPlan): void {
+function _refuseDumpable(r: RunPlan): void {
   const changes = r.namespaces.includes("user") || r.credentials.uid !== undefined || r.credentials.gid !== undefined;
   if (!changes || readText("/proc/sys/fs/suid_dumpable") !== "1\n") return;
   throw new NsenterError(
-    "fs.suid_dumpable is 1: a target could take over the process that enters it for nsenter, which shares nsenter's memory (set it to 0 or 2)",
+    "fs.suid_dumpable is 1: the target, or the user nsenter becomes, could take over nsenter while it changes credentials (set it to 0 or 2)",
   );
 }
 
@@ -430,7 +438,7 @@ function _refuseDumpableChild(r: RunPlan): void {
  * continue_as_child()). A failed step comes back on a pipe and is reported here.
  */
 function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): never {
-  _refuseDumpableChild(r);
+  _refuseDumpable(r);
   const { file, argv, search, environment } = r.program;
   const name = r.program.shown ?? file;
   const child = prepareChild(r, fds, { file: cstr(file), argv: cStringArray(argv), search, name, environment });

@@ -1289,9 +1289,11 @@ describeRoot("-t with a thread's ID", () => {
   });
 });
 
-describeRoot("fs.suid_dumpable=1: no child that changes credentials", () => {
-  // A change of credentials makes a process dumpable under suid_dumpable=1, for a moment, and the
-  // child shares nsenter's memory: the target could stop it then and write nsenter's memory.
+describeRoot("fs.suid_dumpable=1: no start that changes credentials", () => {
+  // A change of credentials makes a process dumpable under suid_dumpable=1, for a moment: the child
+  // shares nsenter's memory, and in exec mode glibc's setuid() moves Bun's threads to the new user
+  // while the main thread is still root. The target, or the user -S names, could stop it then and
+  // write nsenter's memory.
   let user: Target;
   let plain: Target;
   let before = "";
@@ -1309,17 +1311,23 @@ describeRoot("fs.suid_dumpable=1: no child that changes credentials", () => {
   });
 
   const refused =
-    "nsenter: fs.suid_dumpable is 1: a target could take over the process that enters it for nsenter, which shares nsenter's memory (set it to 0 or 2)\n";
+    "nsenter: fs.suid_dumpable is 1: the target, or the user nsenter becomes, could take over nsenter while it changes credentials (set it to 0 or 2)\n";
   test.each([
     ["-U", () => ["-t", `${user.pid}`, "-U"]],
     ["-a into a user namespace", () => ["-t", `${user.pid}`, "-a"]],
     ["-p -S 1000", () => ["-t", `${plain.pid}`, "-p", "-S", "1000"]],
+    [
+      "-m -S 1000 -G 1000 (exec mode: nsenter becomes the program)",
+      () => ["-t", `${plain.pid}`, "-m", "-S", "1000", "-G", "1000"],
+    ],
+    ["-u -G 1000 (exec mode)", () => ["-t", `${plain.pid}`, "-u", "-G", "1000"]],
+    ["-p -F -S 1000 (exec mode)", () => ["-t", `${plain.pid}`, "-p", "-F", "-S", "1000"]],
   ])("%s: refused, nothing runs", (_name, args) => {
     expect(run([NSENTER, ...args(), "echo", "RAN"])).toEqual({ stdout: "", stderr: refused, status: 1 });
   });
 
-  test("-p, no credentials changed: runs", () => {
-    expect(run([NSENTER, "-t", `${plain.pid}`, "-p", "echo", "RAN"])).toEqual({
+  test.each([[["-p"]], [["-m"]], [["-p", "-F"]]])("%j, no credentials changed: runs", (flags) => {
+    expect(run([NSENTER, "-t", `${plain.pid}`, ...flags, "echo", "RAN"])).toEqual({
       stdout: "RAN\n",
       stderr: "",
       status: 0,
@@ -1328,10 +1336,9 @@ describeRoot("fs.suid_dumpable=1: no child that changes credentials", () => {
 });
 
 describeRoot("exec mode, -S another user: nsenter holds none of its way home once it is that user", () => {
-  // With fs.suid_dumpable=1 a change of credentials leaves nsenter dumpable until its execve, and
-  // a process of that user may take its descriptors then (pidfd_getfd): the host's root directory
-  // held open took a process confined by a mount namespace out of it (an attacker's race, won at
-  // once). strace holds nsenter at its setuid (as such a process would find it) while its
+  // Should that user reach nsenter's descriptors then (pidfd_getfd: fs.suid_dumpable=1 let it, an
+  // attacker's race won at once, and is refused now), the host's root directory held open took a
+  // process confined by a mount namespace out of it. strace holds nsenter at its setuid while its
   // descriptors are looked at; util-linux holds none there.
   let target: Target;
   beforeAll(() => {
