@@ -37,7 +37,7 @@ let mountsEntered = 0;
 
 export class Namespace implements Disposable {
   readonly kind: NamespaceKind;
-  #previous: number;
+  #previous = -1;
   #root = -1;
   #cwd = -1;
   #entered = false;
@@ -64,8 +64,8 @@ export class Namespace implements Disposable {
       sys.close(wanted);
       throw e;
     }
-    this.#previous = openPath(`/proc/self/${info.file}`);
     try {
+      this.#previous = openPath(`/proc/self/${info.file}`);
       if (kind === "mnt") this.#keepDirectories();
       const failed = enterNamespace(wanted, info.clone);
       if (failed) throw stepError(failed, errno(), info.file);

@@ -1,12 +1,13 @@
 /** The library API (src/index.ts): Namespace entered for a block, restored after. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
-import { describeRoot, namespacedTarget, type Target } from "./helpers.ts";
+import { describeRoot, namespacedTarget, requireTool, type Target } from "./helpers.ts";
 
 const SCRIPT = join(import.meta.dir, "../fixtures/api.ts");
 
-function scenario(name: string, target: string): unknown {
-  const r = Bun.spawnSync([process.execPath, SCRIPT, name, target], { stderr: "pipe" });
+/** SCENARIO of test/fixtures/api.ts against TARGET, its Bun process run under WRAPPER if given. */
+function scenario(name: string, target: string, wrapper: string[] = []): unknown {
+  const r = Bun.spawnSync([...wrapper, process.execPath, SCRIPT, name, target], { stderr: "pipe" });
   if (r.exitCode !== 0) throw new Error(`api scenario ${name} failed: ${r.stderr.toString()}`);
   if (r.stderr.length) console.error(`api scenario ${name}: ${r.stderr.toString()}`);
   return JSON.parse(r.stdout.toString());
@@ -89,6 +90,18 @@ describeRoot("the Namespace API", () => {
     expect(r[1]).toStartWith("time: cannot enter the time namespace here: a multi-threaded process");
     expect(r[2]).toStartWith("pid: cannot enter the pid namespace here:");
     for (const line of r) expect(line).toEndWith("use the nsenter command");
+  });
+
+  test("its own namespace cannot be opened: an error with its errno, the target's not left open", () => {
+    requireTool("/usr/bin/strace", "strace");
+    // strace makes the open of /proc/self/ns/net alone fail (-P), as too many open files would.
+    const failOwn = ["strace", "-f", "-qq", "-o", "/dev/null", "-P", "/proc/self/ns/net"];
+    const wrapper = [...failOwn, "-e", "trace=openat", "-e", "inject=openat:error=EMFILE"];
+    expect(scenario("missing", `/run/netns/${netns}`, wrapper)).toEqual({
+      message: "cannot open /proc/self/ns/net",
+      errno: 24,
+      fdsLeaked: 0,
+    });
   });
 
   test("a missing process: an error with its errno, nothing left open", () => {
