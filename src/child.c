@@ -274,9 +274,9 @@ static void rearm(long *j) {
 }
 
 /* The program's process: credentials, capabilities, exec. The program gets libc's environ as it
- * is (--env has set it). It dies with nsenter (rearm). Until nsenter sees it executed (the error
- * pipe closes), a signal nsenter passes on comes with a SIGCONT: the target may have stopped it
- * anywhere up to execve (nsenter_forward). */
+ * is, or with --env the target's, given to execve(pe) (J_ENVP). It dies with nsenter (rearm).
+ * Until nsenter sees it executed (the error pipe closes), a signal nsenter passes on comes with a
+ * SIGCONT: the target may have stopped it anywhere up to execve (nsenter_forward). */
 static int program(long *j) {
   set_credentials(j);
   if (j[J_KEEP_CAPS]) keep_caps(j);
