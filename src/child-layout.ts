@@ -90,6 +90,10 @@ export enum J {
   // A pidfd of nsenter's and its PID: the child and the program's process die with it (child.c rearm).
   nsenterFd,
   parent,
+  // RLIMIT_CORE as nsenter had it (soft, hard), kept here while the child's holds no core (child.c
+  // hold_cores), for the program; and whether it is held (set by the child).
+  coreLimit,
+  coreHeld = coreLimit + 2,
   size,
 }
 

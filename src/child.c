@@ -273,6 +273,29 @@ static void rearm(long *j) {
   if (parent != 0 && parent != j[J_PARENT]) sys(j, N_EXIT_GROUP, 1, 0, 0, 0, 0);
 }
 
+/*
+ * No core while credentials change: a process whose credentials changed is dumpable until rearm()
+ * (fs.suid_dumpable=2, most distributions', makes root's the core a signal then writes; 1 is
+ * refused, execute.ts), and the target (the owner of the user namespace entered, or the uid set,
+ * either may signal this process then) could have one written of the memory this process shares
+ * with nsenter. RLIMIT_CORE 1 writes none, a file (smaller than a page) or to a pipe (the kernel
+ * refuses that one: umh_pipe_setup's guard); a hard limit of 0 cannot be raised to 1, and 0 writes
+ * no file, and core handlers skip it. Set first thing, kept in the job for the program.
+ */
+#define RLIMIT_CORE 4
+static void hold_cores(long *j) {
+  long one[2];
+  if (sys(j, N_PRLIMIT64, 0, RLIMIT_CORE, 0, (long)&j[J_CORE_LIMIT], 0) != 0) return;
+  one[0] = 1;
+  one[1] = j[J_CORE_LIMIT + 1];
+  if (sys(j, N_PRLIMIT64, 0, RLIMIT_CORE, (long)one, 0, 0) == 0) j[J_CORE_HELD] = 1;
+}
+
+/* The program's limit is nsenter's (set once this process is not dumpable: rearm). */
+static void release_cores(long *j) {
+  if (j[J_CORE_HELD]) sys(j, N_PRLIMIT64, 0, RLIMIT_CORE, (long)&j[J_CORE_LIMIT], 0, 0);
+}
+
 /* The program's process: credentials, capabilities, exec. The program gets libc's environ as it
  * is, or with --env the target's, given to execve(pe) (J_ENVP). It dies with nsenter (rearm).
  * Until nsenter sees it executed (the error pipe closes), a signal nsenter passes on comes with a
@@ -281,6 +304,7 @@ static int program(long *j) {
   set_credentials(j);
   if (j[J_KEEP_CAPS]) keep_caps(j);
   rearm(j);
+  release_cores(j);
   if (j[J_ENVP]) ((fn)j[j[J_SEARCH] ? J_EXECVPE : J_EXECVE])(j[J_FILE], j[J_ARGV], j[J_ENVP]);
   else CALL(j, j[J_SEARCH] ? F_EXECVP : F_EXECV)(j[J_FILE], j[J_ARGV]);
   fail(j, S_EXEC, 0);
@@ -312,6 +336,7 @@ int nsenter_child(long *j) {
    * memory it shares with nsenter, which is host root. Per memory: nsenter itself goes non-dumpable
    * too, which costs it nothing; the program is dumpable again once it executes. (rearm) */
   rearm(j);
+  hold_cores(j);
   default_signals(j);
   /* --join-cgroup: this process joins the target's cgroup ("0": the writer), and so the program's
    * process it may clone; nsenter, waiting at home, stays in its own (its memory is not the

@@ -249,6 +249,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       job[J.programPid] = 0n; // and the program's process's, for a PID namespace
       job[J.pending] = 0n;
       job[J.killed] = 0n;
+      job[J.coreHeld] = 0n; // the child's to set (child.c hold_cores)
       libc.sigprocmask(SigHow.SETMASK, everySignal, mask);
       // Being started: a signal goes to the child (child.c nsenter_forward). Set once this thread
       // blocks every signal: one the handler sends back to this thread (no PID known yet) must wait

@@ -354,6 +354,7 @@ function _prepareExec(inherited: readonly number[]): void {
 
 /** getrlimit(2)'s resource, the same on x86-64 and arm64. */
 enum Rlimit {
+  CORE = 4,
   NOFILE = 7,
 }
 /** FD_SETSIZE: the descriptors select(2) can watch. */
@@ -385,8 +386,19 @@ function _selectSafeFiles(inherited: readonly number[]): void {
 }
 
 function _setCredentials(r: RunPlan, fds: Descriptors): Failed {
-  const { uid, gid } = r.credentials;
+  const { uid } = r.credentials;
   if (uid !== undefined && uid !== 0) _letGoOfHome(fds);
+  const callers = _holdCores();
+  const failed = _setIds(r);
+  // Not dumpable before cores may be written again: the program's execve makes it as dumpable as
+  // util-linux's.
+  syscall(NR.prctl, Prctl.SET_DUMPABLE, 0);
+  if (callers) syscall(NR.prlimit64, 0, Rlimit.CORE, callers, 0);
+  return failed;
+}
+
+function _setIds(r: RunPlan): Failed {
+  const { uid, gid } = r.credentials;
   const libc = extra();
   if (gid !== undefined) {
     // Dropping supplementary groups may fail harmlessly outside a user namespace (util-linux).
@@ -395,6 +407,27 @@ function _setCredentials(r: RunPlan, fds: Descriptors): Failed {
   }
   if (uid !== undefined && libc.setuid(uid) !== 0) return _fail("setuid");
   return undefined;
+}
+
+/** prctl(2)'s option. */
+enum Prctl {
+  SET_DUMPABLE = 4,
+}
+/**
+ * No core while the ids change: glibc's setuid() gives Bun's threads the new ids before the main
+ * thread, the process is dumpable from the first (fs.suid_dumpable=2, most distributions', makes
+ * root's the core a signal then writes; 1 is refused, _refuseDumpable), and that user may signal
+ * those threads: a core of nsenter's memory (root's environment, a container lookup's records)
+ * would be written. RLIMIT_CORE 1 writes none, to a file (less than a page) or a pipe (the kernel
+ * refuses that one); a hard limit of 0 cannot be raised to 1, and 0 writes no file and core
+ * handlers skip it. The caller's limit (struct rlimit64 as 32-bit halves), to put back once
+ * nsenter is not dumpable, where it is held.
+ */
+function _holdCores(): Int32Array | undefined {
+  const callers = new Int32Array(4);
+  if (syscall(NR.prlimit64, 0, Rlimit.CORE, 0, callers) !== 0) return undefined;
+  const one = new Int32Array([1, 0, callers[2] as number, callers[3] as number]);
+  return syscall(NR.prlimit64, 0, Rlimit.CORE, one, 0) === 0 ? callers : undefined;
 }
 
 /**

@@ -1335,59 +1335,111 @@ describeRoot("fs.suid_dumpable=1: no start that changes credentials", () => {
   });
 });
 
-describeRoot("exec mode, -S another user: nsenter holds none of its way home once it is that user", () => {
-  // Should that user reach nsenter's descriptors then (pidfd_getfd: fs.suid_dumpable=1 let it, an
-  // attacker's race won at once, and is refused now), the host's root directory held open took a
-  // process confined by a mount namespace out of it. strace holds nsenter at its setuid while its
-  // descriptors are looked at; util-linux holds none there.
+/**
+ * nsenter run under strace, which holds each setuid(2) for a moment; LOOK at the first process of
+ * nsenter's (nsenter, its child or the program's process) found in one, and the run's status.
+ */
+async function atSetuid<T>(args: string[], look: (pid: number) => T): Promise<{ seen: T | undefined; status: number }> {
+  const hold = ["-e", "trace=setuid", "-e", "inject=setuid:delay_enter=1500000"];
+  const proc = Bun.spawn(["strace", "-f", "-qq", "-o", "/dev/null", ...hold, NSENTER, ...args, "true"], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  const inSetuid = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/syscall`, "utf8").startsWith(`${NR.setuid} `);
+    } catch {
+      return false;
+    }
+  };
+  let seen: T | undefined;
+  for (let i = 0; i < 800 && seen === undefined; i++) {
+    await Bun.sleep(10);
+    const found = processesBelow(proc.pid).find(inSetuid);
+    if (found !== undefined) seen = look(found);
+  }
+  return { seen, status: await proc.exited };
+}
+
+/** Every process below PID, however many forks down. */
+function processesBelow(pid: number): number[] {
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.shift() as number;
+    let kids: number[] = [];
+    try {
+      const text = readFileSync(`/proc/${p}/task/${p}/children`, "utf8").trim();
+      kids = text ? text.split(" ").map(Number) : [];
+    } catch {}
+    found.push(...kids);
+    queue.push(...kids);
+  }
+  return found;
+}
+
+describeRoot("while credentials change (-S/-G): nothing held for the new user to take, no core", () => {
+  // Should the user nsenter becomes reach its descriptors then (pidfd_getfd: fs.suid_dumpable=1
+  // let it, an attacker's race won at once, and is refused now), the host's root directory held
+  // open took a process confined by a mount namespace out of it; util-linux holds none there. And
+  // from a change of credentials until the process executes (or, in the child, is made undumpable
+  // again), fs.suid_dumpable=2 lets a signal from that user (or from the owner of a user namespace
+  // entered) write a core of its memory, which is nsenter's: RLIMIT_CORE 1 writes none. strace
+  // holds the process at its setuid while it is looked at.
   let target: Target;
+  let user: Target;
   beforeAll(() => {
     requireTool("/usr/bin/strace", "strace");
     target = namespacedTarget();
+    user = mappedUserTarget();
   });
-  afterAll(() => target?.kill());
+  afterAll(() => {
+    target?.kill();
+    user?.kill();
+  });
 
-  /** Each descriptor nsenter holds (but 0-2 and the runtime's own) as it enters setuid(2). */
-  async function heldAtSetuid(flags: string[]): Promise<{ held: string[]; status: number }> {
-    const hold = ["-e", "trace=setuid", "-e", "inject=setuid:delay_enter=1500000"];
-    const proc = Bun.spawn(
-      ["strace", "-f", "-qq", "-o", "/dev/null", ...hold, NSENTER, "-t", `${target.pid}`, ...flags, "true"],
-      {
-        stdio: ["ignore", "ignore", "inherit"],
-      },
-    );
-    let nsenter = 0;
-    let held: string[] | undefined;
-    for (let i = 0; i < 800 && held === undefined; i++) {
-      await Bun.sleep(10);
-      nsenter ||= Number(
-        run(["pgrep", "-x", "nsenter", "-P", `${proc.pid}`])
-          .stdout.trim()
-          .split("\n")[0] || 0,
-      );
-      let call = "";
-      try {
-        call = nsenter ? readFileSync(`/proc/${nsenter}/syscall`, "utf8") : "";
-      } catch {}
-      if (call.startsWith(`${NR.setuid} `))
-        held = descriptorsOf(nsenter).filter((link) => !link.startsWith("anon_inode:"));
-    }
-    return { held: held ?? ["(never seen in setuid)"], status: await proc.exited };
-  }
+  /** Each descriptor held (but 0-2 and the runtime's own) as setuid(2) is entered. */
+  const held = (pid: number) => descriptorsOf(pid).filter((link) => !link.startsWith("anon_inode:"));
 
   test.each([
     ["-m", ["-m"]],
     ["-m -r -w", ["-m", "-r", "-w"]],
     ["-p -F (nsenter's own PID namespace held too)", ["-p", "-F"]],
   ])("%s -S 65534 -G 65534: nothing held, the program runs", async (_name, flags) => {
-    const r = await heldAtSetuid([...(flags as string[]), "-S", "65534", "-G", "65534"]);
-    expect(r).toEqual({ held: [], status: 0 });
+    const r = await atSetuid(["-t", `${target.pid}`, ...(flags as string[]), "-S", "65534", "-G", "65534"], held);
+    expect(r).toEqual({ seen: [], status: 0 });
   });
 
   test("-m -S 0: root's run still holds its way home (a failed step goes back)", async () => {
-    const r = await heldAtSetuid(["-m", "-S", "0", "-G", "0"]);
+    const r = await atSetuid(["-t", `${target.pid}`, "-m", "-S", "0", "-G", "0"], held);
     expect(r.status).toBe(0);
-    expect(r.held).toContain("/");
+    expect(r.seen).toContain("/");
+  });
+
+  /** A process's RLIMIT_CORE, soft and hard, as /proc/PID/limits shows them. */
+  const coreLimit = (pid: number): string[] =>
+    (readFileSync(`/proc/${pid}/limits`, "utf8").match(/^Max core file size +(\S+) +(\S+)/m) ?? []).slice(1);
+
+  test.each([
+    ["-m (exec mode: nsenter itself)", ["-m"]],
+    ["-p (the program's process, the child's fork)", ["-p"]],
+    ["-u -p -F (exec mode)", ["-u", "-p", "-F"]],
+  ])("%s -S 65534 -G 65534: held at 1", async (_name, flags) => {
+    const r = await atSetuid(["-t", `${target.pid}`, ...(flags as string[]), "-S", "65534", "-G", "65534"], coreLimit);
+    // The hard limit stays the caller's (this test's).
+    expect(r).toEqual({ seen: ["1", coreLimit(process.pid)[1] as string], status: 0 });
+  });
+
+  test.each([
+    ["-m -S 65534 -G 65534", () => ["-t", `${target.pid}`, "-m", "-S", "65534", "-G", "65534"]],
+    ["-p -S 65534 -G 65534", () => ["-t", `${target.pid}`, "-p", "-S", "65534", "-G", "65534"]],
+    ["-p -F -S 65534 -G 65534", () => ["-t", `${target.pid}`, "-p", "-F", "-S", "65534", "-G", "65534"]],
+    ["-U into a user namespace (the child)", () => ["-t", `${user.pid}`, "-U"]],
+  ])("%s: the program's limit is the caller's, as util-linux's", (_name, given) => {
+    const args = [...(given as () => string[])(), "sh", "-c", "ulimit -c; ulimit -Hc"];
+    const limited = (argv: string[]) => run(["sh", "-c", 'ulimit -Sc 12345; exec "$@"', "sh", ...argv]);
+    const [ours, theirs] = [limited([NSENTER, ...args]), limited([REFERENCE, ...args])];
+    expect(ours).toEqual(theirs);
+    expect(ours.stdout).toStartWith("12345\n");
   });
 });
 
