@@ -6,6 +6,7 @@ import {
   Access,
   access,
   cstr,
+  errno,
   Ioctl,
   lstatErrno,
   namespaceInode,
@@ -186,19 +187,27 @@ function reentersOwnTime(): boolean {
   if (((caps[0] as number) & (1 << 21)) === 0) return false;
   const user = namespaceOf("/proc/self/ns/user");
   if (!("ino" in user)) return false;
-  return user.ino === 0xeffffffdn || _timeOwner() === user.ino;
+  if (user.ino === 0xeffffffdn) return true;
+  const owner = namespaceOwner("/proc/self/ns/time");
+  return "ino" in owner && owner.ino === user.ino;
 }
 
-/** The inode of the user namespace that owns our time namespace (NS_GET_USERNS), if it can be read. */
-function _timeOwner(): bigint | undefined {
-  const time = sys.open(cstr("/proc/self/ns/time"), O.RDONLY | O.CLOEXEC);
-  if (time < 0) return undefined;
-  const owner = sys.ioctl(time, Ioctl.NS_GET_USERNS, 0);
-  sys.close(time);
-  if (owner < 0) return undefined;
+/** The user namespace that owns the namespace at PATH (a /proc/PID/ns link, ...). */
+export function namespaceOwner(path: string): NsIdentity {
+  const fd = sys.open(cstr(path), O.RDONLY | O.CLOEXEC | O.NONBLOCK);
+  if (fd < 0) return { errno: errno() };
+  const owner = ownerOf(fd);
+  sys.close(fd);
+  return owner;
+}
+
+/** The user namespace that owns the namespace open as FD (NS_GET_USERNS). */
+export function ownerOf(fd: number): NsIdentity {
+  const owner = sys.ioctl(fd, Ioctl.NS_GET_USERNS, 0);
+  if (owner < 0) return { errno: errno() };
   const ino = namespaceInode(`/proc/self/fd/${owner}`);
   sys.close(owner);
-  return typeof ino === "bigint" ? ino : undefined;
+  return typeof ino === "bigint" ? { ino } : { errno: ino };
 }
 
 /** The facts the shortcut for the commonest command lines reads (quick-plan.ts, for --all). */
@@ -211,6 +220,7 @@ export function hostFacts(): Facts {
     kernelHas,
     namespaceOf,
     namespaceFileOf,
+    namespaceOwner,
     credentials,
     securityLabel,
     secureExec,

@@ -12,7 +12,7 @@ import { cgroup2Mount, cgroup2Path, cgroupDirectory } from "./cgroups.ts";
 import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { Errno, NsenterError } from "./errors.ts";
-import { credentials, namespaceOf, sameCredentials, secureExec, securityLabel } from "./facts.ts";
+import { credentials, namespaceOf, ownerOf, sameCredentials, secureExec, securityLabel } from "./facts.ts";
 import { cstr, errno, F, FD, Ioctl, namespaceInode, O, readLink, readText, statFd, syscall } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo } from "./namespaces.ts";
 import type { ContainerRef, OpenStep, Relied, TargetRef } from "./plan.ts";
@@ -139,15 +139,23 @@ function _recheck(pid: number, relied: readonly Relied[], fds: Descriptors): voi
     const holds =
       "slot" in fact
         ? _isNamespace(fds.get(fact.slot), fact.ino)
-        : "credentialsAt" in fact
-          ? sameCredentials(credentials(fact.credentialsAt), fact.credentials)
-          : "labelAt" in fact
-            ? securityLabel(fact.labelAt) === fact.label
-            : "plainAt" in fact
-              ? secureExec(fact.plainAt) === false
-              : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
+        : "ownedIn" in fact
+          ? _isOwnedBy(fds.get(fact.ownedIn), fact.ino)
+          : "credentialsAt" in fact
+            ? sameCredentials(credentials(fact.credentialsAt), fact.credentials)
+            : "labelAt" in fact
+              ? securityLabel(fact.labelAt) === fact.label
+              : "plainAt" in fact
+                ? secureExec(fact.plainAt) === false
+                : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
     if (!holds) throw new NsenterError(`target process ${pid} changed while nsenter was starting`, Errno.ESRCH);
   }
+}
+
+/** Whether descriptor FD (if any) is a namespace the user namespace INO owns. */
+function _isOwnedBy(fd: number | undefined, ino: bigint): boolean {
+  const owner = fd === undefined ? { errno: Errno.EBADF } : ownerOf(fd);
+  return "ino" in owner && owner.ino === ino;
 }
 
 /** Whether descriptor FD (if any) is the namespace INO: its inode on nsfs (its kind is checked apart). */

@@ -54,7 +54,9 @@ export type Relied =
   /** Its /proc/PID/auxv says it was not started set-user-ID (Facts.secureExec). */
   | { readonly plainAt: string }
   /** The descriptor opened for a namespace file given (SLOT) is the namespace INO, when opened. */
-  | { readonly slot: NamespaceKind; readonly ino: bigint };
+  | { readonly slot: NamespaceKind; readonly ino: bigint }
+  /** The descriptor opened for the namespace OWNEDIN is owned by the user namespace INO. */
+  | { readonly ownedIn: NamespaceKind; readonly ino: bigint };
 
 /** What a process may do, from its /proc/PID/status, as nsenter sees it. */
 export interface TargetCredentials {
@@ -97,6 +99,8 @@ export interface Facts {
    * what the file is: a link's text says nothing (any link may read "net:[N]").
    */
   namespaceFileOf(path: string): NsIdentity;
+  /** The user namespace that owns the namespace at PATH (NS_GET_USERNS). */
+  namespaceOwner(path: string): NsIdentity;
   /** What a /proc/PID/status says the process may do (undefined: not read). */
   credentials(statusPath: string): TargetCredentials | undefined;
   /** A /proc/PID/attr/current: the security module's label (undefined: none, or not read). */
@@ -795,9 +799,19 @@ function _unlikeTarget(
   if (!namespaces.includes("mnt") || _oursToo(s, "ns/mnt", facts) !== false) {
     return "the target shares this host's mount namespace, so the program would be one of this host's, on the caller's terminal and session";
   }
-  // Read before the target is pinned: its user namespace and its credentials must still be these.
+  // And a root of the target's can mount there only where its user namespace owns the mount
+  // namespace: one that host root made, the user's own user namespace made in it afterwards (a
+  // service's private mounts, a login's, a sandbox's), is not the target's to change, nor one of
+  // this host's that nsenter is not in (nsenter started in a mount namespace of its own).
   const ns = facts.namespaceOf(`${target}/ns/user`);
-  if ("ino" in ns) s.relied.push({ namespace: `${target}/ns/user`, ino: ns.ino });
+  const owner = facts.namespaceOwner(`${target}/ns/mnt`);
+  if (!("ino" in ns) || !("ino" in owner) || owner.ino !== ns.ino) {
+    return "the target's mount namespace is not its user namespace's own, so the program would be one the target cannot replace, on the caller's terminal and session";
+  }
+  // Read before the target is pinned: its user namespace, which owns the mount namespace entered,
+  // and its credentials must still be these.
+  s.relied.push({ namespace: `${target}/ns/user`, ino: ns.ino });
+  s.relied.push({ ownedIn: "mnt", ino: ns.ino });
   s.relied.push({ credentialsAt: status, credentials: c });
   return undefined;
 }

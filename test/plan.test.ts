@@ -22,7 +22,7 @@ const ROOT = {
 };
 
 /** The processes in the user namespace pid 9 has (see facts()). */
-const USERNS = ["9", "11", "12", "14", "15", "16", "18", "20", "21", "22", "24"];
+const USERNS = ["9", "11", "12", "14", "15", "16", "18", "20", "21", "22", "24", "25"];
 
 /** The namespaces of the processes facts() knows (under /proc, or --proc's DIR); a file given is read the same. */
 function namespaceOf(path: string): NsIdentity {
@@ -30,6 +30,7 @@ function namespaceOf(path: string): NsIdentity {
   if (pid === "404" || !kind) return { errno: 2 };
   if (pid === "18") return { ino: kind === "user" ? 3n : 1n }; // only its user namespace its own
   if (pid === "21") return { ino: kind === "user" || kind === "mnt" ? 3n : 1n }; // and its mounts
+  if (pid === "25") return { ino: kind === "user" ? 3n : kind === "mnt" ? 4n : 1n }; // mounts root made
   if (USERNS.includes(pid as string) || pid === "13") return { ino: 3n };
   // 8 and 19: containers without a user namespace (19 with docker's capabilities).
   if (pid === "8" || pid === "19") return { ino: kind === "user" || kind === "time" ? 1n : 3n };
@@ -42,6 +43,13 @@ function facts(over: Partial<Facts> = {}): Facts {
     kernelHas: () => true,
     namespaceOf,
     namespaceFileOf: namespaceOf,
+    // A process's namespaces are its user namespace's own, but 25's mount namespace: root made it,
+    // 25's user namespace came after (the initial one owns it).
+    namespaceOwner: (path) => {
+      const [, pid, kind] = /\/(\w+)\/ns\/(\w+)$/.exec(path) ?? [];
+      if (pid === "25" && kind === "mnt") return { ino: 1n };
+      return namespaceOf(`/proc/${pid}/ns/user`);
+    },
     // Processes run as root with every capability, but those in the user namespace 9 has (it maps
     // 0-65535 to 100000): 9 is its root (100000), 11 its uid 1000 (101000), 12 its root without most
     // capabilities (as container runtimes start them), 14 its root with a supplementary group, 15
@@ -428,6 +436,7 @@ describe("plan", () => {
         })),
         { namespace: "/proc/21/ns/mnt", ino: 3n },
         { namespace: "/proc/21/ns/user", ino: 3n },
+        { ownedIn: "mnt", ino: 3n },
         {
           credentialsAt: "/proc/21/status",
           credentials: {
@@ -487,6 +496,15 @@ describe("plan", () => {
     expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
       "--env: the target shares this host's mount namespace, so the program would be one of this host's, on the caller's terminal and session: the target's environment would steer a program that can do more than the target (leave --env out)",
     );
+  });
+
+  test("its user namespace's root in a mount namespace it does not own: the refusal says why", () => {
+    for (const flags of [["-a"], ["-U", "-m", "-w"]]) {
+      const p = plan(["-t", "25", "-e", ...flags, "env"], facts());
+      expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
+        "--env: the target's mount namespace is not its user namespace's own, so the program would be one the target cannot replace, on the caller's terminal and session: the target's environment would steer a program that can do more than the target (leave --env out)",
+      );
+    }
   });
 
   test("a namespace given as a file, not the target's: the refusal says which", () => {

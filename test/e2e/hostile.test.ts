@@ -346,6 +346,7 @@ describeRoot("--env: a target's environment never steers a program run as root",
   let login: Target; // uid 65534 with its own group as a supplementary one (as a login has), the same
   let pidded: Target; // uid 65534, root of a user namespace with its own PID namespace and mounts
   let capless: Target; // root in a mount namespace of its own, every capability dropped (docker drops many)
+  let serviceSandbox: Target; // uid 65534, root of a user namespace of its own, in a mount namespace root made
   const marker = () => join(dir, "ran");
   beforeAll(() => {
     // What a user could set: a look-alike id first in PATH, a HOME with a profile, a BASH_ENV
@@ -413,7 +414,13 @@ describeRoot("--env: a target's environment never steers a program run as root",
     targets.push(user, privateMount, rootless, root, container, rootMapped, mappedUser, sandboxed, noNewPrivs, grouped);
     const dropAll = ["setpriv", "--bounding-set=-all", "--inh-caps=-all"];
     capless = new Target(["-i", ...vars, "unshare", "--mount", "--fork", ...dropAll], "true", "env");
-    targets.push(pidded, capless, login);
+    // A service's private mounts (PrivateTmp=, ProtectSystem=), a login's (pam_namespace): root made
+    // the mount namespace, the user's own user namespace came after, and owns nothing of it.
+    serviceSandbox = new Target(
+      ["--mount", "--propagation", "private", "--fork", "setpriv", ...nobody, "env", "-i", ...vars, ...rootOfItsOwn],
+      "true",
+    );
+    targets.push(pidded, capless, login, serviceSandbox);
   });
   afterAll(() => {
     for (const t of targets) t.kill();
@@ -459,6 +466,34 @@ describeRoot("--env: a target's environment never steers a program run as root",
     expect(existsSync(marker())).toBe(false);
     const kept = run([NSENTER, "-t", `${rootless.pid}`, "-e", "-U", "-u", "/usr/bin/env"], { env });
     expect(kept.stderr).toContain("the program would keep nsenter's working directory");
+  });
+
+  /** Why a program of a mount namespace the target's user namespace does not own is refused. */
+  const notOwned =
+    "the target's mount namespace is not its user namespace's own, so the program would be one the target cannot replace, on the caller's terminal and session";
+  test.each([[["-a"]], [["-U", "-m", "-w"]]])(
+    "root of its own user namespace in a mount namespace root made, %j: refused (it cannot replace the program)",
+    (flags) => {
+      // A reviewer's LD_PRELOAD typed into root's terminal (TIOCSTI) from such a target, as host root.
+      refusedAs(serviceSandbox.pid, ["-e", ...flags], notOwned);
+      // Without --env it runs.
+      expect(run([NSENTER, "-t", `${serviceSandbox.pid}`, ...flags, "id", "-u"], { env })).toEqual({
+        stdout: "0\n",
+        stderr: "",
+        status: 0,
+      });
+    },
+  );
+
+  test("nsenter in a mount namespace of its own, a user's rootless process in this host's: refused", () => {
+    const inOwnMounts = ["unshare", "--mount", "--propagation", "private", NSENTER];
+    const r = run([...inOwnMounts, "-t", `${rootless.pid}`, "-e", "-a", "id", "-u"], { env });
+    expect(r).toEqual({
+      stdout: "",
+      stderr: unlike(notOwned),
+      status: 1,
+    });
+    expect(existsSync(marker())).toBe(false);
   });
 
   test("a user's process, its user namespace entered with --preserve-credentials: refused (nsenter's uid 0 is kept)", () => {
