@@ -275,12 +275,12 @@ static void rearm(long *j) {
 
 /*
  * No core while credentials change: a process whose credentials changed is dumpable until rearm()
- * (fs.suid_dumpable=2, most distributions', makes root's the core a signal then writes; 1 is
+ * (with fs.suid_dumpable=2, most distributions', a signal then has a core written, as root's; 1 is
  * refused, execute.ts), and the target (the owner of the user namespace entered, or the uid set,
  * either may signal this process then) could have one written of the memory this process shares
- * with nsenter. RLIMIT_CORE 1 writes none, a file (smaller than a page) or to a pipe (the kernel
- * refuses that one: umh_pipe_setup's guard); a hard limit of 0 cannot be raised to 1, and 0 writes
- * no file, and core handlers skip it. Set first thing, kept in the job for the program.
+ * with nsenter. RLIMIT_CORE 1 writes none, to a file (smaller than a page) or to a pipe (the
+ * kernel refuses that one: umh_pipe_setup's guard); a hard limit of 0 cannot be raised to 1, and 0
+ * writes no file, and core handlers skip it. Set first thing, kept in the job for the program.
  */
 #define RLIMIT_CORE 4
 static void hold_cores(long *j) {

@@ -415,10 +415,10 @@ enum Prctl {
 }
 /**
  * No core while the ids change: glibc's setuid() gives Bun's threads the new ids before the main
- * thread, the process is dumpable from the first (fs.suid_dumpable=2, most distributions', makes
- * root's the core a signal then writes; 1 is refused, _refuseDumpable), and that user may signal
- * those threads: a core of nsenter's memory (root's environment, a container lookup's records)
- * would be written. RLIMIT_CORE 1 writes none, to a file (less than a page) or a pipe (the kernel
+ * thread, the process is dumpable from the first (with fs.suid_dumpable=2, most distributions', a
+ * signal then has a core written, as root's; 1 is refused, _refuseDumpable), and that user may
+ * signal those threads: a core of nsenter's memory (root's environment, a container lookup's
+ * records) would be written. RLIMIT_CORE 1 writes none, to a file (less than a page) or a pipe (the kernel
  * refuses that one); a hard limit of 0 cannot be raised to 1, and 0 writes no file and core
  * handlers skip it. The caller's limit (struct rlimit64 as 32-bit halves), to put back once
  * nsenter is not dumpable, where it is held.
