@@ -8,6 +8,7 @@ import {
   cstr,
   errno,
   Ioctl,
+  listDirectory,
   lstatErrno,
   namespaceInode,
   nulWords,
@@ -85,20 +86,6 @@ function _numbers(value: string | undefined): number[] | undefined {
 function _hex(value: string | undefined): bigint | undefined {
   const word = value?.replace(/^\t+/, "");
   return word && /^[0-9a-f]+$/.test(word) ? BigInt(`0x${word}`) : undefined;
-}
-
-/** Whether two readings of what a process may do are the same. */
-export function sameCredentials(a: TargetCredentials | undefined, b: TargetCredentials): boolean {
-  return (
-    a !== undefined &&
-    a.capEff === b.capEff &&
-    a.capBnd === b.capBnd &&
-    a.groups === b.groups &&
-    a.seccomp === b.seccomp &&
-    a.noNewPrivs === b.noNewPrivs &&
-    a.uids.join() === b.uids.join() &&
-    a.gids.join() === b.gids.join()
-  );
 }
 
 /** A /proc/PID/attr/current: the security module's label, or undefined (no module, not read). */
@@ -221,6 +208,7 @@ export function hostFacts(): Facts {
     namespaceOf,
     namespaceFileOf,
     namespaceOwner,
+    threads: listDirectory,
     credentials,
     securityLabel,
     secureExec,

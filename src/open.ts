@@ -12,10 +12,30 @@ import { cgroup2Mount, cgroup2Path, cgroupDirectory } from "./cgroups.ts";
 import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { Errno, NsenterError } from "./errors.ts";
-import { credentials, namespaceOf, ownerOf, sameCredentials, secureExec, securityLabel } from "./facts.ts";
-import { cstr, errno, F, FD, Ioctl, namespaceInode, O, readLink, readText, statFd, syscall } from "./libc.ts";
+import { credentials, namespaceOf, ownerOf, secureExec, securityLabel } from "./facts.ts";
+import {
+  cstr,
+  errno,
+  F,
+  FD,
+  Ioctl,
+  listDirectory,
+  namespaceInode,
+  O,
+  readLink,
+  readText,
+  statFd,
+  syscall,
+} from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo } from "./namespaces.ts";
-import type { ContainerRef, OpenStep, Relied, TargetRef } from "./plan.ts";
+import {
+  type ContainerRef,
+  type OpenStep,
+  type Relied,
+  sameCredentials,
+  type TargetCredentials,
+  type TargetRef,
+} from "./plan.ts";
 import { stepError } from "./steps.ts";
 import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
@@ -141,15 +161,33 @@ function _recheck(pid: number, relied: readonly Relied[], fds: Descriptors): voi
         ? _isNamespace(fds.get(fact.slot), fact.ino)
         : "ownedIn" in fact
           ? _isOwnedBy(fds.get(fact.ownedIn), fact.ino)
-          : "credentialsAt" in fact
-            ? sameCredentials(credentials(fact.credentialsAt), fact.credentials)
-            : "labelAt" in fact
-              ? securityLabel(fact.labelAt) === fact.label
-              : "plainAt" in fact
-                ? secureExec(fact.plainAt) === false
-                : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
+          : "threadsAt" in fact
+            ? _threadsAlike(fact.threadsAt, fact.credentials, fact.label)
+            : "credentialsAt" in fact
+              ? sameCredentials(credentials(fact.credentialsAt), fact.credentials)
+              : "labelAt" in fact
+                ? securityLabel(fact.labelAt) === fact.label
+                : "plainAt" in fact
+                  ? secureExec(fact.plainAt) === false
+                  : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
     if (!holds) throw new NsenterError(`target process ${pid} changed while nsenter was starting`, Errno.ESRCH);
   }
+}
+
+/**
+ * Whether every thread in the /proc/PID/task directory TASKS (the ones started since planning
+ * too) has the CREDENTIALS and security LABEL planning relied on; one gone since runs nothing.
+ */
+function _threadsAlike(tasks: string, c: TargetCredentials, label: string | undefined): boolean {
+  for (const tid of listDirectory(tasks)) {
+    const theirs = credentials(`${tasks}/${tid}/status`);
+    if (
+      theirs !== undefined &&
+      (!sameCredentials(theirs, c) || securityLabel(`${tasks}/${tid}/attr/current`) !== label)
+    )
+      return false;
+  }
+  return true;
 }
 
 /** Whether descriptor FD (if any) is a namespace the user namespace INO owns. */

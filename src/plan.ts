@@ -56,7 +56,9 @@ export type Relied =
   /** The descriptor opened for a namespace file given (SLOT) is the namespace INO, when opened. */
   | { readonly slot: NamespaceKind; readonly ino: bigint }
   /** The descriptor opened for the namespace OWNEDIN is owned by the user namespace INO. */
-  | { readonly ownedIn: NamespaceKind; readonly ino: bigint };
+  | { readonly ownedIn: NamespaceKind; readonly ino: bigint }
+  /** Every thread in the /proc/PID/task directory THREADSAT has these credentials and label. */
+  | { readonly threadsAt: string; readonly credentials: TargetCredentials; readonly label: string | undefined };
 
 /** What a process may do, from its /proc/PID/status, as nsenter sees it. */
 export interface TargetCredentials {
@@ -101,6 +103,8 @@ export interface Facts {
   namespaceFileOf(path: string): NsIdentity;
   /** The user namespace that owns the namespace at PATH (NS_GET_USERNS). */
   namespaceOwner(path: string): NsIdentity;
+  /** The thread IDs in a /proc/PID/task directory. */
+  threads(taskDir: string): string[];
   /** What a /proc/PID/status says the process may do (undefined: not read). */
   credentials(statusPath: string): TargetCredentials | undefined;
   /** A /proc/PID/attr/current: the security module's label (undefined: none, or not read). */
@@ -672,6 +676,7 @@ function _refuseUntrustedEnvironment(s: State, namespaces: readonly NamespaceKin
   s.relied.push({ plainAt: auxv });
   const status = `${s.proc}/${s.target}/status`;
   const credentials = facts.credentials(status);
+  if (credentials) _refuseUnlikeThreads(s, credentials, facts);
   const userns = namespaces.includes("user");
   const why = userns ? _unlikeTarget(s, namespaces, status, credentials, facts) : "";
   if (why === undefined) return;
@@ -884,6 +889,42 @@ function _oursToo(s: State, file: string, facts: Facts): boolean | undefined {
  * namespace entered (through -t, not a file given), its root and working directory taken (-r -w),
  * or its mount namespace is nsenter's own.
  */
+/** Whether two readings of what a process may do are the same. */
+export function sameCredentials(a: TargetCredentials | undefined, b: TargetCredentials): boolean {
+  return (
+    a !== undefined &&
+    a.capEff === b.capEff &&
+    a.capBnd === b.capBnd &&
+    a.groups === b.groups &&
+    a.seccomp === b.seccomp &&
+    a.noNewPrivs === b.noNewPrivs &&
+    a.uids.join() === b.uids.join() &&
+    a.gids.join() === b.gids.join()
+  );
+}
+
+/**
+ * The environment is the whole process's, every thread's: a thread may keep credentials its
+ * process dropped (an io_uring worker started before a setuid keeps root's), and judged by that
+ * one (-t takes a thread's ID) the environment of code that runs as a user would steer a program
+ * run as root. So every thread must have the credentials and security label of the one named;
+ * relied on, to be read again (with any thread started since) once the target is pinned.
+ */
+function _refuseUnlikeThreads(s: State, credentials: TargetCredentials, facts: Facts): void {
+  const tasks = `${s.proc}/${s.target}/task`;
+  const label = facts.securityLabel(`${s.proc}/${s.target}/attr/current`);
+  for (const tid of facts.threads(tasks)) {
+    const theirs = facts.credentials(`${tasks}/${tid}/status`);
+    if (theirs === undefined) continue; // gone since: it runs nothing any more
+    if (!sameCredentials(theirs, credentials) || facts.securityLabel(`${tasks}/${tid}/attr/current`) !== label) {
+      throw new NsenterError(
+        `--env: the target's threads do not all run with the same credentials (thread ${tid}'s are not those of ${s.target}; a thread may keep what its process dropped, as an io_uring worker does): the environment they share would steer a program that can do more than some of them (leave --env out)`,
+      );
+    }
+  }
+  s.relied.push({ threadsAt: tasks, credentials, label });
+}
+
 function _programFromTarget(s: State, namespaces: readonly NamespaceKind[], facts: Facts): boolean {
   if (namespaces.includes("mnt") && !s.explicit.includes("mnt")) return true;
   // Its root, but nsenter's working directory unless -w: a way out of the target's root.

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { NsenterError } from "../src/errors.ts";
-import { type Facts, type NsIdentity, type Plan, plan } from "../src/plan.ts";
+import { type Facts, type NsIdentity, type Plan, plan, type TargetCredentials } from "../src/plan.ts";
 import { quickPlan } from "../src/quick-plan.ts";
 
 /**
@@ -20,6 +20,9 @@ const ROOT = {
   seccomp: 0,
   noNewPrivs: 0,
 };
+
+/** The root of the user namespace pid 9 has (it maps 0-65535 to 100000), every capability. */
+const USER_ROOT: TargetCredentials = { ...ROOT, uids: Array(4).fill(100000), gids: Array(4).fill(100000) };
 
 /** The processes in the user namespace pid 9 has (see facts()). */
 const USERNS = ["9", "11", "12", "14", "15", "16", "18", "20", "21", "22", "24", "25"];
@@ -45,6 +48,12 @@ function facts(over: Partial<Facts> = {}): Facts {
     namespaceFileOf: namespaceOf,
     // A process's namespaces are its user namespace's own, but 25's mount namespace: root made it,
     // 25's user namespace came after (the initial one owns it).
+    // One thread each, but 26, a process of a user whose thread 27 kept root's credentials (an
+    // io_uring worker started before its setuid), and which -t 27 names.
+    threads: (taskDir) => {
+      const pid = /\/(\w+)\/task$/.exec(taskDir)?.[1] ?? "";
+      return pid === "26" || pid === "27" ? ["26", "27"] : [pid];
+    },
     namespaceOwner: (path) => {
       const [, pid, kind] = /\/(\w+)\/ns\/(\w+)$/.exec(path) ?? [];
       if (pid === "25" && kind === "mnt") return { ino: 1n };
@@ -58,9 +67,9 @@ function facts(over: Partial<Facts> = {}): Facts {
     // group as a supplementary one, as a login has. 19 is a container's root with docker's capabilities. 404 has no
     // status. 7's and 13's user namespaces map 0 to 0 (root made them; 13 is root in a container).
     credentials: (path) => {
-      const pid = /\/proc\/(\w+)\//.exec(path)?.[1] ?? "";
+      const pid = /\/task\/(\w+)\//.exec(path)?.[1] ?? /\/proc\/(\w+)\//.exec(path)?.[1] ?? "";
       if (pid === "404") return undefined;
-      const id = pid === "11" ? 101000 : USERNS.includes(pid) ? 100000 : 0;
+      const id = pid === "11" ? 101000 : pid === "26" ? 65534 : USERNS.includes(pid) ? 100000 : 0;
       return {
         uids: [id, id, id, id],
         gids: [id, id, id, id],
@@ -413,6 +422,7 @@ describe("plan", () => {
       ["-t", "42", "-e", "-n"],
       [
         { plainAt: "/proc/42/auxv" },
+        { threadsAt: "/proc/42/task", credentials: ROOT, label: undefined },
         { namespace: "/proc/42/ns/user", ino: 1n },
         { credentialsAt: "/proc/42/status", credentials: ROOT },
         { namespace: "/proc/42/ns/mnt", ino: 1n },
@@ -422,6 +432,7 @@ describe("plan", () => {
       ["-t", "8", "-e", "-m"],
       [
         { plainAt: "/proc/8/auxv" },
+        { threadsAt: "/proc/8/task", credentials: ROOT, label: undefined },
         { namespace: "/proc/8/ns/user", ino: 1n },
         { credentialsAt: "/proc/8/status", credentials: ROOT },
       ],
@@ -430,6 +441,7 @@ describe("plan", () => {
       ["-t", "21", "-e", "-U", "-m"], // its other namespaces (ours), its mounts, user namespace, credentials
       [
         { plainAt: "/proc/21/auxv" },
+        { threadsAt: "/proc/21/task", credentials: USER_ROOT, label: undefined },
         ...["cgroup", "ipc", "uts", "net", "pid", "time"].map((k) => ({
           namespace: `/proc/21/ns/${k}`,
           ino: 1n,
@@ -437,18 +449,7 @@ describe("plan", () => {
         { namespace: "/proc/21/ns/mnt", ino: 3n },
         { namespace: "/proc/21/ns/user", ino: 3n },
         { ownedIn: "mnt", ino: 3n },
-        {
-          credentialsAt: "/proc/21/status",
-          credentials: {
-            uids: Array(4).fill(100000),
-            gids: Array(4).fill(100000),
-            groups: "",
-            capEff: (1n << 41n) - 1n,
-            capBnd: (1n << 41n) - 1n,
-            seccomp: 0,
-            noNewPrivs: 0,
-          },
-        },
+        { credentialsAt: "/proc/21/status", credentials: USER_ROOT },
       ],
     ],
   ])("%j: what it relies on", (argv, relied) => {
@@ -503,6 +504,16 @@ describe("plan", () => {
       const p = plan(["-t", "25", "-e", ...flags, "env"], facts());
       expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
         "--env: the target's mount namespace is not its user namespace's own, so the program would be one the target cannot replace, on the caller's terminal and session: the target's environment would steer a program that can do more than the target (leave --env out)",
+      );
+    }
+  });
+
+  test("a thread that kept root's credentials, its process a user's: the refusal says which", () => {
+    for (const pid of ["27", "26"]) {
+      const p = plan(["-t", pid, "-e", "-m", "env"], facts());
+      const other = pid === "27" ? "26" : "27";
+      expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
+        `--env: the target's threads do not all run with the same credentials (thread ${other}'s are not those of ${pid}; a thread may keep what its process dropped, as an io_uring worker does): the environment they share would steer a program that can do more than some of them (leave --env out)`,
       );
     }
   });

@@ -485,6 +485,46 @@ describeRoot("--env: a target's environment never steers a program run as root",
     },
   );
 
+  test("a root process with a thread that runs as a user (its raw setresuid): refused, whichever thread -t names", () => {
+    // As an io_uring worker keeps root's credentials after its process drops them: the environment
+    // is every thread's, and code running as the user could have written it.
+    requireTool("/usr/bin/python3", "python3");
+    const setresuid = process.arch === "arm64" ? 147 : 117;
+    const script = `import ctypes, threading, time
+libc = ctypes.CDLL(None, use_errno=True)
+def drop():
+    libc.syscall(${setresuid}, 65534, 65534, 65534)
+    time.sleep(600)
+threading.Thread(target=drop, daemon=True).start()
+time.sleep(600)`;
+    const proc = Bun.spawn(["env", "-i", `KEEP=1`, "/usr/bin/python3", "-c", script], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    try {
+      const uidOf = (tid: string) =>
+        /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${proc.pid}/task/${tid}/status`, "utf8"))?.[1];
+      let user: string | undefined;
+      for (let i = 0; i < 500 && user === undefined; i++) {
+        Bun.sleepSync(10);
+        user = readdirSync(`/proc/${proc.pid}/task`).find((tid) => uidOf(tid) === "65534");
+      }
+      expect(user).toBeDefined();
+      for (const [named, other] of [
+        [`${proc.pid}`, user],
+        [user, `${proc.pid}`],
+      ]) {
+        const r = run([NSENTER, "-t", `${named}`, "-e", "-m", "id", "-u"], { env });
+        expect(r).toEqual({
+          stdout: "",
+          stderr: `nsenter: --env: the target's threads do not all run with the same credentials (thread ${other}'s are not those of ${named}; a thread may keep what its process dropped, as an io_uring worker does): the environment they share would steer a program that can do more than some of them (leave --env out)\n`,
+          status: 1,
+        });
+      }
+    } finally {
+      proc.kill(9);
+    }
+  });
+
   test("nsenter in a mount namespace of its own, a user's rootless process in this host's: refused", () => {
     const inOwnMounts = ["unshare", "--mount", "--propagation", "private", NSENTER];
     const r = run([...inOwnMounts, "-t", `${rootless.pid}`, "-e", "-a", "id", "-u"], { env });
