@@ -197,6 +197,31 @@ export function ownerOf(fd: number): NsIdentity {
   return typeof ino === "bigint" ? { ino } : { errno: ino };
 }
 
+/** The ID of the mount PATH is on, from its descriptor's fdinfo (mnt_id, Linux 3.15+). */
+export function mountOf(path: string): number | undefined {
+  const fd = sys.open(cstr(path), O.PATH | O.CLOEXEC);
+  if (fd < 0) return undefined;
+  const mount = mountOfDescriptor(fd);
+  sys.close(fd);
+  return mount;
+}
+
+/** The ID of the mount the open descriptor FD is on. */
+export function mountOfDescriptor(fd: number): number | undefined {
+  const info = readText(`/proc/self/fdinfo/${fd}`);
+  const id = typeof info === "string" ? /^mnt_id:\s*(\d+)$/m.exec(info)?.[1] : undefined;
+  return id === undefined ? undefined : Number(id);
+}
+
+/** The mount IDs (each line's first field) a /proc/PID/mountinfo lists; none where unreadable. */
+export function mountIds(path: string): number[] {
+  const text = readText(path);
+  if (typeof text !== "string") return [];
+  const ids: number[] = [];
+  for (const line of text.split("\n")) if (line !== "") ids.push(Number(line.slice(0, line.indexOf(" "))));
+  return ids;
+}
+
 /** The facts the shortcut for the commonest command lines reads (quick-plan.ts, for --all). */
 export function namespaceFacts(): NamespaceFacts {
   return { kernelHas, namespaceOf, reentersOwnTime };
@@ -209,6 +234,8 @@ export function hostFacts(): Facts {
     namespaceFileOf,
     namespaceOwner,
     threads: listDirectory,
+    mountOf,
+    mountIds,
     credentials,
     securityLabel,
     secureExec,

@@ -12,7 +12,7 @@ import { cgroup2Mount, cgroup2Path, cgroupDirectory } from "./cgroups.ts";
 import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { Errno, NsenterError } from "./errors.ts";
-import { credentials, namespaceOf, ownerOf, secureExec, securityLabel } from "./facts.ts";
+import { credentials, mountIds, mountOfDescriptor, namespaceOf, ownerOf, secureExec, securityLabel } from "./facts.ts";
 import {
   cstr,
   errno,
@@ -163,13 +163,15 @@ function _recheck(pid: number, relied: readonly Relied[], fds: Descriptors): voi
           ? _isOwnedBy(fds.get(fact.ownedIn), fact.ino)
           : "threadsAt" in fact
             ? _threadsAlike(fact.threadsAt, fact.credentials, fact.label)
-            : "credentialsAt" in fact
-              ? sameCredentials(credentials(fact.credentialsAt), fact.credentials)
-              : "labelAt" in fact
-                ? securityLabel(fact.labelAt) === fact.label
-                : "plainAt" in fact
-                  ? secureExec(fact.plainAt) === false
-                  : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
+            : "mountedIn" in fact
+              ? _onListedMount(fds.get(fact.mountedIn), fact.mountinfoAt)
+              : "credentialsAt" in fact
+                ? sameCredentials(credentials(fact.credentialsAt), fact.credentials)
+                : "labelAt" in fact
+                  ? securityLabel(fact.labelAt) === fact.label
+                  : "plainAt" in fact
+                    ? secureExec(fact.plainAt) === false
+                    : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
     if (!holds) throw new NsenterError(`target process ${pid} changed while nsenter was starting`, Errno.ESRCH);
   }
 }
@@ -188,6 +190,12 @@ function _threadsAlike(tasks: string, c: TargetCredentials, label: string | unde
       return false;
   }
   return true;
+}
+
+/** Whether descriptor FD (if any) is on a mount the target's MOUNTINFO lists. */
+function _onListedMount(fd: number | undefined, mountinfo: string): boolean {
+  const mount = fd === undefined ? undefined : mountOfDescriptor(fd);
+  return mount !== undefined && mountIds(mountinfo).includes(mount);
 }
 
 /** Whether descriptor FD (if any) is a namespace the user namespace INO owns. */

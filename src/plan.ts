@@ -57,6 +57,8 @@ export type Relied =
   | { readonly slot: NamespaceKind; readonly ino: bigint }
   /** The descriptor opened for the namespace OWNEDIN is owned by the user namespace INO. */
   | { readonly ownedIn: NamespaceKind; readonly ino: bigint }
+  /** The descriptor opened for MOUNTEDIN (root, cwd) is on a mount MOUNTINFOAT lists. */
+  | { readonly mountedIn: "root" | "cwd"; readonly mountinfoAt: string }
   /** Every thread in the /proc/PID/task directory THREADSAT has these credentials and label. */
   | { readonly threadsAt: string; readonly credentials: TargetCredentials; readonly label: string | undefined };
 
@@ -105,6 +107,10 @@ export interface Facts {
   namespaceOwner(path: string): NsIdentity;
   /** The thread IDs in a /proc/PID/task directory. */
   threads(taskDir: string): string[];
+  /** The ID of the mount a path (/proc/PID/root, ...) is on, by its fdinfo (undefined: unreadable). */
+  mountOf(path: string): number | undefined;
+  /** The mount IDs a /proc/PID/mountinfo lists. */
+  mountIds(mountinfoPath: string): number[];
   /** What a /proc/PID/status says the process may do (undefined: not read). */
   credentials(statusPath: string): TargetCredentials | undefined;
   /** A /proc/PID/attr/current: the security module's label (undefined: none, or not read). */
@@ -812,6 +818,23 @@ function _unlikeTarget(
   const owner = facts.namespaceOwner(`${target}/ns/mnt`);
   if (!("ino" in ns) || !("ino" in owner) || owner.ino !== ns.ino) {
     return "the target's mount namespace is not its user namespace's own, so the program would be one the target cannot replace, on the caller's terminal and session";
+  }
+  // Its root and working directory, where the program is given them (-r, -w), must be on mounts
+  // of that namespace too: a process may chroot or chdir through a directory it kept open from
+  // another (this host's root, say), where it can replace nothing. Its mountinfo shows the mounts
+  // of its namespace below its root (none where its root is outside).
+  const mountinfo = `${target}/mountinfo`;
+  for (const [taken, slot] of [
+    [s.rootFromTarget, "root"],
+    [s.cwdFromTarget, "cwd"],
+  ] as const) {
+    if (!taken) continue;
+    const mount = facts.mountOf(`${target}/${slot}`);
+    if (mount === undefined || !facts.mountIds(mountinfo).includes(mount)) {
+      const which = slot === "root" ? "root" : "working";
+      return `the target's ${which} directory is on no mount its mount namespace shows it (outside it, or below a chroot of its own), so the program would be one the target cannot replace, on the caller's terminal and session`;
+    }
+    s.relied.push({ mountedIn: slot, mountinfoAt: mountinfo });
   }
   // Read before the target is pinned: its user namespace, which owns the mount namespace entered,
   // and its credentials must still be these.

@@ -25,14 +25,15 @@ const ROOT = {
 const USER_ROOT: TargetCredentials = { ...ROOT, uids: Array(4).fill(100000), gids: Array(4).fill(100000) };
 
 /** The processes in the user namespace pid 9 has (see facts()). */
-const USERNS = ["9", "11", "12", "14", "15", "16", "18", "20", "21", "22", "24", "25"];
+const USERNS = ["9", "11", "12", "14", "15", "16", "18", "20", "21", "22", "24", "25", "28"];
 
 /** The namespaces of the processes facts() knows (under /proc, or --proc's DIR); a file given is read the same. */
 function namespaceOf(path: string): NsIdentity {
   const [, pid, kind] = /\/(\w+)\/ns\/(\w+)$/.exec(path) ?? []; // under /proc, or --proc's DIR
   if (pid === "404" || !kind) return { errno: 2 };
   if (pid === "18") return { ino: kind === "user" ? 3n : 1n }; // only its user namespace its own
-  if (pid === "21") return { ino: kind === "user" || kind === "mnt" ? 3n : 1n }; // and its mounts
+  // And its mounts (28 too, chrooted through a directory it kept from ours: see facts()).
+  if (pid === "21" || pid === "28") return { ino: kind === "user" || kind === "mnt" ? 3n : 1n };
   if (pid === "25") return { ino: kind === "user" ? 3n : kind === "mnt" ? 4n : 1n }; // mounts root made
   if (USERNS.includes(pid as string) || pid === "13") return { ino: 3n };
   // 8 and 19: containers without a user namespace (19 with docker's capabilities).
@@ -54,6 +55,10 @@ function facts(over: Partial<Facts> = {}): Facts {
       const pid = /\/(\w+)\/task$/.exec(taskDir)?.[1] ?? "";
       return pid === "26" || pid === "27" ? ["26", "27"] : [pid];
     },
+    // Every root and working directory on mount 100, which every mountinfo lists; 28's root on
+    // mount 999 of ours, which its mountinfo does not.
+    mountOf: (path) => (path === "/proc/28/root" ? 999 : 100),
+    mountIds: () => [100],
     namespaceOwner: (path) => {
       const [, pid, kind] = /\/(\w+)\/ns\/(\w+)$/.exec(path) ?? [];
       if (pid === "25" && kind === "mnt") return { ino: 1n };
@@ -516,6 +521,21 @@ describe("plan", () => {
         `--env: the target's threads do not all run with the same credentials (thread ${other}'s are not those of ${pid}; a thread may keep what its process dropped, as an io_uring worker does): the environment they share would steer a program that can do more than some of them (leave --env out)`,
       );
     }
+  });
+
+  test("its user namespace's root, its root directory outside its mount namespace: -r refused", () => {
+    const p = plan(["-t", "28", "-e", "-a", "-r", "env"], facts());
+    expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
+      "--env: the target's root directory is on no mount its mount namespace shows it (outside it, or below a chroot of its own), so the program would be one the target cannot replace, on the caller's terminal and session: the target's environment would steer a program that can do more than the target (leave --env out)",
+    );
+    // Without -r the program's root is the mount namespace's own.
+    expect(plan(["-t", "28", "-e", "-a", "env"], facts()).outcome.do).toBe("run");
+    // -w too: on a mount it shows, relied on.
+    const w = plan(["-t", "28", "-e", "-a", "-w", "env"], facts()).outcome;
+    expect(w.do === "run" && w.run.target?.relied).toContainEqual({
+      mountedIn: "cwd",
+      mountinfoAt: "/proc/28/mountinfo",
+    });
   });
 
   test("a namespace given as a file, not the target's: the refusal says which", () => {

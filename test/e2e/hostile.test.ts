@@ -347,6 +347,7 @@ describeRoot("--env: a target's environment never steers a program run as root",
   let pidded: Target; // uid 65534, root of a user namespace with its own PID namespace and mounts
   let capless: Target; // root in a mount namespace of its own, every capability dropped (docker drops many)
   let serviceSandbox: Target; // uid 65534, root of a user namespace of its own, in a mount namespace root made
+  let chrootedOut: Target; // uid 65534, root of its own user and mount namespaces, its root this host's
   const marker = () => join(dir, "ran");
   beforeAll(() => {
     // What a user could set: a look-alike id first in PATH, a HOME with a profile, a BASH_ENV
@@ -420,7 +421,11 @@ describeRoot("--env: a target's environment never steers a program run as root",
       ["--mount", "--propagation", "private", "--fork", "setpriv", ...nobody, "env", "-i", ...vars, ...rootOfItsOwn],
       "true",
     );
-    targets.push(pidded, capless, login, serviceSandbox);
+    // Root of its own namespaces, back in this host's root through a directory it kept open from it.
+    const keptRoot =
+      'exec 3</; exec unshare -Urm --fork /bin/sh -c \'cd /proc/self/fd/3 && exec 3<&- && exec /usr/sbin/chroot . "$0" "$@"\' "$0" "$@"';
+    chrootedOut = new Target([...nobody, "env", "-i", ...vars, "/bin/sh", "-c", keptRoot], "true", "setpriv");
+    targets.push(pidded, capless, login, serviceSandbox, chrootedOut);
   });
   afterAll(() => {
     for (const t of targets) t.kill();
@@ -523,6 +528,16 @@ time.sleep(600)`;
     } finally {
       proc.kill(9);
     }
+  });
+
+  test("root of its own namespaces, chrooted to this host's root through a directory it kept: -r refused", () => {
+    expect(statSync(`/proc/${chrootedOut.pid}/root/`).ino).toBe(statSync("/").ino);
+    const outside =
+      "the target's root directory is on no mount its mount namespace shows it (outside it, or below a chroot of its own), so the program would be one the target cannot replace, on the caller's terminal and session";
+    refusedAs(chrootedOut.pid, ["-e", "-a", "-r"], outside);
+    refusedAs(chrootedOut.pid, ["-e", "-a", "-r", "-w"], outside);
+    // Without -r the program's root is its mount namespace's own, which it can change.
+    expect(run([NSENTER, "-t", `${chrootedOut.pid}`, "-e", "-a", "/usr/bin/true"], { env }).status).toBe(0);
   });
 
   test("nsenter in a mount namespace of its own, a user's rootless process in this host's: refused", () => {
