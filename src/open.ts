@@ -49,7 +49,7 @@ enum Pidfd {
 export function openAll(opens: readonly OpenStep[], target?: TargetRef): Descriptors {
   const fds = new Descriptors();
   if (opens.length === 0 && target?.inode === undefined && target?.relied === undefined) return fds;
-  const pin = target ? _pin(target) : -1;
+  const pin = target && !target.unpinned ? _pin(target) : -1;
   try {
     if (pin >= 0) _refuseZombie(pin, target as TargetRef);
     for (const step of opens) fds.set(step.slot, _openStep(step, pin, fds));

@@ -41,6 +41,11 @@ export interface TargetRef {
   readonly container?: ContainerRef;
   /** What planning read about the target, read again once it is pinned (its PID may be reused). */
   readonly relied?: readonly Relied[];
+  /**
+   * --proc DIR: its PIDs are not nsenter's, so no pidfd pins the target; what planning relied on is
+   * read again all the same, once the files are open (the descriptors entered checked, not paths).
+   */
+  readonly unpinned?: true;
 }
 
 /**
@@ -582,7 +587,7 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
   return {
     mode,
     why,
-    target: s.target === 0 || s.procGiven || !_usesTarget(s) ? undefined : _targetRef(s),
+    target: s.target === 0 || !_usesTarget(s) ? undefined : s.procGiven ? _unpinnedRef(s) : _targetRef(s),
     env: opened.includes("environ"),
     follow: { uid: s.followUid, gid: s.followGid },
     keepCaps: s.keepCaps,
@@ -966,6 +971,11 @@ function _usesTarget(s: State): boolean {
   const own = `${s.proc}/${s.target}/`;
   for (const o of s.opens) if (!("path" in o) || o.path.startsWith(own)) return true;
   return false;
+}
+
+/** --proc DIR's target: its relied facts alone, to be read again (see TargetRef.unpinned). */
+function _unpinnedRef(s: State): TargetRef | undefined {
+  return s.relied.length === 0 ? undefined : { pid: s.target, relied: s.relied, unpinned: true };
 }
 
 function _targetRef(s: State): TargetRef {

@@ -45,3 +45,33 @@ test("a namespace file given: the descriptor opened must be the namespace planni
     new NsenterError(`target process ${pid} changed while nsenter was starting`),
   );
 });
+
+test("the mount a root or working directory is on: one the target's mountinfo lists, else refused", () => {
+  const mountinfo = `/proc/${pid}/mountinfo`;
+  // "/" is on a mount this process's mountinfo lists; with a mountinfo that lists none, refused.
+  const listed = { mountedIn: "root", mountinfoAt: mountinfo } as const;
+  openAll([{ slot: "root", path: "/" }], { pid, relied: [listed] })[Symbol.dispose]();
+  const none = { mountedIn: "root", mountinfoAt: "/dev/null" } as const;
+  expect(() => openAll([{ slot: "root", path: "/" }], { pid, relied: [none] })).toThrow(
+    "changed while nsenter was starting",
+  );
+});
+
+test("--proc's target, not pinned (not a PID of ours): what planning relied on is read again all the same", () => {
+  const none = { mountedIn: "root", mountinfoAt: "/dev/null" } as const;
+  const target = { pid: 4194304, relied: [none], unpinned: true } as const;
+  expect(() => openAll([{ slot: "root", path: "/" }], target)).toThrow(
+    "target process 4194304 changed while nsenter was starting",
+  );
+});
+
+test("every thread's credentials as planning saw them: held; a thread unlike them refused", () => {
+  const tasks = `/proc/${pid}/task`;
+  const seen = credentials(`/proc/${pid}/status`) as TargetCredentials;
+  const label = securityLabel(`/proc/${pid}/attr/current`);
+  openAll([], { pid, relied: [{ threadsAt: tasks, credentials: seen, label }] })[Symbol.dispose]();
+  const other = { ...seen, uids: [1, 1, 1, 1] };
+  expect(() => openAll([], { pid, relied: [{ threadsAt: tasks, credentials: other, label }] })).toThrow(
+    "changed while nsenter was starting",
+  );
+});

@@ -538,6 +538,18 @@ describe("plan", () => {
     });
   });
 
+  test("--proc: what --env relied on goes with the plan unpinned, to be read again once the files are open", () => {
+    const o = plan(["--proc", "/proc", "-t", "21", "-e", "-U", "-m", "-r", "env"], facts()).outcome;
+    expect(o.do === "run" && o.run.target?.unpinned).toBe(true);
+    expect(o.do === "run" && o.run.target?.relied).toContainEqual({
+      mountedIn: "root",
+      mountinfoAt: "/proc/21/mountinfo",
+    });
+    // Nothing relied on, nothing to carry: a --proc target without --env is not pinned, as before.
+    const plain = plan(["--proc", "/proc", "-t", "21", "-u", "env"], facts()).outcome;
+    expect(plain.do === "run" && plain.run.target).toBeUndefined();
+  });
+
   test("a namespace given as a file, not the target's: the refusal says which", () => {
     const p = plan(["-t", "21", "-e", "-U", "-m", "--net=/run/netns/other", "env"], facts());
     expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
