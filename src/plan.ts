@@ -912,11 +912,6 @@ function _oursToo(s: State, file: string, facts: Facts): boolean | undefined {
   return typeof ours === "number" ? undefined : ours;
 }
 
-/**
- * Whether the program comes from the target's own files, in its own directories: its mount
- * namespace entered (through -t, not a file given), its root and working directory taken (-r -w),
- * or its mount namespace is nsenter's own.
- */
 /** Whether two readings of what a process may do are the same. */
 export function sameCredentials(a: TargetCredentials | undefined, b: TargetCredentials): boolean {
   return (
@@ -953,6 +948,11 @@ function _refuseUnlikeThreads(s: State, credentials: TargetCredentials, facts: F
   s.relied.push({ threadsAt: tasks, credentials, label });
 }
 
+/**
+ * Whether the program comes from the target's own files, in its own directories: its mount
+ * namespace entered (through -t, not a file given), its root and working directory taken (-r -w),
+ * or its mount namespace is nsenter's own.
+ */
 function _programFromTarget(s: State, namespaces: readonly NamespaceKind[], facts: Facts): boolean {
   if (namespaces.includes("mnt") && !s.explicit.includes("mnt")) return true;
   // Its root, but nsenter's working directory unless -w: a way out of the target's root.
