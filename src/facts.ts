@@ -197,6 +197,22 @@ export function ownerOf(fd: number): NsIdentity {
   return typeof ino === "bigint" ? { ino } : { errno: ino };
 }
 
+/** kcmp(2)'s resource type: the memory (struct mm). */
+enum Kcmp {
+  VM = 1,
+}
+
+/** The other processes (by PID, from /proc) that share the memory of PID: kcmp KCMP_VM. */
+export function memorySharers(pid: number): number[] {
+  const found: number[] = [];
+  for (const name of listDirectory("/proc")) {
+    const other = Number(name);
+    if (!(other > 0) || other === pid) continue;
+    if (syscall(NR.kcmp, pid, other, Kcmp.VM, 0, 0) === 0) found.push(other);
+  }
+  return found;
+}
+
 /** The ID of the mount PATH is on, from its descriptor's fdinfo (mnt_id, Linux 3.15+). */
 export function mountOf(path: string): number | undefined {
   const fd = sys.open(cstr(path), O.PATH | O.CLOEXEC);
@@ -234,6 +250,7 @@ export function hostFacts(): Facts {
     namespaceFileOf,
     namespaceOwner,
     threads: listDirectory,
+    memorySharers,
     mountOf,
     mountIds,
     credentials,

@@ -12,7 +12,16 @@ import { cgroup2Mount, cgroup2Path, cgroupDirectory } from "./cgroups.ts";
 import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { Errno, NsenterError } from "./errors.ts";
-import { credentials, mountIds, mountOfDescriptor, namespaceOf, ownerOf, secureExec, securityLabel } from "./facts.ts";
+import {
+  credentials,
+  memorySharers,
+  mountIds,
+  mountOfDescriptor,
+  namespaceOf,
+  ownerOf,
+  secureExec,
+  securityLabel,
+} from "./facts.ts";
 import {
   cstr,
   errno,
@@ -162,7 +171,7 @@ function _recheck(pid: number, relied: readonly Relied[], fds: Descriptors): voi
         : "ownedIn" in fact
           ? _isOwnedBy(fds.get(fact.ownedIn), fact.ino)
           : "threadsAt" in fact
-            ? _threadsAlike(fact.threadsAt, fact.credentials, fact.label)
+            ? _threadsAlike(fact.threadsAt, fact.credentials, fact.label, fact.memoryOf)
             : "mountedIn" in fact
               ? _onListedMount(fds.get(fact.mountedIn), fact.mountinfoAt)
               : "credentialsAt" in fact
@@ -177,16 +186,16 @@ function _recheck(pid: number, relied: readonly Relied[], fds: Descriptors): voi
 }
 
 /**
- * Whether every thread in the /proc/PID/task directory TASKS (the ones started since planning
- * too) has the CREDENTIALS and security LABEL planning relied on; one gone since runs nothing.
+ * Whether every thread in the /proc/PID/task directory TASKS, and every process sharing the memory
+ * of MEMORYOF (the ones started since planning too), has the credentials C and security LABEL
+ * planning relied on; one gone since runs nothing.
  */
-function _threadsAlike(tasks: string, c: TargetCredentials, label: string | undefined): boolean {
-  for (const tid of listDirectory(tasks)) {
-    const theirs = credentials(`${tasks}/${tid}/status`);
-    if (
-      theirs !== undefined &&
-      (!sameCredentials(theirs, c) || securityLabel(`${tasks}/${tid}/attr/current`) !== label)
-    )
+function _threadsAlike(tasks: string, c: TargetCredentials, label: string | undefined, memoryOf?: number): boolean {
+  const places = listDirectory(tasks).map((tid) => `${tasks}/${tid}`);
+  if (memoryOf !== undefined) for (const pid of memorySharers(memoryOf)) places.push(`/proc/${pid}`);
+  for (const place of places) {
+    const theirs = credentials(`${place}/status`);
+    if (theirs !== undefined && (!sameCredentials(theirs, c) || securityLabel(`${place}/attr/current`) !== label))
       return false;
   }
   return true;

@@ -64,8 +64,16 @@ export type Relied =
   | { readonly ownedIn: NamespaceKind; readonly ino: bigint }
   /** The descriptor opened for MOUNTEDIN (root, cwd) is on a mount MOUNTINFOAT lists. */
   | { readonly mountedIn: "root" | "cwd"; readonly mountinfoAt: string }
-  /** Every thread in the /proc/PID/task directory THREADSAT has these credentials and label. */
-  | { readonly threadsAt: string; readonly credentials: TargetCredentials; readonly label: string | undefined };
+  /**
+   * Every thread in the /proc/PID/task directory THREADSAT, and every process sharing the memory
+   * of MEMORYOF (a PID of ours), has these credentials and label.
+   */
+  | {
+      readonly threadsAt: string;
+      readonly credentials: TargetCredentials;
+      readonly label: string | undefined;
+      readonly memoryOf: number | undefined;
+    };
 
 /** What a process may do, from its /proc/PID/status, as nsenter sees it. */
 export interface TargetCredentials {
@@ -112,6 +120,8 @@ export interface Facts {
   namespaceOwner(path: string): NsIdentity;
   /** The thread IDs in a /proc/PID/task directory. */
   threads(taskDir: string): string[];
+  /** The other processes that share PID's memory (kcmp KCMP_VM), by PID. */
+  memorySharers(pid: number): number[];
   /** The ID of the mount a path (/proc/PID/root, ...) is on, by its fdinfo (undefined: unreadable). */
   mountOf(path: string): number | undefined;
   /** The mount IDs a /proc/PID/mountinfo lists. */
@@ -945,7 +955,20 @@ function _refuseUnlikeThreads(s: State, credentials: TargetCredentials, facts: F
       );
     }
   }
-  s.relied.push({ threadsAt: tasks, credentials, label });
+  // So must every process that shares its memory without being one of its threads (clone(CLONE_VM):
+  // a vfork child, say), which can write the environment as well. Found by kcmp(2), which takes
+  // PIDs of nsenter's own namespace: not with --proc (README).
+  const memoryOf = s.procGiven ? undefined : s.target;
+  for (const pid of memoryOf === undefined ? [] : facts.memorySharers(memoryOf)) {
+    const theirs = facts.credentials(`/proc/${pid}/status`);
+    if (theirs === undefined) continue;
+    if (!sameCredentials(theirs, credentials) || facts.securityLabel(`/proc/${pid}/attr/current`) !== label) {
+      throw new NsenterError(
+        `--env: process ${pid} shares the target's memory (and so its environment) with other credentials than ${s.target}'s: the environment would steer a program that can do more than it (leave --env out)`,
+      );
+    }
+  }
+  s.relied.push({ threadsAt: tasks, credentials, label, memoryOf });
 }
 
 /**

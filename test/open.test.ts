@@ -69,9 +69,9 @@ test("every thread's credentials as planning saw them: held; a thread unlike the
   const tasks = `/proc/${pid}/task`;
   const seen = credentials(`/proc/${pid}/status`) as TargetCredentials;
   const label = securityLabel(`/proc/${pid}/attr/current`);
-  openAll([], { pid, relied: [{ threadsAt: tasks, credentials: seen, label }] })[Symbol.dispose]();
+  openAll([], { pid, relied: [{ threadsAt: tasks, credentials: seen, label, memoryOf: pid }] })[Symbol.dispose]();
   const other = { ...seen, uids: [1, 1, 1, 1] };
-  expect(() => openAll([], { pid, relied: [{ threadsAt: tasks, credentials: other, label }] })).toThrow(
+  expect(() => openAll([], { pid, relied: [{ threadsAt: tasks, credentials: other, label, memoryOf: pid }] })).toThrow(
     "changed while nsenter was starting",
   );
 });

@@ -51,6 +51,8 @@ function facts(over: Partial<Facts> = {}): Facts {
     // 25's user namespace came after (the initial one owns it).
     // One thread each, but 26, a process of a user whose thread 27 kept root's credentials (an
     // io_uring worker started before its setuid), and which -t 27 names.
+    // No process shares another's memory, but 29, root's, whose vfork child 30 runs as a user.
+    memorySharers: (pid) => (pid === 29 ? [30] : []),
     threads: (taskDir) => {
       const pid = /\/(\w+)\/task$/.exec(taskDir)?.[1] ?? "";
       return pid === "26" || pid === "27" ? ["26", "27"] : [pid];
@@ -74,7 +76,7 @@ function facts(over: Partial<Facts> = {}): Facts {
     credentials: (path) => {
       const pid = /\/task\/(\w+)\//.exec(path)?.[1] ?? /\/proc\/(\w+)\//.exec(path)?.[1] ?? "";
       if (pid === "404") return undefined;
-      const id = pid === "11" ? 101000 : pid === "26" ? 65534 : USERNS.includes(pid) ? 100000 : 0;
+      const id = pid === "11" ? 101000 : pid === "26" || pid === "30" ? 65534 : USERNS.includes(pid) ? 100000 : 0;
       return {
         uids: [id, id, id, id],
         gids: [id, id, id, id],
@@ -427,7 +429,7 @@ describe("plan", () => {
       ["-t", "42", "-e", "-n"],
       [
         { plainAt: "/proc/42/auxv" },
-        { threadsAt: "/proc/42/task", credentials: ROOT, label: undefined },
+        { threadsAt: "/proc/42/task", credentials: ROOT, label: undefined, memoryOf: 42 },
         { namespace: "/proc/42/ns/user", ino: 1n },
         { credentialsAt: "/proc/42/status", credentials: ROOT },
         { namespace: "/proc/42/ns/mnt", ino: 1n },
@@ -437,7 +439,7 @@ describe("plan", () => {
       ["-t", "8", "-e", "-m"],
       [
         { plainAt: "/proc/8/auxv" },
-        { threadsAt: "/proc/8/task", credentials: ROOT, label: undefined },
+        { threadsAt: "/proc/8/task", credentials: ROOT, label: undefined, memoryOf: 8 },
         { namespace: "/proc/8/ns/user", ino: 1n },
         { credentialsAt: "/proc/8/status", credentials: ROOT },
       ],
@@ -446,7 +448,7 @@ describe("plan", () => {
       ["-t", "21", "-e", "-U", "-m"], // its other namespaces (ours), its mounts, user namespace, credentials
       [
         { plainAt: "/proc/21/auxv" },
-        { threadsAt: "/proc/21/task", credentials: USER_ROOT, label: undefined },
+        { threadsAt: "/proc/21/task", credentials: USER_ROOT, label: undefined, memoryOf: 21 },
         ...["cgroup", "ipc", "uts", "net", "pid", "time"].map((k) => ({
           namespace: `/proc/21/ns/${k}`,
           ino: 1n,
@@ -548,6 +550,13 @@ describe("plan", () => {
     // Nothing relied on, nothing to carry: a --proc target without --env is not pinned, as before.
     const plain = plan(["--proc", "/proc", "-t", "21", "-u", "env"], facts()).outcome;
     expect(plain.do === "run" && plain.run.target).toBeUndefined();
+  });
+
+  test("root's process whose memory a user's process shares (a vfork child): the refusal says which", () => {
+    const p = plan(["-t", "29", "-e", "-m", "env"], facts());
+    expect(p.outcome.do === "fail" && p.outcome.error.message).toBe(
+      "--env: process 30 shares the target's memory (and so its environment) with other credentials than 29's: the environment would steer a program that can do more than it (leave --env out)",
+    );
   });
 
   test("a namespace given as a file, not the target's: the refusal says which", () => {

@@ -25,6 +25,9 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cgroup2Mount } from "../../src/cgroups.ts";
+import { credentials, securityLabel } from "../../src/facts.ts";
+import { openAll } from "../../src/open.ts";
+import type { TargetCredentials } from "../../src/plan.ts";
 import { NR } from "../../src/syscalls.ts";
 import {
   containerRoot,
@@ -538,6 +541,50 @@ time.sleep(600)`;
     refusedAs(chrootedOut.pid, ["-e", "-a", "-r", "-w"], outside);
     // Without -r the program's root is its mount namespace's own, which it can change.
     expect(run([NSENTER, "-t", `${chrootedOut.pid}`, "-e", "-a", "/usr/bin/true"], { env }).status).toBe(0);
+  });
+
+  test("a root process whose vfork child, sharing its memory, runs as a user: refused", () => {
+    // The child can write the environment (it is the same memory) and is none of root's threads.
+    requireTool("/usr/bin/python3", "python3");
+    const [clone, setresgid, setresuid] = process.arch === "arm64" ? [220, 149, 147] : [56, 119, 117];
+    const script = `import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.syscall(${clone}, 0x100 | 0x4000 | 17, 0, 0, 0, 0) == 0:
+    libc.syscall(${setresgid}, 65534, 65534, 65534)
+    libc.syscall(${setresuid}, 65534, 65534, 65534)
+    while True:
+        libc.pause()`;
+    const proc = Bun.spawn(["env", "-i", "KEEP=1", "/usr/bin/python3", "-c", script], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    try {
+      let child = 0;
+      for (let i = 0; i < 500 && child === 0; i++) {
+        Bun.sleepSync(10);
+        const kids = readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, "utf8").trim();
+        const kid = Number(kids.split(" ")[0] || 0);
+        if (kid && /^Uid:\s+65534\b/m.test(readFileSync(`/proc/${kid}/status`, "utf8"))) child = kid;
+      }
+      expect(child).toBeGreaterThan(0);
+      const r = run([NSENTER, "-t", `${proc.pid}`, "-e", "-m", "id", "-u"], { env });
+      expect(r).toEqual({
+        stdout: "",
+        stderr: `nsenter: --env: process ${child} shares the target's memory (and so its environment) with other credentials than ${proc.pid}'s: the environment would steer a program that can do more than it (leave --env out)\n`,
+        status: 1,
+      });
+      // And once pinned, the same is read again (a sharer started since planning is found there).
+      const tasks = `/proc/${proc.pid}/task`;
+      const seen = credentials(`/proc/${proc.pid}/status`) as TargetCredentials;
+      const relied = { threadsAt: tasks, credentials: seen, label: securityLabel(`/proc/${proc.pid}/attr/current`) };
+      openAll([], { pid: proc.pid, relied: [{ ...relied, memoryOf: undefined }] })[Symbol.dispose]();
+      expect(() => openAll([], { pid: proc.pid, relied: [{ ...relied, memoryOf: proc.pid }] })).toThrow(
+        "changed while nsenter was starting",
+      );
+    } finally {
+      for (const pid of readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, "utf8").trim().split(" "))
+        if (pid) process.kill(Number(pid), "SIGKILL");
+      proc.kill(9);
+    }
   });
 
   test("nsenter in a mount namespace of its own, a user's rootless process in this host's: refused", () => {
