@@ -39,6 +39,8 @@ import {
 import { NAMESPACES, type NamespaceInfo } from "./namespaces.ts";
 import {
   type ContainerRef,
+  environmentWriters,
+  firstUnlike,
   type OpenStep,
   type Relied,
   sameCredentials,
@@ -188,17 +190,11 @@ function _recheck(pid: number, relied: readonly Relied[], fds: Descriptors): voi
 /**
  * Whether every thread in the /proc/PID/task directory TASKS, and every process sharing the memory
  * of MEMORYOF (the ones started since planning too), has the credentials C and security LABEL
- * planning relied on; one gone since runs nothing.
+ * planning relied on (plan.ts's rule, read again).
  */
 function _threadsAlike(tasks: string, c: TargetCredentials, label: string | undefined, memoryOf?: number): boolean {
-  const places = listDirectory(tasks).map((tid) => `${tasks}/${tid}`);
-  if (memoryOf !== undefined) for (const pid of memorySharers(memoryOf)) places.push(`/proc/${pid}`);
-  for (const place of places) {
-    const theirs = credentials(`${place}/status`);
-    if (theirs !== undefined && (!sameCredentials(theirs, c) || securityLabel(`${place}/attr/current`) !== label))
-      return false;
-  }
-  return true;
+  const places = environmentWriters(tasks, memoryOf, { threads: listDirectory, memorySharers });
+  return firstUnlike(places, c, label, { credentials, securityLabel }) === undefined;
 }
 
 /** Whether descriptor FD (if any) is on a mount the target's MOUNTINFO lists. */

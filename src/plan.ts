@@ -839,13 +839,15 @@ function _unlikeTarget(
   // another (this host's root, say), where it can replace nothing. Its mountinfo shows the mounts
   // of its namespace below its root (none where its root is outside).
   const mountinfo = `${target}/mountinfo`;
+  let listed: number[] | undefined; // read once, for -r and -w both
   for (const [taken, slot] of [
     [s.rootFromTarget, "root"],
     [s.cwdFromTarget, "cwd"],
   ] as const) {
     if (!taken) continue;
     const mount = facts.mountOf(`${target}/${slot}`);
-    if (mount === undefined || !facts.mountIds(mountinfo).includes(mount)) {
+    listed ??= facts.mountIds(mountinfo);
+    if (mount === undefined || !listed.includes(mount)) {
       const which = slot === "root" ? "root" : "working";
       return `the target's ${which} directory is on no mount its mount namespace shows it (outside it, or below a chroot of its own), so the program would be one the target cannot replace, on the caller's terminal and session`;
     }
@@ -940,35 +942,58 @@ export function sameCredentials(a: TargetCredentials | undefined, b: TargetCrede
  * The environment is the whole process's, every thread's: a thread may keep credentials its
  * process dropped (an io_uring worker started before a setuid keeps root's), and judged by that
  * one (-t takes a thread's ID) the environment of code that runs as a user would steer a program
- * run as root. So every thread must have the credentials and security label of the one named;
- * relied on, to be read again (with any thread started since) once the target is pinned.
+ * run as root. So every thread must have the credentials and security label of the one named, and
+ * so must every process that shares its memory without being one of its threads (clone(CLONE_VM):
+ * a vfork child, say), which can write the environment as well; found by kcmp(2), which takes PIDs
+ * of nsenter's own namespace: not with --proc (README). Relied on, to be read again (with any
+ * started since) once the target is pinned.
  */
 function _refuseUnlikeThreads(s: State, credentials: TargetCredentials, facts: Facts): void {
   const tasks = `${s.proc}/${s.target}/task`;
   const label = facts.securityLabel(`${s.proc}/${s.target}/attr/current`);
-  for (const tid of facts.threads(tasks)) {
-    const theirs = facts.credentials(`${tasks}/${tid}/status`);
-    if (theirs === undefined) continue; // gone since: it runs nothing any more
-    if (!sameCredentials(theirs, credentials) || facts.securityLabel(`${tasks}/${tid}/attr/current`) !== label) {
-      throw new NsenterError(
-        `--env: the target's threads do not all run with the same credentials (thread ${tid}'s are not those of ${s.target}; a thread may keep what its process dropped, as an io_uring worker does): the environment they share would steer a program that can do more than some of them (leave --env out)`,
-      );
-    }
-  }
-  // So must every process that shares its memory without being one of its threads (clone(CLONE_VM):
-  // a vfork child, say), which can write the environment as well. Found by kcmp(2), which takes
-  // PIDs of nsenter's own namespace: not with --proc (README).
   const memoryOf = s.procGiven ? undefined : s.target;
-  for (const pid of memoryOf === undefined ? [] : facts.memorySharers(memoryOf)) {
-    const theirs = facts.credentials(`/proc/${pid}/status`);
-    if (theirs === undefined) continue;
-    if (!sameCredentials(theirs, credentials) || facts.securityLabel(`/proc/${pid}/attr/current`) !== label) {
-      throw new NsenterError(
-        `--env: process ${pid} shares the target's memory (and so its environment) with other credentials than ${s.target}'s: the environment would steer a program that can do more than it (leave --env out)`,
-      );
-    }
+  const unlike = firstUnlike(environmentWriters(tasks, memoryOf, facts), credentials, label, facts);
+  if (unlike?.startsWith(`${tasks}/`)) {
+    throw new NsenterError(
+      `--env: the target's threads do not all run with the same credentials (thread ${unlike.slice(tasks.length + 1)}'s are not those of ${s.target}; a thread may keep what its process dropped, as an io_uring worker does): the environment they share would steer a program that can do more than some of them (leave --env out)`,
+    );
+  }
+  if (unlike !== undefined) {
+    throw new NsenterError(
+      `--env: process ${unlike.slice("/proc/".length)} shares the target's memory (and so its environment) with other credentials than ${s.target}'s: the environment would steer a program that can do more than it (leave --env out)`,
+    );
   }
   s.relied.push({ threadsAt: tasks, credentials, label, memoryOf });
+}
+
+/**
+ * Where the target's environment can be written from, for --env: each thread in TASKS (its
+ * /proc/PID/task directory), then each process sharing the memory of MEMORYOF (a PID of ours), as
+ * /proc paths. Read at planning, and again once the target is pinned (open.ts).
+ */
+export function environmentWriters(
+  tasks: string,
+  memoryOf: number | undefined,
+  facts: Pick<Facts, "threads" | "memorySharers">,
+): string[] {
+  const places = facts.threads(tasks).map((tid) => `${tasks}/${tid}`);
+  if (memoryOf !== undefined) for (const pid of facts.memorySharers(memoryOf)) places.push(`/proc/${pid}`);
+  return places;
+}
+
+/** The first of PLACES whose credentials or security label are not C and LABEL (one gone since runs nothing). */
+export function firstUnlike(
+  places: readonly string[],
+  c: TargetCredentials,
+  label: string | undefined,
+  facts: Pick<Facts, "credentials" | "securityLabel">,
+): string | undefined {
+  for (const place of places) {
+    const theirs = facts.credentials(`${place}/status`);
+    if (theirs === undefined) continue;
+    if (!sameCredentials(theirs, c) || facts.securityLabel(`${place}/attr/current`) !== label) return place;
+  }
+  return undefined;
 }
 
 /**
