@@ -35,6 +35,7 @@ import {
   Handler,
   O,
   O_DIRECTORY,
+  Prctl,
   Sig,
   SigHow,
   syscall,
@@ -46,7 +47,7 @@ import { STEPS, type Step, stepError } from "./steps.ts";
 import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 
-/** mmap(2)'s protections and flags, prctl(2)'s option (enums: see errors.ts). */
+/** mmap(2)'s protections and flags (enums: see errors.ts). */
 enum Prot {
   NONE = 0,
   READ = 1,
@@ -58,9 +59,6 @@ enum Mmap {
   PRIVATE = 2,
   ANONYMOUS = 0x20,
   NORESERVE = 0x4000,
-}
-enum Prctl {
-  SET_DUMPABLE = 4,
 }
 
 /** child.c's machine code in memory: where its entries are, and its job (and where that is). */

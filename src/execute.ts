@@ -25,6 +25,8 @@ import {
   F,
   O,
   O_DIRECTORY,
+  Prctl,
+  Rlimit,
   readAll,
   readText,
   returnToDirectories,
@@ -352,11 +354,6 @@ function _prepareExec(inherited: readonly number[]): void {
   _selectSafeFiles(inherited);
 }
 
-/** getrlimit(2)'s resource, the same on x86-64 and arm64. */
-enum Rlimit {
-  CORE = 4,
-  NOFILE = 7,
-}
 /** FD_SETSIZE: the descriptors select(2) can watch. */
 const SELECT_FILES = 1024;
 /** Descriptors left free below SELECT_FILES for the program's own (its loader's, a shell's, ...). */
@@ -409,10 +406,6 @@ function _setIds(r: RunPlan): Failed {
   return undefined;
 }
 
-/** prctl(2)'s option. */
-enum Prctl {
-  SET_DUMPABLE = 4,
-}
 /**
  * No core while the ids change: glibc's setuid() gives Bun's threads the new ids before the main
  * thread, the process is dumpable from the first (with fs.suid_dumpable=2, most distributions', a

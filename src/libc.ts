@@ -484,6 +484,15 @@ export enum SigHow {
   UNBLOCK = 1,
   SETMASK = 2,
 }
+/** prctl(2)'s options used. */
+export enum Prctl {
+  SET_DUMPABLE = 4,
+}
+/** getrlimit(2)'s resources, the same on x86-64 and arm64. */
+export enum Rlimit {
+  CORE = 4,
+  NOFILE = 7,
+}
 /** waitid(2)'s options. */
 export enum W {
   NOHANG = 1,

@@ -12,7 +12,7 @@
 import { loadCode } from "./child.ts";
 import { J } from "./child-layout.ts";
 import { Errno, Exit } from "./errors.ts";
-import { CLD, core, errno, Handler, leave, Sig, SigHow, syscall, W } from "./libc.ts";
+import { CLD, core, errno, Handler, leave, Rlimit, Sig, SigHow, syscall, W } from "./libc.ts";
 import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 
@@ -78,8 +78,6 @@ export function prepareWaiter(exact: boolean): Waiter {
   };
 }
 
-const RLIMIT_CORE = 4;
-
 /**
  * Die of SIGNAL: the program's, so our caller sees 128+N as if it were the program (or SIGPIPE,
  * a reader of --help gone, as util-linux dies of it). EXACT: whatever the caller ignored or
@@ -91,7 +89,7 @@ const RLIMIT_CORE = 4;
  * nobody's business (and gigabytes).
  */
 export function dieOf(signal: number, exact: boolean): never {
-  syscall(NR.prlimit64, 0, RLIMIT_CORE, new BigInt64Array([1n, 1n]), 0);
+  syscall(NR.prlimit64, 0, Rlimit.CORE, new BigInt64Array([1n, 1n]), 0);
   const libc = core();
   const ignored = Number(libc.signal(signal, null)) === Handler.IGN && signal !== Sig.PIPE && signal !== Sig.XFSZ;
   const set = _signalSet(signal);
