@@ -13,18 +13,7 @@
  */
 import { shown } from "./bytes.ts";
 import { Errno, NsenterError } from "./errors.ts";
-import {
-  cstr,
-  enterNamespace,
-  errno,
-  listDirectory,
-  namespaceInode,
-  O,
-  readLink,
-  readText,
-  statFd,
-  strerror,
-} from "./libc.ts";
+import { cstr, enterNamespace, errno, listDirectory, namespaceInode, O, readText, statFd, strerror } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { checkKind } from "./open.ts";
 import * as sys from "./sys.ts";
@@ -46,13 +35,29 @@ const REFUSED: Partial<Record<NamespaceKind, string>> = {
 };
 
 /**
- * Threads of JavaScriptCore (its compilers, its collector, its warm-up) and of the allocator
- * (mimalloc's): they compute and manage memory, and make no system call a namespace answers (no
- * socket, no file, no hostname), so one started during a block stays in the target's namespace
- * harmlessly. Any other thread (fetch's "HTTP Client", Bun's I/O pool, a Worker) is reported.
- * Names as the kernel keeps them (15 bytes: JavaScriptCore keeps a long name's end).
+ * Threads of JavaScriptCore (its compilers, wasm's included, its collector, its warm-up, the
+ * sender of its interrupts) and of the allocator (mimalloc's): they compute and manage memory,
+ * and make no system call a namespace answers (no socket, no file, no hostname), so one started
+ * during a block stays in the target's namespace harmlessly. Any other thread (fetch's "HTTP
+ * Client", a Worker, fs.watch's) is reported, and so is one that has not named itself yet (it
+ * still has its creator's name). Names as the kernel keeps them: 15 bytes, of which
+ * JavaScriptCore keeps a long name's end ("JSC Heap Collector Thread").
  */
-const HARMLESS_THREADS = ["JITWorker", "HeapHelper", "JSCWarmUp", "ollector Thread", "mi-scavenger"];
+const HARMLESS_THREADS = [
+  "JITWorker",
+  "HeapHelper",
+  "JSCWarmUp",
+  "ollector Thread",
+  "t Helper Thread",
+  "s Signal Sender",
+  "mi-scavenger",
+];
+
+/**
+ * The Namespaces this thread is in, the innermost last: only that one may end. A module's
+ * instance is its thread's (a Worker has its own), and so is this list.
+ */
+const inside: Namespace[] = [];
 
 export class Namespace implements Disposable {
   readonly kind: LibraryKind;
@@ -60,9 +65,9 @@ export class Namespace implements Disposable {
   #previous = -1;
   /** The target's namespace (its inode), while this thread is in it through this object. */
   #entered: bigint | undefined;
-  /** Threads of ours in the target's namespace before the block (their IDs): not started in it. */
-  #already: string[] = [];
-  /** Whether the event loop ran while entered (an `await` in the block). */
+  /** The process's threads (their IDs) before the block, or undefined if the target is ours. */
+  #before: string[] | undefined;
+  /** Whether other code could run while entered (an `await` in the block, or no end to it). */
   #yielded = false;
 
   /** Enter KIND of process TARGET (a PID) or of the namespace file TARGET (an absolute path). */
@@ -87,52 +92,66 @@ export class Namespace implements Disposable {
     } catch {
       throw new NsenterError(`not a ${info.kind} namespace: ${shown(path)}`, Errno.EINVAL);
     }
-    const st = statFd(wanted);
-    if (typeof st === "number") throw _failed(`cannot stat ${shown(path)}`, st);
+    const target = _inode(wanted, path);
     // Per thread: /proc/self's would be the main thread's, wrong for a Worker.
     this.#previous = _open(`/proc/thread-self/${info.file}`);
-    this.#already = _threadsIn(info, st.ino).map((t) => t.tid);
+    try {
+      // A thread started in our own namespace stays home: nothing to look for then.
+      this.#before = _inode(this.#previous, "/proc/thread-self") === target ? undefined : _threads();
+    } catch (e) {
+      this.#letGo();
+      throw e;
+    }
     if (enterNamespace(wanted, info.clone) !== undefined) {
       const code = errno();
       this.#letGo();
       throw _failed(`reassociate to namespace '${info.file}' failed`, code);
     }
-    this.#entered = st.ino;
+    this.#entered = target;
+    inside.push(this);
     queueMicrotask(() => {
+      if (this.#entered === undefined) return;
       this.#yielded = true;
+      process.emitWarning(
+        `still in the target's ${this.kind} namespace when other code of this process could run (an await in the block, or no end to it)`,
+        "NamespaceWarning",
+      );
     });
   }
 
   /**
-   * Back to the namespace this thread had. Throws, still entered (so it can be called again), if
-   * this thread is not in the namespace it entered (disposed out of order, or on another thread)
+   * Back to the namespace this thread had. Throws a StillInside, this thread still in the target
+   * (to be ended again), if this is not the innermost Namespace of the thread (ended out of order)
    * or the way back fails; throws once back if a thread was started during the block (it stays in
-   * the target's namespace) or the block awaited.
+   * the target's namespace) or other code could run meanwhile.
    */
   [Symbol.dispose](): void {
     const entered = this.#entered;
     if (entered === undefined) return;
     const info = namespaceInfo(this.kind);
-    if (namespaceInode(`/proc/thread-self/${info.file}`) !== entered) {
-      throw new NsenterError(
-        `cannot leave the target's ${this.kind} namespace: this thread is not in it (end Namespaces in the reverse order they began, on the thread that began them)`,
+    if (inside.at(-1) !== this || namespaceInode(`/proc/thread-self/${info.file}`) !== entered) {
+      throw new StillInside(
+        `cannot leave the target's ${this.kind} namespace: this thread is not in it through this Namespace (end Namespaces in the reverse order they began)`,
+        undefined,
+        this,
       );
     }
     if (enterNamespace(this.#previous, info.clone) !== undefined) {
-      throw _failed(`cannot return to the previous ${this.kind} namespace`, errno());
+      const code = errno();
+      throw new StillInside(`cannot return to the previous ${this.kind} namespace: ${strerror(code)}`, code, this);
     }
+    inside.pop();
     this.#entered = undefined;
     this.#letGo();
-    const stayed = _threadsIn(info, entered).filter((t) => !this.#already.includes(t.tid));
+    const stayed = this.#before === undefined ? [] : _startedIn(info, entered, this.#before);
     if (stayed.length > 0) {
-      const named = stayed.map((t) => `${t.tid} (${shown(t.name)})`).join(", ");
       throw new NsenterError(
-        `threads started during the block stay in the target's ${this.kind} namespace for good: ${named}; end this process`,
+        `threads started during the block stay in the target's ${this.kind} namespace for good: ${stayed.join(", ")}; end this process`,
       );
     }
     if (this.#yielded) {
       throw new NsenterError(
-        `the block awaited: other code of this process ran in the target's ${this.kind} namespace meanwhile (keep the block synchronous)`,
+        `other code of this process could run in the target's ${this.kind} namespace (an await in the block, or no end to it): keep the block synchronous`,
       );
     }
   }
@@ -140,6 +159,21 @@ export class Namespace implements Disposable {
   #letGo(): void {
     if (this.#previous >= 0) sys.close(this.#previous);
     this.#previous = -1;
+  }
+}
+
+/**
+ * The end of a block that left this thread in the target's namespace: `namespace` is still
+ * entered, to be ended again (`error.namespace[Symbol.dispose]()`) once the cause is gone.
+ */
+export class StillInside extends NsenterError {
+  constructor(
+    message: string,
+    errno: number | undefined,
+    readonly namespace: Namespace,
+  ) {
+    super(message, errno);
+    this.name = "StillInside";
   }
 }
 
@@ -171,16 +205,35 @@ function _failed(message: string, code: number): NsenterError {
   return new NsenterError(`${message}: ${strerror(code)}`, code);
 }
 
-/** The threads of this process but the calling one in namespace INODE of INFO's kind, but harmless ones. */
-function _threadsIn(info: NamespaceInfo, inode: bigint): { tid: string; name: string }[] {
-  const self = readLink("/proc/thread-self"); // "PID/task/TID"
-  const me = typeof self === "string" ? self.slice(self.lastIndexOf("/") + 1) : "";
-  const found: { tid: string; name: string }[] = [];
-  for (const tid of listDirectory("/proc/self/task")) {
-    if (tid === me || namespaceInode(`/proc/self/task/${tid}/${info.file}`) !== inode) continue;
-    const comm = readText(`/proc/self/task/${tid}/comm`);
-    const name = typeof comm === "string" ? comm.replace(/\n$/, "") : "";
-    if (!HARMLESS_THREADS.includes(name)) found.push({ tid, name });
+/** The inode of namespace file FD (opened as PATH). */
+function _inode(fd: number, path: string): bigint {
+  const st = statFd(fd);
+  if (typeof st === "number") throw _failed(`cannot stat ${shown(path)}`, st);
+  return st.ino;
+}
+
+/** The IDs of this process's threads. */
+function _threads(): string[] {
+  return listDirectory("/proc/self/task");
+}
+
+/**
+ * The threads not in BEFORE that are in namespace INODE of INFO's kind, as "TID (name)", but
+ * harmless ones that have named themselves (a new thread has its creator's name until then).
+ */
+function _startedIn(info: NamespaceInfo, inode: bigint, before: readonly string[]): string[] {
+  const unnamed = [_comm("/proc/self/comm"), _comm("/proc/thread-self/comm")];
+  const found: string[] = [];
+  for (const tid of _threads()) {
+    if (before.includes(tid) || namespaceInode(`/proc/self/task/${tid}/${info.file}`) !== inode) continue;
+    const name = _comm(`/proc/self/task/${tid}/comm`);
+    if (!HARMLESS_THREADS.includes(name) || unnamed.includes(name)) found.push(`${tid} (${shown(name)})`);
   }
   return found;
+}
+
+/** A thread's name, from its comm file ("" if it has gone). */
+function _comm(path: string): string {
+  const comm = readText(path);
+  return typeof comm === "string" ? comm.replace(/\n$/, "") : "";
 }
