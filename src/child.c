@@ -429,13 +429,24 @@ static void starting(long *j, long pid, int sig) {
  * (J_FORWARD_TO), except SIGINT and SIGQUIT typed at the terminal whose foreground group we are in
  * (the program got them too); while it is being started, to the child and the program's process
  * (the one that will be the program: with the default action, the signal ends it before it
- * executes, and nsenter then leaves as it did); before, as if there were no handler. It may run
- * on any of Bun's threads: async-signal-safe calls only, and errno left as it was.
+ * executes, and nsenter then leaves as it did); before, as if there were no handler.
+ *
+ * Only on nsenter's own thread, the one that reaps: run on another of Bun's threads (one the
+ * kernel chose because nsenter's thread blocked the signal, in clone() or in this handler), it
+ * would read a PID that nsenter's thread could reap, and free for another process, before its
+ * kill(). Sent on to that thread, the signal waits there while it is blocked, and this handler
+ * runs there, once. Async-signal-safe calls only, and errno left as it was.
  */
 void nsenter_forward(int sig) {
   long *j = job_page();
   int *err = ((errno_fn)j[F_ERRNO])();
   int saved = *err;
+  long me = sys(j, N_GETPID, 0, 0, 0, 0, 0);
+  if (sys(j, N_GETTID, 0, 0, 0, 0, 0) != me) {
+    sys(j, N_TGKILL, me, me, sig, 0, 0);
+    *err = saved;
+    return;
+  }
   int to = (int)j[J_FORWARD_TO];
   if (sig == SIGCHLD) {
     /* Installed for a PID namespace's start (child.ts): the program's process has exited, so the
@@ -445,28 +456,20 @@ void nsenter_forward(int sig) {
     if (to < 0 && j[J_PROGRAM_PID] > 0 && exited(j, j[J_PROGRAM_PID])) sys(j, N_KILL, j[J_CHILD], SIGKILL, 0, 0, 0);
   } else if (to == 0) {
     CALL(j, F_SIGNAL)(sig, 0);
-    sys(j, N_KILL, sys(j, N_GETPID, 0, 0, 0, 0, 0), sig, 0, 0, 0);
+    sys(j, N_KILL, me, sig, 0, 0, 0);
   } else if (to < 0) {
     /* Kept for the program's process, which may be in the making (the child is in its clone()): it
      * passes it on to itself before it executes (nsenter_program), where twice is no harm. Once
      * the program's process exists it gets it, and the child, left only to say which PID that
      * process has (nsenter reads it from the job without it) and to leave, is killed: the target
-     * may hold it stopped, and nsenter would wait for it. */
+     * may hold it stopped, and nsenter would wait for it. nsenter's thread blocks every signal
+     * until clone() has returned, the child's PID written: there is always one here. */
     j[J_PENDING] = sig;
     if (j[J_PROGRAM_PID] > 0) {
       starting(j, j[J_PROGRAM_PID], sig);
       sys(j, N_KILL, j[J_CHILD], SIGKILL, 0, 0, 0);
     } else if (j[J_CHILD] > 0)
       starting(j, j[J_CHILD], sig);
-    else {
-      /* No process named yet: nsenter's thread is in clone(), every signal blocked (child.ts), and
-       * this is another of Bun's threads. Sent on to that thread, the signal waits there until
-       * clone() has returned and the child has its PID, and this handler then runs there and passes
-       * it on, once: nothing is set aside for anyone to pass on later, when the program may have
-       * executed and handle it twice. */
-      long me = sys(j, N_GETPID, 0, 0, 0, 0, 0);
-      sys(j, N_TGKILL, me, me, sig, 0, 0);
-    }
   } else if (!((sig == 2 || sig == 3) && foreground(j) > 0 && foreground(j) == sys(j, N_GETPGID, 0, 0, 0, 0, 0))) {
     sys(j, N_KILL, to, sig, 0, 0, 0);
   }

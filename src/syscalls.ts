@@ -27,6 +27,7 @@ export enum NR {
   chroot = process.arch === "arm64" ? 51 : 161,
   fcntl = process.arch === "arm64" ? 25 : 72,
   getpid = process.arch === "arm64" ? 172 : 39,
+  gettid = process.arch === "arm64" ? 178 : 186,
   getppid = process.arch === "arm64" ? 173 : 110,
   getpgid = process.arch === "arm64" ? 155 : 121,
   kill = process.arch === "arm64" ? 129 : 62,

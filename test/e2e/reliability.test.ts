@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { execSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { both, describeRoot, NSENTER, namespacedTarget, REFERENCE, requireTool, run, Target } from "./helpers.ts";
@@ -134,6 +134,40 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
       expect(trace).toMatch(new RegExp(`kill\\(${nsenter}, SIGTERM\\)\\s+= 0`)); // the handler ran while wait4() was held
       expect(trace).not.toMatch(/kill\(\d+, SIGTERM\)\s+= -1 ESRCH/);
       expect(trace).toContain("+++ killed by SIGTERM +++");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // A signal the kernel gives to another of nsenter's threads (Bun's, which --env's reading of the
+  // target starts; here sent to one with tgkill) is passed on by nsenter's own thread, the one that
+  // reaps the program: another could read the program's PID just before it is reaped and freed,
+  // and kill() whatever took it.
+  test("a signal another of nsenter's threads takes is passed on from nsenter's own thread", async () => {
+    requireTool("/usr/bin/strace", "strace");
+    requireTool("/usr/bin/python3", "python3");
+    const dir = mkdtempSync(join(tmpdir(), "nsenter-thread-"));
+    const log = join(dir, "trace");
+    try {
+      const traced = ["strace", "-f", "-qq", "-o", log, "-e", "trace=kill,tgkill"];
+      const program = `trap 'echo got-USR1' USR1; trap 'exit 0' USR2; echo ready; while :; do sleep 0.1; done`;
+      const args = ["-t", `${targets.plain.pid}`, "-m", "-p", "-e", "sh", "-c", program];
+      const proc = Bun.spawn([...traced, NSENTER, ...args], { stdout: "pipe", stderr: "inherit" });
+      const reader = proc.stdout.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe("ready\n");
+      const nsenter = Number(run(["pgrep", "-P", `${proc.pid}`, "-x", "nsenter"]).stdout.trim());
+      const other = Number(readdirSync(`/proc/${nsenter}/task`).find((t) => Number(t) !== nsenter));
+      expect(other).toBeGreaterThan(0); // Bun's threads, started by --env's reading
+      const tgkill = process.arch === "arm64" ? 131 : 234;
+      run(["python3", "-c", `import ctypes; ctypes.CDLL(None).syscall(${tgkill}, ${nsenter}, ${other}, 10)`]);
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe("got-USR1\n");
+      process.kill(nsenter, "SIGUSR2");
+      await proc.exited;
+      const passed = readFileSync(log, "utf8")
+        .split("\n")
+        .filter((line) => /^\d+ +kill\(\d+, SIGUSR1\)/.test(line))
+        .map((line) => Number(line.split(" ")[0]));
+      expect(passed).toEqual([nsenter]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
