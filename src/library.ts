@@ -94,10 +94,11 @@ export class Namespace implements Disposable {
     }
     const target = _inode(wanted, path);
     // Per thread: /proc/self's would be the main thread's, wrong for a Worker.
-    this.#previous = _open(`/proc/thread-self/${info.file}`);
+    const own = `/proc/thread-self/${info.file}`;
+    this.#previous = _open(own);
     try {
       // A thread started in our own namespace stays home: nothing to look for then.
-      this.#before = _inode(this.#previous, "/proc/thread-self") === target ? undefined : _threads();
+      this.#before = _inode(this.#previous, own) === target ? undefined : _threads();
     } catch (e) {
       this.#letGo();
       throw e;
