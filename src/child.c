@@ -375,13 +375,6 @@ static long *job_page(void) {
   return (long *)((here() & -(long)REGION) + REGION);
 }
 
-/* tcgetpgrp(0): the terminal's foreground process group, or -1. */
-#define TIOCGPGRP 0x540f
-static long foreground(long *j) {
-  int pgrp;
-  return sys(j, N_IOCTL, 0, TIOCGPGRP, (long)&pgrp, 0, 0) == 0 ? pgrp : -1;
-}
-
 /* Whether PID, a child of nsenter's, has exited (not reaped: WNOWAIT). */
 #define P_PID 1
 #define WNOHANG 1
@@ -426,10 +419,12 @@ static void starting(long *j, long pid, int sig) {
 
 /*
  * The waiting parent's handler for the signals it passes on (src/wait.ts): to the program
- * (J_FORWARD_TO), except SIGINT and SIGQUIT typed at the terminal whose foreground group we are in
- * (the program got them too); while it is being started, to the child and the program's process
- * (the one that will be the program: with the default action, the signal ends it before it
- * executes, and nsenter then leaves as it did); before, as if there were no handler.
+ * (J_FORWARD_TO) when a process sent it (si_code SI_USER, SI_QUEUE, SI_TKILL: at most 0); one the
+ * kernel made (a terminal's SIGINT, SIGQUIT, SIGHUP, SIGWINCH) went to nsenter's process group,
+ * the program's too, which has it already. While the program is being started, to the child and
+ * the program's process (the one that will be the program: with the default action, the signal
+ * ends it before it executes, and nsenter then leaves as it did); before, as if there were no
+ * handler. Installed with SA_SIGINFO (wait.ts), but for SIGCHLD (child.ts), whose INFO is not read.
  *
  * Only on nsenter's own thread, the one that reaps: run on another of Bun's threads (one the
  * kernel chose because nsenter's thread blocked the signal, in clone() or in this handler), it
@@ -437,7 +432,7 @@ static void starting(long *j, long pid, int sig) {
  * kill(). Sent on to that thread, the signal waits there while it is blocked, and this handler
  * runs there, once. Async-signal-safe calls only, and errno left as it was.
  */
-void nsenter_forward(int sig) {
+void nsenter_forward(int sig, int *info, void *context) {
   long *j = job_page();
   int *err = ((errno_fn)j[F_ERRNO])();
   int saved = *err;
@@ -470,7 +465,7 @@ void nsenter_forward(int sig) {
       sys(j, N_KILL, j[J_CHILD], SIGKILL, 0, 0, 0);
     } else if (j[J_CHILD] > 0)
       starting(j, j[J_CHILD], sig);
-  } else if (!((sig == 2 || sig == 3) && foreground(j) > 0 && foreground(j) == sys(j, N_GETPGID, 0, 0, 0, 0, 0))) {
+  } else if (info[2] <= 0) {
     sys(j, N_KILL, to, sig, 0, 0, 0);
   }
   *err = saved;

@@ -29,7 +29,6 @@ export enum NR {
   getpid = process.arch === "arm64" ? 172 : 39,
   gettid = process.arch === "arm64" ? 178 : 186,
   getppid = process.arch === "arm64" ? 173 : 110,
-  getpgid = process.arch === "arm64" ? 155 : 121,
   kill = process.arch === "arm64" ? 129 : 62,
   prctl = process.arch === "arm64" ? 167 : 157,
   pipe2 = process.arch === "arm64" ? 59 : 293,

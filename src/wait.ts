@@ -3,26 +3,51 @@
  * continue_as_child() loop, blocking in waitid().
  *
  * Beyond util-linux, which dies and leaves the program running: SIGTERM, SIGINT, SIGHUP,
- * SIGQUIT, SIGUSR1 and SIGUSR2 sent to nsenter are passed on to the program, and nsenter then
- * leaves as the program does. That is done by a native signal handler (child.c nsenter_forward),
- * not one of Bun's: Bun's run only when its event loop turns, and waiting in the event loop cost
- * ~1.5 ms a run more than waiting here (measured). Stops go both ways as in util-linux: the program
- * stops, so we stop; we are continued, so we continue it.
+ * SIGQUIT, SIGUSR1 and SIGUSR2 that a process sends nsenter are passed on to the program (from
+ * before it starts), and so, once it has started, is every other signal but job control's and
+ * those Bun's runtime keeps (LATER); nsenter then leaves as the program does. Where util-linux
+ * executes the program itself (a user or time namespace), that is what the program would have
+ * got. That is done by a native signal handler (child.c nsenter_forward), not one of Bun's: Bun's
+ * run only when its event loop turns, and waiting in the event loop cost ~1.5 ms a run more than
+ * waiting here (measured). Stops go both ways as in util-linux: the program stops, so we stop; we
+ * are continued, so we continue it.
  */
 import { loadCode } from "./child.ts";
 import { J } from "./child-layout.ts";
-import { Errno, Exit } from "./errors.ts";
-import { CLD, core, errno, Handler, leave, Rlimit, Sig, SigHow, syscall, W } from "./libc.ts";
+import { Errno, Exit, NsenterError } from "./errors.ts";
+import { CLD, core, errno, Handler, leave, Rlimit, Sig, SigHow, SYSCALL, syscall, W } from "./libc.ts";
 import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 
 /** SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM. */
 const FORWARDED = [1, 2, 3, 10, 12, 15];
 
+/**
+ * Passed on once the program has started (installed then, off the start path): SIGALRM,
+ * SIGSTKFLT, SIGURG, SIGXCPU, SIGVTALRM, SIGPROF, SIGWINCH, SIGIO, and the real-time signals from
+ * glibc's SIGRTMIN (34; 32 and 33 are glibc's own) to 64. Not: SIGCHLD and SIGCONT (nsenter's, to
+ * wait and to continue), SIGTSTP, SIGTTIN, SIGTTOU (stops, mirrored), SIGPIPE and SIGXFSZ (its own
+ * writes'), SIGKILL and SIGSTOP, and those Bun handles (its crash report: SIGILL, SIGTRAP,
+ * SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS; JavaScriptCore's SIGPWR). A list made when needed: a
+ * module's top-level code runs at every start.
+ */
+function _later(): number[] {
+  const signals = [14, 16, 23, 24, 26, 27, 28, 29];
+  for (let signal = 34; signal <= 64; signal++) signals.push(signal);
+  return signals;
+}
+
+/** sigaction(2)'s flags. */
+enum Sa {
+  /** The handler takes a siginfo_t (child.c reads si_code). */
+  SIGINFO = 4,
+}
+
 export interface Waiter {
   /**
    * Wait for the child, then leave with its status or by its signal. REAP: a process of ours
-   * that is leaving on its own (the single-threaded child), reaped first.
+   * that is leaving on its own (the single-threaded child), reaped first. Throws only if waiting
+   * fails (a seccomp filter's refusal, say): nsenter leaves, and the program dies with it.
    */
   wait(child: number, reap?: number): never;
 }
@@ -37,9 +62,9 @@ export interface Waiter {
  * (see dieOf).
  */
 export function prepareWaiter(exact: boolean): Waiter {
-  const libc = core();
   const code = loadCode();
   code.job[J.forwardTo] = 0n;
+  const libc = core();
   for (const signal of FORWARDED) {
     if (Number(libc.signal(signal, code.forward)) === Handler.IGN) libc.signal(signal, Handler.IGN);
   }
@@ -47,6 +72,11 @@ export function prepareWaiter(exact: boolean): Waiter {
   const info = new Int32Array(32); // siginfo_t
   return {
     wait(child: number, reap?: number): never {
+      // Now, off the start path, every handler takes a siginfo_t (child.c reads it once a program
+      // runs), and the rest of the signals are passed on too.
+      const action = _action(code.forward);
+      _handle(FORWARDED, action);
+      _handle(_later(), action);
       code.job[J.forwardTo] = BigInt(child);
       _reap(reap);
       for (;;) {
@@ -54,7 +84,7 @@ export function prepareWaiter(exact: boolean): Waiter {
         // a zombie's once it has ended, and can be no other process's.
         const ret = sys.waitid(child, info, W.EXITED | W.STOPPED | W.NOWAIT);
         if (ret < 0 && errno() === Errno.EINTR) continue;
-        if (ret < 0) leave(Exit.FAILURE);
+        if (ret < 0) throw new NsenterError("waitid failed", errno());
         if (info[2] === CLD.STOPPED) {
           // Taken (the stop alone: ended since, it stays to be seen above), unless continued since.
           if (sys.waitid(child, info, W.STOPPED | W.NOHANG) < 0 || info[4] === 0) continue;
@@ -67,7 +97,7 @@ export function prepareWaiter(exact: boolean): Waiter {
         code.job[J.forwardTo] = 0n;
         let reaped = sys.waitpid(child, status, 0);
         while (reaped < 0 && errno() === Errno.EINTR) reaped = sys.waitpid(child, status, 0);
-        if (reaped < 0) leave(Exit.FAILURE);
+        if (reaped < 0) throw new NsenterError("waitpid failed", errno()); // util-linux's words
         const s = status[0] as number;
         if ((s & 0x7f) === 0) leave((s >> 8) & 0xff);
         // Killed by nsenter before it executed, for a signal nsenter got (child.c starting()).
@@ -98,6 +128,34 @@ export function dieOf(signal: number, exact: boolean): never {
   const blocked = ((mask[(signal - 1) >> 3] as number) & (set[(signal - 1) >> 3] as number)) !== 0;
   if (exact || !(ignored || blocked)) sys.kill(sys.getpid(), signal);
   leave(Exit.FAILURE);
+}
+
+/**
+ * struct kernel_sigaction (handler, flags, restorer, mask: the same on x86-64 and arm64) for
+ * FORWARD, as 32-bit halves: glibc's own for the first FORWARDED (its restorer, SA_RESTART), with
+ * SA_SIGINFO.
+ */
+function _action(forward: number): Int32Array {
+  const action = new Int32Array(8);
+  syscall(NR.rt_sigaction, FORWARDED[0] as number, 0, action, 8);
+  action[0] = forward % 0x100000000;
+  action[1] = (forward - (forward % 0x100000000)) / 0x100000000;
+  action[2] = (action[2] as number) | Sa.SIGINFO;
+  return action;
+}
+
+/**
+ * ACTION for each of SIGNALS, but one nsenter was started ignoring: it stays ignored, for nsenter
+ * and for the program, as in util-linux (`nohup nsenter ...`).
+ */
+function _handle(signals: readonly number[], action: Int32Array): void {
+  const old = new Int32Array(8);
+  // The bound function itself, not syscall(): a JavaScript function called this often is compiled,
+  // on a thread started for it (README "Speed").
+  for (const signal of signals) {
+    if (SYSCALL(NR.rt_sigaction, signal, action, old, 8, 0, 0) !== 0n) continue;
+    if (old[0] === Handler.IGN && old[1] === 0) SYSCALL(NR.rt_sigaction, signal, old, 0, 8, 0, 0);
+  }
 }
 
 /** SIGTSTP, SIGTTIN, SIGTTOU. */

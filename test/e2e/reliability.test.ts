@@ -57,6 +57,31 @@ test("a bunfig.toml in the working directory is not read: its preload script doe
   }
 });
 
+const COUNT = join(import.meta.dir, "../fixtures/count-signals.py");
+
+type Reader = { read(): Promise<{ done?: boolean; value?: Uint8Array }> };
+
+/** What READER gives until a line is LINE, or (no LINE) until it ends. */
+async function until(reader: Reader, line?: string): Promise<string> {
+  let seen = "";
+  while (line === undefined || !seen.replaceAll("\r", "").split("\n").includes(line)) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    seen += new TextDecoder().decode(chunk.value);
+  }
+  return seen;
+}
+
+/** The process named NAME among ROOT's descendants (by their parents, in /proc). */
+function descendant(root: number, name: string): number {
+  for (const pid of run(["pgrep", "-x", name]).stdout.trim().split("\n").map(Number)) {
+    for (let p = pid; p > 1; p = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${p}/status`, "utf8"))?.[1])) {
+      if (p === root) return pid;
+    }
+  }
+  throw new Error(`no ${name} under ${root}`);
+}
+
 describeRoot("signals sent to a waiting nsenter reach the program", () => {
   const targets = plainAndUserTargets();
 
@@ -72,6 +97,68 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
     test.each(SIGNALS.map((s) => [s]))(`${shape}: SIG%s`, async (sig: string) => {
       expect(await deliver(args(), sig)).toEqual({ stdout: `ready\ngot-${sig}\n`, status: 3 });
     });
+  }
+
+  // Beyond the six, every signal a program may be sent but job control's and those Bun keeps
+  // (wait.ts LATER) is passed on once the program runs: where util-linux executes the program
+  // itself (-U), what it would have got; before, they ended nsenter, and the program with it.
+  for (const [shape, args] of shapes) {
+    test(`${shape}: SIGALRM, SIGWINCH, SIGRTMIN+3, signal 64 sent by a process`, async () => {
+      requireTool("/usr/bin/python3", "python3");
+      const proc = Bun.spawn([NSENTER, ...args(), "python3", COUNT, "1.5", "14", "28", "37", "64"], { stdout: "pipe" });
+      const reader = proc.stdout.getReader();
+      await until(reader, "ready");
+      for (const signal of [14, 28, 37, 64]) {
+        process.kill(proc.pid, signal);
+        await Bun.sleep(50);
+      }
+      expect({ out: (await until(reader)).trim(), status: await proc.exited }).toEqual({
+        out: "got [14, 28, 37, 64]",
+        status: 0,
+      });
+    });
+  }
+
+  // A key typed at the terminal sends its signal to the foreground process group, nsenter's and
+  // the program's: passed on again, the program had it twice (when nsenter's standard input was not
+  // the terminal, which nsenter asked whether it was in the foreground). The same signal sent by a
+  // process to nsenter alone is passed on (it was dropped when nsenter was in the foreground).
+  // Which is which, the kernel says (si_code: sent by a process, or made by the kernel).
+  for (const [shape, args] of shapes) {
+    for (const stdin of ["the terminal", "/dev/null"]) {
+      test(`${shape}, standard input ${stdin}: ^C and ^\\ typed once reach the program once, SIGINT sent once`, async () => {
+        requireTool("/usr/bin/script", "bsdutils");
+        requireTool("/usr/bin/python3", "python3");
+        const command = [NSENTER, ...args(), "python3", COUNT, "2", "2", "3"].join(" ");
+        const proc = Bun.spawn(
+          ["script", "-qec", stdin === "/dev/null" ? `${command} </dev/null` : command, "/dev/null"],
+          {
+            stdin: "pipe",
+            stdout: "pipe",
+          },
+        );
+        const reader = proc.stdout.getReader();
+        await until(reader, "ready");
+        proc.stdin.write("\x03");
+        proc.stdin.flush();
+        await Bun.sleep(200);
+        proc.stdin.write("\x1c");
+        proc.stdin.flush();
+        await Bun.sleep(200);
+        process.kill(descendant(proc.pid, "nsenter"), "SIGINT");
+        const rest = await until(reader);
+        proc.stdin.end();
+        await proc.exited;
+        expect(
+          rest
+            .replaceAll("\r", "")
+            .replace(/^\^C|\^\\/g, "")
+            .trim()
+            .split("\n")
+            .at(-1),
+        ).toBe("got [2, 3, 2]");
+      });
+    }
   }
 
   // What a loaded machine does now and then: nsenter's thread is not run again after its clone()
@@ -171,6 +258,13 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test("a wait that fails (a seccomp filter's refusal) is said, and the program ends with nsenter", () => {
+    requireTool("/usr/bin/strace", "strace");
+    const refused = ["strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=waitid", "-e", "inject=waitid:error=EPERM"];
+    const r = run([...refused, NSENTER, "-t", `${targets.plain.pid}`, "-p", "sh", "-c", "sleep 0.3; echo ran"]);
+    expect(r).toEqual({ stdout: "", stderr: "nsenter: waitid failed: Operation not permitted\n", status: 1 });
   });
 
   test("timeout(1) ends the program too: nothing is left running", () => {
