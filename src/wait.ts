@@ -24,15 +24,18 @@ const FORWARDED = [1, 2, 3, 10, 12, 15];
 
 /**
  * Passed on once the program has started (installed then, off the start path): SIGALRM,
- * SIGSTKFLT, SIGURG, SIGXCPU, SIGVTALRM, SIGPROF, SIGWINCH, SIGIO, and the real-time signals from
- * glibc's SIGRTMIN (34; 32 and 33 are glibc's own) to 64. Not: SIGCHLD and SIGCONT (nsenter's, to
- * wait and to continue), SIGTSTP, SIGTTIN, SIGTTOU (stops, mirrored), SIGPIPE and SIGXFSZ (its own
- * writes'), SIGKILL and SIGSTOP, and those Bun handles (its crash report: SIGILL, SIGTRAP,
- * SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS; JavaScriptCore's SIGPWR). A list made when needed: a
- * module's top-level code runs at every start.
+ * SIGSTKFLT, SIGTSTP, SIGURG, SIGXCPU, SIGVTALRM, SIGPROF, SIGWINCH, SIGIO, and the real-time
+ * signals from glibc's SIGRTMIN (34; 32 and 33 are glibc's own) to 64. SIGTSTP: a ^Z went to the
+ * program too (not passed on, child.c), and nsenter stops only as the program does (mirrored), not
+ * when a program that ignores it goes on, as util-linux's executed program would. Not: SIGCHLD and
+ * SIGCONT (nsenter's, to wait and to continue), SIGTTIN and SIGTTOU (the kernel's, should nsenter
+ * itself touch the terminal from the background), SIGPIPE and SIGXFSZ (its own writes'), SIGKILL
+ * and SIGSTOP, and those Bun handles (its crash report: SIGILL, SIGTRAP, SIGABRT, SIGBUS,
+ * SIGFPE, SIGSEGV, SIGSYS; JavaScriptCore's SIGPWR). A list made when needed: a module's
+ * top-level code runs at every start.
  */
 function _later(): number[] {
-  const signals = [14, 16, 23, 24, 26, 27, 28, 29];
+  const signals = [14, 16, 20, 23, 24, 26, 27, 28, 29];
   for (let signal = 34; signal <= 64; signal++) signals.push(signal);
   return signals;
 }

@@ -161,6 +161,28 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
     }
   }
 
+  // ^Z goes to the program too; nsenter stops as the program does, and so not when it ignores
+  // SIGTSTP, as util-linux's executed program (-U) goes on (and util-linux's waiting parent, -p,
+  // stops alone). It stopped of it on its own before. Run as a shell with job control would: a
+  // process group of its own, in the terminal's foreground.
+  for (const [shape, args] of shapes) {
+    test(`${shape}: ^Z typed at a program that ignores SIGTSTP stops nothing`, async () => {
+      requireTool("/usr/bin/script", "bsdutils");
+      requireTool("/usr/bin/python3", "python3");
+      const foreground = join(import.meta.dir, "../fixtures/foreground.py");
+      const command = ["python3", foreground, NSENTER, ...args(), "python3", COUNT, "1", "~20"].join(" ");
+      const proc = Bun.spawn(["script", "-qec", command, "/dev/null"], { stdin: "pipe", stdout: "pipe" });
+      const reader = proc.stdout.getReader();
+      await until(reader, "ready");
+      proc.stdin.write("\x1a");
+      proc.stdin.flush();
+      const rest = (await until(reader)).replaceAll("\r", "");
+      proc.stdin.end();
+      await proc.exited;
+      expect(rest.replace("^Z", "").trim()).toBe("got []\nstopped by nothing\nstatus 0");
+    });
+  }
+
   // What a loaded machine does now and then: nsenter's thread is not run again after its clone()
   // until the program has started (strace holds it there, 0.8 s, tracing that thread alone), with
   // every signal blocked; the signal sent then is handled as the mask comes back. Passing it on
