@@ -418,13 +418,31 @@ static void starting(long *j, long pid, int sig) {
 }
 
 /*
+ * Whether the kernel made SIG for nsenter's process group, the program's too, which has it
+ * already: a terminal's ^C, ^\, ^Z and resize go to its foreground group, and its hangup's SIGHUP
+ * to that group, but to a session leader alone (nsenter under ssh -t, tmux, setsid: passed on).
+ * Not one made for nsenter alone: an alarm it was started with (setitimer survives execve), its
+ * CPU limit's SIGXCPU, an O_ASYNC descriptor's SIGIO. INFO is a siginfo_t: si_code at int 2, a
+ * process's (SI_USER, SI_QUEUE, SI_TKILL) at most 0.
+ */
+#define SIGHUP 1
+#define SIGINT 2
+#define SIGQUIT 3
+#define SIGTSTP 20
+#define SIGWINCH 28
+static int group_got(long *j, int sig, int *info, long me) {
+  if (info[2] <= 0) return 0;
+  if (sig == SIGINT || sig == SIGQUIT || sig == SIGTSTP || sig == SIGWINCH) return 1;
+  return sig == SIGHUP && sys(j, N_GETSID, 0, 0, 0, 0, 0) != me;
+}
+
+/*
  * The waiting parent's handler for the signals it passes on (src/wait.ts): to the program
- * (J_FORWARD_TO) when a process sent it (si_code SI_USER, SI_QUEUE, SI_TKILL: at most 0); one the
- * kernel made (a terminal's SIGINT, SIGQUIT, SIGHUP, SIGWINCH) went to nsenter's process group,
- * the program's too, which has it already. While the program is being started, to the child and
- * the program's process (the one that will be the program: with the default action, the signal
- * ends it before it executes, and nsenter then leaves as it did); before, as if there were no
- * handler. Installed with SA_SIGINFO (wait.ts), but for SIGCHLD (child.ts), whose INFO is not read.
+ * (J_FORWARD_TO), but one its process group got too (group_got); while it is being started, to
+ * the child and the program's process (the one that will be the program: with the default action,
+ * the signal ends it before it executes, and nsenter then leaves as it did); before, as if there
+ * were no handler. Installed with SA_SIGINFO (wait.ts) before J_FORWARD_TO names the program, but
+ * for SIGCHLD (child.ts), whose INFO is not read.
  *
  * Only on nsenter's own thread, the one that reaps: run on another of Bun's threads (one the
  * kernel chose because nsenter's thread blocked the signal, in clone() or in this handler), it
@@ -465,7 +483,7 @@ void nsenter_forward(int sig, int *info, void *context) {
       sys(j, N_KILL, j[J_CHILD], SIGKILL, 0, 0, 0);
     } else if (j[J_CHILD] > 0)
       starting(j, j[J_CHILD], sig);
-  } else if (info[2] <= 0) {
+  } else if (!group_got(j, sig, info, me)) {
     sys(j, N_KILL, to, sig, 0, 0, 0);
   }
   *err = saved;

@@ -28,6 +28,7 @@ export enum NR {
   fcntl = process.arch === "arm64" ? 25 : 72,
   getpid = process.arch === "arm64" ? 172 : 39,
   gettid = process.arch === "arm64" ? 178 : 186,
+  getsid = process.arch === "arm64" ? 156 : 124,
   getppid = process.arch === "arm64" ? 173 : 110,
   kill = process.arch === "arm64" ? 129 : 62,
   prctl = process.arch === "arm64" ? 167 : 157,

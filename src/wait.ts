@@ -144,6 +144,7 @@ function _action(forward: number): Int32Array {
   action[0] = forward % 0x100000000;
   action[1] = (forward - (forward % 0x100000000)) / 0x100000000;
   action[2] = (action[2] as number) | Sa.SIGINFO;
+  action[6] = action[7] = 0; // no other signal held while it runs (glibc's signal() holds its own)
   return action;
 }
 
@@ -174,13 +175,15 @@ function _stopAs(signal: number): void {
     sys.kill(sys.getpid(), Sig.STOP);
     return;
   }
-  const libc = core();
-  const was = libc.signal(signal, null);
+  // The whole action kept (SIGTSTP's is nsenter's handler, with SA_SIGINFO: libc's signal() would
+  // put it back without, and child.c would read a siginfo_t the kernel never wrote).
+  const was = new Int32Array(8);
+  syscall(NR.rt_sigaction, signal, new Int32Array(8), was, 8); // the default
   const mask = new Uint8Array(128);
-  libc.sigprocmask(SigHow.UNBLOCK, _signalSet(signal), mask);
+  core().sigprocmask(SigHow.UNBLOCK, _signalSet(signal), mask);
   sys.kill(sys.getpid(), signal); // delivered before kill() returns: stopped here until continued
-  libc.sigprocmask(SigHow.SETMASK, mask, null);
-  libc.signal(signal, was);
+  core().sigprocmask(SigHow.SETMASK, mask, null);
+  syscall(NR.rt_sigaction, signal, was, 0, 8);
 }
 
 /** A sigset_t holding SIGNAL (a bit per signal from 1, little-endian). */

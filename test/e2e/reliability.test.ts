@@ -183,6 +183,42 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
     });
   }
 
+  // A terminal's hangup sends SIGHUP to its session's leader alone, nsenter under ssh -t, tmux or
+  // screen: passed on, though the kernel made it (it was dropped as if the program had it too).
+  for (const [shape, args] of shapes) {
+    test(`${shape}: the hangup of a terminal whose session nsenter leads reaches the program`, () => {
+      requireTool("/usr/bin/python3", "python3");
+      const dir = mkdtempSync(join(tmpdir(), "nsenter-hangup-"));
+      try {
+        const file = join(dir, "got");
+        const program = `trap 'echo got-HUP > ${file}; exit 3' HUP; echo ready; while :; do sleep 0.1; done`;
+        const hangup = join(import.meta.dir, "../fixtures/hangup.py");
+        const r = run(["python3", hangup, NSENTER, ...args(), "sh", "-c", program]);
+        expect({ ended: r.stdout, got: existsSync(file) ? readFileSync(file, "utf8") : "" }).toEqual({
+          ended: "3\n",
+          got: "got-HUP\n",
+        });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  // An alarm set before nsenter started fires at nsenter, not at the program: the kernel's, for
+  // nsenter alone, passed on (it was dropped), so a perl-style timeout ends the program as with
+  // util-linux (which executes it itself for -U: the alarm is the program's).
+  for (const [shape, args] of shapes) {
+    test(`${shape}: an alarm nsenter was started with ends the program, as util-linux's`, () => {
+      requireTool("/usr/bin/perl", "perl");
+      const alarmed = (nsenter: string) =>
+        Bun.spawnSync(["perl", "-e", "alarm 1; exec @ARGV", "--", nsenter, ...args(), "sleep", "3"], {
+          stdio: ["ignore", "ignore", "ignore"], // util-linux's -p leaves the program running, holding them
+        }).signalCode;
+      expect(alarmed(NSENTER)).toBe("SIGALRM");
+      expect(alarmed(REFERENCE)).toBe("SIGALRM");
+    });
+  }
+
   // What a loaded machine does now and then: nsenter's thread is not run again after its clone()
   // until the program has started (strace holds it there, 0.8 s, tracing that thread alone), with
   // every signal blocked; the signal sent then is handled as the mask comes back. Passing it on
