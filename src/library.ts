@@ -223,11 +223,12 @@ function _threads(): string[] {
  * harmless ones that have named themselves (a new thread has its creator's name until then).
  */
 function _startedIn(info: NamespaceInfo, inode: bigint, before: readonly string[]): string[] {
-  const unnamed = [_comm("/proc/self/comm"), _comm("/proc/thread-self/comm")];
+  let unnamed: string[] | undefined; // read only once a thread started there is found
   const found: string[] = [];
   for (const tid of _threads()) {
     if (before.includes(tid) || namespaceInode(`/proc/self/task/${tid}/${info.file}`) !== inode) continue;
     const name = _comm(`/proc/self/task/${tid}/comm`);
+    unnamed ??= [_comm("/proc/self/comm"), _comm("/proc/thread-self/comm")];
     if (!HARMLESS_THREADS.includes(name) || unnamed.includes(name)) found.push(`${tid} (${shown(name)})`);
   }
   return found;
