@@ -72,6 +72,19 @@ async function until(reader: Reader, line?: string): Promise<string> {
   return seen;
 }
 
+/**
+ * COMMAND (a shell's line) run by script(1) in a terminal of its own. The shell is /bin/sh whatever
+ * the caller's $SHELL, and it executes the line: a shell left waiting in the terminal's foreground
+ * (dash, where bash would have executed a lone command) dies of a ^C itself, and script with it.
+ */
+function inTerminal(command: string) {
+  return Bun.spawn(["script", "-qec", `exec ${command}`, "/dev/null"], {
+    stdin: "pipe",
+    stdout: "pipe",
+    env: { ...process.env, SHELL: "/bin/sh" },
+  });
+}
+
 /** The process named NAME among ROOT's descendants (by their parents, in /proc). */
 function descendant(root: number, name: string): number {
   for (const pid of run(["pgrep", "-x", name]).stdout.trim().split("\n").map(Number)) {
@@ -130,13 +143,7 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
         requireTool("/usr/bin/script", "bsdutils");
         requireTool("/usr/bin/python3", "python3");
         const command = [NSENTER, ...args(), "python3", COUNT, "2", "2", "3"].join(" ");
-        const proc = Bun.spawn(
-          ["script", "-qec", stdin === "/dev/null" ? `${command} </dev/null` : command, "/dev/null"],
-          {
-            stdin: "pipe",
-            stdout: "pipe",
-          },
-        );
+        const proc = inTerminal(stdin === "/dev/null" ? `${command} </dev/null` : command);
         const reader = proc.stdout.getReader();
         await until(reader, "ready");
         proc.stdin.write("\x03");
@@ -171,7 +178,7 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
       requireTool("/usr/bin/python3", "python3");
       const foreground = join(import.meta.dir, "../fixtures/foreground.py");
       const command = ["python3", foreground, NSENTER, ...args(), "python3", COUNT, "1", "~20"].join(" ");
-      const proc = Bun.spawn(["script", "-qec", command, "/dev/null"], { stdin: "pipe", stdout: "pipe" });
+      const proc = inTerminal(command);
       const reader = proc.stdout.getReader();
       await until(reader, "ready");
       proc.stdin.write("\x1a");
