@@ -85,6 +85,16 @@ function inTerminal(command: string) {
   });
 }
 
+/**
+ * PARENT's one child named NAME, or the test fails: a PID of 0 (none found, pgrep said nothing)
+ * would send the test's signal to its own process group, CI's run among it.
+ */
+function childNamed(parent: number, name: string): number {
+  const found = run(["pgrep", "-P", `${parent}`, "-x", name]).stdout.trim();
+  if (!/^[1-9]\d*$/.test(found)) throw new Error(`not one ${name} under ${parent}: ${JSON.stringify(found)}`);
+  return Number(found);
+}
+
 /** The process named NAME among ROOT's descendants (by their parents, in /proc). */
 function descendant(root: number, name: string): number {
   for (const pid of run(["pgrep", "-x", name]).stdout.trim().split("\n").map(Number)) {
@@ -159,7 +169,7 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
         expect(
           rest
             .replaceAll("\r", "")
-            .replace(/^\^C|\^\\/g, "")
+            .replace(/\^C|\^\\/g, "")
             .trim()
             .split("\n")
             .at(-1),
@@ -248,7 +258,7 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
     // "ready": the program runs, and nsenter's clone() has not returned (it starts in ~10 ms, the
     // return is 800 ms away; strace writes the call's line before the delay, so it cannot say).
     const first = await reader.read();
-    const nsenter = Number(run(["pgrep", "-P", `${proc.pid}`, "-x", "nsenter"]).stdout.trim());
+    const nsenter = childNamed(proc.pid, "nsenter");
     process.kill(nsenter, "SIGHUP");
     await Bun.sleep(1500);
     process.kill(nsenter, "SIGUSR2");
@@ -279,7 +289,7 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
       const reader = proc.stdout.getReader();
       expect(new TextDecoder().decode((await reader.read()).value)).toBe("done\n");
       await Bun.sleep(250); // the program has ended; nsenter's wait4() is held
-      const nsenter = Number(run(["pgrep", "-P", `${proc.pid}`, "-x", "nsenter"]).stdout.trim());
+      const nsenter = childNamed(proc.pid, "nsenter");
       process.kill(nsenter, "SIGTERM");
       await proc.exited;
       const trace = readFileSync(log, "utf8");
@@ -307,7 +317,7 @@ describeRoot("signals sent to a waiting nsenter reach the program", () => {
       const proc = Bun.spawn([...traced, NSENTER, ...args], { stdout: "pipe", stderr: "inherit" });
       const reader = proc.stdout.getReader();
       expect(new TextDecoder().decode((await reader.read()).value)).toBe("ready\n");
-      const nsenter = Number(run(["pgrep", "-P", `${proc.pid}`, "-x", "nsenter"]).stdout.trim());
+      const nsenter = childNamed(proc.pid, "nsenter");
       const other = Number(readdirSync(`/proc/${nsenter}/task`).find((t) => Number(t) !== nsenter));
       expect(other).toBeGreaterThan(0); // Bun's threads, started by --env's reading
       const tgkill = process.arch === "arm64" ? 131 : 234;
