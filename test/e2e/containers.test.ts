@@ -114,8 +114,9 @@ describeRoot("container targets", () => {
       ...["setpriv", `--reuid=${ATTACKER}`, `--regid=${ATTACKER}`, "--clear-groups"],
       ...["sh", "-c", 'mkdir -p "$0" && echo "$1" > "$0/cgroup.procs"', `${deleg}/${cgroup}`, `${p.pid}`],
     ]);
-    if (r.status !== 0) throw new Error(`uid ${ATTACKER} could not make its cgroup ${cgroup}: ${r.stderr}`);
-    return p;
+    if (r.status === 0) return p;
+    p.kill(9); // not left to hold the cgroup afterAll removes
+    throw new Error(`uid ${ATTACKER} could not make its cgroup ${cgroup}: ${r.stderr}`);
   };
 
   beforeAll(() => {

@@ -23,6 +23,19 @@ export function requireTool(path: string, debianPackage: string): void {
   if (!existsSync(path)) throw new Error(`${path} is missing: install it with 'apt-get install ${debianPackage}'`);
 }
 
+/**
+ * Fails, saying so, where this process's hard limit LIMIT (as /proc/self/limits names it; bytes
+ * for a core) is below WANT: the test sets a soft limit up to it, and only CAP_SYS_RESOURCE, which
+ * root here lacks, raises a hard one.
+ */
+export function requireHardLimit(limit: "Max open files" | "Max core file size", want: number): void {
+  const hard = new RegExp(`^${limit} +\\S+ +(\\S+)`, "m").exec(readFileSync("/proc/self/limits", "utf8"))?.[1];
+  if (hard === "unlimited" || Number(hard) >= want) return;
+  throw new Error(
+    `needs a hard limit '${limit}' of ${want === Number.POSITIVE_INFINITY ? "unlimited" : want}, the tests were started with ${hard}: do not lower it`,
+  );
+}
+
 /** describe() for tests that need root; elsewhere they are skipped with one loud line. */
 export function describeRoot(name: string, body: () => void): void {
   if (isRoot) {
@@ -251,11 +264,12 @@ export function removeCgroupTree(cgroup: string): void {
 }
 
 /**
- * A scratch directory of ours that a user namespace's processes may enter (mkdtemp makes it 0700):
- * remove it with removeTree().
+ * A scratch directory of ours that other users' processes (a user namespace's, uid 65534's) may
+ * enter: in /tmp whatever TMPDIR says (a caller's own, as `mktemp -d` makes one, is 0700), and
+ * 0755 (mkdtemp makes it 0700). Remove it with removeTree().
  */
 export function scratchDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join("/tmp", prefix));
   chmodSync(dir, 0o755);
   return dir;
 }
