@@ -15,6 +15,7 @@ import {
   REFERENCE,
   type RunOptions,
   removeTree,
+  requireHardLimit,
   requireTool,
   run,
   scratchDir,
@@ -406,6 +407,7 @@ describeRoot("the caller's signal dispositions and mask, where nsenter waits", (
 describeRoot("the program's soft limit of open files (Bun raises nsenter's as it starts)", () => {
   let userns: Target;
   beforeAll(() => {
+    requireHardLimit("Max open files", 4096);
     userns = mappedUserTarget();
   });
   afterAll(() => userns?.kill());

@@ -39,6 +39,7 @@ import {
   REFERENCE,
   removeCgroupTree,
   removeTree,
+  requireHardLimit,
   requireTool,
   run,
   scratchDir,
@@ -939,6 +940,7 @@ describeRoot("no core of nsenter when the program dies of a signal", () => {
       console.warn(`SKIP: core_pattern is '${pattern}', not a file in the working directory: cannot look for a core`);
       return;
     }
+    requireHardLimit("Max core file size", Number.POSITIVE_INFINITY);
     // Cores allowed for nsenter, none for the program (its own core would be its business).
     const script = `ulimit -c unlimited && exec ${NSENTER} ${args().join(" ")} -- sh -c 'ulimit -c 0; kill -SEGV $$'`;
     const r = run(["sh", "-c", script], { cwd: dir });
@@ -1561,6 +1563,7 @@ describeRoot("while credentials change (-S/-G): nothing held for the new user to
     ["-p (the program's process, the child's fork)", ["-p"]],
     ["-u -p -F (exec mode)", ["-u", "-p", "-F"]],
   ])("%s -S 65534 -G 65534: held at 1", async (_name, flags) => {
+    requireHardLimit("Max core file size", 1);
     const r = await atSetuid(["-t", `${target.pid}`, ...(flags as string[]), "-S", "65534", "-G", "65534"], coreLimit);
     // The hard limit stays the caller's (this test's).
     expect(r).toEqual({ seen: ["1", coreLimit(process.pid)[1] as string], status: 0 });
@@ -1572,6 +1575,7 @@ describeRoot("while credentials change (-S/-G): nothing held for the new user to
     ["-p -F -S 65534 -G 65534", () => ["-t", `${target.pid}`, "-p", "-F", "-S", "65534", "-G", "65534"]],
     ["-U into a user namespace (the child)", () => ["-t", `${user.pid}`, "-U"]],
   ])("%s: the program's limit is the caller's, as util-linux's", (_name, given) => {
+    requireHardLimit("Max core file size", 12345 * 512); // sh's ulimit -c counts 512-byte blocks
     const args = [...(given as () => string[])(), "sh", "-c", "ulimit -c; ulimit -Hc"];
     const limited = (argv: string[]) => run(["sh", "-c", 'ulimit -Sc 12345; exec "$@"', "sh", ...argv]);
     const [ours, theirs] = [limited([NSENTER, ...args]), limited([REFERENCE, ...args])];

@@ -7,7 +7,16 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from "node:fs";
 import { cgroup2Mount } from "../../src/cgroups.ts";
-import { containerRoot, describeRoot, NSENTER, removeCgroupTree, removeTree, requireTool, run } from "./helpers.ts";
+import {
+  containerRoot,
+  describeRoot,
+  NSENTER,
+  removeCgroupTree,
+  removeTree,
+  requireHardLimit,
+  requireTool,
+  run,
+} from "./helpers.ts";
 
 const ATTACKER = 65534;
 const as = (argv: string[]) => ["setpriv", `--reuid=${ATTACKER}`, `--regid=${ATTACKER}`, "--clear-groups", ...argv];
@@ -37,6 +46,7 @@ describeRoot("podman (runc, cgroupfs)", () => {
     requireTool("/usr/bin/podman", "podman");
     requireTool("/usr/sbin/runc", "runc");
     if (!mount) throw new Error("no cgroup2 hierarchy mounted");
+    requireHardLimit("Max open files", 20000);
     rootfs = containerRoot();
     must(["sh", "-c", `tar -C ${rootfs} -c . | podman import - ${image}`]);
     const limits = ["--ulimit", "nofile=20000:20000", "--ulimit", "nproc=1000:1000"];
