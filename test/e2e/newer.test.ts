@@ -106,6 +106,19 @@ describeRoot("--env takes PATH from the target", () => {
     expect(r).toEqual({ stdout: `-nsenter-shell\n`, stderr: "", status: 0 });
   });
 
+  // util-linux 2.42's ul_default_shell(): an empty SHELL is none (2.38.1 executes "").
+  test("no program, the target's SHELL empty or unset: /bin/sh", () => {
+    for (const vars of [["SHELL="], []]) {
+      const bare = targetWithEnvironment(["PATH=/usr/bin:/bin", ...vars], ["--fork", "--uts"]);
+      try {
+        const r = run([NSENTER, "-t", `${bare.pid}`, "-e", "-u"], { env: { SHELL: "/bin/false" }, stdin: 'echo "$0"' });
+        expect({ vars, ...r }).toEqual({ vars, stdout: "-sh\n", stderr: "", status: 0 });
+      } finally {
+        bare.kill();
+      }
+    }
+  });
+
   test("the program is looked up in the target's PATH, not ours", () => {
     const env = { PATH: "/usr/bin:/bin" };
     const theirs = run([NSENTER, "-t", `${target.pid}`, "-e", "-m", "-u", "nsenter-probe"], { env });
