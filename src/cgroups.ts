@@ -4,6 +4,8 @@
  */
 
 export interface CgroupMount {
+  /** Its mount ID (mountinfo's first field). */
+  readonly id: number;
   /** Where it is mounted. */
   readonly point: string;
   /** Which directory of the hierarchy the mount shows at `point` ("" for its root). */
@@ -23,6 +25,7 @@ export function cgroupMounts(mountinfo: string): CgroupMount[] {
     const fields = (left as string).split(" ");
     const controllers = fstype === "cgroup" ? (options ?? "").split(",").filter((o) => o !== "rw" && o !== "ro") : [];
     mounts.push({
+      id: Number(fields[0]),
       root: _unescape(fields[3] ?? "/").replace(/\/$/, ""),
       point: _unescape(fields[4] ?? ""),
       controllers,
@@ -32,9 +35,14 @@ export function cgroupMounts(mountinfo: string): CgroupMount[] {
   return mounts;
 }
 
-/** Where the cgroup v2 hierarchy is mounted, if it is. */
-export function cgroup2Mount(mountinfo: string): CgroupMount | undefined {
-  return cgroupMounts(mountinfo).find((m) => m.v2);
+/**
+ * Where the cgroup v2 hierarchy is mounted, if it is: of several mounts, the first that SHOWS says
+ * is seen at its point (mountinfo lists a mount that a later one covers too, a bind over
+ * /sys/fs/cgroup, say), else the first.
+ */
+export function cgroup2Mount(mountinfo: string, shows?: (m: CgroupMount) => boolean): CgroupMount | undefined {
+  const v2 = cgroupMounts(mountinfo).filter((m) => m.v2);
+  return (v2.length > 1 && shows ? v2.find(shows) : undefined) ?? v2[0];
 }
 
 /** The v2 line ("0::/path") of /proc/PID/cgroup. */

@@ -298,7 +298,7 @@ function _parentUserNamespace(userFd: number | undefined, targetUser: string): n
  * hybrid hosts (v2 at /sys/fs/cgroup/unified) work too.
  */
 function _cgroupProcs(procCgroup: string): number {
-  const mount = cgroup2Mount(_text("/proc/self/mountinfo"));
+  const mount = cgroup2Mount(_text("/proc/self/mountinfo"), (m) => _mountAt(m.point) === m.id);
   if (!mount) throw new NsenterError("--join-cgroup is only supported in cgroup v2");
   const content = readText(procCgroup);
   if (typeof content === "number") throw new NsenterError(`cannot open ${procCgroup}`, content);
@@ -312,6 +312,17 @@ function _cgroupProcs(procCgroup: string): number {
   const fd = sys.open(cstr(procs), O.WRONLY | O.APPEND | O.CLOEXEC);
   if (fd < 0) throw new NsenterError("failed to open cgroup.procs", errno());
   return fd;
+}
+
+/** The ID of the mount seen at PATH (as nsenter sees it), if it can be opened. */
+function _mountAt(path: string): number | undefined {
+  const fd = sys.open(cstr(path), O.PATH | O.CLOEXEC);
+  if (fd < 0) return undefined;
+  try {
+    return mountOfDescriptor(fd);
+  } finally {
+    sys.close(fd);
+  }
 }
 
 function _text(path: string): string {

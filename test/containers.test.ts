@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { cgroup2Path, cgroupDirectory, cgroupLines, cgroupMounts } from "../src/cgroups.ts";
+import { cgroup2Mount, cgroup2Path, cgroupDirectory, cgroupLines, cgroupMounts } from "../src/cgroups.ts";
 import {
   type Container,
   cgroupsNaming,
@@ -105,6 +105,14 @@ describe("cgroup hierarchies", () => {
   ])("%j, prefix %j -> %j", (text, prefix, dir) => {
     const [line] = cgroupLines(text);
     expect(line && cgroupDirectory(line, prefix, mounts)).toBe(dir as string);
+  });
+
+  test("of several cgroup v2 mounts, the first one seen at its point (a later one may cover it)", () => {
+    const twice = `${MOUNTINFO}\n40 25 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw`;
+    expect(cgroup2Mount(twice)?.point).toBe("/sys/fs/cgroup/unified");
+    expect(cgroup2Mount(twice, (m) => m.point === "/sys/fs/cgroup")?.id).toBe(40);
+    expect(cgroup2Mount(twice, () => false)?.point).toBe("/sys/fs/cgroup/unified");
+    expect(cgroup2Mount(MOUNTINFO, () => false)?.point).toBe("/sys/fs/cgroup/unified"); // one: not asked
   });
 
   test("a mount of a subtree (a cgroup namespace's view) is taken into account", () => {

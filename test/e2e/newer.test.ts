@@ -5,7 +5,7 @@
 
 import { dlopen } from "bun:ffi";
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { fstatSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { fstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { cgroup2Mount } from "../../src/cgroups.ts";
 import {
   describeRoot,
@@ -224,6 +224,24 @@ describeRoot("--join-cgroup", () => {
   test("stdin is still there (util-linux closes it by mistake)", () => {
     const r = run([NSENTER, "-t", `${target.pid}`, "-c", "-u", "cat"], { stdin: "kept\n" });
     expect(r.stdout).toBe("kept\n");
+  });
+
+  test("the hierarchy's first mount covered by another, a second mount of it seen: joined there", () => {
+    // In a mount namespace of its own: cgroup2 mounted again, then a tmpfs over the first mount.
+    const second = `/tmp/nsenter-cgroup2-${process.pid}`;
+    mkdirSync(second, { recursive: true });
+    try {
+      const script = [
+        "mount --make-rprivate /",
+        `mount -t cgroup2 none ${second}`,
+        `mount -t tmpfs none ${mount?.point}`,
+        `exec ${NSENTER} -t ${target.pid} -c -u cat /proc/self/cgroup`,
+      ].join(" && ");
+      const r = run(["unshare", "--mount", "sh", "-c", script]);
+      expect({ ...r, stdout: v2(r.stdout) }).toEqual({ stdout: `0::/${name}`, stderr: "", status: 0 });
+    } finally {
+      rmSync(second, { recursive: true, force: true });
+    }
   });
 
   test("a host without cgroup v2 gets a clear error", () => {
