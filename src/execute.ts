@@ -116,7 +116,7 @@ function _withTargetEnvironment(r: RunPlan, fds: Descriptors): RunPlan {
   for (const [name, value] of entries) if (name === "SHELL") shell = textOf(Buffer.from(value, "latin1"));
   // util-linux 2.42 (ul_default_shell): an empty SHELL is no SHELL. Its next guess, the user's
   // passwd entry, is not taken: read after entering, as root, that is the target's user database
-  // (and NSS modules), where /bin/sh is no file of the target's choosing but one it provides anyway.
+  // (and NSS modules). /bin/sh then, as when SHELL is unset.
   const program = loginShell(shell || undefined);
   return { ...r, program: { ...program, shown: shown(program.file), environment } };
 }
