@@ -35,14 +35,29 @@ export function cgroupMounts(mountinfo: string): CgroupMount[] {
   return mounts;
 }
 
+/** Where the cgroup v2 hierarchy is mounted, if it is (its first mount). */
+export function cgroup2Mount(mountinfo: string): CgroupMount | undefined {
+  return cgroupMounts(mountinfo).find((m) => m.v2);
+}
+
 /**
- * Where the cgroup v2 hierarchy is mounted, if it is: of several mounts, the first that SHOWS says
- * is seen at its point (mountinfo lists a mount that a later one covers too, a bind over
- * /sys/fs/cgroup, say), else the first.
+ * The directory of the v2 cgroup PATH (/proc/PID/cgroup's "0::PATH"), through the first cgroup v2
+ * mount of MOUNTS whose part of the hierarchy holds PATH and that SEEN says is seen at its point:
+ * mountinfo lists mounts a later one covers too (a bind or a tmpfs over /sys/fs/cgroup). None for
+ * a PATH with `..`: a cgroup outside our cgroup namespace reads `/../x`.
  */
-export function cgroup2Mount(mountinfo: string, shows?: (m: CgroupMount) => boolean): CgroupMount | undefined {
-  const v2 = cgroupMounts(mountinfo).filter((m) => m.v2);
-  return (v2.length > 1 && shows ? v2.find(shows) : undefined) ?? v2[0];
+export function cgroup2Directory(
+  path: string,
+  mounts: readonly CgroupMount[],
+  seen: (m: CgroupMount) => boolean,
+): { mount: CgroupMount; dir: string } | undefined {
+  if (path.split("/").includes("..")) return undefined;
+  for (const mount of mounts) {
+    if (!mount.v2) continue;
+    const dir = cgroupDirectory({ controllers: [], path }, path, [mount]);
+    if (dir !== undefined && seen(mount)) return { mount, dir };
+  }
+  return undefined;
 }
 
 /** The v2 line ("0::/path") of /proc/PID/cgroup. */

@@ -8,7 +8,7 @@
  */
 
 import { shown } from "./bytes.ts";
-import { cgroup2Mount, cgroup2Path, cgroupDirectory } from "./cgroups.ts";
+import { cgroup2Directory, cgroup2Path, cgroupMounts } from "./cgroups.ts";
 import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { Errno, NsenterError } from "./errors.ts";
@@ -298,20 +298,22 @@ function _parentUserNamespace(userFd: number | undefined, targetUser: string): n
  * hybrid hosts (v2 at /sys/fs/cgroup/unified) work too.
  */
 function _cgroupProcs(procCgroup: string): number {
-  const mount = cgroup2Mount(_text("/proc/self/mountinfo"), (m) => _mountAt(m.point) === m.id);
-  if (!mount) throw new NsenterError("--join-cgroup is only supported in cgroup v2");
+  const mounts = cgroupMounts(_text("/proc/self/mountinfo"));
+  if (!mounts.some((m) => m.v2)) throw new NsenterError("--join-cgroup is only supported in cgroup v2");
   const content = readText(procCgroup);
   if (typeof content === "number") throw new NsenterError(`cannot open ${procCgroup}`, content);
   const path = cgroup2Path(content);
   if (path === undefined) throw new NsenterError("failed to get cgroup path");
-  // Under the part of the hierarchy our mount shows, and no `..`: a cgroup outside our cgroup
-  // namespace reads `/../x`, and taken as written it named another (util-linux: ENOENT).
-  const dir = path.split("/").includes("..") ? undefined : cgroupDirectory({ controllers: [], path }, path, [mount]);
-  if (dir === undefined) throw new NsenterError("failed to open cgroup.procs", Errno.ENOENT);
-  const procs = `${dir}/cgroup.procs`;
-  const fd = sys.open(cstr(procs), O.WRONLY | O.APPEND | O.CLOEXEC);
+  // Through a mount that is seen, holding PATH (util-linux: ENOENT where there is none).
+  const found = cgroup2Directory(path, mounts, (m) => _mountAt(m.point) === m.id);
+  if (found === undefined) throw new NsenterError("failed to open cgroup.procs", Errno.ENOENT);
+  // Non-blocking: whatever is there opens at once (a FIFO would hold nsenter). And on that mount,
+  // so the cgroup hierarchy: a file a later mount put at the path is not written to.
+  const fd = sys.open(cstr(`${found.dir}/cgroup.procs`), O.WRONLY | O.APPEND | O.CLOEXEC | O.NONBLOCK);
   if (fd < 0) throw new NsenterError("failed to open cgroup.procs", errno());
-  return fd;
+  if (mountOfDescriptor(fd) === found.mount.id) return fd;
+  sys.close(fd);
+  throw new NsenterError("failed to open cgroup.procs", Errno.ENOENT);
 }
 
 /** The ID of the mount seen at PATH (as nsenter sees it), if it can be opened. */

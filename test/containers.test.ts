@@ -1,5 +1,12 @@
 import { describe, expect, test } from "bun:test";
-import { cgroup2Mount, cgroup2Path, cgroupDirectory, cgroupLines, cgroupMounts } from "../src/cgroups.ts";
+import {
+  type CgroupMount,
+  cgroup2Directory,
+  cgroup2Path,
+  cgroupDirectory,
+  cgroupLines,
+  cgroupMounts,
+} from "../src/cgroups.ts";
 import {
   type Container,
   cgroupsNaming,
@@ -107,12 +114,25 @@ describe("cgroup hierarchies", () => {
     expect(line && cgroupDirectory(line, prefix, mounts)).toBe(dir as string);
   });
 
-  test("of several cgroup v2 mounts, the first one seen at its point (a later one may cover it)", () => {
-    const twice = `${MOUNTINFO}\n40 25 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw`;
-    expect(cgroup2Mount(twice)?.point).toBe("/sys/fs/cgroup/unified");
-    expect(cgroup2Mount(twice, (m) => m.point === "/sys/fs/cgroup")?.id).toBe(40);
-    expect(cgroup2Mount(twice, () => false)?.point).toBe("/sys/fs/cgroup/unified");
-    expect(cgroup2Mount(MOUNTINFO, () => false)?.point).toBe("/sys/fs/cgroup/unified"); // one: not asked
+  test("--join-cgroup: the first v2 mount that is seen and holds the path (a later one may cover it)", () => {
+    const more = cgroupMounts(
+      [
+        MOUNTINFO,
+        "40 25 0:27 /x /srv/x rw - cgroup2 cgroup2 rw",
+        "41 25 0:27 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw",
+      ].join("\n"),
+    );
+    const all = () => true;
+    expect(cgroup2Directory("/a/b", more, all)).toEqual({
+      mount: more[0] as CgroupMount,
+      dir: "/sys/fs/cgroup/unified/a/b",
+    });
+    // The first covered: the next that holds /a/b (/srv/x shows only /x).
+    const notFirst = (m: CgroupMount) => m.id !== 26;
+    expect(cgroup2Directory("/a/b", more, notFirst)?.dir).toBe("/sys/fs/cgroup/a/b");
+    expect(cgroup2Directory("/x/y", more, notFirst)?.dir).toBe("/srv/x/y");
+    expect(cgroup2Directory("/a/b", more, () => false)).toBeUndefined(); // none seen: none taken
+    expect(cgroup2Directory("/../a", more, all)).toBeUndefined(); // outside our cgroup namespace
   });
 
   test("a mount of a subtree (a cgroup namespace's view) is taken into account", () => {

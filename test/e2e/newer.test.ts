@@ -244,6 +244,31 @@ describeRoot("--join-cgroup", () => {
     }
   });
 
+  // A tmpfs over the hierarchy's only mount, or over the target's cgroup, and a file or a FIFO where
+  // cgroup.procs was: nothing is written there (the PID was, into the file, and a FIFO held nsenter
+  // in open). The mount not seen is not taken; a file found on another mount is not the hierarchy's.
+  test.each([
+    ["the hierarchy's mount", "touch", "No such file or directory"],
+    ["the target's cgroup", "touch", "No such file or directory"],
+    ["the target's cgroup", "mkfifo", "No such device or address"], // no reader: fails at once
+  ])("a tmpfs over %s, %s at cgroup.procs: refused at once (%s)", (over, make, reason) => {
+    const cgroup = `${mount?.point}/${name}`;
+    const script = [
+      "mount --make-rprivate /",
+      `mount -t tmpfs none ${over === "the hierarchy's mount" ? mount?.point : cgroup}`,
+      `mkdir -p ${cgroup}`,
+      `${make} ${cgroup}/cgroup.procs`,
+      `{ timeout 5 ${NSENTER} -t ${target.pid} -c -u true; echo "status $?"; }`,
+      make === "touch" ? `wc -c < ${cgroup}/cgroup.procs` : "true",
+    ].join(" && ");
+    const r = run(["unshare", "--mount", "sh", "-c", script]);
+    expect(r).toEqual({
+      stdout: make === "touch" ? "status 1\n0\n" : "status 1\n",
+      stderr: `nsenter: failed to open cgroup.procs: ${reason}\n`,
+      status: 0,
+    });
+  });
+
   test("a host without cgroup v2 gets a clear error", () => {
     const script = `umount -l ${mount?.point} && exec ${NSENTER} -t ${target.pid} -c true`;
     const r = run(["unshare", "--mount", "sh", "-c", script]);
