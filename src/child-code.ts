@@ -40,7 +40,7 @@ const SYMBOLS = {
   nsenter_code_begin: { args: [], returns: "void" },
   nsenter_child: { args: ["ptr"], returns: "i32" },
   nsenter_program: { args: ["ptr"], returns: "i32" },
-  nsenter_forward: { args: ["i32"], returns: "void" },
+  nsenter_forward: { args: ["i32", "ptr", "ptr"], returns: "void" }, // an SA_SIGINFO handler
   nsenter_code_end: { args: [], returns: "void" },
 } as const;
 
