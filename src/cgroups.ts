@@ -35,11 +35,6 @@ export function cgroupMounts(mountinfo: string): CgroupMount[] {
   return mounts;
 }
 
-/** Where the cgroup v2 hierarchy is mounted, if it is (its first mount). */
-export function cgroup2Mount(mountinfo: string): CgroupMount | undefined {
-  return cgroupMounts(mountinfo).find((m) => m.v2);
-}
-
 /**
  * The directory of the v2 cgroup PATH (/proc/PID/cgroup's "0::PATH"), through the first cgroup v2
  * mount of MOUNTS whose part of the hierarchy holds PATH and that SEEN says is seen at its point:

@@ -22,9 +22,17 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cgroup2Mount } from "../../src/cgroups.ts";
 import { NR } from "../../src/syscalls.ts";
-import { describeRoot, NSENTER, type Result, removeCgroupTree, requireTool, run, Target } from "./helpers.ts";
+import {
+  cgroup2Mount,
+  describeRoot,
+  NSENTER,
+  type Result,
+  removeCgroupTree,
+  requireTool,
+  run,
+  Target,
+} from "./helpers.ts";
 
 const hex = (seed: string) => seed.repeat(64).slice(0, 64);
 const IDS = {

@@ -13,6 +13,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { type CgroupMount, cgroupMounts } from "../../src/cgroups.ts";
 
 export const NSENTER = join(import.meta.dir, "../../dist/nsenter");
 export const REFERENCE = "/usr/bin/nsenter";
@@ -34,6 +35,11 @@ export function requireHardLimit(limit: "Max open files" | "Max core file size",
   throw new Error(
     `needs a hard limit '${limit}' of ${want === Number.POSITIVE_INFINITY ? "unlimited" : want}, the tests were started with ${hard}: do not lower it`,
   );
+}
+
+/** Where the cgroup v2 hierarchy is mounted (its first mount in MOUNTINFO), for the tests' own cgroups. */
+export function cgroup2Mount(mountinfo: string): CgroupMount | undefined {
+  return cgroupMounts(mountinfo).find((m) => m.v2);
 }
 
 /** describe() for tests that need root; elsewhere they are skipped with one loud line. */

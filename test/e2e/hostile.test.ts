@@ -24,12 +24,12 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cgroup2Mount } from "../../src/cgroups.ts";
 import { credentials, securityLabel } from "../../src/facts.ts";
 import { openAll } from "../../src/open.ts";
 import type { TargetCredentials } from "../../src/plan.ts";
 import { NR } from "../../src/syscalls.ts";
 import {
+  cgroup2Mount,
   containerRoot,
   describeRoot,
   map100000,

@@ -6,8 +6,8 @@
 import { dlopen } from "bun:ffi";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { fstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
-import { cgroup2Mount } from "../../src/cgroups.ts";
 import {
+  cgroup2Mount,
   describeRoot,
   map100000,
   mappedUserTarget,

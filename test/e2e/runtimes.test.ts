@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from "node:fs";
-import { cgroup2Mount } from "../../src/cgroups.ts";
 import {
+  cgroup2Mount,
   containerRoot,
   describeRoot,
   NSENTER,
