@@ -229,7 +229,7 @@ function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
     else (r.program.search ? core().execvp : core().execv)(program.file, program.argv.pointers);
     failed = _fail("exec", r.program.shown ?? r.program.file);
   }
-  if (home.length > 0) _returnHome(fds); // best effort (after -S/-G it may lack the right): leaving anyway
+  if (home.length > 0) _returnHome(fds, pid); // best effort (after -S/-G it may lack the right): leaving anyway
   throw _failure(failed as NonNullable<Failed>);
 }
 
@@ -257,9 +257,8 @@ function _saveHome(kinds: readonly NamespaceKind[], fds: Descriptors): void {
  * choosing): that brings such a thread's root and cwd home too. Then the namespaces (setns needs
  * the filesystem attributes unshared), and root and cwd once more, which setns reset.
  */
-function _returnHome(fds: Descriptors): void {
-  const pid = fds.get("own:pid");
-  if (pid !== undefined) sys.setns(pid, Clone.NEWPID);
+function _returnHome(fds: Descriptors, pid: boolean): void {
+  if (pid) _leavePidNamespace(fds.get("own:pid"));
   if (!_directoriesHome(fds)) return;
   for (const ns of NAMESPACES) {
     const fd = fds.get(`own:${ns.kind}`);
@@ -267,6 +266,23 @@ function _returnHome(fds: Descriptors): void {
     if (enterNamespace(fd, ns.clone) !== undefined) return;
   }
   _directoriesHome(fds);
+}
+
+/**
+ * Back to nsenter's own PID namespace (for the processes it would start: Bun's threads): through
+ * OWN, the descriptor kept, or once that was let go (-S/-G, _letGoOfHome) and a step failed while
+ * nsenter is still root, through a pidfd of this process, which names the PID namespace it is in
+ * (setns: Linux 5.8). Without either, a thread Bun starts to report the error aborts the runtime.
+ */
+function _leavePidNamespace(own: number | undefined): void {
+  if (own !== undefined) {
+    sys.setns(own, Clone.NEWPID);
+    return;
+  }
+  const self = syscall(NR.pidfd_open, sys.getpid(), 0);
+  if (self < 0) return;
+  sys.setns(self, Clone.NEWPID);
+  sys.close(self);
 }
 
 /** Whether root and working directory are nsenter's own again (not once let go: _letGoOfHome). */

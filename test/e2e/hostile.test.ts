@@ -1554,6 +1554,17 @@ describeRoot("while credentials change (-S/-G): nothing held for the new user to
     expect(r.seen).toContain("/");
   });
 
+  // Exec mode, in the target's PID namespace, its way home let go for -S: a failed setuid is
+  // reported after going back to nsenter's own PID namespace (a pidfd of its own), where Bun may
+  // start a thread (it aborted, with its crash report, on a start that the fuzz test found).
+  test.each([[["-w", "-F", "-a"]], [["-F", "-p", "-m"]]])("%j -S -1, no program: util-linux's error", (flags) => {
+    const args = ["-S", "-1", ...flags, "-t", `${target.pid}`];
+    const opts = { env: { SHELL: "/bin/sh", PATH: "/usr/bin:/bin" }, stdin: "echo from-shell\n" };
+    const theirs = run([REFERENCE, ...args], opts);
+    expect(theirs).toEqual({ stdout: "", stderr: "nsenter: setuid failed: Invalid argument\n", status: 1 });
+    for (let i = 0; i < 3; i++) expect(run([NSENTER, ...args], opts)).toEqual(theirs);
+  });
+
   /** A process's RLIMIT_CORE, soft and hard, as /proc/PID/limits shows them. */
   const coreLimit = (pid: number): string[] =>
     (readFileSync(`/proc/${pid}/limits`, "utf8").match(/^Max core file size +(\S+) +(\S+)/m) ?? []).slice(1);
