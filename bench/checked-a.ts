@@ -31,18 +31,20 @@ const bind = () =>
     sigprocmask: { args: ["i32", "ptr", "ptr"], returns: "i32" },
   }).symbols;
 const libc = bound ?? bind();
-const call = libc.syscall as unknown as (nr: number, ...args: unknown[]) => number | bigint;
-const sc = (nr: number, ...args: unknown[]) => Number(call(nr, ...args));
+// Called directly where each call is made, its result made a number there: a JavaScript helper that
+// every call went through would soon be hot enough for JavaScriptCore to start its JIT thread
+// (as nsenter avoids: README "Speed"), and this program would pay for that thread.
+const sc = libc.syscall as unknown as (nr: number, ...args: unknown[]) => number | bigint;
 const enc = new TextEncoder();
 const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;
 const O_PATH = 0o10000000;
-const openat = (path: string, flags: number) => sc(257, -100, enc.encode(`${path}\0`), flags, 0);
+const openat = (path: string, flags: number) => Number(sc(257, -100, enc.encode(`${path}\0`), flags, 0));
 // guard
 const buf = new Uint8Array(16384);
 let fd = openat("/proc/self/environ", O_CLOEXEC);
 let n = 0;
-for (let got = 1; got > 0; n += got) got = sc(0, fd, buf.subarray(n), buf.length - n);
+for (let got = 1; got > 0; n += got) got = Number(sc(0, fd, buf.subarray(n), buf.length - n));
 sc(3, fd);
 for (const word of ["BUN_", "MIMALLOC_", "JSC_", "JavaScriptCore"]) {
   const first = word.charCodeAt(0);
@@ -63,13 +65,13 @@ const same = (bytes: Uint8Array, len: number, text: string) => {
   return true;
 };
 for (;;) {
-  const got = sc(217, fd, buf, buf.length);
+  const got = Number(sc(217, fd, buf, buf.length));
   if (got <= 0) break;
   for (let at = 0; at < got; at += (buf[at + 16] as number) | ((buf[at + 17] as number) << 8)) {
     let number = 0;
     for (let i = at + 19; buf[i] !== 0; i++) number = number * 10 + (buf[i] as number) - 48;
     if (buf[at + 19] === 46 || number <= 2 || number === fd) continue;
-    const len = sc(267, fd, buf.subarray(at + 19), link, link.length);
+    const len = Number(sc(267, fd, buf.subarray(at + 19), link, link.length));
     if (!same(link, len, "anon_inode:[eventpoll]") && !same(link, len, "anon_inode:[eventfd]")) inherited.push(number);
   }
 }
@@ -91,35 +93,35 @@ const statx = new Uint8Array(256);
 const theirs = new Uint8Array(64);
 // Whether our namespace of KIND is the target's: their links compared byte by byte.
 const ours = (kind: string) => {
-  const len = sc(89, enc.encode(`/proc/self/ns/${kind}\0`), link, link.length);
-  const theirsLen = sc(89, enc.encode(`/proc/${pid}/ns/${kind}\0`), theirs, theirs.length);
+  const len = Number(sc(89, enc.encode(`/proc/self/ns/${kind}\0`), link, link.length));
+  const theirsLen = Number(sc(89, enc.encode(`/proc/${pid}/ns/${kind}\0`), theirs, theirs.length));
   if (len < 0 || len !== theirsLen) return false;
   for (let i = 0; i < len; i++) if (link[i] !== theirs[i]) return false;
   return true;
 };
 const wanted: [string, number][] = [];
 for (const [kind, flag] of KINDS) {
-  if (sc(332, -100, enc.encode(`/proc/self/ns/${kind}\0`), 0x100, 0, statx) !== 0) continue;
+  if (Number(sc(332, -100, enc.encode(`/proc/self/ns/${kind}\0`), 0x100, 0, statx)) !== 0) continue;
   if ((kind === "user" || kind === "time") && ours(kind)) continue;
   wanted.push([kind, flag]);
 }
 sc(125, new Int32Array([0x20080522, 0]), new Int32Array(6)); // capget: may our own time namespace be left alone
 // pin, open, kind check
-const pidfd = sc(434, Number(pid), 0);
+const pidfd = Number(sc(434, Number(pid), 0));
 const pfd = new Int32Array([pidfd, 1]);
 sc(7, pfd, 1, 0);
 const nsFds: number[] = [];
 for (const [kind] of wanted) nsFds.push(openat(`/proc/${pid}/ns/${kind}`, O_NONBLOCK | O_CLOEXEC));
 const rootFd = openat(`/proc/${pid}/root`, O_PATH | O_CLOEXEC);
 const cwdFd = openat(`/proc/${pid}/cwd`, O_PATH | O_CLOEXEC);
-if (sc(7, pfd, 1, 0) !== 0) throw new Error("exited");
+if (Number(sc(7, pfd, 1, 0)) !== 0) throw new Error("exited");
 for (let i = 0; i < wanted.length; i++) {
-  if (sc(16, nsFds[i], 0xb703, 0) !== (wanted[i] as [string, number])[1]) throw new Error("kind");
+  if (Number(sc(16, nsFds[i], 0xb703, 0)) !== (wanted[i] as [string, number])[1]) throw new Error("kind");
 }
 sc(3, pidfd);
 // the child's code and job (src/child.ts loadCode, prepareChild)
 const CODE = childCode();
-const mapped = sc(9, 0, 3 * REGION, 3, 0x21, -1, 0);
+const mapped = Number(sc(9, 0, 3 * REGION, 3, 0x21, -1, 0));
 const base = mapped + ((REGION - (mapped % REGION)) % REGION);
 new Uint8Array(toArrayBuffer(base as Pointer, 0, REGION)).set(Uint8Array.fromHex(CODE.hex));
 sc(10, base, REGION, 5);
@@ -128,7 +130,7 @@ const functions = [libc.syscall, libc.execv, libc.execvp, libc.signal, libc.__er
 for (let i = 0; i < functions.length; i++) job[i] = BigInt((functions[i] as unknown as { ptr: number }).ptr);
 job[6] = BigInt((libc.sigprocmask as unknown as { ptr: number }).ptr);
 new Uint8Array(job.buffer, job.byteOffset + 8 * J.nr, 8 * (J.nsCount - J.nr)).set(Uint8Array.fromHex(CODE.numbers));
-const stacks = sc(9, 0, 6 * REGION, 0, 0x4022, -1, 0);
+const stacks = Number(sc(9, 0, 6 * REGION, 0, 0x4022, -1, 0));
 sc(10, stacks + REGION, 2 * REGION, 3);
 sc(10, stacks + 4 * REGION, 2 * REGION, 3);
 const file = enc.encode(`${program}\0`);
@@ -168,8 +170,8 @@ const pipe = new Int32Array(2);
 sc(293, pipe, O_CLOEXEC);
 sc(157, 4, 0);
 job[J.errPipe] = BigInt(pipe[1] as number);
-const me = sc(39);
-const self = sc(434, me, 0);
+const me = Number(sc(39));
+const self = Number(sc(434, me, 0));
 job[J.nsenterFd] = BigInt(self);
 job[J.parent] = BigInt(me);
 job[J.forwardTo] = -1n;
@@ -188,7 +190,7 @@ sc(3, pipe[1]);
 sc(3, self);
 for (const f of [...nsFds, rootFd, cwdFd]) sc(3, f);
 const record = new Uint8Array(12);
-while (sc(0, pipe[0], record, 12) > 0);
+while (Number(sc(0, pipe[0], record, 12)) > 0);
 sc(3, pipe[0]);
 // wait (src/wait.ts)
 const programPid = Number(job[J.programPid]);
@@ -196,7 +198,7 @@ job[J.forwardTo] = BigInt(programPid);
 const status = new Int32Array(1);
 sc(61, child, status, 0, 0);
 const info = new Int32Array(32);
-while (sc(247, 1, programPid, info, 4 | 0x1000000, 0) < 0);
+while (Number(sc(247, 1, programPid, info, 4 | 0x1000000, 0)) < 0);
 job[J.forwardTo] = 0n;
 sc(61, programPid, status, 0, 0);
 sc(231, ((status[0] as number) >> 8) & 0xff);
