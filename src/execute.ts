@@ -403,7 +403,10 @@ function _selectSafeFiles(inherited: readonly number[]): void {
 
 function _setCredentials(r: RunPlan, fds: Descriptors): Failed {
   const { uid } = r.credentials;
-  if (uid !== undefined && uid !== 0) _letGoOfHome(fds);
+  if (uid !== undefined && uid !== 0) {
+    _letGoOfHome(fds);
+    _quietCrashes();
+  }
   const callers = _holdCores();
   const failed = _setIds(r);
   // Not dumpable before cores may be written again: the program's execve makes it as dumpable as
@@ -440,6 +443,18 @@ function _holdCores(): Int32Array | undefined {
   if (syscall(NR.prlimit64, 0, Rlimit.CORE, 0, callers) !== 0) return undefined;
   const one = new Int32Array([1, 0, callers[2] as number, callers[3] as number]);
   return syscall(NR.prlimit64, 0, Rlimit.CORE, one, 0) === 0 ? callers : undefined;
+}
+
+/**
+ * Before nsenter becomes a user other than root (-S): Bun's crash-report handlers back to the
+ * default. From its setuid until the program is executed, that user may signal nsenter, and
+ * SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP or SIGSYS had Bun print its crash report (the
+ * sender's uid and PID for a "fault address"), where util-linux dies of the signal without a word
+ * (and without a core: _holdCores). Not put back should setuid fail: nsenter, still root, only
+ * reports that and leaves.
+ */
+function _quietCrashes(): void {
+  for (const signal of [4, 5, 6, 7, 8, 11, 31]) sys.defaultAction(signal);
 }
 
 /**

@@ -1595,6 +1595,53 @@ describeRoot("while credentials change (-S/-G): nothing held for the new user to
   });
 });
 
+describeRoot("-S in exec mode: a crash signal from the new user is a silent death, as util-linux's", () => {
+  // From nsenter's setuid until the program is executed, the user it becomes may signal it. Bun's
+  // crash-report handlers (SIGSEGV, SIGBUS, ...) printed its crash report then, the sender's uid
+  // and PID for a "fault address"; util-linux dies of the signal without a word. strace holds
+  // each setuid(2) as it returns, while that user sends the signal.
+  let target: Target;
+  beforeAll(() => {
+    requireTool("/usr/bin/strace", "strace");
+    target = namespacedTarget();
+  });
+  afterAll(() => target?.kill());
+
+  /** BINARY under strace, held after its setuid, signalled with SIGNAL by uid 65534: stderr and how it ended. */
+  async function signalledAfterSetuid(binary: string, signal: string) {
+    const hold = ["-e", "trace=setuid", "-e", "inject=setuid:delay_exit=1500000"];
+    const args = ["-t", `${target.pid}`, "-m", "-S", "65534", "-G", "65534", "/bin/true"];
+    const proc = Bun.spawn(["strace", "-f", "-qq", "-o", "/dev/null", ...hold, binary, ...args], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const isNobody = (pid: number) => {
+      try {
+        return /^Uid:\t65534\t/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+      } catch {
+        return false;
+      }
+    };
+    let sent = false;
+    for (let i = 0; i < 800 && !sent; i++) {
+      await Bun.sleep(10);
+      const pid = processesBelow(proc.pid).find(isNobody);
+      if (pid === undefined) continue;
+      const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+      expect(run([...nobody, "kill", `-${signal}`, `${pid}`]).status).toBe(0);
+      sent = true;
+    }
+    expect(sent).toBe(true);
+    await proc.exited;
+    return { stderr: await new Response(proc.stderr).text(), signal: proc.signalCode };
+  }
+
+  test.each(["SEGV", "BUS", "ILL", "ABRT"])("SIG%s", async (signal) => {
+    const theirs = await signalledAfterSetuid(REFERENCE, signal);
+    expect(theirs).toEqual({ stderr: "", signal: `SIG${signal}` });
+    expect(await signalledAfterSetuid(NSENTER, signal)).toEqual(theirs);
+  });
+});
+
 describeRoot("-N: only a socket of the target's is asked for its network namespace", () => {
   let target: Target;
   let dir: string;
