@@ -39,6 +39,11 @@ interface PidRecord {
   readonly format: Format;
   /** A file with the PID of the init's parent, the runtime's monitor (conmon). */
   readonly parent?: string;
+  /**
+   * Left behind when the container stops (podman's, CRI-O's pidfile): its PID counts only where a
+   * record with a start time (the OCI runtime's state: runc's, crun's) names it too.
+   */
+  readonly leftBehind?: boolean;
 }
 
 /** A function, as the tables below: only a container lookup builds them, not every start. */
@@ -62,6 +67,7 @@ function _pidRecords(): readonly PidRecord[] {
       file: "userdata/pidfile",
       format: "pid",
       parent: "userdata/conmon.pid",
+      leftBehind: true,
     },
   ];
 }
@@ -196,17 +202,18 @@ export function kubernetesLogName(file: string): { name: string; id: string } | 
 function _init(c: Container, mounts: readonly CgroupMount[], known: ReadonlySet<string>): ContainerInit {
   const what = `container ${c.runtime} ${c.id}`;
   const reasons: string[] = [];
-  const byPid = new Map<number, { startTime?: bigint; parent?: number; path: string }>();
+  const byPid = new Map<number, { startTime?: bigint; parent?: number; path: string; leftBehind?: boolean }>();
   for (const { record, dir } of c.records) {
     const found = _readRecord(record, dir);
     if (typeof found === "string") reasons.push(found);
     if (found === undefined || typeof found === "string") continue;
     const known = byPid.get(found.pid);
-    byPid.set(found.pid, { ...known, ...found, path: known?.path ?? `${dir}/${record.file}` });
+    const leftBehind = known?.leftBehind === true || record.leftBehind === true;
+    byPid.set(found.pid, { ...known, ...found, path: known?.path ?? `${dir}/${record.file}`, leftBehind });
   }
   const live: number[] = [];
   for (const [pid, expect] of byPid) {
-    const why = verifyInit(pid, c.id, mounts, expect, known);
+    const why = verifyInit(pid, c.id, mounts, expect, known) ?? _leftBehind(expect);
     if (why === undefined) live.push(pid);
     else reasons.push(`${expect.path} names PID ${pid}, but ${why}`);
   }
@@ -214,6 +221,19 @@ function _init(c: Container, mounts: readonly CgroupMount[], known: ReadonlySet<
   if (live[0] !== undefined) return { pid: live[0], id: c.id, startTime: _startTime(live[0]) ?? 0n };
   if (reasons.length > 0) throw new NsenterError(shown(`${what} is not running: ${reasons.join("; ")}`));
   throw new NsenterError(`${what} is not running`);
+}
+
+/**
+ * Why a PID that only a record left behind names (podman's pidfile) is not taken. Once the
+ * container stops, its PID and its monitor's (conmon.pid) may be reused by anyone's processes, and
+ * a container's root without a user namespace, where it may write its own cgroups, can put such a
+ * process in a cgroup of its own making named like the stopped container (a container no runtime
+ * records, LXC's say, is no "other container" to give it away). The OCI runtime's state, which
+ * records the init's start time, is removed as the container stops.
+ */
+function _leftBehind(expect: { startTime?: bigint; leftBehind?: boolean }): string | undefined {
+  if (!expect.leftBehind || expect.startTime !== undefined) return undefined;
+  return "no runtime's state (runc's state.json, crun's status) records it with its start time: the container has stopped, or its runtime records none (give its PID)";
 }
 
 /** One record: its PID (start time, parent), why it is not to be trusted, or undefined if missing. */

@@ -171,6 +171,11 @@ describeRoot("container targets", () => {
     for (const key of ["podapp", "web1Podman", "quadlet"] as const) {
       put(`${storage}/${IDS[key]}/userdata/pidfile`, `${pid(key)}`);
       put(`${storage}/${IDS[key]}/userdata/conmon.pid`, `${targets.get(key)?.launcherPid}`);
+      // And runc's state while it runs (podman on runc), with the init's start time.
+      put(
+        `run/runc/${IDS[key]}/state.json`,
+        JSON.stringify({ id: IDS[key], init_process_pid: pid(key), init_process_start: startTime(pid(key)) }),
+      );
     }
     // Stopped, its record left behind, and its PID now the attacker's process.
     put(`${storage}/${IDS.stale}/userdata/pidfile`, `${attackers.get("stale")?.pid}`);
@@ -397,6 +402,29 @@ describeRoot("container targets", () => {
         stderr: `nsenter: container podman ${b} is not running: /${storage}/${b}/userdata/pidfile names PID ${attacker.pid}, but PID ${attacker.pid} is in a cgroup of container ${hex("a77a")} too\n`,
         status: 1,
       });
+    });
+
+    test("a stopped podman container's records, the PIDs they name now a container's no runtime records: refused", () => {
+      // Container B stopped: podman leaves its pidfile and conmon.pid, runc's state (the start
+      // time) is gone. The attacker's process has B's PID, a child of the process at B's conmon
+      // PID (PIDs cycled), in a cgroup named like B that it made inside its own, where its own is
+      // a container no runtime records (LXC's, say): no other known container gives it away.
+      const b = hex("b1b1");
+      const attacker = plant([`${base}/lxc-web/libpod-${b}`]);
+      const storage = "run/containers/storage/overlay-containers";
+      put(`${storage}/${b}/userdata/pidfile`, `${attacker.pid}`);
+      put(`${storage}/${b}/userdata/conmon.pid`, `${attacker.launcherPid}`);
+      expect(hostname(b)).toEqual({
+        stdout: "",
+        stderr: `nsenter: container podman ${b} is not running: /${storage}/${b}/userdata/pidfile names PID ${attacker.pid}, but no runtime's state (runc's state.json, crun's status) records it with its start time: the container has stopped, or its runtime records none (give its PID)\n`,
+        status: 1,
+      });
+      // Running again: runc's state names the same PID with its start time.
+      put(
+        `run/runc/${b}/state.json`,
+        JSON.stringify({ id: b, init_process_pid: attacker.pid, init_process_start: startTime(attacker.pid) }),
+      );
+      expect(hostname(b)).toEqual({ stdout: "evil\n", stderr: "", status: 0 });
     });
 
     test("a control character in a cgroup's name is shown escaped, not sent to the terminal", () => {
