@@ -10,7 +10,8 @@
  * status, containers/storage's pidfile), and must be a live process in a cgroup that names the
  * container and that only root can have made; where the record has the process's start time
  * (runc, crun) or its monitor's PID (conmon), those must match too, since stopped containers leave
- * their records behind. A container no runtime recorded is not entered at all: a container's root
+ * their records behind; and a pidfile podman leaves behind counts only with the runtime's start
+ * time (_leftBehind). A container no runtime recorded is not entered at all: a container's root
  * without a user namespace is uid 0, so even a cgroup only root can have made may be its, named
  * like any other container. Loaded only when -t is not a PID.
  */
