@@ -107,14 +107,53 @@ export function resolveContainer(ref: string): ContainerInit {
   const wanted = scheme ? (scheme[2] as string) : ref;
   const mounts = cgroupMounts(_text("/proc/self/mountinfo") ?? "");
   const containers = _known();
-  const match = chooseContainer(scheme ? "" : ref.replace(/^\//, ""), wanted, containers);
-  if (match.length > 1) {
-    const list = match.map((c) => `\n  ${c.runtime} ${c.id}`).join("");
-    throw new NsenterError(`container '${ref}' is ambiguous; it matches:${list}`);
-  }
+  const name = scheme ? "" : ref.replace(/^\//, "");
+  const match = chooseContainer(name, wanted, containers);
+  const known = knownContainers(containers);
+  if (match.length > 1 && _kubernetesRuns(name, match)) return _runningOne(ref, match, mounts, known);
+  if (match.length > 1) throw _ambiguous(ref, match);
   const container = match[0];
   if (container === undefined) throw _notFound(ref, wanted, mounts);
-  return _init(container, mounts, knownContainers(containers));
+  return _init(container, mounts, known);
+}
+
+function _ambiguous(ref: string, match: readonly Container[]): NsenterError {
+  const list = match.map((c) => `\n  ${c.runtime} ${c.id}`).join("");
+  return new NsenterError(`container '${ref}' is ambiguous; it matches:${list}`);
+}
+
+/**
+ * Whether the containers a Kubernetes name (`namespace/pod/container`) matches are its runs: the
+ * kubelet keeps the log of a container's last run beside the running one's (after a restart, a
+ * crash loop), so one name names several IDs. Docker's and podman's names have no `/`.
+ */
+function _kubernetesRuns(name: string, match: readonly Container[]): boolean {
+  return name.split("/").length === 3 && match.every((c) => c.names.includes(name));
+}
+
+/** The one of a Kubernetes name's runs that is running (each checked as any container is). */
+function _runningOne(
+  ref: string,
+  runs: readonly Container[],
+  mounts: readonly CgroupMount[],
+  known: ReadonlySet<string>,
+): ContainerInit {
+  const running: ContainerInit[] = [];
+  const why: string[] = [];
+  for (const c of runs) {
+    try {
+      running.push(_init(c, mounts, known));
+    } catch (e) {
+      why.push(e instanceof Error ? e.message : String(e));
+    }
+  }
+  if (running.length > 1)
+    throw _ambiguous(
+      ref,
+      runs.filter((c) => running.some((r) => r.id === c.id)),
+    );
+  if (running[0] !== undefined) return running[0];
+  throw new NsenterError(why.join("; "));
 }
 
 /**

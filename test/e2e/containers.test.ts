@@ -182,6 +182,8 @@ describeRoot("container targets", () => {
     task("k8s.io", IDS.kube, pid("kube"));
     task("default", IDS.task1, pid("task1"));
     put(`var/log/containers/mypod_myns_app-${IDS.kube}.log`, "");
+    // Its run before a restart: the kubelet keeps that log too, under the same name.
+    put(`var/log/containers/mypod_myns_app-${hex("b2c4")}.log`, "");
     chmodSync(join(state, `run/containerd/io.containerd.runtime.v2.task/moby/${IDS.untrusted}/init.pid`), 0o666);
   });
 
@@ -239,6 +241,40 @@ describeRoot("container targets", () => {
       stderr: `nsenter: container 'web1' is ambiguous; it matches:\n  docker ${IDS.web1Docker}\n  podman ${IDS.web1Podman}\n`,
       status: 1,
     });
+  });
+
+  test("a Kubernetes name that two running containers have: refused, listing both", () => {
+    const logs = [IDS.web, IDS.kube].map((id) => `var/log/containers/twice_myns_app-${id}.log`);
+    for (const log of logs) put(log, "");
+    try {
+      expect(hostname("myns/twice/app")).toEqual({
+        stdout: "",
+        stderr: `nsenter: container 'myns/twice/app' is ambiguous; it matches:\n  docker ${IDS.web}\n  kubernetes ${IDS.kube}\n`,
+        status: 1,
+      });
+    } finally {
+      for (const log of logs) rmSync(join(state, log));
+    }
+  });
+
+  test("a Kubernetes name none of whose runs is running: each said", () => {
+    const [a, b] = [hex("dead"), hex("dea1")];
+    const logs = [a, b].map((id) => `var/log/containers/gone_myns_app-${id}.log`);
+    for (const log of logs) put(log, "");
+    try {
+      const r = hostname("myns/gone/app");
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe("");
+      // In the order the logs are listed.
+      const said = r.stderr
+        .replace(/^nsenter: /, "")
+        .trimEnd()
+        .split("; ")
+        .sort();
+      expect(said).toEqual([a, b].map((id) => `container kubernetes ${id} is not running`).sort());
+    } finally {
+      for (const log of logs) rmSync(join(state, log));
+    }
   });
 
   test("a name that is also a prefix of another container's ID: the named one (as docker)", () => {
