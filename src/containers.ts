@@ -10,8 +10,9 @@
  * status, containers/storage's pidfile), and must be a live process in a cgroup that names the
  * container and that only root can have made; where the record has the process's start time
  * (runc, crun) or its monitor's PID (conmon), those must match too, since stopped containers leave
- * their records behind; and a pidfile podman leaves behind counts only with the runtime's start
- * time (_leftBehind). A container no runtime recorded is not entered at all: a container's root
+ * their records behind; and a record without a start time that may be left behind (podman's
+ * pidfile, containerd's init.pid) counts only with the runtime's start time (_leftBehind). A
+ * container no runtime recorded is not entered at all: a container's root
  * without a user namespace is uid 0, so even a cgroup only root can have made may be its, named
  * like any other container. Loaded only when -t is not a PID.
  */
@@ -41,8 +42,9 @@ interface PidRecord {
   /** A file with the PID of the init's parent, the runtime's monitor (conmon). */
   readonly parent?: string;
   /**
-   * Left behind when the container stops (podman's, CRI-O's pidfile): its PID counts only where a
-   * record with a start time (the OCI runtime's state: runc's, crun's) names it too.
+   * May be left behind when the container stops (podman's and CRI-O's pidfile; containerd's
+   * init.pid, a task killed but not deleted): its PID counts only where a record with a start time
+   * (the OCI runtime's state: runc's, crun's) names it too.
    */
   readonly leftBehind?: boolean;
 }
@@ -56,9 +58,13 @@ function _pidRecords(): readonly PidRecord[] {
       namespaced: true,
       file: "init.pid",
       format: "pid",
+      leftBehind: true,
     },
     { runtime: "containerd", root: "/run/containerd/runc", namespaced: true, file: "state.json", format: "runc" },
+    // containerd's runc shim running crun (nerdctl --runtime crun, a crun RuntimeClass).
+    { runtime: "containerd", root: "/run/containerd/runc", namespaced: true, file: "status", format: "crun" },
     { runtime: "docker", root: "/run/docker/runtime-runc/moby", namespaced: false, file: "state.json", format: "runc" },
+    { runtime: "docker", root: "/run/docker/runtime-crun/moby", namespaced: false, file: "status", format: "crun" },
     { runtime: "runc", root: "/run/runc", namespaced: false, file: "state.json", format: "runc" },
     { runtime: "crun", root: "/run/crun", namespaced: false, file: "status", format: "crun" },
     {
@@ -144,7 +150,8 @@ function _runningOne(
     try {
       running.push(_init(c, mounts, known));
     } catch (e) {
-      why.push(e instanceof Error ? e.message : String(e));
+      if (!(e instanceof NsenterError)) throw e; // not a refusal of that run
+      why.push(e.message);
     }
   }
   if (running.length > 1)
@@ -153,7 +160,7 @@ function _runningOne(
       runs.filter((c) => running.some((r) => r.id === c.id)),
     );
   if (running[0] !== undefined) return running[0];
-  throw new NsenterError(why.join("; "));
+  throw new NsenterError(`container '${ref}' is not running:${why.map((w) => `\n  ${w}`).join("")}`);
 }
 
 /**
@@ -264,12 +271,13 @@ function _init(c: Container, mounts: readonly CgroupMount[], known: ReadonlySet<
 }
 
 /**
- * Why a PID that only a record left behind names (podman's pidfile) is not taken. Once the
- * container stops, its PID and its monitor's (conmon.pid) may be reused by anyone's processes, and
- * a container's root without a user namespace, where it may write its own cgroups, can put such a
- * process in a cgroup of its own making named like the stopped container (a container no runtime
- * records, LXC's say, is no "other container" to give it away). The OCI runtime's state, which
- * records the init's start time, is removed as the container stops.
+ * Why a PID that only a record that may be left behind names (podman's pidfile, containerd's
+ * init.pid) is not taken. Once the container stops, its PID and its monitor's (conmon.pid) may be
+ * reused by anyone's processes, and a container's root without a user namespace, where it may
+ * write its own cgroups, can put such a process in a cgroup of its own making named like the
+ * stopped container (a container no runtime records, LXC's say, is no "other container" to give it
+ * away). The OCI runtime's state, which records the init's start time, is removed as the container
+ * stops.
  */
 function _leftBehind(expect: { startTime?: bigint; leftBehind?: boolean }): string | undefined {
   if (!expect.leftBehind || expect.startTime !== undefined) return undefined;
@@ -467,9 +475,7 @@ function _cgroupLookalike(
 /** util-linux's words (it is not a PID), then why: a cgroup look-alike, or what was searched. */
 function _notFound(ref: string, wanted: string, mounts: readonly CgroupMount[]): NsenterError {
   const lookalike = _cgroupLookalike(wanted, mounts);
-  const looked = _pidRecords()
-    .map((r) => r.root)
-    .join(", ");
+  const looked = [...new Set(_pidRecords().map((r) => r.root))].join(", ");
   const why = lookalike
     ? shown(
         `container ${lookalike.id}: no runtime recorded it (looked in ${looked}); a cgroup is named like it, ${lookalike.dir}, with PID ${lookalike.pid}, but nsenter takes a container's init from its runtime's records alone (give a PID you know to be the container's)`,

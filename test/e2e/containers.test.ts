@@ -111,8 +111,13 @@ describeRoot("container targets", () => {
     mkdirSync(join(state, path, ".."), { recursive: true, mode: 0o755 });
     writeFileSync(join(state, path), text, { mode: 0o644 });
   };
-  const task = (ns: string, id: string, pid: number) =>
+  /** A containerd task: its init.pid, and (RUNC) runc's state beside it, as the runc shim keeps while it runs. */
+  const task = (ns: string, id: string, pid: number, runc = true) => {
     put(`run/containerd/io.containerd.runtime.v2.task/${ns}/${id}/init.pid`, `${pid}`);
+    if (!runc) return;
+    const state = { id, init_process_pid: pid, init_process_start: startTime(pid) };
+    put(`run/containerd/runc/${ns}/${id}/state.json`, JSON.stringify(state));
+  };
 
   /** A process of uid 65534, kept in a cgroup of its own at CGROUP (made as it), inside its delegated subtree. */
   const attack = (cgroup: string): ReturnType<typeof Bun.spawn> => {
@@ -155,7 +160,8 @@ describeRoot("container targets", () => {
     ] as const) {
       docker(name, IDS[key]);
     }
-    for (const key of ["web", "twin", "db", "named9084f", "untrusted"] as const) task("moby", IDS[key], pid(key));
+    for (const key of ["web", "twin", "db", "named9084f"] as const) task("moby", IDS[key], pid(key));
+    task("moby", IDS.untrusted, pid("untrusted"), false); // its init.pid alone, and anyone's to write
     put(
       `run/docker/runtime-runc/moby/${IDS.web}/state.json`,
       JSON.stringify({ id: IDS.web, init_process_pid: pid("web"), init_process_start: startTime(pid("web")) }),
@@ -265,13 +271,10 @@ describeRoot("container targets", () => {
       const r = hostname("myns/gone/app");
       expect(r.status).toBe(1);
       expect(r.stdout).toBe("");
+      const [first, ...each] = r.stderr.trimEnd().split("\n");
+      expect(first).toBe("nsenter: container 'myns/gone/app' is not running:");
       // In the order the logs are listed.
-      const said = r.stderr
-        .replace(/^nsenter: /, "")
-        .trimEnd()
-        .split("; ")
-        .sort();
-      expect(said).toEqual([a, b].map((id) => `container kubernetes ${id} is not running`).sort());
+      expect(each.sort()).toEqual([a, b].map((id) => `  container kubernetes ${id} is not running`).sort());
     } finally {
       for (const log of logs) rmSync(join(state, log));
     }
@@ -302,7 +305,7 @@ describeRoot("container targets", () => {
   /** The refusal of a container no runtime recorded, whose ID starts with PREFIX: PID is in DIR. */
   const unrecorded = (prefix: string, id: string, pid: number | undefined, dir: string): Result => ({
     stdout: "",
-    stderr: `nsenter: failed to parse pid: '${prefix}'\nnsenter: container ${id}: no runtime recorded it (looked in /run/containerd/io.containerd.runtime.v2.task, /run/containerd/runc, /run/docker/runtime-runc/moby, /run/runc, /run/crun, /run/containers/storage/overlay-containers); a cgroup is named like it, ${dir}, with PID ${pid}, but nsenter takes a container's init from its runtime's records alone (give a PID you know to be the container's)\n`,
+    stderr: `nsenter: failed to parse pid: '${prefix}'\nnsenter: container ${id}: no runtime recorded it (looked in /run/containerd/io.containerd.runtime.v2.task, /run/containerd/runc, /run/docker/runtime-runc/moby, /run/docker/runtime-crun/moby, /run/runc, /run/crun, /run/containers/storage/overlay-containers); a cgroup is named like it, ${dir}, with PID ${pid}, but nsenter takes a container's init from its runtime's records alone (give a PID you know to be the container's)\n`,
     status: 1,
   });
 
@@ -459,6 +462,39 @@ describeRoot("container targets", () => {
       put(
         `run/runc/${b}/state.json`,
         JSON.stringify({ id: b, init_process_pid: attacker.pid, init_process_start: startTime(attacker.pid) }),
+      );
+      expect(hostname(b)).toEqual({ stdout: "evil\n", stderr: "", status: 0 });
+    });
+
+    test("a containerd task's init.pid left behind, the PID now a container's no runtime records: refused", () => {
+      // A task killed but not deleted, on containerd's runc shim running crun: its init.pid stays,
+      // and crun's status beside it, whose start time is not the process's now.
+      const b = hex("b2b2");
+      const attacker = plant([`${base}/lxc-web2/nerdctl-${b}.scope`]);
+      task("default", b, attacker.pid, false);
+      const status = (start: number) => JSON.stringify({ pid: attacker.pid, "process-start-time": start });
+      put(`run/containerd/runc/default/${b}/status`, status(1));
+      const r = hostname(b);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toStartWith(`nsenter: container containerd ${b} is not running: `);
+      expect(r.stderr).toContain(`names PID ${attacker.pid}, but PID ${attacker.pid} started at `);
+      // crun's status with the process's start time: the task runs, and is found there.
+      put(`run/containerd/runc/default/${b}/status`, status(startTime(attacker.pid)));
+      expect(hostname(b)).toEqual({ stdout: "evil\n", stderr: "", status: 0 });
+      // Its init.pid alone: not taken.
+      rmSync(join(state, `run/containerd/runc/default/${b}`), { recursive: true });
+      expect(hostname(b).stderr).toContain(
+        "but no runtime's state (runc's state.json, crun's status) records it with its start time",
+      );
+    });
+
+    test("docker on crun: the init found in crun's status, with its start time", () => {
+      const b = hex("b3b3");
+      const attacker = plant([`${base}/system.slice/docker-${b}.scope`]);
+      task("moby", b, attacker.pid, false);
+      put(
+        `run/docker/runtime-crun/moby/${b}/status`,
+        JSON.stringify({ pid: attacker.pid, "process-start-time": startTime(attacker.pid) }),
       );
       expect(hostname(b)).toEqual({ stdout: "evil\n", stderr: "", status: 0 });
     });
