@@ -17,6 +17,7 @@ export const PACKAGES: readonly (readonly [string, string])[] = [
   ["podman", "a real container runtime"],
   ["runc", "the runtime podman runs containers with here"],
   ["containerd", "a real containerd and its ctr"],
+  ["docker.io", "a real docker (dockerd)"],
   ["binutils", "readelf and objdump, for the release proofs"],
   ["qemu-user-static", "runs the arm64 release"],
   ["libc6-arm64-cross", "the arm64 release's libraries"],

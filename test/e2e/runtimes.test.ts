@@ -1,11 +1,13 @@
 /**
  * Container targets with real runtimes, not fixtures: podman on runc (cgroupfs manager; crun does
- * not run on this kind of host's hybrid cgroups), and containerd's `ctr run` with an ID of any
- * form. And the attack the fixtures model, for real: uid 65534, from a cgroup subtree delegated to
+ * not run on this kind of host's hybrid cgroups), docker (dockerd on containerd and runc), and
+ * containerd's `ctr run` with an ID of any form. And the attack the fixtures model, for real: uid 65534, from a cgroup subtree delegated to
  * it, keeps an older process in a cgroup named like the container across the container's restart.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   cgroup2Mount,
   containerRoot,
@@ -98,6 +100,94 @@ describeRoot("podman (runc, cgroupfs)", () => {
     expect(r.stdout).toBe("");
     expect(r.stderr).toStartWith(`nsenter: container podman ${id} is not running: `);
     must(podman("start", name));
+    expect(enter(name).stdout).toBe(`${uts(init())}\n`);
+  }, 60_000);
+});
+
+describeRoot("docker (dockerd on containerd, runc)", () => {
+  const name = `nsenter-docker-${process.pid}`;
+  const image = `nsenter-docker-${process.pid}:1`;
+  // Where dockerd keeps its state by default, which nsenter reads (names, runc's records): removed
+  // afterwards if this test made them.
+  const made = ["/var/lib/docker", "/run/docker"].filter((d) => !existsSync(d));
+  let containerd: ReturnType<typeof Bun.spawn> | undefined;
+  let dockerd: ReturnType<typeof Bun.spawn> | undefined;
+  let dir: string;
+  let rootfs: string;
+  let id: string;
+
+  const init = () => Number(must(["docker", "inspect", "-f", "{{.State.Pid}}", name]));
+  const uts = (pid: number) => readlinkSync(`/proc/${pid}/ns/uts`);
+  const enter = (target: string) => run([NSENTER, "-t", target, "-a", "readlink", "/proc/self/ns/uts"]);
+
+  beforeAll(async () => {
+    requireTool("/usr/sbin/dockerd", "docker.io");
+    requireTool("/usr/bin/containerd", "containerd");
+    requireHardLimit("Max open files", 20000);
+    if (run(["ctr", "version"]).status !== 0) {
+      containerd = Bun.spawn(["containerd"], { stdout: "ignore", stderr: "ignore" });
+      for (let i = 0; i < 100 && run(["ctr", "version"]).status !== 0; i++) await Bun.sleep(100);
+    }
+    if (run(["docker", "version"]).status !== 0) {
+      // As this kind of host allows: no network set up, cgroupfs, vfs, limits root may set.
+      dir = mkdtempSync(join(tmpdir(), "nsenter-dockerd-"));
+      const limit = (n: number) => ({ Hard: n, Soft: n });
+      const config = {
+        iptables: false,
+        bridge: "none",
+        "ip-forward": false,
+        "ip-masq": false,
+        "exec-opts": ["native.cgroupdriver=cgroupfs"],
+        "storage-driver": "vfs",
+        "default-ulimits": { nofile: { Name: "nofile", ...limit(20000) }, nproc: { Name: "nproc", ...limit(1000) } },
+        containerd: "/run/containerd/containerd.sock",
+      };
+      writeFileSync(join(dir, "daemon.json"), JSON.stringify(config));
+      dockerd = Bun.spawn(["dockerd", "--config-file", join(dir, "daemon.json")], {
+        stdout: "ignore",
+        stderr: "ignore",
+      });
+      for (let i = 0; i < 300 && run(["docker", "version"]).status !== 0; i++) await Bun.sleep(100);
+    }
+    rootfs = containerRoot();
+    must(["sh", "-c", `tar -C ${rootfs} -c . | docker import - ${image}`]);
+    id = must(["docker", "run", "-d", "--name", name, image, "sleep", "600"]);
+  }, 120_000);
+
+  afterAll(async () => {
+    run(["docker", "rm", "-f", "-v", name]);
+    run(["docker", "rmi", "-f", image]);
+    if (rootfs) removeTree(rootfs);
+    for (const [daemon, started] of [
+      ["dockerd", dockerd],
+      ["containerd", containerd],
+    ] as const) {
+      if (!started) continue;
+      started.kill("SIGTERM");
+      await started.exited;
+      if (daemon === "dockerd") for (const d of made) removeTree(d);
+    }
+    if (dir) removeTree(dir);
+    removeCgroupTree("docker");
+  }, 60_000);
+
+  test("by name, by ID and by prefix: the container's init, as docker reports it", () => {
+    const want = { stdout: `${uts(init())}\n`, stderr: "", status: 0 };
+    expect(enter(name)).toEqual(want);
+    expect(enter(id)).toEqual(want);
+    expect(enter(id.slice(0, 12))).toEqual(want);
+    // Its hostname is its short ID, as docker sets it.
+    expect(run([NSENTER, "-t", name, "-a", "hostname"]).stdout).toBe(`${id.slice(0, 12)}\n`);
+  });
+
+  test("stopped: not running, nothing entered; started again: its new init", () => {
+    must(["docker", "stop", "-t", "0", name]);
+    expect(run([NSENTER, "-t", name, "-u", "hostname"])).toEqual({
+      stdout: "",
+      stderr: `nsenter: container docker ${id} is not running\n`,
+      status: 1,
+    });
+    must(["docker", "start", name]);
     expect(enter(name).stdout).toBe(`${uts(init())}\n`);
   }, 60_000);
 });
