@@ -227,7 +227,11 @@ function _names(): { id: string; runtime: string; name: string }[] {
   const storage = _json(STORAGE_CONTAINERS);
   for (const c of Array.isArray(storage) ? (storage as ({ id?: unknown; names?: unknown } | null)[]) : []) {
     if (typeof c?.id !== "string" || !Array.isArray(c.names)) continue;
-    for (const name of c.names) if (typeof name === "string") names.push({ id: c.id, runtime: "podman", name });
+    // CRI-O keeps its containers there too, named k8s_<container>_<pod>_<namespace>_<uid>_<attempt>.
+    const crio = c.names.some((name) => typeof name === "string" && name.startsWith("k8s_"));
+    for (const name of c.names) {
+      if (typeof name === "string") names.push({ id: c.id, runtime: crio ? "cri-o" : "podman", name });
+    }
   }
   for (const file of _list(KUBERNETES_LOGS)) {
     const k = kubernetesLogName(file);

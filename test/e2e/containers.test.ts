@@ -171,6 +171,7 @@ describeRoot("container targets", () => {
       JSON.stringify([
         { id: IDS.podapp, names: ["podapp"] },
         { id: IDS.web1Podman, names: ["web1"] },
+        { id: hex("c10c"), names: ["k8s_app_crio-pod_myns_0e1f_0"] }, // CRI-O's
       ]),
     );
     const storage = "run/containers/storage/overlay-containers";
@@ -278,6 +279,14 @@ describeRoot("container targets", () => {
     } finally {
       for (const log of logs) rmSync(join(state, log));
     }
+  });
+
+  test("CRI-O's containers (in containers/storage too) are said to be CRI-O's", () => {
+    const id = hex("c10c");
+    put(`run/containers/storage/overlay-containers/${id}/userdata/pidfile`, "4194303"); // no such process
+    const r = hostname("k8s_app_crio-pod_myns_0e1f_0");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toStartWith(`nsenter: container cri-o ${id} is not running: `);
   });
 
   test("a name that is also a prefix of another container's ID: the named one (as docker)", () => {
