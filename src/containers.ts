@@ -12,9 +12,9 @@
  * (runc, crun) or its monitor's PID (conmon), those must match too, since stopped containers leave
  * their records behind; and a record without a start time that may be left behind (podman's
  * pidfile, containerd's init.pid) counts only with the runtime's start time (_leftBehind). A
- * container no runtime recorded is not entered at all: a container's root
- * without a user namespace is uid 0, so even a cgroup only root can have made may be its, named
- * like any other container. Loaded only when -t is not a PID.
+ * container no runtime recorded is not entered at all: a container's root without a user namespace
+ * is uid 0, so even a cgroup only root can have made may be its, named like any other container.
+ * Loaded only when -t is not a PID.
  */
 import { shown } from "./bytes.ts";
 import { type CgroupLine, type CgroupMount, cgroupDirectory, cgroupLines, cgroupMounts } from "./cgroups.ts";
