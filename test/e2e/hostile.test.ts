@@ -1475,13 +1475,23 @@ describeRoot("fs.suid_dumpable=1: no start that changes credentials", () => {
 });
 
 /**
- * nsenter run under strace, which holds each setuid(2) for a moment; LOOK at the first process of
- * nsenter's (nsenter, its child or the program's process) found in one, and the run's status.
+ * BINARY (nsenter, unless given) run under strace, which holds each setuid(2) for a moment as it is
+ * entered, or (AT "exit") as it returns; LOOK at the first process of the run's (nsenter, its child
+ * or the program's process) found in one. The run's status, its stderr and the signal it died of.
  */
-async function atSetuid<T>(args: string[], look: (pid: number) => T): Promise<{ seen: T | undefined; status: number }> {
-  const hold = ["-e", "trace=setuid", "-e", "inject=setuid:delay_enter=1500000"];
-  const proc = Bun.spawn(["strace", "-f", "-qq", "-o", "/dev/null", ...hold, NSENTER, ...args, "true"], {
-    stdio: ["ignore", "ignore", "inherit"],
+async function atSetuid<T>(
+  args: string[],
+  look: (pid: number) => T,
+  { binary = NSENTER, at = "enter" }: { binary?: string; at?: "enter" | "exit" } = {},
+): Promise<{
+  seen: T | undefined;
+  status: number;
+  stderr: string;
+  signal: ReturnType<typeof Bun.spawn>["signalCode"];
+}> {
+  const hold = ["-e", "trace=setuid", "-e", `inject=setuid:delay_${at}=1500000`];
+  const proc = Bun.spawn(["strace", "-f", "-qq", "-o", "/dev/null", ...hold, binary, ...args, "true"], {
+    stdio: ["ignore", "ignore", "pipe"],
   });
   const inSetuid = (pid: number) => {
     try {
@@ -1496,7 +1506,8 @@ async function atSetuid<T>(args: string[], look: (pid: number) => T): Promise<{ 
     const found = processesBelow(proc.pid).find(inSetuid);
     if (found !== undefined) seen = look(found);
   }
-  return { seen, status: await proc.exited };
+  const status = await proc.exited;
+  return { seen, status, stderr: await new Response(proc.stderr).text(), signal: proc.signalCode };
 }
 
 /** Every process below PID, however many forks down. */
@@ -1545,7 +1556,7 @@ describeRoot("while credentials change (-S/-G): nothing held for the new user to
     ["-p -F (nsenter's own PID namespace held too)", ["-p", "-F"]],
   ])("%s -S 65534 -G 65534: nothing held, the program runs", async (_name, flags) => {
     const r = await atSetuid(["-t", `${target.pid}`, ...(flags as string[]), "-S", "65534", "-G", "65534"], held);
-    expect(r).toEqual({ seen: [], status: 0 });
+    expect({ seen: r.seen, status: r.status }).toEqual({ seen: [], status: 0 });
   });
 
   test("-m -S 0: root's run still holds its way home (a failed step goes back)", async () => {
@@ -1577,7 +1588,7 @@ describeRoot("while credentials change (-S/-G): nothing held for the new user to
     requireHardLimit("Max core file size", 1);
     const r = await atSetuid(["-t", `${target.pid}`, ...(flags as string[]), "-S", "65534", "-G", "65534"], coreLimit);
     // The hard limit stays the caller's (this test's).
-    expect(r).toEqual({ seen: ["1", coreLimit(process.pid)[1] as string], status: 0 });
+    expect({ seen: r.seen, status: r.status }).toEqual({ seen: ["1", coreLimit(process.pid)[1] as string], status: 0 });
   });
 
   test.each([
@@ -1607,32 +1618,14 @@ describeRoot("-S in exec mode: a crash signal from the new user is a silent deat
   });
   afterAll(() => target?.kill());
 
-  /** BINARY under strace, held after its setuid, signalled with SIGNAL by uid 65534: stderr and how it ended. */
+  /** BINARY held as its setuid(2) returns, signalled with SIGNAL by uid 65534: its stderr and how it ended. */
   async function signalledAfterSetuid(binary: string, signal: string) {
-    const hold = ["-e", "trace=setuid", "-e", "inject=setuid:delay_exit=1500000"];
-    const args = ["-t", `${target.pid}`, "-m", "-S", "65534", "-G", "65534", "/bin/true"];
-    const proc = Bun.spawn(["strace", "-f", "-qq", "-o", "/dev/null", ...hold, binary, ...args], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    const isNobody = (pid: number) => {
-      try {
-        return /^Uid:\t65534\t/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
-      } catch {
-        return false;
-      }
-    };
-    let sent = false;
-    for (let i = 0; i < 800 && !sent; i++) {
-      await Bun.sleep(10);
-      const pid = processesBelow(proc.pid).find(isNobody);
-      if (pid === undefined) continue;
-      const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
-      expect(run([...nobody, "kill", `-${signal}`, `${pid}`]).status).toBe(0);
-      sent = true;
-    }
-    expect(sent).toBe(true);
-    await proc.exited;
-    return { stderr: await new Response(proc.stderr).text(), signal: proc.signalCode };
+    const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+    const kill = (pid: number) => run([...nobody, "kill", `-${signal}`, `${pid}`]).status;
+    const args = ["-t", `${target.pid}`, "-m", "-S", "65534", "-G", "65534"];
+    const r = await atSetuid(args, kill, { binary, at: "exit" });
+    expect(r.seen).toBe(0); // sent, by that user
+    return { stderr: r.stderr, signal: r.signal };
   }
 
   test.each(["SEGV", "BUS", "ILL", "ABRT"])("SIG%s", async (signal) => {
