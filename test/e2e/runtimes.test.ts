@@ -30,6 +30,35 @@ function must(argv: string[]): string {
   return r.stdout.trim();
 }
 
+type Daemon = ReturnType<typeof Bun.spawn> | undefined;
+
+/** PROGRAM started where READY does not succeed yet, then waited for (up to TRIES tenths of a second): the process, if started. */
+async function startUnlessRunning(program: string[], ready: string[], tries: number): Promise<Daemon> {
+  if (run(ready).status === 0) return undefined;
+  const daemon = Bun.spawn(program, { stdout: "ignore", stderr: "ignore" });
+  for (let i = 0; i < tries && run(ready).status !== 0; i++) await Bun.sleep(100);
+  return daemon;
+}
+
+/** A daemon the test started, stopped. */
+async function stop(daemon: Daemon): Promise<void> {
+  if (!daemon) return;
+  daemon.kill("SIGTERM");
+  await daemon.exited;
+}
+
+const uts = (pid: number) => readlinkSync(`/proc/${pid}/ns/uts`);
+const enter = (target: string) => run([NSENTER, "-t", target, "-a", "readlink", "/proc/self/ns/uts"]);
+
+/** NAME, ID and its 12-character prefix each enter PID, whose hostname is that short ID (as its runtime sets it). */
+function expectFoundAs(name: string, id: string, pid: number): void {
+  const want = { stdout: `${uts(pid)}\n`, stderr: "", status: 0 };
+  expect(enter(name)).toEqual(want);
+  expect(enter(id)).toEqual(want);
+  expect(enter(id.slice(0, 12))).toEqual(want);
+  expect(run([NSENTER, "-t", name, "-a", "hostname"]).stdout).toBe(`${id.slice(0, 12)}\n`);
+}
+
 describeRoot("podman (runc, cgroupfs)", () => {
   const name = `nsenter-web-${process.pid}`;
   const image = `localhost/nsenter-test-${process.pid}:1`;
@@ -41,8 +70,6 @@ describeRoot("podman (runc, cgroupfs)", () => {
   let attacker: ReturnType<typeof Bun.spawn> | undefined;
 
   const init = () => Number(must(podman("inspect", "-f", "{{.State.Pid}}", name)));
-  const uts = (pid: number) => readlinkSync(`/proc/${pid}/ns/uts`);
-  const enter = (target: string) => run([NSENTER, "-t", target, "-a", "readlink", "/proc/self/ns/uts"]);
 
   beforeAll(() => {
     requireTool("/usr/bin/podman", "podman");
@@ -66,12 +93,7 @@ describeRoot("podman (runc, cgroupfs)", () => {
   }, 60_000);
 
   test("by name, by ID and by prefix: the container's init, as podman reports it", () => {
-    const want = { stdout: `${uts(init())}\n`, stderr: "", status: 0 };
-    expect(enter(name)).toEqual(want);
-    expect(enter(id)).toEqual(want);
-    expect(enter(id.slice(0, 12))).toEqual(want);
-    // Its hostname is its short ID, as podman sets it.
-    expect(run([NSENTER, "-t", name, "-a", "hostname"]).stdout).toBe(`${id.slice(0, 12)}\n`);
+    expectFoundAs(name, id, init());
   });
 
   test("a user's older process in a cgroup named like it, across a restart: never entered", () => {
@@ -110,24 +132,19 @@ describeRoot("docker (dockerd on containerd, runc)", () => {
   // Where dockerd keeps its state by default, which nsenter reads (names, runc's records): removed
   // afterwards if this test made them.
   const made = ["/var/lib/docker", "/run/docker"].filter((d) => !existsSync(d));
-  let containerd: ReturnType<typeof Bun.spawn> | undefined;
-  let dockerd: ReturnType<typeof Bun.spawn> | undefined;
+  let containerd: Daemon;
+  let dockerd: Daemon;
   let dir: string;
   let rootfs: string;
   let id: string;
 
   const init = () => Number(must(["docker", "inspect", "-f", "{{.State.Pid}}", name]));
-  const uts = (pid: number) => readlinkSync(`/proc/${pid}/ns/uts`);
-  const enter = (target: string) => run([NSENTER, "-t", target, "-a", "readlink", "/proc/self/ns/uts"]);
 
   beforeAll(async () => {
     requireTool("/usr/sbin/dockerd", "docker.io");
     requireTool("/usr/bin/containerd", "containerd");
     requireHardLimit("Max open files", 20000);
-    if (run(["ctr", "version"]).status !== 0) {
-      containerd = Bun.spawn(["containerd"], { stdout: "ignore", stderr: "ignore" });
-      for (let i = 0; i < 100 && run(["ctr", "version"]).status !== 0; i++) await Bun.sleep(100);
-    }
+    containerd = await startUnlessRunning(["containerd"], ["ctr", "version"], 100);
     if (run(["docker", "version"]).status !== 0) {
       // As this kind of host allows: no network set up, cgroupfs, vfs, limits root may set.
       dir = mkdtempSync(join(tmpdir(), "nsenter-dockerd-"));
@@ -143,11 +160,11 @@ describeRoot("docker (dockerd on containerd, runc)", () => {
         containerd: "/run/containerd/containerd.sock",
       };
       writeFileSync(join(dir, "daemon.json"), JSON.stringify(config));
-      dockerd = Bun.spawn(["dockerd", "--config-file", join(dir, "daemon.json")], {
-        stdout: "ignore",
-        stderr: "ignore",
-      });
-      for (let i = 0; i < 300 && run(["docker", "version"]).status !== 0; i++) await Bun.sleep(100);
+      dockerd = await startUnlessRunning(
+        ["dockerd", "--config-file", join(dir, "daemon.json")],
+        ["docker", "version"],
+        300,
+      );
     }
     rootfs = containerRoot();
     must(["sh", "-c", `tar -C ${rootfs} -c . | docker import - ${image}`]);
@@ -158,26 +175,15 @@ describeRoot("docker (dockerd on containerd, runc)", () => {
     run(["docker", "rm", "-f", "-v", name]);
     run(["docker", "rmi", "-f", image]);
     if (rootfs) removeTree(rootfs);
-    for (const [daemon, started] of [
-      ["dockerd", dockerd],
-      ["containerd", containerd],
-    ] as const) {
-      if (!started) continue;
-      started.kill("SIGTERM");
-      await started.exited;
-      if (daemon === "dockerd") for (const d of made) removeTree(d);
-    }
+    await stop(dockerd);
+    if (dockerd) for (const d of made) removeTree(d);
+    await stop(containerd);
     if (dir) removeTree(dir);
     removeCgroupTree("docker");
   }, 60_000);
 
   test("by name, by ID and by prefix: the container's init, as docker reports it", () => {
-    const want = { stdout: `${uts(init())}\n`, stderr: "", status: 0 };
-    expect(enter(name)).toEqual(want);
-    expect(enter(id)).toEqual(want);
-    expect(enter(id.slice(0, 12))).toEqual(want);
-    // Its hostname is its short ID, as docker sets it.
-    expect(run([NSENTER, "-t", name, "-a", "hostname"]).stdout).toBe(`${id.slice(0, 12)}\n`);
+    expectFoundAs(name, id, init());
   });
 
   test("stopped: not running, nothing entered; started again: its new init", () => {
@@ -196,7 +202,7 @@ describeRoot("containerd (ctr run, an ID of any form)", () => {
   const ns = `nsenter-test-${process.pid}`;
   const task = `task-${process.pid}`;
   const image = `localhost/nsenter-ctr-${process.pid}:1`;
-  let daemon: ReturnType<typeof Bun.spawn> | undefined;
+  let daemon: Daemon;
   let rootfs: string;
   let archive: string;
   const ctr = (...args: string[]) => ["ctr", "-n", ns, ...args];
@@ -204,10 +210,7 @@ describeRoot("containerd (ctr run, an ID of any form)", () => {
   beforeAll(async () => {
     requireTool("/usr/bin/containerd", "containerd");
     requireTool("/usr/bin/podman", "podman");
-    if (run(["ctr", "version"]).status !== 0) {
-      daemon = Bun.spawn(["containerd"], { stdout: "ignore", stderr: "ignore" });
-      for (let i = 0; i < 100 && run(["ctr", "version"]).status !== 0; i++) await Bun.sleep(100);
-    }
+    daemon = await startUnlessRunning(["containerd"], ["ctr", "version"], 100);
     rootfs = containerRoot();
     archive = `${rootfs}.tar`;
     must(["sh", "-c", `tar -C ${rootfs} -c . | podman import - ${image}`]);
@@ -232,10 +235,7 @@ describeRoot("containerd (ctr run, an ID of any form)", () => {
     if (rootfs) removeTree(rootfs);
     if (archive) removeTree(archive);
     removeCgroupTree(ns);
-    if (daemon) {
-      daemon.kill("SIGTERM");
-      await daemon.exited;
-    }
+    await stop(daemon);
   }, 60_000);
 
   test("the task's own ID names it, as containerd records it", () => {
