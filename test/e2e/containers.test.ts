@@ -111,12 +111,16 @@ describeRoot("container targets", () => {
     mkdirSync(join(state, path, ".."), { recursive: true, mode: 0o755 });
     writeFileSync(join(state, path), text, { mode: 0o644 });
   };
+  /** runc's state.json for container ID under ROOT (a runc root), naming PID with its start time. */
+  const runcState = (root: string, id: string, pid: number) =>
+    put(`${root}/${id}/state.json`, JSON.stringify({ id, init_process_pid: pid, init_process_start: startTime(pid) }));
+  /** crun's status for container ID under ROOT, naming PID with START (its start time, unless given). */
+  const crunStatus = (root: string, id: string, pid: number, start = startTime(pid)) =>
+    put(`${root}/${id}/status`, JSON.stringify({ pid, "process-start-time": start }));
   /** A containerd task: its init.pid, and (RUNC) runc's state beside it, as the runc shim keeps while it runs. */
   const task = (ns: string, id: string, pid: number, runc = true) => {
     put(`run/containerd/io.containerd.runtime.v2.task/${ns}/${id}/init.pid`, `${pid}`);
-    if (!runc) return;
-    const state = { id, init_process_pid: pid, init_process_start: startTime(pid) };
-    put(`run/containerd/runc/${ns}/${id}/state.json`, JSON.stringify(state));
+    if (runc) runcState(`run/containerd/runc/${ns}`, id, pid);
   };
 
   /** A process of uid 65534, kept in a cgroup of its own at CGROUP (made as it), inside its delegated subtree. */
@@ -162,10 +166,7 @@ describeRoot("container targets", () => {
     }
     for (const key of ["web", "twin", "db", "named9084f"] as const) task("moby", IDS[key], pid(key));
     task("moby", IDS.untrusted, pid("untrusted"), false); // its init.pid alone, and anyone's to write
-    put(
-      `run/docker/runtime-runc/moby/${IDS.web}/state.json`,
-      JSON.stringify({ id: IDS.web, init_process_pid: pid("web"), init_process_start: startTime(pid("web")) }),
-    );
+    runcState("run/docker/runtime-runc/moby", IDS.web, pid("web"));
     put(
       "var/lib/containers/storage/overlay-containers/containers.json",
       JSON.stringify([
@@ -179,10 +180,7 @@ describeRoot("container targets", () => {
       put(`${storage}/${IDS[key]}/userdata/pidfile`, `${pid(key)}`);
       put(`${storage}/${IDS[key]}/userdata/conmon.pid`, `${targets.get(key)?.launcherPid}`);
       // And runc's state while it runs (podman on runc), with the init's start time.
-      put(
-        `run/runc/${IDS[key]}/state.json`,
-        JSON.stringify({ id: IDS[key], init_process_pid: pid(key), init_process_start: startTime(pid(key)) }),
-      );
+      runcState("run/runc", IDS[key], pid(key));
     }
     // Stopped, its record left behind, and its PID now the attacker's process.
     put(`${storage}/${IDS.stale}/userdata/pidfile`, `${attackers.get("stale")?.pid}`);
@@ -468,10 +466,7 @@ describeRoot("container targets", () => {
         status: 1,
       });
       // Running again: runc's state names the same PID with its start time.
-      put(
-        `run/runc/${b}/state.json`,
-        JSON.stringify({ id: b, init_process_pid: attacker.pid, init_process_start: startTime(attacker.pid) }),
-      );
+      runcState("run/runc", b, attacker.pid);
       expect(hostname(b)).toEqual({ stdout: "evil\n", stderr: "", status: 0 });
     });
 
@@ -481,14 +476,13 @@ describeRoot("container targets", () => {
       const b = hex("b2b2");
       const attacker = plant([`${base}/lxc-web2/nerdctl-${b}.scope`]);
       task("default", b, attacker.pid, false);
-      const status = (start: number) => JSON.stringify({ pid: attacker.pid, "process-start-time": start });
-      put(`run/containerd/runc/default/${b}/status`, status(1));
+      crunStatus("run/containerd/runc/default", b, attacker.pid, 1);
       const r = hostname(b);
       expect(r.status).toBe(1);
       expect(r.stderr).toStartWith(`nsenter: container containerd ${b} is not running: `);
       expect(r.stderr).toContain(`names PID ${attacker.pid}, but PID ${attacker.pid} started at `);
       // crun's status with the process's start time: the task runs, and is found there.
-      put(`run/containerd/runc/default/${b}/status`, status(startTime(attacker.pid)));
+      crunStatus("run/containerd/runc/default", b, attacker.pid);
       expect(hostname(b)).toEqual({ stdout: "evil\n", stderr: "", status: 0 });
       // Its init.pid alone: not taken.
       rmSync(join(state, `run/containerd/runc/default/${b}`), { recursive: true });
@@ -501,10 +495,7 @@ describeRoot("container targets", () => {
       const b = hex("b3b3");
       const attacker = plant([`${base}/system.slice/docker-${b}.scope`]);
       task("moby", b, attacker.pid, false);
-      put(
-        `run/docker/runtime-crun/moby/${b}/status`,
-        JSON.stringify({ pid: attacker.pid, "process-start-time": startTime(attacker.pid) }),
-      );
+      crunStatus("run/docker/runtime-crun/moby", b, attacker.pid);
       expect(hostname(b)).toEqual({ stdout: "evil\n", stderr: "", status: 0 });
     });
 
