@@ -16,6 +16,7 @@ import {
   credentials,
   memorySharers,
   mountIds,
+  mountOf,
   mountOfDescriptor,
   namespaceOf,
   ownerOf,
@@ -305,7 +306,7 @@ function _cgroupProcs(procCgroup: string): number {
   const path = cgroup2Path(content);
   if (path === undefined) throw new NsenterError("failed to get cgroup path");
   // Through a mount that is seen, holding PATH (util-linux: ENOENT where there is none).
-  const found = cgroup2Directory(path, mounts, (m) => _mountAt(m.point) === m.id);
+  const found = cgroup2Directory(path, mounts, (m) => mountOf(m.point) === m.id);
   if (found === undefined) throw new NsenterError("failed to open cgroup.procs", Errno.ENOENT);
   // Non-blocking: whatever is there opens at once (a FIFO would hold nsenter). And on that mount,
   // so the cgroup hierarchy: a file a later mount put at the path is not written to.
@@ -314,17 +315,6 @@ function _cgroupProcs(procCgroup: string): number {
   if (mountOfDescriptor(fd) === found.mount.id) return fd;
   sys.close(fd);
   throw new NsenterError("failed to open cgroup.procs", Errno.ENOENT);
-}
-
-/** The ID of the mount seen at PATH (as nsenter sees it), if it can be opened. */
-function _mountAt(path: string): number | undefined {
-  const fd = sys.open(cstr(path), O.PATH | O.CLOEXEC);
-  if (fd < 0) return undefined;
-  try {
-    return mountOfDescriptor(fd);
-  } finally {
-    sys.close(fd);
-  }
 }
 
 function _text(path: string): string {
