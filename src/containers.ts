@@ -17,7 +17,7 @@
  * Loaded only when -t is not a PID.
  */
 import { shown } from "./bytes.ts";
-import { type CgroupLine, type CgroupMount, cgroupDirectory, cgroupLines, cgroupMounts } from "./cgroups.ts";
+import { type CgroupLine, type CgroupMount, cgroupDirectory, cgroupLines } from "./cgroups.ts";
 import { NsenterError } from "./errors.ts";
 import { listDirectory, readText } from "./libc.ts";
 import { trusted } from "./trusted.ts";
@@ -108,10 +108,10 @@ export interface Container {
   readonly records: { readonly record: PidRecord; readonly dir: string }[];
 }
 
-export function resolveContainer(ref: string): ContainerInit {
+/** REF's init, found through MOUNTS, the cgroup hierarchies seen here (facts.ts seenCgroupMounts). */
+export function resolveContainer(ref: string, mounts: readonly CgroupMount[]): ContainerInit {
   const scheme = /^(containerd|cri-o|docker):\/\/(.+)$/.exec(ref);
   const wanted = scheme ? (scheme[2] as string) : ref;
-  const mounts = cgroupMounts(_text("/proc/self/mountinfo") ?? "");
   const containers = _known();
   const name = scheme ? "" : ref.replace(/^\//, "");
   const match = chooseContainer(name, wanted, containers);
@@ -341,7 +341,7 @@ export function parseRecord(format: Format, text: string): RecordedInit | undefi
 export function verifyInit(
   pid: number,
   id: string,
-  mounts: readonly CgroupMount[] = cgroupMounts(_text("/proc/self/mountinfo") ?? ""),
+  mounts: readonly CgroupMount[],
   expect: { startTime?: bigint; parent?: number } = {},
   known: ReadonlySet<string> = new Set(),
 ): string | undefined {

@@ -1,5 +1,6 @@
 /** The host facts planning needs, read from /proc and the environment. */
 
+import { type CgroupMount, cgroupMounts } from "./cgroups.ts";
 import { resolveContainer } from "./containers.ts";
 import { Errno } from "./errors.ts";
 import {
@@ -222,6 +223,24 @@ export function mountOf(path: string): number | undefined {
   return mount;
 }
 
+/**
+ * Whether cgroup hierarchy M is seen at its mount point: mountinfo lists mounts that a later one
+ * covers too (a tmpfs or a bind over /sys/fs/cgroup), and a path through a covered one reaches
+ * whatever covers it.
+ */
+export function isSeen(m: CgroupMount): boolean {
+  return mountOf(m.point) === m.id;
+}
+
+/**
+ * The cgroup hierarchies mounted here that are seen where they are mounted: the container lookup
+ * trusts a cgroup for being root's, which a directory of what covers a hierarchy proves nothing of.
+ */
+export function seenCgroupMounts(): CgroupMount[] {
+  const info = readText("/proc/self/mountinfo");
+  return cgroupMounts(typeof info === "string" ? info : "").filter(isSeen);
+}
+
 /** The ID of the mount the open descriptor FD is on. */
 export function mountOfDescriptor(fd: number): number | undefined {
   const info = readText(`/proc/self/fdinfo/${fd}`);
@@ -263,6 +282,6 @@ export function hostFacts(): Facts {
     selinuxEnabled: () => access("/sys/fs/selinux/enforce", Access.F_OK) === 0,
     env,
     // Runs only for a container target (containers.ts keeps its top level to declarations).
-    container: (ref) => resolveContainer(ref),
+    container: (ref) => resolveContainer(ref, seenCgroupMounts()),
   };
 }

@@ -14,14 +14,15 @@ import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { Errno, NsenterError } from "./errors.ts";
 import {
   credentials,
+  isSeen,
   memorySharers,
   mountIds,
-  mountOf,
   mountOfDescriptor,
   namespaceOf,
   ownerOf,
   secureExec,
   securityLabel,
+  seenCgroupMounts,
 } from "./facts.ts";
 import {
   cstr,
@@ -155,7 +156,7 @@ function _checkInode(pidfd: number, pid: number, inode: bigint): number {
 function _recheckContainer(pidfd: number, pid: number, container: ContainerRef): void {
   const what = `container ${container.id}: its init (PID ${pid})`;
   if (pidfd < 0) throw new NsenterError(`${what} exited while nsenter was starting`, errno());
-  const why = verifyInit(pid, container.id, undefined, { startTime: container.startTime });
+  const why = verifyInit(pid, container.id, seenCgroupMounts(), { startTime: container.startTime });
   if (why === undefined) return;
   sys.close(pidfd);
   throw new NsenterError(shown(`${what} changed while nsenter was starting: ${why}`));
@@ -306,7 +307,7 @@ function _cgroupProcs(procCgroup: string): number {
   const path = cgroup2Path(content);
   if (path === undefined) throw new NsenterError("failed to get cgroup path");
   // Through a mount that is seen, holding PATH (util-linux: ENOENT where there is none).
-  const found = cgroup2Directory(path, mounts, (m) => mountOf(m.point) === m.id);
+  const found = cgroup2Directory(path, mounts, isSeen);
   if (found === undefined) throw new NsenterError("failed to open cgroup.procs", Errno.ENOENT);
   // Non-blocking: whatever is there opens at once (a FIFO would hold nsenter). And on that mount,
   // so the cgroup hierarchy: a file a later mount put at the path is not written to.

@@ -373,6 +373,36 @@ describeRoot("container targets", () => {
     }
   });
 
+  test("a cgroup hierarchy that a later mount covers is not looked through (what covers it is not the runtime's)", () => {
+    // The user's process in a cgroup of its own named as a container, a record naming it (start
+    // time and all): refused only because that cgroup is not root's alone.
+    const id = hex("c07e");
+    const p = attack(`docker-${id}.scope`);
+    try {
+      task("moby", id, p.pid as number);
+      const refused = `is not root's alone`;
+      expect(hostname(id).stderr).toContain(refused);
+      // nsenter in a mount namespace where a tmpfs covers the hierarchy, and holds a root-made
+      // directory at that cgroup's path: mountinfo still lists the hierarchy there.
+      const dir = `${deleg}/docker-${id}.scope`;
+      const cover = [
+        "sh",
+        "-c",
+        'mount -t tmpfs -o mode=755 none "$0" && mkdir -p "$1" && shift && exec "$@"',
+        mount?.point ?? "",
+        dir,
+      ];
+      const r = inState(["-t", id, "-u", "hostname"], undefined, cover);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toContain(`names PID ${p.pid}, but PID ${p.pid} is not in a cgroup of the container`);
+      expect(r.status).toBe(1);
+    } finally {
+      p.kill(9);
+      rmSync(join(state, `run/containerd/io.containerd.runtime.v2.task/moby/${id}`), { recursive: true, force: true });
+      rmSync(join(state, `run/containerd/runc/moby/${id}`), { recursive: true, force: true });
+    }
+  });
+
   test("an init that exits between lookup and pin is refused, and nothing runs", async () => {
     requireTool("/usr/bin/strace", "strace");
     const id = hex("fade");
