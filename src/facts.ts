@@ -14,8 +14,10 @@ import {
   namespaceInode,
   nulWords,
   O,
+  O_DIRECTORY,
   readFile,
   readText,
+  statFd,
   statPath,
   syscall,
 } from "./libc.ts";
@@ -214,6 +216,29 @@ export function memorySharers(pid: number): number[] {
   return found;
 }
 
+/** statfs(2)'s f_type of a procfs. */
+const PROC_SUPER_MAGIC = 0x9fa0;
+
+/**
+ * Whether DIR is the root of a procfs (--proc): its file system's type (fstatfs) and procfs's
+ * root inode (1), so a tree of files made to look like one, or a directory inside one, is not;
+ * the errno where DIR cannot be opened.
+ */
+export function procfsRoot(dir: string): boolean | number {
+  const fd = sys.open(cstr(dir), O.PATH | O_DIRECTORY | O.CLOEXEC);
+  if (fd < 0) return errno();
+  try {
+    // struct statfs: f_type first, a long (the builds are 64-bit: x86-64, arm64), little-endian.
+    const fs = new Int32Array(30);
+    if (syscall(NR.fstatfs, fd, fs) !== 0) return errno();
+    if (fs[0] !== PROC_SUPER_MAGIC || fs[1] !== 0) return false;
+    const st = statFd(fd);
+    return typeof st === "number" ? st : st.ino === 1n;
+  } finally {
+    sys.close(fd);
+  }
+}
+
 /** The ID of the mount PATH is on, from its descriptor's fdinfo (mnt_id, Linux 3.15+). */
 export function mountOf(path: string): number | undefined {
   const fd = sys.open(cstr(path), O.PATH | O.CLOEXEC);
@@ -278,6 +303,7 @@ export function hostFacts(): Facts {
     reentersOwnTime,
     lastCap,
     hostId,
+    procfsRoot,
     // libselinux's is_selinux_enabled(): selinuxfs is mounted (a policy is loaded).
     selinuxEnabled: () => access("/sys/fs/selinux/enforce", Access.F_OK) === 0,
     env,

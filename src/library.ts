@@ -13,6 +13,7 @@
  */
 import { shown } from "./bytes.ts";
 import { Errno, NsenterError } from "./errors.ts";
+import { procfsRoot } from "./facts.ts";
 import { cstr, enterNamespace, errno, listDirectory, namespaceInode, O, readText, statFd, strerror } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { checkKind } from "./open.ts";
@@ -185,7 +186,10 @@ function _targetPath(target: unknown, info: NamespaceInfo, proc: unknown): strin
     throw new NsenterError(`not a PID or a namespace file's path: ${shown(String(target))}`, Errno.EINVAL);
   }
   if (!Number.isSafeInteger(target) || target <= 0) throw new NsenterError(`not a PID: ${target}`, Errno.EINVAL);
-  return `${_absolute(proc)}/${target}/${info.file}`;
+  const dir = _absolute(proc);
+  // As the command's --proc: a tree of files made to look like a procfs is not read as one.
+  if (procfsRoot(dir) === false) throw new NsenterError(`not the root of a procfs: ${shown(dir)}`, Errno.EINVAL);
+  return `${dir}/${target}/${info.file}`;
 }
 
 /** PATH if it is an absolute path with no NUL in it (which would end it early). */

@@ -150,6 +150,8 @@ export interface Facts {
   hostId(mapPath: string, id: number): number | undefined;
   selinuxEnabled(): boolean;
   env(name: string): string | undefined;
+  /** Whether --proc's DIR is the root of a procfs (a number: the errno where it cannot be opened). */
+  procfsRoot(dir: string): boolean | number;
 }
 
 /** nsenter's own namespaces: always our own procfs, whatever --proc says. */
@@ -491,6 +493,11 @@ function _open(s: State, slot: Slot, path: string | undefined): void {
 
 /** After parsing: `--follow-context`, `--all`, then the descriptors still to open. */
 function _resolve(s: State, facts: Facts): void {
+  // Before anything is read through it. One that cannot be opened is left to the opens (util-linux's
+  // "cannot open DIR/PID/ns/net").
+  if (s.procGiven && facts.procfsRoot(s.proc) === false) {
+    throw new NsenterError(`--proc ${s.proc} is not the root of a procfs`);
+  }
   if (s.followContext && facts.selinuxEnabled()) {
     if (s.target === 0) throw new NsenterError("no target PID specified for --follow-context");
     throw new NsenterError("--follow-context is not supported yet on a host with SELinux enabled");

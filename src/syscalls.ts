@@ -53,6 +53,7 @@ export enum NR {
   tgkill = process.arch === "arm64" ? 131 : 234,
   waitid = process.arch === "arm64" ? 95 : 247,
   kcmp = process.arch === "arm64" ? 272 : 312,
+  fstatfs = process.arch === "arm64" ? 44 : 138,
 }
 
 export type Syscall = keyof typeof NR;

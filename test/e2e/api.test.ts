@@ -1,6 +1,6 @@
 /** The library API (src/index.ts): Namespace entered for a block, restored after. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeRoot, namespacedTarget, requireTool, type Target } from "./helpers.ts";
@@ -198,5 +198,18 @@ describeRoot("the Namespace API", () => {
       "not a net namespace: /proc/self/ns/uts",
     ]);
     expect(scenario("relativeProc", "0")).toBe("not an absolute path: proc");
+  });
+
+  test("a proc option that is not the root of a procfs is refused, links to real namespaces or not", () => {
+    const dir = mkdtempSync(join(tmpdir(), "nsenter-fakeproc-"));
+    try {
+      mkdirSync(join(dir, "1/ns"), { recursive: true });
+      symlinkSync("/proc/self/ns/net", join(dir, "1/ns/net"));
+      expect(scenario("fakeProc", dir)).toBe(`not the root of a procfs: ${dir}`);
+      // A directory inside a procfs is not its root either.
+      expect(scenario("fakeProc", "/proc/self")).toBe("not the root of a procfs: /proc/self");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,7 +5,18 @@
 
 import { dlopen } from "bun:ffi";
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { fstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import {
+  fstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   cgroup2Mount,
   describeRoot,
@@ -507,6 +518,26 @@ describeRoot("--proc DIR (an extension)", () => {
     const r = run(["unshare", "--mount", "sh", "-c", script]);
     Bun.spawnSync(["rmdir", dir]);
     expect(r).toEqual({ stdout: "proc-target\n", stderr: "", status: 0 });
+  });
+
+  test("a DIR that is not the root of a procfs is refused before anything is read through it", () => {
+    // A tree made to look like one, its namespace files links to the target's real ones.
+    const dir = mkdtempSync(join(tmpdir(), "nsenter-fakeproc-"));
+    try {
+      mkdirSync(join(dir, "1/ns"), { recursive: true });
+      for (const kind of ["uts", "user", "mnt", "net", "ipc", "pid", "cgroup", "time"]) {
+        symlinkSync(`/proc/${target.pid}/ns/${kind}`, join(dir, `1/ns/${kind}`));
+      }
+      for (const args of [["-u"], ["-a"]]) {
+        const r = run([NSENTER, "--proc", dir, "-t", "1", ...args, "hostname"]);
+        expect(r).toEqual({ stdout: "", stderr: `nsenter: --proc ${dir} is not the root of a procfs\n`, status: 1 });
+      }
+      // A directory inside a procfs is not its root: /proc/PID's own files are not PIDs.
+      const inside = run([NSENTER, `--proc=/proc/${target.pid}`, "-t", "1", "-u", "hostname"]);
+      expect(inside.stderr).toBe(`nsenter: --proc /proc/${target.pid} is not the root of a procfs\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("errors name the path in DIR", () => {
