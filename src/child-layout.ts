@@ -26,13 +26,13 @@ export const REGION = 65536;
  * Where each of the job's slots is, after the function pointers; `size` is the job's length (C:
  * J_NR, ...). An enum, so that Bun's bundler writes each slot where it is used (a table of slots
  * made at start-up cost ~0.1M instructions on every child path); so the counts are numbers written
- * out (7 FUNCTIONS, 40 system calls in syscallNames(), 8 NAMESPACES), which test/child.test.ts
+ * out (7 FUNCTIONS, 41 system calls in syscallNames(), 8 NAMESPACES), which test/child.test.ts
  * checks against those tables.
  */
 export enum J {
   // The system calls' numbers on this architecture, in syscallNames()'s order.
   nr = 7,
-  nsCount = nr + 40,
+  nsCount = nr + 41,
   // A descriptor and a CLONE_* type for each namespace kind.
   nsFd,
   nsType = nsFd + 8,

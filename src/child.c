@@ -110,6 +110,7 @@ static void enter_namespaces(long *j) {
 }
 
 #define AT_FDCWD -100
+#define RESOLVE_NO_MAGICLINKS 0x02
 static void change_directories(long *j) {
   long cwd = j[J_CWD];
   long root = j[J_ROOT];
@@ -126,8 +127,15 @@ static void change_directories(long *j) {
   if (j[J_WDNS]) {
     /* The target's path: only a directory is opened (O_DIRECTORY, in the job: it differs between
      * architectures), and not blocking: a FIFO there would hold the child, and nsenter with it. A
-     * non-directory gets util-linux's words, from its fchdir. */
-    cwd = sys(j, N_OPENAT, AT_FDCWD, j[J_WDNS], j[J_WDNS_FLAGS], 0, 0);
+     * non-directory gets util-linux's words, from its fchdir. Through no magic link (openat2, Linux
+     * 5.6: ENOSYS before): /proc/self/fd/N in the target's files would reach a directory this
+     * process holds (J_OWNER, the host's procfs), as in nsenter (execute.ts). The struct open_how
+     * is written field by field: the machine code carries no data. */
+    long how[3];
+    how[0] = j[J_WDNS_FLAGS];
+    how[1] = 0;
+    how[2] = RESOLVE_NO_MAGICLINKS;
+    cwd = sys(j, N_OPENAT2, AT_FDCWD, j[J_WDNS], (long)how, sizeof how, 0);
     if (cwd < 0 && *((errno_fn)j[F_ERRNO])() == ENOTDIR) {
       /* A file there (opened only as a path: no device or FIFO is opened), not a path through one. */
       long there = sys(j, N_OPENAT, AT_FDCWD, j[J_WDNS], O_PATH, 0, 0);

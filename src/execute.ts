@@ -321,6 +321,10 @@ function _enterNamespaces(r: RunPlan, fds: Descriptors): Failed {
 
 /** util-linux's root and working-directory stage, step for step. */
 function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
+  // This thread's root and directory alone, as a mount namespace entered has them already: Bun's
+  // other threads keep the host's, and open nothing by path in the target's meanwhile (its
+  // allocator reads /proc/self/statm so).
+  if (sys.unshare(Clone.FS) !== 0) return _fail("unshare");
   if (r.keepCwd) {
     const wd = sys.open(dot(), O.RDONLY | O.CLOEXEC);
     if (wd < 0) return _fail("openCwd");
@@ -336,7 +340,11 @@ function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
   if (c.wdns !== undefined) {
     // The target's path: only a directory is opened (a device there, /dev/watchdog say, must not be
     // opened by root), and not blocking. A non-directory gets util-linux's words, from its fchdir.
-    const wd = sys.open(c.wdns, O.RDONLY | O.CLOEXEC | O.NONBLOCK | O_DIRECTORY);
+    // And through no magic link: /proc/self/fd/N (or a Bun thread's /proc/self/task/TID/root) in the
+    // target's files, where a procfs of this PID namespace is mounted, would reach the directories
+    // nsenter holds to go home with (_saveHome), the host's root among them (a reviewer's
+    // program ran in the host's / so). util-linux follows them, holding none.
+    const wd = sys.openResolving(c.wdns, O.RDONLY | O.CLOEXEC | O.NONBLOCK | O_DIRECTORY, sys.RESOLVE_NO_MAGICLINKS);
     if (wd < 0) {
       // A file there, not a directory: util-linux's words from its fchdir, if its open (read-only)
       // would have succeeded; else from its open.

@@ -889,6 +889,84 @@ describeRoot("-W names a file of the target's: only a directory is opened, by ro
   });
 });
 
+describeRoot("-W through a magic link: refused, so no directory nsenter holds, nor the host's, is reached", () => {
+  // The target's own mount namespace with this host's procfs in it (a hostPID container, a sandbox
+  // without a PID namespace), whose root plants links: to /proc/self/fd/N (what nsenter, or its
+  // child, holds open: in exec mode the host's root and the caller's directory, kept to go home
+  // with) and to /proc/PID/root of a host process (this test's: the host's root).
+  let target: Target;
+  const fds = Array.from({ length: 14 }, (_, i) => i + 3);
+  beforeAll(() => {
+    const links = fds.map((n) => `ln -s /proc/self/fd/${n} /mnt/fd${n}`);
+    const setup = [
+      "mount -t tmpfs none /mnt",
+      "mkdir /mnt/plain",
+      `ln -s /proc/${process.pid}/root /mnt/host-root`,
+      ...links,
+    ];
+    target = new Target(["--mount", "--propagation", "private", "--fork"], setup.join(" && "));
+  });
+  afterAll(() => target?.kill());
+
+  test.each([[["-m"]], [["-m", "-r"]], [["-m", "-p"]]])("%j", (flags) => {
+    const t = `${target.pid}`;
+    const wdns = (path: string, nsenter = NSENTER) => run([nsenter, "-t", t, ...flags, "-W", path, "pwd"]);
+    expect(wdns("/mnt/plain")).toEqual({ stdout: "/mnt/plain\n", stderr: "", status: 0 });
+    const loop = "nsenter: cannot open current working directory: Too many levels of symbolic links\n";
+    expect(wdns("/mnt/host-root")).toEqual({ stdout: "", stderr: loop, status: 1 });
+    // util-linux follows it: the program's directory is the host's root, outside the target.
+    expect(wdns("/mnt/host-root", REFERENCE)).toEqual({ stdout: "/\n", stderr: "", status: 0 });
+    for (const n of fds) {
+      const r = wdns(`/mnt/fd${n}`);
+      // A descriptor that is open is a magic link; one that is not, no file.
+      const missing = "nsenter: cannot open current working directory: No such file or directory\n";
+      expect({ n, ...r, stderr: r.stderr === missing ? loop : r.stderr }).toEqual({
+        n,
+        stdout: "",
+        stderr: loop,
+        status: 1,
+      });
+    }
+  });
+});
+
+describeRoot("-r without -m: only the thread that becomes the program takes the target's root", () => {
+  // Bun's other threads share the main thread's root and directory unless it unshares them (as
+  // entering a mount namespace does): they would open by path in the target's files until execve.
+  let dir: string;
+  let boxed: Target;
+  beforeAll(() => {
+    requireTool("/usr/bin/strace", "strace");
+    dir = containerRoot();
+    boxed = new Target(["--fork", "--mount", `--root=${dir}`], "true");
+  });
+  afterAll(() => {
+    boxed?.kill();
+    removeTree(dir);
+  });
+
+  // --env: reading the target's environment leaves Bun with threads of its own (-r alone, none yet).
+  test.each([[["-r", "-w", "-e"]]])("%j", async (flags) => {
+    // At nsenter's execve of the program (its threads still there; not strace's of nsenter): each
+    // thread's root and directory.
+    const places = (pid: number) =>
+      readlinkSync(`/proc/${pid}/exe`) !== NSENTER
+        ? undefined
+        : readdirSync(`/proc/${pid}/task`).map((tid) => ({
+            main: tid === `${pid}`,
+            root: readlinkSync(`/proc/${pid}/task/${tid}/root`),
+            cwd: readlinkSync(`/proc/${pid}/task/${tid}/cwd`),
+          }));
+    // One execve of the program: execvp's PATH search would try (and strace hold) each directory.
+    const r = await atSyscall(["-t", `${boxed.pid}`, ...flags], places, { call: "execve", program: "/bin/true" });
+    expect(r.status).toBe(0);
+    const seen = r.seen ?? [];
+    expect(seen.filter((t) => !t.main).length).toBeGreaterThan(0); // Bun's threads, to look at
+    expect(seen.filter((t) => t.main).map((t) => t.root)).toEqual([realpathSync(dir)]);
+    for (const t of seen.filter((t) => !t.main)) expect(t).toEqual({ main: false, root: "/", cwd: process.cwd() });
+  });
+});
+
 describeRoot("--proc pins no process of ours", () => {
   let target: Target;
   beforeAll(() => {
@@ -1475,27 +1553,36 @@ describeRoot("fs.suid_dumpable=1: no start that changes credentials", () => {
 });
 
 /**
- * BINARY (nsenter, unless given) run under strace, which holds each setuid(2) for a moment as it is
- * entered, or (AT "exit") as it returns; LOOK at the first process of the run's (nsenter, its child
- * or the program's process) found in one. The run's status, its stderr and the signal it died of.
+ * BINARY (nsenter, unless given) run under strace with ARGS and PROGRAM (`true`, unless given),
+ * strace holding each CALL (setuid(2), unless given) for a moment as it is entered, or (AT "exit")
+ * as it returns; LOOK at the first process of the run's (nsenter, its child or the program's
+ * process) found in one, until it returns something. The run's status, its stderr and the signal
+ * it died of.
  */
-async function atSetuid<T>(
+async function atSyscall<T>(
   args: string[],
   look: (pid: number) => T,
-  { binary = NSENTER, at = "enter" }: { binary?: string; at?: "enter" | "exit" } = {},
+  {
+    binary = NSENTER,
+    at = "enter",
+    call = "setuid",
+    program = "true",
+  }: { binary?: string; at?: "enter" | "exit"; call?: "setuid" | "execve"; program?: string } = {},
 ): Promise<{
   seen: T | undefined;
   status: number;
   stderr: string;
   signal: ReturnType<typeof Bun.spawn>["signalCode"];
 }> {
-  const hold = ["-e", "trace=setuid", "-e", `inject=setuid:delay_${at}=1500000`];
-  const proc = Bun.spawn(["strace", "-f", "-qq", "-o", "/dev/null", ...hold, binary, ...args, "true"], {
+  const hold = ["-e", `trace=${call}`, "-e", `inject=${call}:delay_${at}=1500000`];
+  const proc = Bun.spawn(["strace", "-f", "-qq", "-o", "/dev/null", ...hold, binary, ...args, program], {
     stdio: ["ignore", "ignore", "pipe"],
   });
-  const inSetuid = (pid: number) => {
+  // execve is no call nsenter makes through syscall(): its number here, x86-64's or arm64's.
+  const nr = call === "setuid" ? NR.setuid : process.arch === "arm64" ? 221 : 59;
+  const inCall = (pid: number) => {
     try {
-      return readFileSync(`/proc/${pid}/syscall`, "utf8").startsWith(`${NR.setuid} `);
+      return readFileSync(`/proc/${pid}/syscall`, "utf8").startsWith(`${nr} `);
     } catch {
       return false;
     }
@@ -1503,7 +1590,7 @@ async function atSetuid<T>(
   let seen: T | undefined;
   for (let i = 0; i < 800 && seen === undefined; i++) {
     await Bun.sleep(10);
-    const found = processesBelow(proc.pid).find(inSetuid);
+    const found = processesBelow(proc.pid).find(inCall);
     if (found !== undefined) seen = look(found);
   }
   const status = await proc.exited;
@@ -1555,12 +1642,12 @@ describeRoot("while credentials change (-S/-G): nothing held for the new user to
     ["-m -r -w", ["-m", "-r", "-w"]],
     ["-p -F (nsenter's own PID namespace held too)", ["-p", "-F"]],
   ])("%s -S 65534 -G 65534: nothing held, the program runs", async (_name, flags) => {
-    const r = await atSetuid(["-t", `${target.pid}`, ...(flags as string[]), "-S", "65534", "-G", "65534"], held);
+    const r = await atSyscall(["-t", `${target.pid}`, ...(flags as string[]), "-S", "65534", "-G", "65534"], held);
     expect({ seen: r.seen, status: r.status }).toEqual({ seen: [], status: 0 });
   });
 
   test("-m -S 0: root's run still holds its way home (a failed step goes back)", async () => {
-    const r = await atSetuid(["-t", `${target.pid}`, "-m", "-S", "0", "-G", "0"], held);
+    const r = await atSyscall(["-t", `${target.pid}`, "-m", "-S", "0", "-G", "0"], held);
     expect(r.status).toBe(0);
     expect(r.seen).toContain("/");
   });
@@ -1586,7 +1673,7 @@ describeRoot("while credentials change (-S/-G): nothing held for the new user to
     ["-u -p -F (exec mode)", ["-u", "-p", "-F"]],
   ])("%s -S 65534 -G 65534: held at 1", async (_name, flags) => {
     requireHardLimit("Max core file size", 1);
-    const r = await atSetuid(["-t", `${target.pid}`, ...(flags as string[]), "-S", "65534", "-G", "65534"], coreLimit);
+    const r = await atSyscall(["-t", `${target.pid}`, ...(flags as string[]), "-S", "65534", "-G", "65534"], coreLimit);
     // The hard limit stays the caller's (this test's).
     expect({ seen: r.seen, status: r.status }).toEqual({ seen: ["1", coreLimit(process.pid)[1] as string], status: 0 });
   });
@@ -1623,7 +1710,7 @@ describeRoot("-S in exec mode: a crash signal from the new user is a silent deat
     const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
     const kill = (pid: number) => run([...nobody, "kill", `-${signal}`, `${pid}`]).status;
     const args = ["-t", `${target.pid}`, "-m", "-S", "65534", "-G", "65534"];
-    const r = await atSetuid(args, kill, { binary, at: "exit" });
+    const r = await atSyscall(args, kill, { binary, at: "exit" });
     expect(r.seen).toBe(0); // sent, by that user
     return { stderr: r.stderr, signal: r.signal };
   }
