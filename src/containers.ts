@@ -1,5 +1,6 @@
 /**
- * Container targets for -t: a name (docker's, podman's, or Kubernetes' `namespace/pod/container`),
+ * Container targets for -t: a name (docker's, podman's, or Kubernetes' `namespace/pod/container`, as
+ * the runtime that runs it records it),
  * an ID, a unique prefix of one, or the Kubernetes forms `containerd://ID`, `cri-o://ID`,
  * `docker://ID`. As docker does: an exact name first, then an exact ID, then a unique prefix.
  *
@@ -54,7 +55,7 @@ function _pidRecords(): readonly PidRecord[] {
   return [
     {
       runtime: "containerd",
-      root: "/run/containerd/io.containerd.runtime.v2.task",
+      root: CONTAINERD_TASKS,
       namespaced: true,
       file: "init.pid",
       format: "pid",
@@ -79,9 +80,9 @@ function _pidRecords(): readonly PidRecord[] {
   ];
 }
 
+const CONTAINERD_TASKS = "/run/containerd/io.containerd.runtime.v2.task";
 const DOCKER_CONTAINERS = "/var/lib/docker/containers";
 const STORAGE_CONTAINERS = "/var/lib/containers/storage/overlay-containers/containers.json";
-const KUBERNETES_LOGS = "/var/log/containers";
 
 /** The runtime a containerd namespace belongs to, where a better-known name says it. */
 function _containerdNamespace(ns: string, runtime: string): string {
@@ -112,8 +113,8 @@ export interface Container {
 export function resolveContainer(ref: string, mounts: readonly CgroupMount[]): ContainerInit {
   const scheme = /^(containerd|cri-o|docker):\/\/(.+)$/.exec(ref);
   const wanted = scheme ? (scheme[2] as string) : ref;
-  const containers = _known();
   const name = scheme ? "" : ref.replace(/^\//, "");
+  const containers = _known(name.split("/").length === 3);
   const match = chooseContainer(name, wanted, containers);
   const known = knownContainers(containers);
   if (match.length > 1 && _kubernetesRuns(name, match)) return _runningOne(ref, match, mounts, known);
@@ -129,9 +130,9 @@ function _ambiguous(ref: string, match: readonly Container[]): NsenterError {
 }
 
 /**
- * Whether the containers a Kubernetes name (`namespace/pod/container`) matches are its runs: the
- * kubelet keeps the log of a container's last run beside the running one's (after a restart, a
- * crash loop), so one name names several IDs. Docker's and podman's names have no `/`.
+ * Whether the containers a Kubernetes name (`namespace/pod/container`) matches are its runs: CRI-O
+ * and docker keep a container's last run beside the running one (after a restart, a crash loop),
+ * so one name names several IDs. Docker's and podman's own names have no `/`.
  */
 function _kubernetesRuns(name: string, match: readonly Container[]): boolean {
   return name.split("/").length === 3 && match.every((c) => c.names.includes(name));
@@ -176,8 +177,8 @@ export function chooseContainer(name: string, ref: string, containers: readonly 
   return ref === "" ? [] : containers.filter((c) => c.id.startsWith(ref));
 }
 
-/** Every container the runtimes recorded or named. */
-function _known(): Container[] {
+/** Every container the runtimes recorded or named (Kubernetes names too, when KUBERNETES). */
+function _known(kubernetes: boolean): Container[] {
   const byId = new Map<string, Container>();
   const get = (id: string, runtime: string): Container => {
     let c = byId.get(id);
@@ -187,7 +188,7 @@ function _known(): Container[] {
     }
     return c;
   };
-  for (const { id, runtime, name } of _names()) get(id, runtime).names.push(name);
+  for (const { id, runtime, name } of _names(kubernetes)) get(id, runtime).names.push(name);
   for (const { id, runtime, record, dir } of _recorded()) {
     get(id, runtime).records.push({ record, dir });
   }
@@ -211,39 +212,57 @@ function _recorded(): { id: string; runtime: string; record: PidRecord; dir: str
   return found;
 }
 
-/** Names: docker's config.v2.json ("/name"), containers/storage's containers.json, Kubernetes' log names. */
-function _names(): { id: string; runtime: string; name: string }[] {
+/**
+ * Names: docker's config.v2.json ("/name"), containers/storage's containers.json, and with
+ * KUBERNETES the `namespace/pod/container` of the containers Kubernetes runs, as their runtime
+ * records it: CRI-O's and cri-dockerd's names (k8s_...), containerd's annotations. Never from
+ * /var/log/containers: the kubelet's log names say the same, but a log agent's root writes there.
+ */
+function _names(kubernetes: boolean): { id: string; runtime: string; name: string }[] {
   const names: { id: string; runtime: string; name: string }[] = [];
+  const add = (id: string, runtime: string, name: string) => {
+    names.push({ id, runtime, name });
+    const k = kubernetes ? kubernetesName(name) : undefined;
+    if (k) names.push({ id, runtime, name: k });
+  };
   for (const id of _list(DOCKER_CONTAINERS)) {
     const config = _json(`${DOCKER_CONTAINERS}/${id}/config.v2.json`) as { Name?: unknown; ID?: unknown } | undefined;
-    if (typeof config?.Name === "string") {
-      names.push({
-        id: typeof config.ID === "string" ? config.ID : id,
-        runtime: "docker",
-        name: config.Name.replace(/^\//, ""),
-      });
-    }
+    if (typeof config?.Name === "string")
+      add(typeof config.ID === "string" ? config.ID : id, "docker", config.Name.replace(/^\//, ""));
   }
   const storage = _json(STORAGE_CONTAINERS);
   for (const c of Array.isArray(storage) ? (storage as ({ id?: unknown; names?: unknown } | null)[]) : []) {
     if (typeof c?.id !== "string" || !Array.isArray(c.names)) continue;
     // CRI-O keeps its containers there too, named k8s_<container>_<pod>_<namespace>_<uid>_<attempt>.
     const crio = c.names.some((name) => typeof name === "string" && name.startsWith("k8s_"));
-    for (const name of c.names) {
-      if (typeof name === "string") names.push({ id: c.id, runtime: crio ? "cri-o" : "podman", name });
-    }
+    for (const name of c.names) if (typeof name === "string") add(c.id, crio ? "cri-o" : "podman", name);
   }
-  for (const file of _list(KUBERNETES_LOGS)) {
-    const k = kubernetesLogName(file);
-    if (k) names.push({ id: k.id, runtime: "kubernetes", name: k.name });
+  if (kubernetes) {
+    const dir = `${CONTAINERD_TASKS}/k8s.io`;
+    for (const id of _list(dir)) {
+      const name = kubernetesAnnotated(_json(`${dir}/${id}/config.json`));
+      if (name) names.push({ id, runtime: "kubernetes", name });
+    }
   }
   return names;
 }
 
-/** `<pod>_<namespace>_<container>-<id>.log` -> `namespace/pod/container` and the ID. */
-export function kubernetesLogName(file: string): { name: string; id: string } | undefined {
-  const m = new RegExp(`^(.+)_(.+)_(.+)-(${ID})\\.log$`).exec(file);
-  return m ? { name: `${m[2]}/${m[1]}/${m[3]}`, id: m[4] as string } : undefined;
+/**
+ * `k8s_<container>_<pod>_<namespace>_<uid>_<attempt>` (CRI-O's and cri-dockerd's names) ->
+ * `namespace/pod/container`; not the pod's sandbox (`k8s_POD_...`). Kubernetes' names have no `_`.
+ */
+export function kubernetesName(name: string): string | undefined {
+  const parts = name.split("_");
+  if (parts.length !== 6 || parts[0] !== "k8s" || parts[1] === "POD" || parts.includes("")) return undefined;
+  return `${parts[3]}/${parts[2]}/${parts[1]}`;
+}
+
+/** containerd's CRI annotations in a task's config.json (its OCI spec) -> `namespace/pod/container`. */
+export function kubernetesAnnotated(spec: unknown): string | undefined {
+  const a = (spec as { annotations?: Record<string, unknown> } | null | undefined)?.annotations;
+  if (typeof a !== "object" || a === null || a["io.kubernetes.cri.container-type"] !== "container") return undefined;
+  const parts = ["sandbox-namespace", "sandbox-name", "container-name"].map((k) => a[`io.kubernetes.cri.${k}`]);
+  return parts.every((p) => typeof p === "string" && p !== "" && !p.includes("/")) ? parts.join("/") : undefined;
 }
 
 /**
@@ -484,7 +503,7 @@ function _notFound(ref: string, wanted: string, mounts: readonly CgroupMount[]):
     ? shown(
         `container ${lookalike.id}: no runtime recorded it (looked in ${looked}); a cgroup is named like it, ${lookalike.dir}, with PID ${lookalike.pid}, but nsenter takes a container's init from its runtime's records alone (give a PID you know to be the container's)`,
       )
-    : `no running container matches it either (names in ${DOCKER_CONTAINERS}, ${STORAGE_CONTAINERS} and ${KUBERNETES_LOGS}; IDs there and in the runtimes' records under /run)`;
+    : `no running container matches it either (names in ${DOCKER_CONTAINERS}, ${STORAGE_CONTAINERS} and containerd's Kubernetes tasks, ${CONTAINERD_TASKS}/k8s.io; IDs there and in the runtimes' records under /run)`;
   return new NsenterError(`failed to parse pid: '${ref}'`, undefined, 1, false, why);
 }
 

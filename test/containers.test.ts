@@ -11,7 +11,8 @@ import {
   type Container,
   cgroupsNaming,
   chooseContainer,
-  kubernetesLogName,
+  kubernetesAnnotated,
+  kubernetesName,
   namesContainer,
   otherContainer,
   parseRecord,
@@ -180,11 +181,36 @@ describe("runtime records", () => {
   });
 
   test.each([
-    [`web-1_default_nginx-${ID}.log`, { name: "default/web-1/nginx", id: ID }],
-    [`p_ns_c-d-${ID}.log`, { name: "ns/p/c-d", id: ID }],
-    ["p_ns_c-short.log", undefined],
-  ])("kubernetesLogName(%j)", (file, expected) => {
-    expect(kubernetesLogName(file)).toEqual(expected);
+    ["k8s_nginx_web-1_default_0e1f-aa_0", "default/web-1/nginx"],
+    ["k8s_app_crio-pod_myns_0e1f_12", "myns/crio-pod/app"],
+    ["k8s_POD_web-1_default_0e1f_0", undefined], // the pod's sandbox
+    ["k8s_nginx_web-1_default_0e1f", undefined],
+    ["k8s_nginx__default_0e1f_0", undefined],
+    ["web", undefined],
+  ])("kubernetesName(%j)", (name, expected) => {
+    expect(kubernetesName(name)).toEqual(expected);
+  });
+
+  const annotated = (a: Record<string, unknown>) => ({
+    annotations: {
+      "io.kubernetes.cri.container-type": "container",
+      "io.kubernetes.cri.sandbox-namespace": "default",
+      "io.kubernetes.cri.sandbox-name": "web-1",
+      "io.kubernetes.cri.container-name": "nginx",
+      ...a,
+    },
+  });
+  test.each([
+    [annotated({}), "default/web-1/nginx"],
+    [annotated({ "io.kubernetes.cri.container-type": "sandbox" }), undefined],
+    [annotated({ "io.kubernetes.cri.container-name": 5 }), undefined],
+    [annotated({ "io.kubernetes.cri.sandbox-name": "a/b" }), undefined],
+    [annotated({ "io.kubernetes.cri.sandbox-namespace": "" }), undefined],
+    [{ annotations: null }, undefined],
+    [null, undefined],
+    [[1], undefined],
+  ])("kubernetesAnnotated(%j)", (spec, expected) => {
+    expect(kubernetesAnnotated(spec)).toEqual(expected);
   });
 
   test.each([

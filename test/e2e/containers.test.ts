@@ -117,6 +117,28 @@ describeRoot("container targets", () => {
   /** crun's status for container ID under ROOT, naming PID with START (its start time, unless given). */
   const crunStatus = (root: string, id: string, pid: number, start = startTime(pid)) =>
     put(`${root}/${id}/status`, JSON.stringify({ pid, "process-start-time": start }));
+  /** containerd's OCI spec (config.json) of a Kubernetes container, with the CRI's annotations. */
+  const kubeSpec = (namespace: string, pod: string, container: string) =>
+    JSON.stringify({
+      ociVersion: "1.1.0",
+      annotations: {
+        "io.kubernetes.cri.container-type": "container",
+        "io.kubernetes.cri.sandbox-namespace": namespace,
+        "io.kubernetes.cri.sandbox-name": pod,
+        "io.kubernetes.cri.container-name": container,
+      },
+    });
+  /** containers/storage's containers.json, with MORE entries for the length of RUN. */
+  const withStorage = (more: object[], run: () => void) => {
+    const path = "var/lib/containers/storage/overlay-containers/containers.json";
+    const good = readFileSync(join(state, path), "utf8");
+    put(path, JSON.stringify([...JSON.parse(good), ...more]));
+    try {
+      run();
+    } finally {
+      put(path, good);
+    }
+  };
   /** A containerd task: its init.pid, and (RUNC) runc's state beside it, as the runc shim keeps while it runs. */
   const task = (ns: string, id: string, pid: number, runc = true) => {
     put(`run/containerd/io.containerd.runtime.v2.task/${ns}/${id}/init.pid`, `${pid}`);
@@ -173,6 +195,8 @@ describeRoot("container targets", () => {
         { id: IDS.podapp, names: ["podapp"] },
         { id: IDS.web1Podman, names: ["web1"] },
         { id: hex("c10c"), names: ["k8s_app_crio-pod_myns_0e1f_0"] }, // CRI-O's
+        // A run of myns/mypod/app before a restart, as CRI-O keeps it (here beside containerd's).
+        { id: hex("b2c4"), names: ["k8s_app_mypod_myns_0e1f_0"] },
       ]),
     );
     const storage = "run/containers/storage/overlay-containers";
@@ -185,10 +209,13 @@ describeRoot("container targets", () => {
     // Stopped, its record left behind, and its PID now the attacker's process.
     put(`${storage}/${IDS.stale}/userdata/pidfile`, `${attackers.get("stale")?.pid}`);
     task("k8s.io", IDS.kube, pid("kube"));
+    put(
+      `run/containerd/io.containerd.runtime.v2.task/k8s.io/${IDS.kube}/config.json`,
+      kubeSpec("myns", "mypod", "app"),
+    );
     task("default", IDS.task1, pid("task1"));
+    // The kubelet's log of it: names are not taken from there (a log agent's root writes there).
     put(`var/log/containers/mypod_myns_app-${IDS.kube}.log`, "");
-    // Its run before a restart: the kubelet keeps that log too, under the same name.
-    put(`var/log/containers/mypod_myns_app-${hex("b2c4")}.log`, "");
     chmodSync(join(state, `run/containerd/io.containerd.runtime.v2.task/moby/${IDS.untrusted}/init.pid`), 0o666);
   });
 
@@ -249,31 +276,47 @@ describeRoot("container targets", () => {
   });
 
   test("a Kubernetes name that two running containers have: refused, listing both", () => {
-    const logs = [IDS.web, IDS.kube].map((id) => `var/log/containers/twice_myns_app-${id}.log`);
-    for (const log of logs) put(log, "");
+    // twin, named by cri-dockerd (Kubernetes on docker) as a run of myns/mypod/app.
+    const config = `var/lib/docker/containers/${IDS.twin}/config.v2.json`;
+    put(config, JSON.stringify({ ID: IDS.twin, Name: "/k8s_app_mypod_myns_0e1f_1" }));
     try {
-      expect(hostname("myns/twice/app")).toEqual({
+      expect(hostname("myns/mypod/app")).toEqual({
         stdout: "",
-        stderr: `nsenter: container 'myns/twice/app' is ambiguous; it matches:\n  docker ${IDS.web}\n  kubernetes ${IDS.kube}\n`,
+        stderr: `nsenter: container 'myns/mypod/app' is ambiguous; it matches:\n  docker ${IDS.twin}\n  kubernetes ${IDS.kube}\n`,
         status: 1,
       });
     } finally {
-      for (const log of logs) rmSync(join(state, log));
+      rmSync(join(state, config, ".."), { recursive: true });
     }
   });
 
   test("a Kubernetes name none of whose runs is running: each said", () => {
     const [a, b] = [hex("dead"), hex("dea1")];
-    const logs = [a, b].map((id) => `var/log/containers/gone_myns_app-${id}.log`);
+    withStorage(
+      [a, b].map((id, i) => ({ id, names: [`k8s_app_gone_myns_0e1f_${i}`] })),
+      () => {
+        const r = hostname("myns/gone/app");
+        expect(r.status).toBe(1);
+        expect(r.stdout).toBe("");
+        const [first, ...each] = r.stderr.trimEnd().split("\n");
+        expect(first).toBe("nsenter: container 'myns/gone/app' is not running:");
+        expect(each.sort()).toEqual([a, b].map((id) => `  container cri-o ${id} is not running`).sort());
+      },
+    );
+  });
+
+  test("names in /var/log/containers are not believed: a log agent's root writes there", () => {
+    // A log naming another container (web, docker's) as a run of myns/mypod/app, and one naming a
+    // pod no runtime records.
+    const logs = [`mypod_myns_app-${IDS.web}.log`, `logonly_myns_app-${IDS.db}.log`].map(
+      (f) => `var/log/containers/${f}`,
+    );
     for (const log of logs) put(log, "");
     try {
-      const r = hostname("myns/gone/app");
-      expect(r.status).toBe(1);
-      expect(r.stdout).toBe("");
-      const [first, ...each] = r.stderr.trimEnd().split("\n");
-      expect(first).toBe("nsenter: container 'myns/gone/app' is not running:");
-      // In the order the logs are listed.
-      expect(each.sort()).toEqual([a, b].map((id) => `  container kubernetes ${id} is not running`).sort());
+      expect(hostname("myns/mypod/app")).toEqual(ok("kube"));
+      expect(hostname("myns/logonly/app").stderr.split("\n")[0]).toBe(
+        "nsenter: failed to parse pid: 'myns/logonly/app'",
+      );
     } finally {
       for (const log of logs) rmSync(join(state, log));
     }

@@ -206,6 +206,10 @@ describeRoot("containerd (ctr run, an ID of any form)", () => {
   let rootfs: string;
   let archive: string;
   const ctr = (...args: string[]) => ["ctr", "-n", ns, ...args];
+  // A task in the CRI's namespace with the annotations the CRI gives a pod's container: its
+  // Kubernetes name is read from the spec containerd writes into the task's bundle.
+  const kube = { task: `kube-${process.pid}`, name: `ns-${process.pid}/pod/app`, madeNamespace: false };
+  const k8s = (...args: string[]) => ["ctr", "-n", "k8s.io", ...args];
 
   beforeAll(async () => {
     requireTool("/usr/bin/containerd", "containerd");
@@ -217,24 +221,43 @@ describeRoot("containerd (ctr run, an ID of any form)", () => {
     must(["podman", "save", "--format", "oci-archive", "-o", archive, image]);
     must(ctr("images", "import", "--base-name", image.replace(/:1$/, ""), archive));
     must(ctr("run", "-d", image, task, "sleep", "600"));
+    kube.madeNamespace = !must(["ctr", "namespaces", "ls", "-q"]).split("\n").includes("k8s.io");
+    must(k8s("images", "import", "--base-name", image.replace(/:1$/, ""), archive));
+    const [namespace, pod, container] = kube.name.split("/");
+    const annotations = Object.entries({
+      "container-type": "container",
+      "sandbox-namespace": namespace,
+      "sandbox-name": pod,
+      "container-name": container,
+    }).flatMap(([k, v]) => ["--annotation", `io.kubernetes.cri.${k}=${v}`]);
+    must(k8s("run", "-d", ...annotations, image, kube.task, "sleep", "600"));
   }, 120_000);
 
   afterAll(async () => {
-    run(ctr("tasks", "kill", "-s", "KILL", task));
-    for (let i = 0; i < 50 && run(ctr("tasks", "delete", task)).status !== 0; i++) await Bun.sleep(100);
-    run(ctr("containers", "delete", task));
-    run(ctr("images", "rm", image));
+    for (const [c, id] of [
+      [ctr, task],
+      [k8s, kube.task],
+    ] as const) {
+      run(c("tasks", "kill", "-s", "KILL", id));
+      for (let i = 0; i < 50 && run(c("tasks", "delete", id)).status !== 0; i++) await Bun.sleep(100);
+      run(c("containers", "delete", id));
+      run(c("images", "rm", image));
+    }
     run(["ctr", "namespaces", "remove", ns]);
+    if (kube.madeNamespace) run(["ctr", "namespaces", "remove", "k8s.io"]);
     // containerd leaves the namespace's directories behind, empty: removed (only if empty).
     for (const root of ["/run/containerd/runc", "/run/containerd/io.containerd.runtime.v2.task"]) {
-      try {
-        rmdirSync(`${root}/${ns}`);
-      } catch {}
+      for (const made of kube.madeNamespace ? [ns, "k8s.io"] : [ns]) {
+        try {
+          rmdirSync(`${root}/${made}`);
+        } catch {}
+      }
     }
     run(["podman", "rmi", "-f", image]);
     if (rootfs) removeTree(rootfs);
     if (archive) removeTree(archive);
     removeCgroupTree(ns);
+    if (kube.madeNamespace) removeCgroupTree("k8s.io");
     await stop(daemon);
   }, 60_000);
 
@@ -242,6 +265,12 @@ describeRoot("containerd (ctr run, an ID of any form)", () => {
     const pid = Number(must(["sh", "-c", `ctr -n ${ns} tasks ls | awk '$1 == "${task}" { print $2 }'`]));
     expect(readFileSync(`/proc/${pid}/cgroup`, "utf8")).toContain(`/${ns}/${task}`);
     const r = run([NSENTER, "-t", task, "-a", "readlink", "/proc/self/ns/mnt"]);
+    expect(r).toEqual({ stdout: `${readlinkSync(`/proc/${pid}/ns/mnt`)}\n`, stderr: "", status: 0 });
+  });
+
+  test("a Kubernetes name, from the CRI's annotations in the task's spec", () => {
+    const pid = Number(must(["sh", "-c", `ctr -n k8s.io tasks ls | awk '$1 == "${kube.task}" { print $2 }'`]));
+    const r = run([NSENTER, "-t", kube.name, "-a", "readlink", "/proc/self/ns/mnt"]);
     expect(r).toEqual({ stdout: `${readlinkSync(`/proc/${pid}/ns/mnt`)}\n`, stderr: "", status: 0 });
   });
 });
