@@ -125,7 +125,8 @@ export function resolveContainer(ref: string, mounts: readonly CgroupMount[]): C
 }
 
 function _ambiguous(ref: string, match: readonly Container[]): NsenterError {
-  const list = match.map((c) => `\n  ${c.runtime} ${c.id}`).join("");
+  // Each line escaped: IDs are names of directories (containerd takes any).
+  const list = match.map((c) => `\n  ${shown(`${c.runtime} ${c.id}`)}`).join("");
   return new NsenterError(`container '${ref}' is ambiguous; it matches:${list}`);
 }
 
@@ -278,7 +279,10 @@ function _init(c: Container, mounts: readonly CgroupMount[], known: ReadonlySet<
     if (typeof found === "string") reasons.push(found);
     if (found === undefined || typeof found === "string") continue;
     const known = byPid.get(found.pid);
-    const leftBehind = known?.leftBehind === true || record.leftBehind === true;
+    // The OCI runtime's state without a start time it could read (a field of another type, a format
+    // of a later release): no better than a record that may be left behind.
+    const timeless = record.format !== "pid" && found.startTime === undefined;
+    const leftBehind = known?.leftBehind === true || record.leftBehind === true || timeless;
     byPid.set(found.pid, { ...known, ...found, path: known?.path ?? `${dir}/${record.file}`, leftBehind });
   }
   const live: number[] = [];
@@ -287,8 +291,12 @@ function _init(c: Container, mounts: readonly CgroupMount[], known: ReadonlySet<
     if (why === undefined) live.push(pid);
     else reasons.push(`${expect.path} names PID ${pid}, but ${why}`);
   }
-  if (live.length > 1) throw new NsenterError(`${what} has more than one recorded init: PIDs ${live.join(", ")}`);
-  if (live[0] !== undefined) return { pid: live[0], id: c.id, startTime: _startTime(live[0]) ?? 0n };
+  if (live.length > 1)
+    throw new NsenterError(shown(`${what} has more than one recorded init: PIDs ${live.join(", ")}`));
+  // The start time verifyInit compared (every PID taken has one recorded: _leftBehind), not read
+  // again: a PID reused in between would be checked against the newcomer's.
+  const pid = live[0];
+  if (pid !== undefined) return { pid, id: c.id, startTime: byPid.get(pid)?.startTime ?? _startTime(pid) ?? 0n };
   if (reasons.length > 0) throw new NsenterError(shown(`${what} is not running: ${reasons.join("; ")}`));
   throw new NsenterError(`${what} is not running`);
 }
@@ -500,11 +508,20 @@ function _notFound(ref: string, wanted: string, mounts: readonly CgroupMount[]):
   const lookalike = _cgroupLookalike(wanted, mounts);
   const looked = [...new Set(_pidRecords().map((r) => r.root))].join(", ");
   const why = lookalike
-    ? shown(
-        `container ${lookalike.id}: no runtime recorded it (looked in ${looked}); a cgroup is named like it, ${lookalike.dir}, with PID ${lookalike.pid}, but nsenter takes a container's init from its runtime's records alone (give a PID you know to be the container's)`,
-      )
+    ? shown(_lookalikeWhy(lookalike, looked))
     : `no running container matches it either (names in ${DOCKER_CONTAINERS}, ${STORAGE_CONTAINERS} and containerd's Kubernetes tasks, ${CONTAINERD_TASKS}/k8s.io; IDs there and in the runtimes' records under /run)`;
   return new NsenterError(`failed to parse pid: '${ref}'`, undefined, 1, false, why);
+}
+
+/**
+ * What to say of a cgroup named like the container: a user's own (systemd delegates a subtree to
+ * each) is said to be that, and no PID of it is offered as the container's.
+ */
+function _lookalikeWhy(l: { id: string; pid: string; dir: string }, looked: string): string {
+  const verdict = trusted(l.dir, "directory");
+  const head = `container ${l.id}: no runtime recorded it (looked in ${looked}); a cgroup is named like it, ${l.dir}`;
+  if (!verdict.ok) return `${head}, with PID ${l.pid}, but it is not root's alone (${verdict.why}): no container's`;
+  return `${head}, with PID ${l.pid}, but nsenter takes a container's init from its runtime's records alone (give a PID you know to be the container's)`;
 }
 
 /** The contents of a root-written file; its verdict when not trusted; undefined when missing. */

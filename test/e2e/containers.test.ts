@@ -359,10 +359,14 @@ describeRoot("container targets", () => {
     status: 1,
   });
 
-  test("a user's cgroup named like a container no runtime recorded: refused, saying why", () => {
+  test("a user's cgroup named like a container no runtime recorded: refused, said to be the user's", () => {
     const dir = `${deleg}/docker-${IDS.lonely}.scope`;
     const prefix = IDS.lonely.slice(0, 8);
-    expect(hostname(prefix)).toEqual(unrecorded(prefix, IDS.lonely, attackers.get("lonely")?.pid, dir));
+    // Not offered as the container's (give a PID...): the user's own cgroup, and whose it is.
+    const { stderr } = unrecorded(prefix, IDS.lonely, attackers.get("lonely")?.pid, dir);
+    const said = `, but it is not root's alone (${deleg} is owned by uid ${ATTACKER}, not root): no container's\n`;
+    const r = hostname(prefix);
+    expect(r).toEqual({ stdout: "", stderr: stderr.replace(/, but nsenter takes .*\n$/, said), status: 1 });
   });
 
   test("a cgroup root made, no runtime recorded: not entered either (a container's root is uid 0)", () => {
@@ -398,6 +402,44 @@ describeRoot("container targets", () => {
     const r = hostname(IDS.untrusted);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("init.pid is writable by others than root (mode 0666)");
+  });
+
+  test("runc's state with a start time that is no number: taken as a record that may be left behind", () => {
+    // A container only runc records (runc run), its state's start time a string.
+    const id = hex("7a7a");
+    const dir = `${base}/docker-${id}.scope`;
+    mkdirSync(dir, { recursive: true });
+    const t = new Target(["--fork", "--uts"], "hostname ctr-7a7a");
+    writeFileSync(`${dir}/cgroup.procs`, `${t.pid}`);
+    const path = `run/runc/${id}/state.json`;
+    try {
+      runcState("run/runc", id, t.pid);
+      expect(hostname(id)).toEqual({ stdout: "ctr-7a7a\n", stderr: "", status: 0 });
+      put(path, JSON.stringify({ init_process_pid: t.pid, init_process_start: `${startTime(t.pid)}` }));
+      const r = hostname(id);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(
+        "but no runtime's state (runc's state.json, crun's status) records it with its start time",
+      );
+    } finally {
+      t.kill();
+      rmSync(join(state, `run/runc/${id}`), { recursive: true });
+    }
+  });
+
+  test("an ambiguous match's IDs are shown escaped (containerd takes any ID)", () => {
+    const [a, b] = ["zz\x1b[2J\nfake: a", "zz\x1b[2J\nfake: b"];
+    for (const id of [a, b]) put(`run/runc/${id}/state.json`, JSON.stringify({ init_process_pid: 4194303 }));
+    try {
+      expect(hostname("zz")).toEqual({
+        stdout: "",
+        stderr:
+          "nsenter: container 'zz' is ambiguous; it matches:\n  runc zz\\x1b[2J\\x0afake: a\n  runc zz\\x1b[2J\\x0afake: b\n",
+        status: 1,
+      });
+    } finally {
+      for (const id of [a, b]) rmSync(join(state, `run/runc/${id}`), { recursive: true });
+    }
   });
 
   test("a record whose start time is not the process's (the PID was reused): refused", () => {
