@@ -107,6 +107,8 @@ export interface Container {
   readonly names: string[];
   /** Where its init PID may be recorded (directories of _pidRecords() entries). */
   readonly records: { readonly record: PidRecord; readonly dir: string }[];
+  /** NAMESPACE/ID, for an ID containerd has in several namespaces: what names it then. */
+  readonly qualified?: string;
 }
 
 /** REF's init, found through MOUNTS, the cgroup hierarchies seen here (facts.ts seenCgroupMounts). */
@@ -126,7 +128,7 @@ export function resolveContainer(ref: string, mounts: readonly CgroupMount[]): C
 
 function _ambiguous(ref: string, match: readonly Container[]): NsenterError {
   // Each line escaped: IDs are names of directories (containerd takes any).
-  const list = match.map((c) => `\n  ${shown(`${c.runtime} ${c.id}`)}`).join("");
+  const list = match.map((c) => `\n  ${shown(`${c.runtime} ${c.qualified ?? c.id}`)}`).join("");
   return new NsenterError(`container '${ref}' is ambiguous; it matches:${list}`);
 }
 
@@ -173,7 +175,7 @@ function _runningOne(
 export function chooseContainer(name: string, ref: string, containers: readonly Container[]): Container[] {
   const named = name === "" ? [] : containers.filter((c) => c.names.includes(name));
   if (named.length > 0) return named;
-  const exact = containers.filter((c) => c.id === ref);
+  const exact = containers.filter((c) => c.id === ref || c.qualified === ref);
   if (exact.length > 0) return exact;
   return ref === "" ? [] : containers.filter((c) => c.id.startsWith(ref));
 }
@@ -193,7 +195,25 @@ function _known(kubernetes: boolean): Container[] {
   for (const { id, runtime, record, dir } of _recorded()) {
     get(id, runtime).records.push({ record, dir });
   }
-  return [...byId.values()];
+  return [...byId.values()].flatMap(_perNamespace);
+}
+
+/**
+ * An ID containerd has in several namespaces (its tasks take any ID) is a container in each, with
+ * that namespace's records (and the runtimes' others), named NAMESPACE/ID: so `-t ID` lists them
+ * as ambiguous, and `-t NAMESPACE/ID` names one.
+ */
+function _perNamespace(c: Container): Container[] {
+  const namespaceOf = (dir: string) => dir.split("/").at(-2) as string;
+  const namespaces = new Set<string>();
+  for (const { record, dir } of c.records) if (record.namespaced) namespaces.add(namespaceOf(dir));
+  if (namespaces.size < 2) return [c];
+  return [...namespaces].sort().map((ns) => ({
+    ...c,
+    runtime: _containerdNamespace(ns, "containerd"),
+    qualified: `${ns}/${c.id}`,
+    records: c.records.filter(({ record, dir }) => !record.namespaced || namespaceOf(dir) === ns),
+  }));
 }
 
 /** The directory of each container in each PID record's root (listed only where root's alone). */
@@ -271,7 +291,7 @@ export function kubernetesAnnotated(spec: unknown): string | undefined {
  * knows: a start time, a parent).
  */
 function _init(c: Container, mounts: readonly CgroupMount[], known: ReadonlySet<string>): ContainerInit {
-  const what = `container ${c.runtime} ${c.id}`;
+  const what = `container ${c.runtime} ${c.qualified ?? c.id}`;
   const reasons: string[] = [];
   const byPid = new Map<number, { startTime?: bigint; parent?: number; path: string; leftBehind?: boolean }>();
   for (const { record, dir } of c.records) {

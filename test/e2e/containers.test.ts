@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   chmodSync,
   chownSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
@@ -287,6 +288,35 @@ describeRoot("container targets", () => {
       });
     } finally {
       rmSync(join(state, config, ".."), { recursive: true });
+    }
+  });
+
+  test("an ID containerd has in two namespaces: ambiguous, each named NAMESPACE/ID, which names one", () => {
+    const id = "web2";
+    const made: Target[] = [];
+    try {
+      for (const ns of ["a", "b"]) {
+        const dir = `${base}/${ns}/${id}`; // as containerd makes a task's cgroup: /NAMESPACE/ID
+        mkdirSync(dir, { recursive: true });
+        const t = new Target(["--fork", "--uts"], `hostname ctr-${ns}`);
+        made.push(t);
+        writeFileSync(`${dir}/cgroup.procs`, `${t.pid}`);
+        task(ns, id, t.pid);
+      }
+      const ambiguous = `nsenter: container '${id}' is ambiguous; it matches:\n  containerd a/${id}\n  containerd b/${id}\n`;
+      expect(hostname(id)).toEqual({ stdout: "", stderr: ambiguous, status: 1 });
+      expect(hostname(`b/${id}`)).toEqual({ stdout: "ctr-b\n", stderr: "", status: 0 });
+      // a's task killed, not deleted: the ID alone still names both, and a/ID says why not a's.
+      const gone = made[0]?.pid as number;
+      made[0]?.kill();
+      for (let i = 0; i < 200 && existsSync(`/proc/${gone}`); i++) Bun.sleepSync(10); // reaped
+      expect(hostname(id)).toEqual({ stdout: "", stderr: ambiguous, status: 1 });
+      expect(hostname(`a/${id}`).stderr).toStartWith(`nsenter: container containerd a/${id} is not running: `);
+    } finally {
+      for (const t of made) t.kill();
+      for (const root of ["run/containerd/io.containerd.runtime.v2.task", "run/containerd/runc"]) {
+        for (const ns of ["a", "b"]) rmSync(join(state, root, ns), { recursive: true, force: true });
+      }
     }
   });
 
