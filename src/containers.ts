@@ -200,8 +200,10 @@ function _known(kubernetes: boolean): Container[] {
 
 /**
  * An ID containerd has in several namespaces (its tasks take any ID) is a container in each, with
- * that namespace's records (and the runtimes' others), named NAMESPACE/ID: so `-t ID` lists them
- * as ambiguous, and `-t NAMESPACE/ID` names one.
+ * that namespace's records alone (and in `moby`, docker's own), named NAMESPACE/ID: so `-t ID`
+ * lists them as ambiguous, and `-t NAMESPACE/ID` names one. No name goes with them (which
+ * namespace a name is of is not kept), nor another runtime's records: a PID recorded elsewhere is
+ * not taken as one namespace's task's.
  */
 function _perNamespace(c: Container): Container[] {
   const namespaceOf = (dir: string) => dir.split("/").at(-2) as string;
@@ -212,7 +214,10 @@ function _perNamespace(c: Container): Container[] {
     ...c,
     runtime: _containerdNamespace(ns, "containerd"),
     qualified: `${ns}/${c.id}`,
-    records: c.records.filter(({ record, dir }) => !record.namespaced || namespaceOf(dir) === ns),
+    names: [],
+    records: c.records.filter(({ record, dir }) =>
+      record.namespaced ? namespaceOf(dir) === ns : record.runtime === "docker" && ns === "moby",
+    ),
   }));
 }
 
@@ -269,12 +274,16 @@ function _names(kubernetes: boolean): { id: string; runtime: string; name: strin
 }
 
 /**
- * `k8s_<container>_<pod>_<namespace>_<uid>_<attempt>` (CRI-O's and cri-dockerd's names) ->
- * `namespace/pod/container`; not the pod's sandbox (`k8s_POD_...`). Kubernetes' names have no `_`.
+ * `k8s_<container>_<pod>_<namespace>_<uid>_<attempt>` (CRI-O's and cri-dockerd's names, the latter
+ * with `_<8 hex>` after it where docker had a name conflict) -> `namespace/pod/container`; not the
+ * pod's sandbox (`k8s_POD_...`). Kubernetes' names have no `_`.
  */
 export function kubernetesName(name: string): string | undefined {
   const parts = name.split("_");
-  if (parts.length !== 6 || parts[0] !== "k8s" || parts[1] === "POD" || parts.includes("")) return undefined;
+  const suffix = parts.length === 7 && /^[0-9a-f]{8}$/.test(parts[6] as string);
+  if ((parts.length !== 6 && !suffix) || parts[0] !== "k8s" || parts[1] === "POD" || parts.includes("")) {
+    return undefined;
+  }
   return `${parts[3]}/${parts[2]}/${parts[1]}`;
 }
 

@@ -323,8 +323,10 @@ function _enterNamespaces(r: RunPlan, fds: Descriptors): Failed {
 function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
   // This thread's root and directory alone, as a mount namespace entered has them already: Bun's
   // other threads keep the host's, and open nothing by path in the target's meanwhile (its
-  // allocator reads /proc/self/statm so).
-  if (sys.unshare(Clone.FS) !== 0) return _fail("unshare");
+  // allocator reads /proc/self/statm so). Where it is refused (docker's and Kubernetes' default
+  // seccomp profiles refuse unshare without CAP_SYS_ADMIN, where util-linux's -r needs only
+  // CAP_SYS_CHROOT) they share them, as before.
+  sys.unshare(Clone.FS);
   if (r.keepCwd) {
     const wd = sys.open(dot(), O.RDONLY | O.CLOEXEC);
     if (wd < 0) return _fail("openCwd");

@@ -222,7 +222,8 @@ const PROC_SUPER_MAGIC = 0x9fa0;
 /**
  * Whether DIR is the root of a procfs (--proc): its file system's type (fstatfs) and procfs's
  * root inode (1), so a tree of files made to look like one, or a directory inside one, is not;
- * the errno where DIR cannot be opened.
+ * the errno where DIR cannot be opened. One that opens but cannot be looked at (a FUSE file
+ * system's statfs may fail as it likes) is not.
  */
 export function procfsRoot(dir: string): boolean | number {
   const fd = sys.open(cstr(dir), O.PATH | O_DIRECTORY | O.CLOEXEC);
@@ -230,10 +231,9 @@ export function procfsRoot(dir: string): boolean | number {
   try {
     // struct statfs: f_type first, a long (the builds are 64-bit: x86-64, arm64), little-endian.
     const fs = new Int32Array(30);
-    if (syscall(NR.fstatfs, fd, fs) !== 0) return errno();
-    if (fs[0] !== PROC_SUPER_MAGIC || fs[1] !== 0) return false;
+    if (syscall(NR.fstatfs, fd, fs) !== 0 || fs[0] !== PROC_SUPER_MAGIC || fs[1] !== 0) return false;
     const st = statFd(fd);
-    return typeof st === "number" ? st : st.ino === 1n;
+    return typeof st !== "number" && st.ino === 1n;
   } finally {
     sys.close(fd);
   }

@@ -10,6 +10,7 @@
  * measured in the compiled binary, which is start-up time the user pays. Rare options may use them.
  */
 
+import { shown } from "./bytes.ts";
 import { Errno, NsenterError, usageError } from "./errors.ts";
 import { scan } from "./getopt.ts";
 import type { CStringArray } from "./libc.ts";
@@ -495,8 +496,8 @@ function _open(s: State, slot: Slot, path: string | undefined): void {
 function _resolve(s: State, facts: Facts): void {
   // Before anything is read through it. One that cannot be opened is left to the opens (util-linux's
   // "cannot open DIR/PID/ns/net").
-  if (s.procGiven && facts.procfsRoot(s.proc) === false) {
-    throw new NsenterError(`--proc ${s.proc} is not the root of a procfs`);
+  if (s.procGiven && (s.proc === "" || facts.procfsRoot(s.proc) === false)) {
+    throw new NsenterError(shown(`--proc ${s.proc === "" ? "''" : s.proc} is not the root of a procfs`));
   }
   if (s.followContext && facts.selinuxEnabled()) {
     if (s.target === 0) throw new NsenterError("no target PID specified for --follow-context");

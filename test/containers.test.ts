@@ -185,6 +185,8 @@ describe("runtime records", () => {
     ["k8s_app_crio-pod_myns_0e1f_12", "myns/crio-pod/app"],
     ["k8s_POD_web-1_default_0e1f_0", undefined], // the pod's sandbox
     ["k8s_nginx_web-1_default_0e1f", undefined],
+    ["k8s_nginx_web-1_default_0e1f_0_0badf00d", "default/web-1/nginx"], // cri-dockerd's, after a conflict
+    ["k8s_nginx_web-1_default_0e1f_0_xyz", undefined],
     ["k8s_nginx__default_0e1f_0", undefined],
     ["web", undefined],
   ])("kubernetesName(%j)", (name, expected) => {

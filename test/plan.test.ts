@@ -252,6 +252,7 @@ const CASES: [string[], string][] = [
   // Not a procfs root: refused before anything is read through it (--all reads the target's ns/user).
   [["--proc", "/tmp/fake", "-t", "42", "-a"], " | fail --proc /tmp/fake is not the root of a procfs"],
   [["--proc=/tmp/fake", "-t", "42", "-n"], " | fail --proc /tmp/fake is not the root of a procfs"],
+  [["--proc=", "-t", "42", "-n"], " | fail --proc '' is not the root of a procfs"],
   [
     ["--proc", "/x", "-t", "web"],
     " | fail a container name cannot be used with --proc: give the PID the runtime has in DIR",

@@ -303,6 +303,8 @@ describeRoot("container targets", () => {
         writeFileSync(`${dir}/cgroup.procs`, `${t.pid}`);
         task(ns, id, t.pid);
       }
+      // And runc's own state (runc run, no namespace) naming b's init: no namespace's record.
+      runcState("run/runc", id, made[1]?.pid as number);
       const ambiguous = `nsenter: container '${id}' is ambiguous; it matches:\n  containerd a/${id}\n  containerd b/${id}\n`;
       expect(hostname(id)).toEqual({ stdout: "", stderr: ambiguous, status: 1 });
       expect(hostname(`b/${id}`)).toEqual({ stdout: "ctr-b\n", stderr: "", status: 0 });
@@ -317,6 +319,7 @@ describeRoot("container targets", () => {
       for (const root of ["run/containerd/io.containerd.runtime.v2.task", "run/containerd/runc"]) {
         for (const ns of ["a", "b"]) rmSync(join(state, root, ns), { recursive: true, force: true });
       }
+      rmSync(join(state, "run/runc", id), { recursive: true, force: true });
     }
   });
 

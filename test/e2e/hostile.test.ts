@@ -965,6 +965,12 @@ describeRoot("-r without -m: only the thread that becomes the program takes the 
     expect(seen.filter((t) => t.main).map((t) => t.root)).toEqual([realpathSync(dir)]);
     for (const t of seen.filter((t) => !t.main)) expect(t).toEqual({ main: false, root: "/", cwd: process.cwd() });
   });
+
+  test("where unshare is refused (a seccomp profile), -r goes on as util-linux's does", () => {
+    const refused = ["strace", "-qq", "-o", "/dev/null", "-e", "trace=unshare", "-e", "inject=unshare:error=EPERM"];
+    const r = run([...refused, NSENTER, "-t", `${boxed.pid}`, "-r", "/bin/cat", "/etc/marker"]);
+    expect(r).toEqual({ stdout: "container-root\n", stderr: "", status: 0 });
+  });
 });
 
 describeRoot("--proc pins no process of ours", () => {

@@ -535,6 +535,14 @@ describeRoot("--proc DIR (an extension)", () => {
       // A directory inside a procfs is not its root: /proc/PID's own files are not PIDs.
       const inside = run([NSENTER, `--proc=/proc/${target.pid}`, "-t", "1", "-u", "hostname"]);
       expect(inside.stderr).toBe(`nsenter: --proc /proc/${target.pid} is not the root of a procfs\n`);
+      // One that cannot be looked at (a FUSE file system's statfs may fail as it likes) is not either.
+      const failing = ["strace", "-qq", "-o", "/dev/null", "-e", "trace=fstatfs", "-e", "inject=fstatfs:error=EIO"];
+      const r = run([...failing, NSENTER, "--proc", `/proc/${target.pid}/root/proc`, "-t", "1", "-u", "hostname"]);
+      expect(r).toEqual({
+        stdout: "",
+        stderr: `nsenter: --proc /proc/${target.pid}/root/proc is not the root of a procfs\n`,
+        status: 1,
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
