@@ -84,10 +84,15 @@ export function cgroupLines(procCgroup: string): CgroupLine[] {
  * line's own path), or undefined when that hierarchy is not mounted here.
  */
 export function cgroupDirectory(line: CgroupLine, path: string, mounts: readonly CgroupMount[]): string | undefined {
-  const v2 = line.controllers.length === 0;
-  const mount = mounts.find((m) => (v2 ? m.v2 : !m.v2 && line.controllers.every((c) => m.controllers.includes(c))));
+  const mount = hierarchyOf(line, mounts);
   if (!mount || !(path === mount.root || path.startsWith(`${mount.root}/`))) return undefined;
   return `${mount.point}/${path.slice(mount.root.length)}`.replace(/\/+/g, "/").replace(/(.)\/$/, "$1");
+}
+
+/** The mount of MOUNTS a line's hierarchy is reached through: v2's, or v1's with all its controllers. */
+export function hierarchyOf(line: CgroupLine, mounts: readonly CgroupMount[]): CgroupMount | undefined {
+  const v2 = line.controllers.length === 0;
+  return mounts.find((m) => (v2 ? m.v2 : !m.v2 && line.controllers.every((c) => m.controllers.includes(c))));
 }
 
 function _unescape(field: string): string {

@@ -18,9 +18,9 @@
  * Loaded only when -t is not a PID.
  */
 import { shown } from "./bytes.ts";
-import { type CgroupLine, type CgroupMount, cgroupDirectory, cgroupLines } from "./cgroups.ts";
+import { type CgroupLine, type CgroupMount, cgroupDirectory, cgroupLines, hierarchyOf } from "./cgroups.ts";
 import { NsenterError } from "./errors.ts";
-import { listDirectory, readText } from "./libc.ts";
+import { listDirectory, mountOf, readText } from "./libc.ts";
 import { trusted } from "./trusted.ts";
 
 /** A process of a container, chosen: the start time is checked again once it is pinned. */
@@ -416,26 +416,38 @@ export function verifyInit(
   if (places.length === 0) return `PID ${pid} is not in a cgroup of the container`;
   const other = otherContainer(id, lines, known);
   if (other !== undefined) return `PID ${pid} is in a cgroup of container ${other} too`;
-  const verdicts = places.map((dir) => trusted(dir, "directory"));
+  // On the hierarchy's own mount: a directory of one mounted over part of it (a tmpfs, a bind of
+  // another cgroup) is not the process's cgroup, whoever made it.
+  const verdicts = places.map(({ dir, mount }) =>
+    mountOf(dir) === mount.id ? trusted(dir, "directory") : { ok: false, why: `another mount covers ${dir}` },
+  );
   if (verdicts.some((v) => v.ok)) return undefined;
   const first = verdicts[0] as { why: string };
-  return `its cgroup ${places[0]} is not root's alone: ${first.why}`;
+  return `its cgroup ${places[0]?.dir} is not root's alone: ${first.why}`;
 }
 
-/** The directories, in each mounted hierarchy, of the cgroup segments that name container ID. */
-export function cgroupsNaming(id: string, lines: readonly CgroupLine[], mounts: readonly CgroupMount[]): string[] {
-  const dirs: string[] = [];
+/**
+ * The directories, in each mounted hierarchy, of the cgroup segments that name container ID, each
+ * with the mount it is reached through.
+ */
+export function cgroupsNaming(
+  id: string,
+  lines: readonly CgroupLine[],
+  mounts: readonly CgroupMount[],
+): { dir: string; mount: CgroupMount }[] {
+  const places: { dir: string; mount: CgroupMount }[] = [];
   for (const line of lines) {
     const segments = line.path.split("/");
     // The deepest segment that names it (pods nest containers).
     for (let i = segments.length - 1; i > 0; i--) {
       if (!namesContainer(segments[i] as string, id)) continue;
       const dir = cgroupDirectory(line, segments.slice(0, i + 1).join("/"), mounts);
-      if (dir !== undefined) dirs.push(dir);
+      const mount = hierarchyOf(line, mounts);
+      if (dir !== undefined && mount !== undefined) places.push({ dir, mount });
       break;
     }
   }
-  return dirs;
+  return places;
 }
 
 /** Whether a cgroup path segment is container ID's: `ID`, or `prefix-ID.scope` for a runtime's prefix. */

@@ -11,6 +11,7 @@ import {
   Ioctl,
   listDirectory,
   lstatErrno,
+  mountOf,
   namespaceInode,
   nulWords,
   O,
@@ -239,15 +240,6 @@ export function procfsRoot(dir: string): boolean | number {
   }
 }
 
-/** The ID of the mount PATH is on, from its descriptor's fdinfo (mnt_id, Linux 3.15+). */
-export function mountOf(path: string): number | undefined {
-  const fd = sys.open(cstr(path), O.PATH | O.CLOEXEC);
-  if (fd < 0) return undefined;
-  const mount = mountOfDescriptor(fd);
-  sys.close(fd);
-  return mount;
-}
-
 /**
  * Whether cgroup hierarchy M is seen at its mount point: mountinfo lists mounts that a later one
  * covers too (a tmpfs or a bind over /sys/fs/cgroup), and a path through a covered one reaches
@@ -264,13 +256,6 @@ export function isSeen(m: CgroupMount): boolean {
 export function seenCgroupMounts(): CgroupMount[] {
   const info = readText("/proc/self/mountinfo");
   return cgroupMounts(typeof info === "string" ? info : "").filter(isSeen);
-}
-
-/** The ID of the mount the open descriptor FD is on. */
-export function mountOfDescriptor(fd: number): number | undefined {
-  const info = readText(`/proc/self/fdinfo/${fd}`);
-  const id = typeof info === "string" ? /^mnt_id:\s*(\d+)$/m.exec(info)?.[1] : undefined;
-  return id === undefined ? undefined : Number(id);
 }
 
 /** The mount IDs (each line's first field) a /proc/PID/mountinfo lists; none where unreadable. */

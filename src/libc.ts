@@ -378,6 +378,22 @@ export function lstatErrno(path: string): number {
   return syscall(NR.statx, At.FDCWD, cstr(path), At.SYMLINK_NOFOLLOW, 0, lstatBuffer) === 0 ? 0 : errno();
 }
 
+/** The ID of the mount PATH is on, from its descriptor's fdinfo (mnt_id, Linux 3.15+). */
+export function mountOf(path: string): number | undefined {
+  const fd = sys.open(cstr(path), O.PATH | O.CLOEXEC);
+  if (fd < 0) return undefined;
+  const mount = mountOfDescriptor(fd);
+  sys.close(fd);
+  return mount;
+}
+
+/** The ID of the mount the open descriptor FD is on. */
+export function mountOfDescriptor(fd: number): number | undefined {
+  const info = readText(`/proc/self/fdinfo/${fd}`);
+  const id = typeof info === "string" ? /^mnt_id:\s*(\d+)$/m.exec(info)?.[1] : undefined;
+  return id === undefined ? undefined : Number(id);
+}
+
 /**
  * libc's own text for an errno, so messages read exactly as util-linux's on the same libc. Bound
  * at the first message: a run that succeeds writes none.

@@ -146,14 +146,13 @@ describe("cgroup hierarchies", () => {
 
   test("cgroupsNaming: the deepest segment that names the container, in every hierarchy", () => {
     const text = `4:pids:/libpod_parent/libpod-${ID}\n1:name=systemd:/\n0::/libpod_parent/libpod-${ID}/init.scope`;
-    expect(cgroupsNaming(ID, cgroupLines(text), mounts)).toEqual([
+    const dirs = (lines: string, id = ID) => cgroupsNaming(id, cgroupLines(lines), mounts).map((p) => p.dir);
+    expect(dirs(text)).toEqual([
       `/sys/fs/cgroup/pids/libpod_parent/libpod-${ID}`,
       `/sys/fs/cgroup/unified/libpod_parent/libpod-${ID}`,
     ]);
-    expect(cgroupsNaming("task1", cgroupLines("0::/default/task1"), mounts)).toEqual([
-      "/sys/fs/cgroup/unified/default/task1",
-    ]);
-    expect(cgroupsNaming(ID, cgroupLines("0::/user.slice"), mounts)).toEqual([]);
+    expect(dirs("0::/default/task1", "task1")).toEqual(["/sys/fs/cgroup/unified/default/task1"]);
+    expect(dirs("0::/user.slice")).toEqual([]);
   });
 });
 

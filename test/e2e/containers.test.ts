@@ -514,6 +514,11 @@ describeRoot("container targets", () => {
       expect(r.stdout).toBe("");
       expect(r.stderr).toContain(`names PID ${p.pid}, but PID ${p.pid} is not in a cgroup of the container`);
       expect(r.status).toBe(1);
+      // A tmpfs over part of the hierarchy (the user's subtree) holding the same: not the cgroup.
+      const part = inState(["-t", id, "-u", "hostname"], undefined, ["sh", "-c", cover[2] as string, deleg, dir]);
+      expect(part.stdout).toBe("");
+      expect(part.stderr).toContain(`but its cgroup ${dir} is not root's alone: another mount covers ${dir}`);
+      expect(part.status).toBe(1);
     } finally {
       p.kill(9);
       rmSync(join(state, `run/containerd/io.containerd.runtime.v2.task/moby/${id}`), { recursive: true, force: true });
