@@ -57,7 +57,7 @@ export interface Context {
  */
 export function run(opens: Plan["opens"], plan: RunPlan, ctx: Context): never {
   // try/finally, not `using`: the first `using` cost ~40 us of start-up (measured).
-  const fds = openAll(opens, plan.target);
+  const fds = openAll(opens, plan.target, plan.proc);
   try {
     checkKinds(fds);
     stage("open");

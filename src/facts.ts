@@ -229,15 +229,18 @@ const PROC_SUPER_MAGIC = 0x9fa0;
 export function procfsRoot(dir: string): boolean | number {
   const fd = sys.open(cstr(dir), O.PATH | O_DIRECTORY | O.CLOEXEC);
   if (fd < 0) return errno();
-  try {
-    // struct statfs: f_type first, a long (the builds are 64-bit: x86-64, arm64), little-endian.
-    const fs = new Int32Array(30);
-    if (syscall(NR.fstatfs, fd, fs) !== 0 || fs[0] !== PROC_SUPER_MAGIC || fs[1] !== 0) return false;
-    const st = statFd(fd);
-    return typeof st !== "number" && st.ino === 1n;
-  } finally {
-    sys.close(fd);
-  }
+  const root = isProcfsRoot(fd);
+  sys.close(fd);
+  return root;
+}
+
+/** Whether the directory open as FD is the root of a procfs (see procfsRoot). */
+export function isProcfsRoot(fd: number): boolean {
+  // struct statfs: f_type first, a long (the builds are 64-bit: x86-64, arm64), little-endian.
+  const fs = new Int32Array(30);
+  if (syscall(NR.fstatfs, fd, fs) !== 0 || fs[0] !== PROC_SUPER_MAGIC || fs[1] !== 0) return false;
+  const st = statFd(fd);
+  return typeof st !== "number" && st.ino === 1n;
 }
 
 /**

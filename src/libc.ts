@@ -454,6 +454,7 @@ export enum O {
   RDONLY = 0,
   WRONLY = 1,
   APPEND = 0o2000,
+  NOCTTY = 0o400,
   NONBLOCK = 0o4000,
   CLOEXEC = 0o2000000,
   /** Linux's generic value. */

@@ -13,8 +13,20 @@
  */
 import { shown } from "./bytes.ts";
 import { Errno, NsenterError } from "./errors.ts";
-import { procfsRoot } from "./facts.ts";
-import { cstr, enterNamespace, errno, listDirectory, namespaceInode, O, readText, statFd, strerror } from "./libc.ts";
+import { isProcfsRoot } from "./facts.ts";
+import {
+  core,
+  cstr,
+  enterNamespace,
+  errno,
+  listDirectory,
+  namespaceInode,
+  O,
+  O_DIRECTORY,
+  readText,
+  statFd,
+  strerror,
+} from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { checkKind } from "./open.ts";
 import * as sys from "./sys.ts";
@@ -55,10 +67,13 @@ const HARMLESS_THREADS = [
 ];
 
 /**
- * The Namespaces this thread is in, the innermost last: only that one may end. A module's
- * instance is its thread's (a Worker has its own), and so is this list.
+ * The Namespaces this thread is in, the innermost last: only that one may end. Kept on the global
+ * object, which is its thread's (a Worker has its own): one list for every copy of this module a
+ * program loads (a dependency's own among them), as the thread is one.
  */
-const inside: Namespace[] = [];
+const inside: Namespace[] = ((globalThis as Record<symbol, Namespace[] | undefined>)[
+  Symbol.for("nsenter-bun.inside")
+] ??= []);
 
 export class Namespace implements Disposable {
   readonly kind: LibraryKind;
@@ -77,13 +92,18 @@ export class Namespace implements Disposable {
     if (!info) throw new NsenterError(`unknown namespace kind: ${shown(String(kind))}`, Errno.EINVAL);
     const refused = REFUSED[info.kind];
     if (refused) throw new NsenterError(`cannot enter the ${kind} namespace here: ${refused}; use the nsenter command`);
-    this.kind = kind;
-    const path = _targetPath(target, info, options?.proc ?? "/proc");
-    const wanted = _open(path);
     try {
-      this.#enter(wanted, path, info);
+      core(); // libc, bound as libc.ts loads: not where bun:ffi is off (BUN_JSC_useJIT=0)
+    } catch (e) {
+      throw new NsenterError(e instanceof Error ? e.message : String(e));
+    }
+    this.kind = kind;
+    const wanted = _openTarget(target, info, options?.proc ?? "/proc");
+    const path = wanted.path;
+    try {
+      this.#enter(wanted.fd, path, info);
     } finally {
-      sys.close(wanted);
+      sys.close(wanted.fd);
     }
   }
 
@@ -179,17 +199,33 @@ export class StillInside extends NsenterError {
   }
 }
 
-/** The namespace file of TARGET, checked: a PID is a positive integer, a path is absolute. */
-function _targetPath(target: unknown, info: NamespaceInfo, proc: unknown): string {
-  if (typeof target === "string") return _absolute(target);
+/**
+ * The namespace file of TARGET, checked (a PID is a positive integer, a path is absolute), opened:
+ * its descriptor and its path. A PID's is opened relative to PROC, opened first and checked to be
+ * a procfs's root, as the command's --proc: a tree of files made to look like one is not read as
+ * one, nor is a link swapped for one after the check.
+ */
+function _openTarget(target: unknown, info: NamespaceInfo, proc: unknown): { fd: number; path: string } {
+  if (typeof target === "string") {
+    const path = _absolute(target);
+    return { fd: _open(path), path };
+  }
   if (typeof target !== "number") {
     throw new NsenterError(`not a PID or a namespace file's path: ${shown(String(target))}`, Errno.EINVAL);
   }
   if (!Number.isSafeInteger(target) || target <= 0) throw new NsenterError(`not a PID: ${target}`, Errno.EINVAL);
   const dir = _absolute(proc);
-  // As the command's --proc: a tree of files made to look like a procfs is not read as one.
-  if (procfsRoot(dir) === false) throw new NsenterError(`not the root of a procfs: ${shown(dir)}`, Errno.EINVAL);
-  return `${dir}/${target}/${info.file}`;
+  const path = `${dir}/${target}/${info.file}`;
+  const root = sys.open(cstr(dir), O.PATH | O_DIRECTORY | O.CLOEXEC);
+  if (root < 0) throw _failed(`cannot open ${shown(path)}`, errno());
+  try {
+    if (!isProcfsRoot(root)) throw new NsenterError(`not the root of a procfs: ${shown(dir)}`, Errno.EINVAL);
+    const fd = sys.openAt(root, cstr(`${target}/${info.file}`), O.RDONLY | O.CLOEXEC | O.NONBLOCK | O.NOCTTY);
+    if (fd < 0) throw _failed(`cannot open ${shown(path)}`, errno());
+    return { fd, path };
+  } finally {
+    sys.close(root);
+  }
 }
 
 /** PATH if it is an absolute path with no NUL in it (which would end it early). */
@@ -200,7 +236,8 @@ function _absolute(path: unknown): string {
 
 /** Non-blocking (a FIFO cannot hang us) and close-on-exec (nothing leaks to a spawned process). */
 function _open(path: string): number {
-  const fd = sys.open(cstr(path), O.RDONLY | O.CLOEXEC | O.NONBLOCK);
+  // Nor does a terminal there become this process's controlling terminal (a session leader's).
+  const fd = sys.open(cstr(path), O.RDONLY | O.CLOEXEC | O.NONBLOCK | O.NOCTTY);
   if (fd < 0) throw _failed(`cannot open ${shown(path)}`, errno());
   return fd;
 }

@@ -14,6 +14,7 @@ import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { Errno, NsenterError } from "./errors.ts";
 import {
   credentials,
+  isProcfsRoot,
   isSeen,
   memorySharers,
   mountIds,
@@ -33,6 +34,7 @@ import {
   mountOfDescriptor,
   namespaceInode,
   O,
+  O_DIRECTORY,
   readLink,
   readText,
   statFd,
@@ -58,14 +60,18 @@ enum Pidfd {
   THREAD = 0o200,
 }
 
-/** Open every step, in order, into a table the caller owns (and disposes of). */
-export function openAll(opens: readonly OpenStep[], target?: TargetRef): Descriptors {
+/**
+ * Open every step, in order, into a table the caller owns (and disposes of). PROC: --proc's DIR,
+ * whose files are opened relative to it (_procDirectory).
+ */
+export function openAll(opens: readonly OpenStep[], target?: TargetRef, proc?: string): Descriptors {
   const fds = new Descriptors();
   if (opens.length === 0 && target?.inode === undefined && target?.relied === undefined) return fds;
   const pin = target && !target.unpinned ? _pin(target) : -1;
+  const dir = proc === undefined ? undefined : _procDirectory(proc);
   try {
     if (pin >= 0) _refuseZombie(pin, target as TargetRef);
-    for (const step of opens) fds.set(step.slot, _openStep(step, pin, fds));
+    for (const step of opens) fds.set(step.slot, _openStep(step, pin, fds, dir));
     // Without a pin too (no pidfd for it: an older kernel), which at least narrows the window.
     if (target?.relied) _recheck(target.pid, target.relied, fds);
     if (pin >= 0) _checkPinned(pin, target as TargetRef);
@@ -74,8 +80,22 @@ export function openAll(opens: readonly OpenStep[], target?: TargetRef): Descrip
     throw e;
   } finally {
     if (pin >= 0) sys.close(pin);
+    if (dir) sys.close(dir.fd);
   }
   return fds;
+}
+
+/**
+ * --proc DIR, opened once and checked to be a procfs's root (planning checked its path; what it
+ * names may have changed since, a link swapped): the target's files are opened relative to it.
+ * One that cannot be opened is left to the opens, by path (util-linux's "cannot open DIR/PID/...").
+ */
+function _procDirectory(proc: string): { prefix: string; fd: number } | undefined {
+  const fd = sys.open(cstr(proc), O.PATH | O_DIRECTORY | O.CLOEXEC);
+  if (fd < 0) return undefined;
+  if (isProcfsRoot(fd)) return { prefix: `${proc}/`, fd };
+  sys.close(fd);
+  throw new NsenterError(shown(`--proc ${proc} is not the root of a procfs`));
 }
 
 /**
@@ -105,15 +125,32 @@ export function openInto(fds: Descriptors, slot: HomeSlot, path: string, flags?:
   fds.set(slot, openPath(path, flags));
 }
 
-function _openStep(step: OpenStep, pin: number, fds: Descriptors): number {
+function _openStep(
+  step: OpenStep,
+  pin: number,
+  fds: Descriptors,
+  proc: { prefix: string; fd: number } | undefined,
+): number {
   if ("socket" in step) return _socketNamespace(step.socket.pid, step.socket.fd, pin);
   if ("parentOf" in step) return _parentUserNamespace(fds.get("user"), step.parentOf);
   if (step.slot === "cgroupProcs") return _cgroupProcs(step.path);
+  if (proc && step.path.startsWith(proc.prefix)) {
+    const fd = sys.openAt(
+      proc.fd,
+      cstr(step.path.slice(proc.prefix.length)),
+      O.RDONLY | O.CLOEXEC | O.NONBLOCK | O.NOCTTY,
+    );
+    if (fd < 0) throw new NsenterError(`cannot open ${step.path}`, errno());
+    return fd;
+  }
   return openPath(step.path);
 }
 
-/** Non-blocking, so a FIFO cannot hang us; close-on-exec, so nothing leaks to the program. */
-export function openPath(path: string, flags = O.RDONLY | O.CLOEXEC | O.NONBLOCK): number {
+/**
+ * Non-blocking, so a FIFO cannot hang us; close-on-exec, so nothing leaks to the program; and a
+ * terminal there does not become nsenter's controlling terminal (run as a session leader).
+ */
+export function openPath(path: string, flags = O.RDONLY | O.CLOEXEC | O.NONBLOCK | O.NOCTTY): number {
   const fd = sys.open(cstr(path), flags);
   if (fd < 0) throw new NsenterError(`cannot open ${path}`, errno());
   return fd;
@@ -300,7 +337,10 @@ function _parentUserNamespace(userFd: number | undefined, targetUser: string): n
  * hybrid hosts (v2 at /sys/fs/cgroup/unified) work too.
  */
 function _cgroupProcs(procCgroup: string): number {
-  const mounts = cgroupMounts(_text("/proc/self/mountinfo"));
+  const mountinfo = readText("/proc/self/mountinfo");
+  // Unread (too many files open, say): said so, not taken for a host without cgroup v2.
+  if (typeof mountinfo === "number") throw new NsenterError("cannot open /proc/self/mountinfo", mountinfo);
+  const mounts = cgroupMounts(mountinfo);
   if (!mounts.some((m) => m.v2)) throw new NsenterError("--join-cgroup is only supported in cgroup v2");
   const content = readText(procCgroup);
   if (typeof content === "number") throw new NsenterError(`cannot open ${procCgroup}`, content);
@@ -316,9 +356,4 @@ function _cgroupProcs(procCgroup: string): number {
   if (mountOfDescriptor(fd) === found.mount.id) return fd;
   sys.close(fd);
   throw new NsenterError("failed to open cgroup.procs", Errno.ENOENT);
-}
-
-function _text(path: string): string {
-  const content = readText(path);
-  return typeof content === "number" ? "" : content;
 }

@@ -184,6 +184,11 @@ export interface RunPlan {
    * takes a PID of nsenter's own PID namespace, which would pin another process.
    */
   readonly target?: TargetRef;
+  /**
+   * --proc DIR: the target's files in it are opened relative to DIR, opened once and checked to
+   * be a procfs's root then (open.ts), not through its path again, which may have changed.
+   */
+  readonly proc: string | undefined;
   /** --env: the program gets the target's environment. */
   readonly env: boolean;
   /** -S follow / -G follow: take the owner of /proc/PID. */
@@ -606,6 +611,7 @@ function _runPlan(s: State, rest: readonly string[], facts: Facts): RunPlan {
     mode,
     why,
     target: s.target === 0 || !_usesTarget(s) ? undefined : s.procGiven ? _unpinnedRef(s) : _targetRef(s),
+    proc: s.procGiven ? s.proc : undefined,
     env: opened.includes("environ"),
     follow: { uid: s.followUid, gid: s.followGid },
     keepCaps: s.keepCaps,

@@ -67,6 +67,7 @@ export function quickPlan(argv: readonly string[], facts: () => NamespaceFacts):
       opens.length === 0 && relied.length === 0
         ? undefined
         : { pid, inode: undefined, container: undefined, relied: relied.length === 0 ? undefined : relied },
+    proc: undefined,
     env: false,
     follow: { uid: false, gid: false },
     keepCaps: false,

@@ -32,6 +32,11 @@ export function openResolving(path: Uint8Array, flags: number, resolve: number):
   return Number(SYSCALL(NR.openat2, At.FDCWD, path, how, 24, 0, 0));
 }
 
+/** openat(2) of PATH relative to the directory open as DIR. */
+export function openAt(dir: number, path: Uint8Array, flags: number): number {
+  return Number(SYSCALL(NR.openat, dir, path, flags, 0, 0, 0));
+}
+
 export function close(fd: number): number {
   return Number(SYSCALL(NR.close, fd, 0, 0, 0, 0, 0));
 }

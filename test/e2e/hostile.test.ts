@@ -973,6 +973,46 @@ describeRoot("-r without -m: only the thread that becomes the program takes the 
   });
 });
 
+describeRoot("--proc DIR swapped for a tree of files after it was checked: refused", () => {
+  // A link to the host's procfs that becomes a link to a tree made to look like one (its PID's
+  // uts a link to another process's) while nsenter checks it: the files are opened relative to
+  // the directory checked, or the check is made again on what the path names then.
+  let real: Target;
+  let fake: Target;
+  let dir: string;
+  beforeAll(() => {
+    requireTool("/usr/bin/strace", "strace");
+    real = new Target(["--fork", "--uts"], "hostname real-uts");
+    fake = new Target(["--fork", "--uts"], "hostname fake-uts");
+    dir = mkdtempSync(join(tmpdir(), "nsenter-procswap-"));
+    mkdirSync(join(dir, `tree/${real.pid}/ns`), { recursive: true });
+    symlinkSync(`/proc/${fake.pid}/ns/uts`, join(dir, `tree/${real.pid}/ns/uts`));
+  });
+  afterAll(() => {
+    real?.kill();
+    fake?.kill();
+    removeTree(dir);
+  });
+
+  test("-u", async () => {
+    const link = join(dir, "proc");
+    symlinkSync("/proc", link);
+    const swap = () => {
+      symlinkSync(join(dir, "tree"), `${link}.new`);
+      Bun.spawnSync(["mv", "-T", `${link}.new`, link]);
+      return true;
+    };
+    // Swapped while nsenter is held at its first fstatfs (planning's check, of /proc).
+    const r = await atSyscall(["--proc", link, "-t", `${real.pid}`, "-u"], swap, {
+      call: "fstatfs",
+      program: "hostname",
+    });
+    expect(r.seen).toBe(true);
+    expect(r.stderr).toBe(`nsenter: --proc ${link} is not the root of a procfs\n`);
+    expect(r.status).toBe(1);
+  });
+});
+
 describeRoot("--proc pins no process of ours", () => {
   let target: Target;
   beforeAll(() => {
@@ -1573,7 +1613,7 @@ async function atSyscall<T>(
     at = "enter",
     call = "setuid",
     program = "true",
-  }: { binary?: string; at?: "enter" | "exit"; call?: "setuid" | "execve"; program?: string } = {},
+  }: { binary?: string; at?: "enter" | "exit"; call?: "setuid" | "fstatfs" | "execve"; program?: string } = {},
 ): Promise<{
   seen: T | undefined;
   status: number;
@@ -1585,7 +1625,7 @@ async function atSyscall<T>(
     stdio: ["ignore", "ignore", "pipe"],
   });
   // execve is no call nsenter makes through syscall(): its number here, x86-64's or arm64's.
-  const nr = call === "setuid" ? NR.setuid : process.arch === "arm64" ? 221 : 59;
+  const nr = call !== "execve" ? NR[call] : process.arch === "arm64" ? 221 : 59;
   const inCall = (pid: number) => {
     try {
       return readFileSync(`/proc/${pid}/syscall`, "utf8").startsWith(`${nr} `);
