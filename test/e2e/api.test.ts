@@ -1,6 +1,6 @@
 /** The library API (src/index.ts): Namespace entered for a block, restored after. */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeRoot, namespacedTarget, requireTool, type Target } from "./helpers.ts";
@@ -198,6 +198,22 @@ describeRoot("the Namespace API", () => {
       "not a net namespace: /proc/self/ns/uts",
     ]);
     expect(scenario("relativeProc", "0")).toBe("not an absolute path: proc");
+  });
+
+  test("two copies of the module: one innermost-first list for the thread", () => {
+    const copy = mkdtempSync(join(tmpdir(), "nsenter-src-"));
+    try {
+      cpSync(join(import.meta.dir, "../../src"), copy, { recursive: true });
+      expect(scenario("twoCopies", `${target.pid}`, [], [copy])).toEqual({
+        outOfOrder:
+          "cannot leave the target's net namespace: this thread is not in it through this Namespace (end Namespaces in the reverse order they began)",
+        innerFirst: "",
+        thenOuter: "",
+        back: true,
+      });
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   test("a proc option that is not the root of a procfs is refused, links to real namespaces or not", () => {
