@@ -71,9 +71,14 @@ const HARMLESS_THREADS = [
  * object, which is its thread's (a Worker has its own): one list for every copy of this module a
  * program loads (a dependency's own among them), as the thread is one.
  */
-const inside: Namespace[] = ((globalThis as Record<symbol, Namespace[] | undefined>)[
-  Symbol.for("nsenter-bun.inside")
-] ??= []);
+const inside: Namespace[] = _threadList();
+
+function _threadList(): Namespace[] {
+  const global = globalThis as Record<symbol, Namespace[] | undefined>;
+  const key = Symbol.for("nsenter-bun.inside");
+  global[key] ??= [];
+  return global[key];
+}
 
 export class Namespace implements Disposable {
   readonly kind: LibraryKind;
