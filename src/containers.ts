@@ -418,9 +418,11 @@ export function verifyInit(
   if (other !== undefined) return `PID ${pid} is in a cgroup of container ${other} too`;
   // On the hierarchy's own mount: a directory of one mounted over part of it (a tmpfs, a bind of
   // another cgroup) is not the process's cgroup, whoever made it.
-  const verdicts = places.map(({ dir, mount }) =>
-    mountOf(dir) === mount.id ? trusted(dir, "directory") : { ok: false, why: `another mount covers ${dir}` },
-  );
+  const verdicts = places.map(({ dir, mount }) => {
+    const on = mountOf(dir);
+    if (on === mount.id) return trusted(dir, "directory");
+    return { ok: false, why: on === undefined ? `${dir} cannot be opened` : `another mount covers ${dir}` };
+  });
   if (verdicts.some((v) => v.ok)) return undefined;
   const first = verdicts[0] as { why: string };
   return `its cgroup ${places[0]?.dir} is not root's alone: ${first.why}`;

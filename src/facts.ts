@@ -25,6 +25,7 @@ import {
 import type { Facts, NamespaceFacts, NsIdentity, TargetCredentials } from "./plan.ts";
 import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
+import { trusted } from "./trusted.ts";
 
 /** A namespace link's identity: it reads "kind:[inode]" (no stat(2): older glibc lacks one by that name). */
 export function namespaceOf(path: string): NsIdentity {
@@ -185,7 +186,7 @@ function reentersOwnTime(): boolean {
 
 /** The user namespace that owns the namespace at PATH (a /proc/PID/ns link, ...). */
 export function namespaceOwner(path: string): NsIdentity {
-  const fd = sys.open(cstr(path), O.RDONLY | O.CLOEXEC | O.NONBLOCK);
+  const fd = sys.open(cstr(path), O.RDONLY | O.CLOEXEC | O.NONBLOCK | O.NOCTTY);
   if (fd < 0) return { errno: errno() };
   const owner = ownerOf(fd);
   sys.close(fd);
@@ -221,21 +222,37 @@ export function memorySharers(pid: number): number[] {
 const PROC_SUPER_MAGIC = 0x9fa0;
 
 /**
- * Whether DIR is the root of a procfs (--proc): its file system's type (fstatfs) and procfs's
- * root inode (1), so a tree of files made to look like one, or a directory inside one, is not;
- * the errno where DIR cannot be opened. One that opens but cannot be looked at (a FUSE file
- * system's statfs may fail as it likes) is not.
+ * --proc's DIR opened (O_PATH) to read a target's files through, or why not: every directory on
+ * the way one only root can change (trusted.ts: no user can swap what it names), none a process's
+ * root or working directory (a magic link: what is behind it is that process's to change), and
+ * DIR the root of a procfs (its file system's type, and procfs's root inode: not a tree of files
+ * made to look like one, nor a directory inside one; one whose statfs fails, as a FUSE file
+ * system's may, is not). The errno where it does not exist, left to the opens (util-linux's
+ * "cannot open DIR/PID/...").
  */
-export function procfsRoot(dir: string): boolean | number {
-  const fd = sys.open(cstr(dir), O.PATH | O_DIRECTORY | O.CLOEXEC);
-  if (fd < 0) return errno();
-  const root = isProcfsRoot(fd);
+export function openProcDirectory(dir: string): { fd: number } | { errno: number } | { why: string } {
+  if (!dir.startsWith("/")) return { why: "is not an absolute path" };
+  const verdict = trusted(dir, "directory");
+  if (!verdict.ok) return verdict.missing ? { errno: Errno.ENOENT } : { why: `is not root's alone (${verdict.why})` };
+  const fd = sys.openResolving(cstr(dir), O.PATH | O_DIRECTORY | O.CLOEXEC, sys.RESOLVE_NO_MAGICLINKS);
+  if (fd < 0) {
+    const code = errno();
+    return code === Errno.ELOOP ? { why: "goes through a process's root or working directory" } : { errno: code };
+  }
+  if (_isProcfsRoot(fd)) return { fd };
   sys.close(fd);
-  return root;
+  return { why: "is not the root of a procfs" };
 }
 
-/** Whether the directory open as FD is the root of a procfs (see procfsRoot). */
-export function isProcfsRoot(fd: number): boolean {
+/** Planning's look at --proc's DIR (see openProcDirectory): why it is refused, or undefined. */
+export function procRefusal(dir: string): string | undefined {
+  const opened = openProcDirectory(dir);
+  if ("fd" in opened) sys.close(opened.fd);
+  return "why" in opened ? opened.why : undefined;
+}
+
+/** Whether the directory open as FD is the root of a procfs (see openProcDirectory). */
+function _isProcfsRoot(fd: number): boolean {
   // struct statfs: f_type first, a long (the builds are 64-bit: x86-64, arm64), little-endian.
   const fs = new Int32Array(30);
   if (syscall(NR.fstatfs, fd, fs) !== 0 || fs[0] !== PROC_SUPER_MAGIC || fs[1] !== 0) return false;
@@ -291,7 +308,7 @@ export function hostFacts(): Facts {
     reentersOwnTime,
     lastCap,
     hostId,
-    procfsRoot,
+    procRefusal,
     // libselinux's is_selinux_enabled(): selinuxfs is mounted (a policy is loaded).
     selinuxEnabled: () => access("/sys/fs/selinux/enforce", Access.F_OK) === 0,
     env,

@@ -231,9 +231,9 @@ export function errno(): number {
   return read.i32(core().__errno_location() as Pointer, 0);
 }
 
-/** A whole file's bytes, or its errno. */
+/** A whole file's bytes, or its errno (a terminal there never becomes ours: O_NOCTTY). */
 export function readFile(path: string): Uint8Array | number {
-  const fd = sys.open(cstr(path), O.RDONLY | O.CLOEXEC);
+  const fd = sys.open(cstr(path), O.RDONLY | O.CLOEXEC | O.NOCTTY);
   if (fd < 0) return errno();
   const content = readAll(fd);
   sys.close(fd);

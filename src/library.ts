@@ -13,7 +13,7 @@
  */
 import { shown } from "./bytes.ts";
 import { Errno, NsenterError } from "./errors.ts";
-import { isProcfsRoot } from "./facts.ts";
+import { openProcDirectory } from "./facts.ts";
 import {
   core,
   cstr,
@@ -22,7 +22,6 @@ import {
   listDirectory,
   namespaceInode,
   O,
-  O_DIRECTORY,
   readText,
   statFd,
   strerror,
@@ -74,10 +73,12 @@ const HARMLESS_THREADS = [
 const inside: Namespace[] = _threadList();
 
 function _threadList(): Namespace[] {
-  const global = globalThis as Record<symbol, Namespace[] | undefined>;
+  const global = globalThis as Record<symbol, unknown>;
   const key = Symbol.for("nsenter-bun.inside");
-  global[key] ??= [];
-  return global[key];
+  // Something else there (not an array of ours): a list of this copy's own.
+  if (global[key] === undefined) global[key] = [];
+  const list = global[key];
+  return Array.isArray(list) && !Object.isFrozen(list) ? (list as Namespace[]) : [];
 }
 
 export class Namespace implements Disposable {
@@ -129,13 +130,21 @@ export class Namespace implements Disposable {
       this.#letGo();
       throw e;
     }
+    // Listed before it enters: should the list refuse it, this thread has entered nothing.
+    try {
+      inside.push(this);
+    } catch (e) {
+      this.#letGo();
+      throw e;
+    }
     if (enterNamespace(wanted, info.clone) !== undefined) {
       const code = errno();
+      const at = inside.lastIndexOf(this);
+      if (at >= 0) inside.splice(at, 1);
       this.#letGo();
       throw _failed(`reassociate to namespace '${info.file}' failed`, code);
     }
     this.#entered = target;
-    inside.push(this);
     queueMicrotask(() => {
       if (this.#entered === undefined) return;
       this.#yielded = true;
@@ -219,17 +228,17 @@ function _openTarget(target: unknown, info: NamespaceInfo, proc: unknown): { fd:
     throw new NsenterError(`not a PID or a namespace file's path: ${shown(String(target))}`, Errno.EINVAL);
   }
   if (!Number.isSafeInteger(target) || target <= 0) throw new NsenterError(`not a PID: ${target}`, Errno.EINVAL);
-  const dir = _absolute(proc);
+  const dir = _absolute(proc).replace(/(.)\/+$/, "$1");
   const path = `${dir}/${target}/${info.file}`;
-  const root = sys.open(cstr(dir), O.PATH | O_DIRECTORY | O.CLOEXEC);
-  if (root < 0) throw _failed(`cannot open ${shown(path)}`, errno());
+  const opened = openProcDirectory(dir);
+  if ("why" in opened) throw new NsenterError(shown(`proc ${dir} ${opened.why}`), Errno.EINVAL);
+  if ("errno" in opened) throw _failed(`cannot open ${shown(path)}`, opened.errno);
   try {
-    if (!isProcfsRoot(root)) throw new NsenterError(`not the root of a procfs: ${shown(dir)}`, Errno.EINVAL);
-    const fd = sys.openAt(root, cstr(`${target}/${info.file}`), O.RDONLY | O.CLOEXEC | O.NONBLOCK | O.NOCTTY);
+    const fd = sys.openAt(opened.fd, cstr(`${target}/${info.file}`), O.RDONLY | O.CLOEXEC | O.NONBLOCK | O.NOCTTY);
     if (fd < 0) throw _failed(`cannot open ${shown(path)}`, errno());
     return { fd, path };
   } finally {
-    sys.close(root);
+    sys.close(opened.fd);
   }
 }
 

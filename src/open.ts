@@ -7,18 +7,18 @@
  * between lookup and entry is noticed instead of entered.
  */
 
-import { shown } from "./bytes.ts";
+import { shown, textOf } from "./bytes.ts";
 import { cgroup2Directory, cgroup2Path, cgroupMounts } from "./cgroups.ts";
 import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { Errno, NsenterError } from "./errors.ts";
 import {
   credentials,
-  isProcfsRoot,
   isSeen,
   memorySharers,
   mountIds,
   namespaceOf,
+  openProcDirectory,
   ownerOf,
   secureExec,
   securityLabel,
@@ -34,7 +34,7 @@ import {
   mountOfDescriptor,
   namespaceInode,
   O,
-  O_DIRECTORY,
+  readAll,
   readLink,
   readText,
   statFd,
@@ -80,7 +80,7 @@ export function openAll(opens: readonly OpenStep[], target?: TargetRef, proc?: s
     throw e;
   } finally {
     if (pin >= 0) sys.close(pin);
-    if (dir) sys.close(dir.fd);
+    if (dir && dir.fd >= 0) sys.close(dir.fd);
   }
   return fds;
 }
@@ -90,12 +90,30 @@ export function openAll(opens: readonly OpenStep[], target?: TargetRef, proc?: s
  * names may have changed since, a link swapped): the target's files are opened relative to it.
  * One that cannot be opened is left to the opens, by path (util-linux's "cannot open DIR/PID/...").
  */
-function _procDirectory(proc: string): { prefix: string; fd: number } | undefined {
-  const fd = sys.open(cstr(proc), O.PATH | O_DIRECTORY | O.CLOEXEC);
-  if (fd < 0) return undefined;
-  if (isProcfsRoot(fd)) return { prefix: `${proc}/`, fd };
-  sys.close(fd);
-  throw new NsenterError(shown(`--proc ${proc} is not the root of a procfs`));
+function _procDirectory(proc: string): ProcDirectory {
+  const opened = openProcDirectory(proc);
+  if ("why" in opened) throw new NsenterError(shown(`--proc ${proc === "" ? "''" : proc} ${opened.why}`));
+  return { prefix: `${proc}/`, fd: "fd" in opened ? opened.fd : -1, errno: "errno" in opened ? opened.errno : 0 };
+}
+
+/** --proc's DIR, open (see _procDirectory). */
+interface ProcDirectory {
+  readonly prefix: string;
+  /** -1 where it could not be opened, for ERRNO. */
+  readonly fd: number;
+  readonly errno: number;
+}
+
+/**
+ * A file of the target's to read (non-blocking, close-on-exec, never a controlling terminal): one
+ * under --proc's DIR relative to it (see _procDirectory), any other by its path.
+ */
+function _openTargetFile(path: string, proc: ProcDirectory | undefined): number {
+  if (proc === undefined || !path.startsWith(proc.prefix)) return openPath(path);
+  if (proc.fd < 0) throw new NsenterError(`cannot open ${path}`, proc.errno);
+  const fd = sys.openAt(proc.fd, cstr(path.slice(proc.prefix.length)), O.RDONLY | O.CLOEXEC | O.NONBLOCK | O.NOCTTY);
+  if (fd < 0) throw new NsenterError(`cannot open ${path}`, errno());
+  return fd;
 }
 
 /**
@@ -125,25 +143,11 @@ export function openInto(fds: Descriptors, slot: HomeSlot, path: string, flags?:
   fds.set(slot, openPath(path, flags));
 }
 
-function _openStep(
-  step: OpenStep,
-  pin: number,
-  fds: Descriptors,
-  proc: { prefix: string; fd: number } | undefined,
-): number {
+function _openStep(step: OpenStep, pin: number, fds: Descriptors, proc: ProcDirectory | undefined): number {
   if ("socket" in step) return _socketNamespace(step.socket.pid, step.socket.fd, pin);
-  if ("parentOf" in step) return _parentUserNamespace(fds.get("user"), step.parentOf);
-  if (step.slot === "cgroupProcs") return _cgroupProcs(step.path);
-  if (proc && step.path.startsWith(proc.prefix)) {
-    const fd = sys.openAt(
-      proc.fd,
-      cstr(step.path.slice(proc.prefix.length)),
-      O.RDONLY | O.CLOEXEC | O.NONBLOCK | O.NOCTTY,
-    );
-    if (fd < 0) throw new NsenterError(`cannot open ${step.path}`, errno());
-    return fd;
-  }
-  return openPath(step.path);
+  if ("parentOf" in step) return _parentUserNamespace(fds.get("user"), step.parentOf, proc);
+  if (step.slot === "cgroupProcs") return _cgroupProcs(step.path, proc);
+  return _openTargetFile(step.path, proc);
 }
 
 /**
@@ -321,8 +325,8 @@ function _socketNamespace(pid: number, fd: number, pin: number): number {
 }
 
 /** --user-parent: the parent of the user namespace given (-U FILE) or of the target's. */
-function _parentUserNamespace(userFd: number | undefined, targetUser: string): number {
-  const fd = userFd ?? openPath(targetUser);
+function _parentUserNamespace(userFd: number | undefined, targetUser: string, proc: ProcDirectory | undefined): number {
+  const fd = userFd ?? _openTargetFile(targetUser, proc);
   const parent = sys.ioctl(fd, Ioctl.NS_GET_USERNS, 0);
   const code = errno();
   if (userFd === undefined) sys.close(fd);
@@ -336,22 +340,24 @@ function _parentUserNamespace(userFd: number | undefined, targetUser: string): n
  * util-linux assumes the hierarchy at /sys/fs/cgroup; it is found in our mountinfo instead, so
  * hybrid hosts (v2 at /sys/fs/cgroup/unified) work too.
  */
-function _cgroupProcs(procCgroup: string): number {
+function _cgroupProcs(procCgroup: string, proc: ProcDirectory | undefined): number {
   const mountinfo = readText("/proc/self/mountinfo");
   // Unread (too many files open, say): said so, not taken for a host without cgroup v2.
   if (typeof mountinfo === "number") throw new NsenterError("cannot open /proc/self/mountinfo", mountinfo);
   const mounts = cgroupMounts(mountinfo);
   if (!mounts.some((m) => m.v2)) throw new NsenterError("--join-cgroup is only supported in cgroup v2");
-  const content = readText(procCgroup);
-  if (typeof content === "number") throw new NsenterError(`cannot open ${procCgroup}`, content);
-  const path = cgroup2Path(content);
+  const file = _openTargetFile(procCgroup, proc);
+  const content = readAll(file);
+  sys.close(file);
+  if (typeof content === "number") throw new NsenterError(`cannot read ${procCgroup}`, content);
+  const path = cgroup2Path(textOf(content));
   if (path === undefined) throw new NsenterError("failed to get cgroup path");
   // Through a mount that is seen, holding PATH (util-linux: ENOENT where there is none).
   const found = cgroup2Directory(path, mounts, isSeen);
   if (found === undefined) throw new NsenterError("failed to open cgroup.procs", Errno.ENOENT);
   // Non-blocking: whatever is there opens at once (a FIFO would hold nsenter). And on that mount,
   // so the cgroup hierarchy: a file a later mount put at the path is not written to.
-  const fd = sys.open(cstr(`${found.dir}/cgroup.procs`), O.WRONLY | O.APPEND | O.CLOEXEC | O.NONBLOCK);
+  const fd = sys.open(cstr(`${found.dir}/cgroup.procs`), O.WRONLY | O.APPEND | O.CLOEXEC | O.NONBLOCK | O.NOCTTY);
   if (fd < 0) throw new NsenterError("failed to open cgroup.procs", errno());
   if (mountOfDescriptor(fd) === found.mount.id) return fd;
   sys.close(fd);

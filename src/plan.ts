@@ -151,8 +151,8 @@ export interface Facts {
   hostId(mapPath: string, id: number): number | undefined;
   selinuxEnabled(): boolean;
   env(name: string): string | undefined;
-  /** Whether --proc's DIR is the root of a procfs (a number: the errno where it cannot be opened). */
-  procfsRoot(dir: string): boolean | number;
+  /** Why --proc's DIR is not to be read as a procfs (facts.ts openProcDirectory), or undefined. */
+  procRefusal(dir: string): string | undefined;
 }
 
 /** nsenter's own namespaces: always our own procfs, whatever --proc says. */
@@ -501,9 +501,8 @@ function _open(s: State, slot: Slot, path: string | undefined): void {
 function _resolve(s: State, facts: Facts): void {
   // Before anything is read through it. One that cannot be opened is left to the opens (util-linux's
   // "cannot open DIR/PID/ns/net").
-  if (s.procGiven && (s.proc === "" || facts.procfsRoot(s.proc) === false)) {
-    throw new NsenterError(shown(`--proc ${s.proc === "" ? "''" : s.proc} is not the root of a procfs`));
-  }
+  const refused = s.procGiven ? facts.procRefusal(s.proc) : undefined;
+  if (refused) throw new NsenterError(shown(`--proc ${s.proc === "" ? "''" : s.proc} ${refused}`));
   if (s.followContext && facts.selinuxEnabled()) {
     if (s.target === 0) throw new NsenterError("no target PID specified for --follow-context");
     throw new NsenterError("--follow-context is not supported yet on a host with SELinux enabled");

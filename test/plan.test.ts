@@ -97,8 +97,10 @@ function facts(over: Partial<Facts> = {}): Facts {
       return pid === "404" ? undefined : pid === "23" || pid === "24";
     },
     lastCap: () => 40,
-    // Every --proc DIR is a procfs root but /tmp/fake (a tree made to look like one).
-    procfsRoot: (dir) => dir !== "/tmp/fake",
+    // Every --proc DIR is a procfs root only root controls but /tmp/fake (a tree made to look
+    // like one), and "".
+    procRefusal: (dir) =>
+      dir === "/tmp/fake" ? "is not the root of a procfs" : dir === "" ? "is not an absolute path" : undefined,
     hostId: (path, id) => {
       const pid = /\/proc\/(\w+)\//.exec(path)?.[1] ?? "";
       if (USERNS.includes(pid)) return id < 65536 ? 100000 + id : undefined;
@@ -252,7 +254,7 @@ const CASES: [string[], string][] = [
   // Not a procfs root: refused before anything is read through it (--all reads the target's ns/user).
   [["--proc", "/tmp/fake", "-t", "42", "-a"], " | fail --proc /tmp/fake is not the root of a procfs"],
   [["--proc=/tmp/fake", "-t", "42", "-n"], " | fail --proc /tmp/fake is not the root of a procfs"],
-  [["--proc=", "-t", "42", "-n"], " | fail --proc '' is not the root of a procfs"],
+  [["--proc=", "-t", "42", "-n"], " | fail --proc '' is not an absolute path"],
   [
     ["--proc", "/x", "-t", "web"],
     " | fail a container name cannot be used with --proc: give the PID the runtime has in DIR",

@@ -200,6 +200,16 @@ describeRoot("the Namespace API", () => {
     expect(scenario("relativeProc", "0")).toBe("not an absolute path: proc");
   });
 
+  test("a copy of the module loaded after other code spoilt the shared list: a list of its own", () => {
+    const copy = mkdtempSync(join(tmpdir(), "nsenter-src-"));
+    try {
+      cpSync(join(import.meta.dir, "../../src"), copy, { recursive: true });
+      expect(scenario("poisonedList", `${target.pid}`, [], [copy])).toEqual({ error: "", entered: true, back: true });
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
   test("two copies of the module: one innermost-first list for the thread", () => {
     const copy = mkdtempSync(join(tmpdir(), "nsenter-src-"));
     try {
@@ -216,16 +226,25 @@ describeRoot("the Namespace API", () => {
     }
   });
 
-  test("a proc option that is not the root of a procfs is refused, links to real namespaces or not", () => {
-    const dir = mkdtempSync(join(tmpdir(), "nsenter-fakeproc-"));
+  test("a proc option that is not a procfs's root only root controls is refused, links to real namespaces or not", () => {
+    // Trees made to look like one: one only root can change, one in a directory anyone can write.
+    const fakes = [`/run/nsenter-fakeproc-${process.pid}`, mkdtempSync(join(tmpdir(), "nsenter-fakeproc-"))];
     try {
-      mkdirSync(join(dir, "1/ns"), { recursive: true });
-      symlinkSync("/proc/self/ns/net", join(dir, "1/ns/net"));
-      expect(scenario("fakeProc", dir)).toBe(`not the root of a procfs: ${dir}`);
-      // A directory inside a procfs is not its root either.
-      expect(scenario("fakeProc", "/proc/self")).toBe("not the root of a procfs: /proc/self");
+      for (const fake of fakes) {
+        mkdirSync(join(fake, "1/ns"), { recursive: true, mode: 0o755 });
+        symlinkSync("/proc/self/ns/net", join(fake, "1/ns/net"));
+      }
+      expect(scenario("fakeProc", fakes[0] as string)).toBe(`proc ${fakes[0]} is not the root of a procfs`);
+      expect(scenario("fakeProc", fakes[1] as string)).toBe(
+        `proc ${fakes[1]} is not root's alone (/tmp is writable by others than root (mode 1777))`,
+      );
+      // A directory inside a procfs is not its root either; nor is a path through a process's root.
+      expect(scenario("fakeProc", "/proc/self")).toBe("proc /proc/self is not the root of a procfs");
+      expect(scenario("fakeProc", `/proc/${process.pid}/root/proc/`)).toBe(
+        `proc /proc/${process.pid}/root/proc goes through a process's root or working directory`,
+      );
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      for (const fake of fakes) rmSync(fake, { recursive: true, force: true });
     }
   });
 });

@@ -984,8 +984,9 @@ describeRoot("--proc DIR swapped for a tree of files after it was checked: refus
     requireTool("/usr/bin/strace", "strace");
     real = new Target(["--fork", "--uts"], "hostname real-uts");
     fake = new Target(["--fork", "--uts"], "hostname fake-uts");
-    dir = mkdtempSync(join(tmpdir(), "nsenter-procswap-"));
-    mkdirSync(join(dir, `tree/${real.pid}/ns`), { recursive: true });
+    // Under /run: DIR must be a path only root can change (a user's could be swapped at will).
+    dir = `/run/nsenter-procswap-${process.pid}`;
+    mkdirSync(join(dir, `tree/${real.pid}/ns`), { recursive: true, mode: 0o755 });
     symlinkSync(`/proc/${fake.pid}/ns/uts`, join(dir, `tree/${real.pid}/ns/uts`));
   });
   afterAll(() => {
@@ -1022,20 +1023,25 @@ describeRoot("--proc pins no process of ours", () => {
   afterAll(() => target?.kill());
 
   test("no pidfd_open: PID 1 in DIR is not our PID 1", () => {
-    const dir = `/proc/${target.pid}/root/proc`;
+    // The target's procfs, mounted by a process in its PID namespace at a path only root can change.
+    const dir = `/run/nsenter-pins-${process.pid}`;
     const log = join(mkdtempSync(join(tmpdir(), "nsenter-strace-")), "trace");
-    const traced = (args: string[]) => {
-      const r = run(["strace", "-f", "-qq", "-e", "trace=pidfd_open", "-o", log, NSENTER, ...args]);
+    const traced = (args: string[], mount = "true") => {
+      const strace = `strace -f -qq -e trace=pidfd_open -o ${log} ${NSENTER}`;
+      const script = `mkdir -p ${dir} && ${mount} && exec ${strace} "$@"`;
+      const r = run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", ...args]);
       return { ...r, trace: readFileSync(log, "utf8") };
     };
     try {
-      const r = traced(["--proc", dir, "-t", "1", "-u", "hostname"]);
+      const mount = `${REFERENCE} -t ${target.pid} -p mount -t proc proc ${dir}`;
+      const r = traced(["--proc", dir, "-t", "1", "-u", "hostname"], mount);
       expect(r.stdout).toBe("proc-target\n");
       expect(r.trace).not.toContain("pidfd_open");
       // Without --proc the target is pinned and the trace shows it: the check above can fail.
       expect(traced(["-t", `${target.pid}`, "-u", "hostname"]).trace).toContain(`pidfd_open(${target.pid}`);
     } finally {
       removeTree(join(log, ".."));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -23,6 +23,7 @@ import {
   map100000,
   mappedUserTarget,
   NSENTER,
+  REFERENCE,
   removeCgroupTree,
   requireTool,
   run,
@@ -492,59 +493,97 @@ describeRoot("--user-parent and --keep-caps", () => {
 
 describeRoot("--proc DIR (an extension)", () => {
   let target: Target;
+  // DIR under /run: only root can change what a path there names (see openProcDirectory).
+  const dir = `/run/nsenter-proc-${process.pid}`;
   beforeAll(() => {
     target = new Target(["--fork", "--pid", "--mount-proc", "--mount", "--uts"], "hostname proc-target\ncd /usr");
   });
-  afterAll(() => target?.kill());
+  afterAll(() => {
+    target?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  /** nsenter ARGS in a mount namespace of its own where MOUNT put a procfs at DIR. */
+  const withProc = (mount: string, args: string[]) => {
+    const script = `mkdir -p ${dir} && ${mount} && exec ${NSENTER} "$@"`;
+    const r = run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", ...args]);
+    rmSync(dir, { recursive: true, force: true });
+    return r;
+  };
+  // The target's procfs, mounted by a process in its PID namespace (in nsenter's mount namespace).
+  const targetsProc = () => `${REFERENCE} -t ${target.pid} -p mount -t proc proc ${dir}`;
 
   test("the target's own procfs: PID 1 there is the target, whatever /proc/1 is here", () => {
-    const dir = `/proc/${target.pid}/root/proc`;
-    const r = run([NSENTER, "--proc", dir, "-t", "1", "-u", "-m", "hostname"]);
+    const r = withProc(targetsProc(), ["--proc", dir, "-t", "1", "-u", "-m", "hostname"]);
     expect(r).toEqual({ stdout: "proc-target\n", stderr: "", status: 0 });
     const without = run([NSENTER, "-t", "1", "-u", "hostname"]);
     expect(without.stdout).not.toBe("proc-target\n");
   });
 
   test("root, cwd and environ come from DIR too", () => {
-    const dir = `/proc/${target.pid}/root/proc`;
-    const r = run([NSENTER, `--proc=${dir}`, "-t", "1", "-u", "-r", "-w", "-e", "sh", "-c", "pwd; echo $PATH"]);
+    const r = withProc(targetsProc(), [
+      `--proc=${dir}`,
+      "-t",
+      "1",
+      "-u",
+      "-r",
+      "-w",
+      "-e",
+      "sh",
+      "-c",
+      "pwd; echo $PATH",
+    ]);
     const path = readFileSync(`/proc/${target.pid}/environ`, "utf8").match(/(?:^|\0)PATH=([^\0]*)/)?.[1];
     expect(r).toEqual({ stdout: `/usr\n${path}\n`, stderr: "", status: 0 });
   });
 
-  test("a second procfs mounted at a temporary path", () => {
-    const dir = `/tmp/nsenter-proc-${process.pid}`;
-    const script = `mkdir -p ${dir} && mount -t proc proc ${dir} && exec ${NSENTER} --proc ${dir} -t ${target.pid} -u hostname`;
-    const r = run(["unshare", "--mount", "sh", "-c", script]);
-    Bun.spawnSync(["rmdir", dir]);
+  test("a second procfs of this host's, mounted elsewhere", () => {
+    const r = withProc(`mount -t proc proc ${dir}`, ["--proc", dir, "-t", `${target.pid}`, "-u", "hostname"]);
     expect(r).toEqual({ stdout: "proc-target\n", stderr: "", status: 0 });
   });
 
-  test("a DIR that is not the root of a procfs is refused before anything is read through it", () => {
-    // A tree made to look like one, its namespace files links to the target's real ones.
-    const dir = mkdtempSync(join(tmpdir(), "nsenter-fakeproc-"));
+  test("through a process's root (a magic link: behind it, that process's files): refused", () => {
+    const through = `/proc/${target.pid}/root/proc`;
+    expect(run([NSENTER, "--proc", through, "-t", "1", "-u", "hostname"])).toEqual({
+      stdout: "",
+      stderr: `nsenter: --proc ${through} goes through a process's root or working directory\n`,
+      status: 1,
+    });
+  });
+
+  test("a DIR that is not the root of a procfs, or that a user could change: refused before anything is read through it", () => {
+    // Trees made to look like one, their namespace files links to the target's real ones: one only
+    // root can change, one in a directory anyone can write.
+    const fakes = [dir, mkdtempSync(join(tmpdir(), "nsenter-fakeproc-"))];
     try {
-      mkdirSync(join(dir, "1/ns"), { recursive: true });
-      for (const kind of ["uts", "user", "mnt", "net", "ipc", "pid", "cgroup", "time"]) {
-        symlinkSync(`/proc/${target.pid}/ns/${kind}`, join(dir, `1/ns/${kind}`));
+      for (const fake of fakes) {
+        mkdirSync(join(fake, "1/ns"), { recursive: true, mode: 0o755 });
+        for (const kind of ["uts", "user", "mnt", "net", "ipc", "pid", "cgroup", "time"]) {
+          symlinkSync(`/proc/${target.pid}/ns/${kind}`, join(fake, `1/ns/${kind}`));
+        }
       }
+      const notProc = `nsenter: --proc ${dir} is not the root of a procfs\n`;
+      const anyones = `nsenter: --proc ${fakes[1]} is not root's alone (/tmp is writable by others than root (mode 1777))\n`;
       for (const args of [["-u"], ["-a"]]) {
-        const r = run([NSENTER, "--proc", dir, "-t", "1", ...args, "hostname"]);
-        expect(r).toEqual({ stdout: "", stderr: `nsenter: --proc ${dir} is not the root of a procfs\n`, status: 1 });
+        expect(run([NSENTER, "--proc", dir, "-t", "1", ...args, "hostname"])).toEqual({
+          stdout: "",
+          stderr: notProc,
+          status: 1,
+        });
+        expect(run([NSENTER, "--proc", fakes[1] as string, "-t", "1", ...args, "hostname"])).toEqual({
+          stdout: "",
+          stderr: anyones,
+          status: 1,
+        });
       }
       // A directory inside a procfs is not its root: /proc/PID's own files are not PIDs.
       const inside = run([NSENTER, `--proc=/proc/${target.pid}`, "-t", "1", "-u", "hostname"]);
       expect(inside.stderr).toBe(`nsenter: --proc /proc/${target.pid} is not the root of a procfs\n`);
       // One that cannot be looked at (a FUSE file system's statfs may fail as it likes) is not either.
       const failing = ["strace", "-qq", "-o", "/dev/null", "-e", "trace=fstatfs", "-e", "inject=fstatfs:error=EIO"];
-      const r = run([...failing, NSENTER, "--proc", `/proc/${target.pid}/root/proc`, "-t", "1", "-u", "hostname"]);
-      expect(r).toEqual({
-        stdout: "",
-        stderr: `nsenter: --proc /proc/${target.pid}/root/proc is not the root of a procfs\n`,
-        status: 1,
-      });
+      const r = run([...failing, NSENTER, "--proc", "/proc", "-t", `${target.pid}`, "-u", "hostname"]);
+      expect(r).toEqual({ stdout: "", stderr: "nsenter: --proc /proc is not the root of a procfs\n", status: 1 });
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      for (const fake of fakes) rmSync(fake, { recursive: true, force: true });
     }
   });
 
