@@ -104,7 +104,7 @@ export class Namespace implements Disposable {
       throw new NsenterError(e instanceof Error ? e.message : String(e));
     }
     this.kind = kind;
-    const wanted = _openTarget(target, info, options?.proc ?? "/proc");
+    const wanted = _openTarget(target, info, options?.proc);
     const path = wanted.path;
     try {
       this.#enter(wanted.fd, path, info);
@@ -220,6 +220,8 @@ export class StillInside extends NsenterError {
  * one, nor is a link swapped for one after the check.
  */
 function _openTarget(target: unknown, info: NamespaceInfo, proc: unknown): { fd: number; path: string } {
+  // Without PROC, this process's own /proc, as the command without --proc (inside a user
+  // namespace it is not root's: not one to check so).
   if (typeof target === "string") {
     const path = _absolute(target);
     return { fd: _open(path), path };
@@ -228,6 +230,10 @@ function _openTarget(target: unknown, info: NamespaceInfo, proc: unknown): { fd:
     throw new NsenterError(`not a PID or a namespace file's path: ${shown(String(target))}`, Errno.EINVAL);
   }
   if (!Number.isSafeInteger(target) || target <= 0) throw new NsenterError(`not a PID: ${target}`, Errno.EINVAL);
+  if (proc === undefined || proc === null) {
+    const path = `/proc/${target}/${info.file}`;
+    return { fd: _open(path), path };
+  }
   const dir = _absolute(proc).replace(/(.)\/+$/, "$1");
   const path = `${dir}/${target}/${info.file}`;
   const opened = openProcDirectory(dir);

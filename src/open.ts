@@ -73,7 +73,7 @@ export function openAll(opens: readonly OpenStep[], target?: TargetRef, proc?: s
     if (pin >= 0) _refuseZombie(pin, target as TargetRef);
     for (const step of opens) fds.set(step.slot, _openStep(step, pin, fds, dir));
     // Without a pin too (no pidfd for it: an older kernel), which at least narrows the window.
-    if (target?.relied) _recheck(target.pid, target.relied, fds);
+    if (target?.relied) _recheck(target.pid, target.relied, fds, dir);
     if (pin >= 0) _checkPinned(pin, target as TargetRef);
   } catch (e) {
     fds[Symbol.dispose]();
@@ -110,9 +110,9 @@ interface ProcDirectory {
  */
 function _openTargetFile(path: string, proc: ProcDirectory | undefined): number {
   if (proc === undefined || !path.startsWith(proc.prefix)) return openPath(path);
-  if (proc.fd < 0) throw new NsenterError(`cannot open ${path}`, proc.errno);
+  if (proc.fd < 0) throw new NsenterError(shown(`cannot open ${path}`), proc.errno);
   const fd = sys.openAt(proc.fd, cstr(path.slice(proc.prefix.length)), O.RDONLY | O.CLOEXEC | O.NONBLOCK | O.NOCTTY);
-  if (fd < 0) throw new NsenterError(`cannot open ${path}`, errno());
+  if (fd < 0) throw new NsenterError(shown(`cannot open ${path}`), errno());
   return fd;
 }
 
@@ -208,7 +208,13 @@ function _recheckContainer(pidfd: number, pid: number, container: ContainerRef):
  * same PID might since name another process, in other namespaces or of another user. (Still the
  * pinned one if it has not exited, which _checkPinned sees next.)
  */
-function _recheck(pid: number, relied: readonly Relied[], fds: Descriptors): void {
+function _recheck(pid: number, relied: readonly Relied[], fds: Descriptors, dir: ProcDirectory | undefined): void {
+  // Under --proc's DIR: through the directory opened and checked (its path, read by planning, may
+  // have named another tree then, one of a container's root's making where it writes to it).
+  const at = (path: string) =>
+    dir && dir.fd >= 0 && path.startsWith(dir.prefix)
+      ? `/proc/self/fd/${dir.fd}/${path.slice(dir.prefix.length)}`
+      : path;
   for (const fact of relied) {
     const holds =
       "slot" in fact
@@ -216,16 +222,16 @@ function _recheck(pid: number, relied: readonly Relied[], fds: Descriptors): voi
         : "ownedIn" in fact
           ? _isOwnedBy(fds.get(fact.ownedIn), fact.ino)
           : "threadsAt" in fact
-            ? _threadsAlike(fact.threadsAt, fact.credentials, fact.label, fact.memoryOf)
+            ? _threadsAlike(at(fact.threadsAt), fact.credentials, fact.label, fact.memoryOf)
             : "mountedIn" in fact
-              ? _onListedMount(fds.get(fact.mountedIn), fact.mountinfoAt)
+              ? _onListedMount(fds.get(fact.mountedIn), at(fact.mountinfoAt))
               : "credentialsAt" in fact
-                ? sameCredentials(credentials(fact.credentialsAt), fact.credentials)
+                ? sameCredentials(credentials(at(fact.credentialsAt)), fact.credentials)
                 : "labelAt" in fact
-                  ? securityLabel(fact.labelAt) === fact.label
+                  ? securityLabel(at(fact.labelAt)) === fact.label
                   : "plainAt" in fact
-                    ? secureExec(fact.plainAt) === false
-                    : (namespaceOf(fact.namespace) as { ino?: bigint }).ino === fact.ino;
+                    ? secureExec(at(fact.plainAt)) === false
+                    : (namespaceOf(at(fact.namespace)) as { ino?: bigint }).ino === fact.ino;
     if (!holds) throw new NsenterError(`target process ${pid} changed while nsenter was starting`, Errno.ESRCH);
   }
 }

@@ -236,12 +236,12 @@ describeRoot("the Namespace API", () => {
       }
       expect(scenario("fakeProc", fakes[0] as string)).toBe(`proc ${fakes[0]} is not the root of a procfs`);
       expect(scenario("fakeProc", fakes[1] as string)).toBe(
-        `proc ${fakes[1]} is not root's alone (/tmp is writable by others than root (mode 1777))`,
+        `proc ${fakes[1]} is not a directory only root can change (/tmp is writable by others than root (mode 1777))`,
       );
       // A directory inside a procfs is not its root either; nor is a path through a process's root.
       expect(scenario("fakeProc", "/proc/self")).toBe("proc /proc/self is not the root of a procfs");
       expect(scenario("fakeProc", `/proc/${process.pid}/root/proc/`)).toBe(
-        `proc /proc/${process.pid}/root/proc goes through a process's root or working directory`,
+        `proc /proc/${process.pid}/root/proc goes through a magic link (a process's root, directory or descriptor)`,
       );
     } finally {
       for (const fake of fakes) rmSync(fake, { recursive: true, force: true });

@@ -1014,6 +1014,83 @@ describeRoot("--proc DIR swapped for a tree of files after it was checked: refus
   });
 });
 
+describeRoot("--proc: what planning read by DIR's path is read again through DIR as checked", () => {
+  // A container's root without a user namespace is uid 0: where it can write to a directory on
+  // DIR's path (a volume), it can show planning a tree of its own (a root process's facts in place
+  // of a user's) and DIR again when it is checked and its files opened. strace holds openat2 (the
+  // check, at planning and before the opens) at entry and at exit while the link is swapped.
+  let user: ReturnType<typeof Bun.spawn>;
+  let root: Target;
+  let dir: string;
+  beforeAll(() => {
+    requireTool("/usr/bin/strace", "strace");
+    dir = `/run/nsenter-recheck-${process.pid}`;
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    const env = ["env", "-i", "EVIL=attacker"];
+    user = Bun.spawn(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...env, "sleep", "600"]);
+    root = new Target(["--fork"], "true");
+    const fake = join(dir, `fake/${user.pid}`);
+    mkdirSync(join(fake, `task/${user.pid}`), { recursive: true, mode: 0o755 });
+    mkdirSync(join(fake, "ns"), { mode: 0o755 });
+    for (const file of ["status", "auxv", `task/${user.pid}/status`]) {
+      writeFileSync(join(fake, file), readFileSync(`/proc/${root.pid}/${file.replace(/^task\/\d+\//, "")}`));
+    }
+    for (const kind of ["user", "mnt", "net", "uts", "ipc", "pid", "cgroup", "time"]) {
+      symlinkSync(readlinkSync(`/proc/${root.pid}/ns/${kind}`), join(fake, `ns/${kind}`));
+    }
+    symlinkSync("/proc", join(dir, "proc"));
+  });
+  afterAll(() => {
+    user?.kill(9);
+    root?.kill();
+    removeTree(dir);
+  });
+
+  test("--env for a user's process: refused, faked facts or not", async () => {
+    const link = join(dir, "proc");
+    const args = ["--proc", link, "-t", `${user.pid}`, "-n", "--env", "env"];
+    // Honestly: refused at planning.
+    expect(run([NSENTER, ...args]).stderr).toStartWith("nsenter: --env: the target runs as uid 65534");
+    const hold = ["-e", "trace=openat2", "-e", "inject=openat2:delay_enter=600000:delay_exit=600000"];
+    const proc = Bun.spawn(["strace", "-f", "-qq", "-o", "/dev/null", ...hold, NSENTER, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const swap = (to: string) => {
+      symlinkSync(to, `${link}.new`);
+      Bun.spawnSync(["mv", "-T", `${link}.new`, link]);
+    };
+    const inOpenat2 = () =>
+      processesBelow(proc.pid).some((p) => {
+        try {
+          return readFileSync(`/proc/${p}/syscall`, "utf8").startsWith(`${NR.openat2} `);
+        } catch {
+          return false;
+        }
+      });
+    const until = async (want: boolean) => {
+      for (let i = 0; i < 1000 && inOpenat2() !== want; i++) await Bun.sleep(5);
+    };
+    // Planning's check sees /proc; planning reads the fake; the opens' check sees /proc; then the
+    // fake again, for whatever reads DIR's path after.
+    await until(true);
+    await Bun.sleep(900); // held at its exit now
+    swap(join(dir, "fake"));
+    await until(false);
+    await until(true);
+    swap("/proc");
+    await Bun.sleep(900);
+    swap(join(dir, "fake"));
+    const status = await proc.exited;
+    const stdout = await new Response(proc.stdout).text();
+    const stderr = await new Response(proc.stderr).text();
+    expect(stdout).not.toContain("EVIL=attacker");
+    expect({ status, stderr }).toEqual({
+      status: 1,
+      stderr: `nsenter: target process ${user.pid} changed while nsenter was starting: No such process\n`,
+    });
+  });
+});
+
 describeRoot("--proc pins no process of ours", () => {
   let target: Target;
   beforeAll(() => {

@@ -545,7 +545,7 @@ describeRoot("--proc DIR (an extension)", () => {
     const through = `/proc/${target.pid}/root/proc`;
     expect(run([NSENTER, "--proc", through, "-t", "1", "-u", "hostname"])).toEqual({
       stdout: "",
-      stderr: `nsenter: --proc ${through} goes through a process's root or working directory\n`,
+      stderr: `nsenter: --proc ${through} goes through a magic link (a process's root, directory or descriptor)\n`,
       status: 1,
     });
   });
@@ -562,7 +562,7 @@ describeRoot("--proc DIR (an extension)", () => {
         }
       }
       const notProc = `nsenter: --proc ${dir} is not the root of a procfs\n`;
-      const anyones = `nsenter: --proc ${fakes[1]} is not root's alone (/tmp is writable by others than root (mode 1777))\n`;
+      const anyones = `nsenter: --proc ${fakes[1]} is not a directory only root can change (/tmp is writable by others than root (mode 1777))\n`;
       for (const args of [["-u"], ["-a"]]) {
         expect(run([NSENTER, "--proc", dir, "-t", "1", ...args, "hostname"])).toEqual({
           stdout: "",
@@ -582,6 +582,14 @@ describeRoot("--proc DIR (an extension)", () => {
       const failing = ["strace", "-qq", "-o", "/dev/null", "-e", "trace=fstatfs", "-e", "inject=fstatfs:error=EIO"];
       const r = run([...failing, NSENTER, "--proc", "/proc", "-t", `${target.pid}`, "-u", "hostname"]);
       expect(r).toEqual({ stdout: "", stderr: "nsenter: --proc /proc is not the root of a procfs\n", status: 1 });
+      // Nor is one the kernel cannot say has no magic link on the way (no openat2: before Linux
+      // 5.6, or a seccomp profile older than it).
+      const old = ["strace", "-qq", "-o", "/dev/null", "-e", "trace=openat2", "-e", "inject=openat2:error=ENOSYS"];
+      expect(run([...old, NSENTER, "--proc", "/proc", "-t", `${target.pid}`, "-u", "hostname"])).toEqual({
+        stdout: "",
+        stderr: "nsenter: --proc /proc cannot be checked: Function not implemented\n",
+        status: 1,
+      });
     } finally {
       for (const fake of fakes) rmSync(fake, { recursive: true, force: true });
     }
