@@ -219,13 +219,15 @@ export function memorySharers(pid: number): number[] {
   return found;
 }
 
-/** statfs(2)'s f_type of a procfs. */
-const PROC_SUPER_MAGIC = 0x9fa0;
+/** statfs(2)'s f_type of a procfs (an enum: folded where it is used, nothing made at start). */
+enum Magic {
+  PROC = 0x9fa0,
+}
 
 /**
  * --proc's DIR opened (O_PATH) to read a target's files through, or why not: every directory on
- * the way one only root can change (trusted.ts: no user can swap what it names), none a process's
- * root or working directory (a magic link: what is behind it is that process's to change), and
+ * the way one only root can change (trusted.ts: no user can swap what it names), no magic link on
+ * the way (a process's root or directory: what is behind it is that process's to change), and
  * DIR the root of a procfs (its file system's type, and procfs's root inode: not a tree of files
  * made to look like one, nor a directory inside one; one whose statfs fails, as a FUSE file
  * system's may, is not). The errno where it does not exist, left to the opens (util-linux's
@@ -267,7 +269,7 @@ export function procRefusal(dir: string): string | undefined {
 function _isProcfsRoot(fd: number): boolean {
   // struct statfs: f_type first, a long (the builds are 64-bit: x86-64, arm64), little-endian.
   const fs = new Int32Array(30);
-  if (syscall(NR.fstatfs, fd, fs) !== 0 || fs[0] !== PROC_SUPER_MAGIC || fs[1] !== 0) return false;
+  if (syscall(NR.fstatfs, fd, fs) !== 0 || fs[0] !== Magic.PROC || fs[1] !== 0) return false;
   const st = statFd(fd);
   return typeof st !== "number" && st.ino === 1n;
 }

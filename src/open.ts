@@ -86,9 +86,11 @@ export function openAll(opens: readonly OpenStep[], target?: TargetRef, proc?: s
 }
 
 /**
- * --proc DIR, opened once and checked to be a procfs's root (planning checked its path; what it
- * names may have changed since, a link swapped): the target's files are opened relative to it.
- * One that cannot be opened is left to the opens, by path (util-linux's "cannot open DIR/PID/...").
+ * --proc DIR, opened once and checked (facts.ts openProcDirectory; planning checked its path, and
+ * what that names may have changed since, a link swapped): the target's files are opened relative
+ * to it, and what planning read by path is read again through it (_recheck). One that does not
+ * exist fails each open under it with that errno, in util-linux's words ("cannot open
+ * DIR/PID/..."), none of them made by path.
  */
 function _procDirectory(proc: string): ProcDirectory {
   const opened = openProcDirectory(proc);
