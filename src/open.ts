@@ -14,6 +14,7 @@ import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { Errno, NsenterError } from "./errors.ts";
 import {
   credentials,
+  hostId,
   isSeen,
   memorySharers,
   mountIds,
@@ -225,15 +226,17 @@ function _recheck(pid: number, relied: readonly Relied[], fds: Descriptors, dir:
           ? _isOwnedBy(fds.get(fact.ownedIn), fact.ino)
           : "threadsAt" in fact
             ? _threadsAlike(at(fact.threadsAt), fact.credentials, fact.label, fact.memoryOf)
-            : "mountedIn" in fact
-              ? _onListedMount(fds.get(fact.mountedIn), at(fact.mountinfoAt))
-              : "credentialsAt" in fact
-                ? sameCredentials(credentials(at(fact.credentialsAt)), fact.credentials)
-                : "labelAt" in fact
-                  ? securityLabel(at(fact.labelAt)) === fact.label
-                  : "plainAt" in fact
-                    ? secureExec(at(fact.plainAt)) === false
-                    : (namespaceOf(at(fact.namespace)) as { ino?: bigint }).ino === fact.ino;
+            : "mapAt" in fact
+              ? hostId(at(fact.mapAt), fact.id) === fact.host
+              : "mountedIn" in fact
+                ? _onListedMount(fds.get(fact.mountedIn), at(fact.mountinfoAt))
+                : "credentialsAt" in fact
+                  ? sameCredentials(credentials(at(fact.credentialsAt)), fact.credentials)
+                  : "labelAt" in fact
+                    ? securityLabel(at(fact.labelAt)) === fact.label
+                    : "plainAt" in fact
+                      ? secureExec(at(fact.plainAt)) === false
+                      : (namespaceOf(at(fact.namespace)) as { ino?: bigint }).ino === fact.ino;
     if (!holds) throw new NsenterError(`target process ${pid} changed while nsenter was starting`, Errno.ESRCH);
   }
 }

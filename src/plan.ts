@@ -63,6 +63,12 @@ export type Relied =
   | { readonly slot: NamespaceKind; readonly ino: bigint }
   /** The descriptor opened for the namespace OWNEDIN is owned by the user namespace INO. */
   | { readonly ownedIn: NamespaceKind; readonly ino: bigint }
+  /**
+   * The map MAPAT (a /proc/PID/uid_map or gid_map) maps ID to HOST. Its user namespace's inode
+   * pins it where read by the target's PID (a map is written once); --proc's DIR may have shown
+   * planning another tree, so it is read again through DIR as checked.
+   */
+  | { readonly mapAt: string; readonly id: number; readonly host: number | undefined }
   /** The descriptor opened for MOUNTEDIN (root, cwd) is on a mount MOUNTINFOAT lists. */
   | { readonly mountedIn: "root" | "cwd"; readonly mountinfoAt: string }
   /**
@@ -803,6 +809,10 @@ function _unlikeTarget(
   const gid = s.gid ?? 0;
   const hostUid = facts.hostId(`${target}/uid_map`, uid);
   const hostGid = facts.hostId(`${target}/gid_map`, gid);
+  s.relied.push(
+    { mapAt: `${target}/uid_map`, id: uid, host: hostUid },
+    { mapAt: `${target}/gid_map`, id: gid, host: hostGid },
+  );
   if (hostUid === undefined || hostGid === undefined) {
     return `uid ${uid} and gid ${gid} are not both mapped in the target's user namespace`;
   }

@@ -57,6 +57,14 @@ test("the mount a root or working directory is on: one the target's mountinfo li
   );
 });
 
+test("a user namespace's map as planning read it: held; another refused", () => {
+  const map = `/proc/${pid}/uid_map`;
+  openAll([], { pid, relied: [{ mapAt: map, id: 0, host: 0 }] })[Symbol.dispose]();
+  expect(() => openAll([], { pid, relied: [{ mapAt: map, id: 0, host: 100000 }] })).toThrow(
+    "changed while nsenter was starting",
+  );
+});
+
 test("--proc's target, not pinned (not a PID of ours): what planning relied on is read again all the same", () => {
   const none = { mountedIn: "root", mountinfoAt: "/dev/null" } as const;
   const target = { pid: 4194304, relied: [none], unpinned: true } as const;

@@ -457,6 +457,9 @@ describe("plan", () => {
       [
         { plainAt: "/proc/21/auxv" },
         { threadsAt: "/proc/21/task", credentials: USER_ROOT, label: undefined, memoryOf: 21 },
+        // Its maps (what its ids are on this host), read again through --proc's DIR where given.
+        { mapAt: "/proc/21/uid_map", id: 0, host: 100000 },
+        { mapAt: "/proc/21/gid_map", id: 0, host: 100000 },
         ...["cgroup", "ipc", "uts", "net", "pid", "time"].map((k) => ({
           namespace: `/proc/21/ns/${k}`,
           ino: 1n,
