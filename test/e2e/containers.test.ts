@@ -546,12 +546,13 @@ describeRoot("container targets", () => {
       "inject=pidfd_open:delay_enter=700000",
     ];
     // Killed once nsenter is held there (its /proc/PID/syscall names pidfd_open), not after a
-    // time: on a loaded machine nsenter may not have looked the container up by then.
+    // time: on a loaded machine nsenter may not have looked the container up by then. SIGTERM, not
+    // SIGKILL: its unshare dies of what its child died of, and of SIGKILL it printed that it could not.
     const held = `for p in $(pgrep -x nsenter); do grep -q '^${NR.pidfd_open} ' /proc/$p/syscall && exit 0; done; exit 1`;
     const killer = Bun.spawn([
       "sh",
       "-c",
-      `i=0; until sh -c "$0" 2>/dev/null || [ $i -ge 1000 ]; do sleep 0.01; i=$((i+1)); done; kill -9 ${victim.pid}`,
+      `i=0; until sh -c "$0" 2>/dev/null || [ $i -ge 1000 ]; do sleep 0.01; i=$((i+1)); done; kill ${victim.pid}`,
       held,
     ]);
     const r = inState(["-t", id, "-u", "echo", "RAN"], undefined, strace);
