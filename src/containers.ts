@@ -325,7 +325,7 @@ function _init(c: Container, mounts: readonly CgroupMount[], known: ReadonlySet<
   // The start time verifyInit compared (every PID taken has one recorded: _leftBehind), not read
   // again: a PID reused in between would be checked against the newcomer's.
   const pid = live[0];
-  if (pid !== undefined) return { pid, id: c.id, startTime: byPid.get(pid)?.startTime ?? _startTime(pid) ?? 0n };
+  if (pid !== undefined) return { pid, id: c.id, startTime: byPid.get(pid)?.startTime ?? 0n };
   if (reasons.length > 0) throw new NsenterError(shown(`${what} is not running: ${reasons.join("; ")}`));
   throw new NsenterError(`${what} is not running`);
 }
@@ -516,11 +516,6 @@ export function segmentContainer(segment: string): string | undefined {
 export function statFields(stat: string): { ppid: number; start: bigint } {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return { ppid: Number(fields[1]), start: BigInt(fields[19] ?? 0) };
-}
-
-function _startTime(pid: number): bigint | undefined {
-  const stat = _text(`/proc/${pid}/stat`);
-  return stat === undefined ? undefined : statFields(stat).start;
 }
 
 /**

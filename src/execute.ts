@@ -346,7 +346,7 @@ function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
     // target's files, where a procfs of this PID namespace is mounted, would reach the directories
     // nsenter holds to go home with (_saveHome), the host's root among them (a reviewer's
     // program ran in the host's / so). util-linux follows them, holding none.
-    const wd = sys.openResolving(c.wdns, O.RDONLY | O.CLOEXEC | O.NONBLOCK | O_DIRECTORY, sys.RESOLVE_NO_MAGICLINKS);
+    const wd = sys.openNoMagicLinks(c.wdns, O.RDONLY | O.CLOEXEC | O.NONBLOCK | O_DIRECTORY);
     if (wd < 0) {
       // A file there, not a directory: util-linux's words from its fchdir, if its open (read-only)
       // would have succeeded; else from its open.

@@ -241,7 +241,7 @@ export function openProcDirectory(dir: string): { fd: number } | { errno: number
       ? { errno: Errno.ENOENT }
       : { why: `is not a directory only root can change (${verdict.why})` };
   }
-  const fd = sys.openResolving(cstr(dir), O.PATH | O_DIRECTORY | O.CLOEXEC, sys.RESOLVE_NO_MAGICLINKS);
+  const fd = sys.openNoMagicLinks(cstr(dir), O.PATH | O_DIRECTORY | O.CLOEXEC);
   if (fd < 0) {
     const code = errno();
     if (code === Errno.ENOENT) return { errno: code }; // gone since: left to the opens

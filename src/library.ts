@@ -220,8 +220,6 @@ export class StillInside extends NsenterError {
  * one, nor is a link swapped for one after the check.
  */
 function _openTarget(target: unknown, info: NamespaceInfo, proc: unknown): { fd: number; path: string } {
-  // Without PROC, this process's own /proc, as the command without --proc (inside a user
-  // namespace it is not root's: not one to check so).
   if (typeof target === "string") {
     const path = _absolute(target);
     return { fd: _open(path), path };
@@ -230,6 +228,8 @@ function _openTarget(target: unknown, info: NamespaceInfo, proc: unknown): { fd:
     throw new NsenterError(`not a PID or a namespace file's path: ${shown(String(target))}`, Errno.EINVAL);
   }
   if (!Number.isSafeInteger(target) || target <= 0) throw new NsenterError(`not a PID: ${target}`, Errno.EINVAL);
+  // Without PROC, this process's own /proc, as the command without --proc (inside a user
+  // namespace it is not root's: not one to check so).
   if (proc === undefined || proc === null) {
     const path = `/proc/${target}/${info.file}`;
     return { fd: _open(path), path };

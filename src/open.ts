@@ -47,6 +47,7 @@ import {
   environmentWriters,
   firstUnlike,
   type OpenStep,
+  procRefused,
   type Relied,
   sameCredentials,
   type TargetCredentials,
@@ -95,7 +96,7 @@ export function openAll(opens: readonly OpenStep[], target?: TargetRef, proc?: s
  */
 function _procDirectory(proc: string): ProcDirectory {
   const opened = openProcDirectory(proc);
-  if ("why" in opened) throw new NsenterError(shown(`--proc ${proc === "" ? "''" : proc} ${opened.why}`));
+  if ("why" in opened) throw procRefused(proc, opened.why);
   return { prefix: `${proc}/`, fd: "fd" in opened ? opened.fd : -1, errno: "errno" in opened ? opened.errno : 0 };
 }
 

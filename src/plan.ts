@@ -191,8 +191,9 @@ export interface RunPlan {
    */
   readonly target?: TargetRef;
   /**
-   * --proc DIR: the target's files in it are opened relative to DIR, opened once and checked to
-   * be a procfs's root then (open.ts), not through its path again, which may have changed.
+   * --proc DIR: the target's files in it are opened relative to DIR, opened once and checked
+   * (facts.ts openProcDirectory), not through its path again, which may have changed; what
+   * planning read by its path is read again through it (open.ts).
    */
   readonly proc: string | undefined;
   /** --env: the program gets the target's environment. */
@@ -503,12 +504,17 @@ function _open(s: State, slot: Slot, path: string | undefined): void {
   s.opens.push({ slot, path: path ?? `${s.proc}/${s.target}/${type}` });
 }
 
+/** --proc's DIR refused, and WHY (facts.ts openProcDirectory): here, and again where it is opened (open.ts). */
+export function procRefused(dir: string, why: string): NsenterError {
+  return new NsenterError(shown(`--proc ${dir === "" ? "''" : dir} ${why}`));
+}
+
 /** After parsing: `--follow-context`, `--all`, then the descriptors still to open. */
 function _resolve(s: State, facts: Facts): void {
   // Before anything is read through it. One that cannot be opened is left to the opens (util-linux's
   // "cannot open DIR/PID/ns/net").
   const refused = s.procGiven ? facts.procRefusal(s.proc) : undefined;
-  if (refused) throw new NsenterError(shown(`--proc ${s.proc === "" ? "''" : s.proc} ${refused}`));
+  if (refused) throw procRefused(s.proc, refused);
   if (s.followContext && facts.selinuxEnabled()) {
     if (s.target === 0) throw new NsenterError("no target PID specified for --follow-context");
     throw new NsenterError("--follow-context is not supported yet on a host with SELinux enabled");

@@ -20,15 +20,13 @@ export function open(path: Uint8Array, flags: number, mode = 0): number {
   return Number(SYSCALL(NR.openat, At.FDCWD, path, flags, mode, 0, 0));
 }
 
-/** openat2(2)'s struct open_how.resolve: no magic link (/proc/PID/fd/N, /proc/PID/root, ...) is followed. */
-export const RESOLVE_NO_MAGICLINKS = 0x02;
-
 /**
- * open(2) of PATH as openat2(2) with RESOLVE: -1 with errno set, ENOSYS before Linux 5.6. struct
- * open_how is three u64s (flags, mode, resolve), little-endian on the architectures built.
+ * open(2) of PATH through no magic link (/proc/PID/fd/N, /proc/PID/root, ...): openat2(2) with
+ * RESOLVE_NO_MAGICLINKS (2). -1 with errno set: ELOOP at a magic link, ENOSYS before Linux 5.6.
+ * struct open_how is three u64s (flags, mode, resolve), little-endian on the architectures built.
  */
-export function openResolving(path: Uint8Array, flags: number, resolve: number): number {
-  const how = new Int32Array([flags, 0, 0, 0, resolve, 0]);
+export function openNoMagicLinks(path: Uint8Array, flags: number): number {
+  const how = new Int32Array([flags, 0, 0, 0, 2, 0]);
   return Number(SYSCALL(NR.openat2, At.FDCWD, path, how, 24, 0, 0));
 }
 
