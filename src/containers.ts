@@ -2,7 +2,7 @@
  * Container targets for -t: a name (docker's, podman's, or Kubernetes' `namespace/pod/container`, as
  * the runtime that runs it records it),
  * an ID, a unique prefix of one, or the Kubernetes forms `containerd://ID`, `cri-o://ID`,
- * `docker://ID`. As docker does: an exact name first, then an exact ID, then a unique prefix.
+ * `docker://ID`. An exact name or ID first (several: ambiguous), then a unique prefix.
  *
  * nsenter runs as root, and both the container and any user on the host may be hostile. A user can
  * make cgroups named like containers (systemd delegates a subtree to each user) and keep processes
@@ -173,9 +173,10 @@ function _runningOne(
  * (the Kubernetes `scheme://ID` forms).
  */
 export function chooseContainer(name: string, ref: string, containers: readonly Container[]): Container[] {
-  const named = name === "" ? [] : containers.filter((c) => c.names.includes(name));
-  if (named.length > 0) return named;
-  const exact = containers.filter((c) => c.id === ref || c.qualified === ref);
+  // Exact names and exact IDs together: a name that is another container's whole ID (docker takes
+  // 64 hex digits as a name, containerd any ID) is ambiguous, not one of them taken in silence.
+  const named = (c: Container) => name !== "" && c.names.includes(name);
+  const exact = containers.filter((c) => named(c) || c.id === ref || c.qualified === ref);
   if (exact.length > 0) return exact;
   return ref === "" ? [] : containers.filter((c) => c.id.startsWith(ref));
 }

@@ -230,7 +230,7 @@ describe("runtime records", () => {
   });
 });
 
-describe("choosing a container: names, then an exact ID, then a unique prefix", () => {
+describe("choosing a container: exact names and IDs, then a unique prefix", () => {
   const c = (runtime: string, id: string, ...names: string[]): Container => ({ id, runtime, names, records: [] });
   const all = {
     dockerWeb1: c("docker", `9084f${ID.slice(5)}`, "web1"),
@@ -238,6 +238,9 @@ describe("choosing a container: names, then an exact ID, then a unique prefix", 
     podmanWeb1: c("podman", `bbbb${ID.slice(4)}`, "web1", "db"),
     hexDb: c("docker", `db${ID.slice(2)}`),
     task1: c("containerd", "task1"),
+    namedTask1Id: c("docker", `cccc${ID.slice(4)}`, "task1x", `dddd${ID.slice(4)}`),
+    dddd: c("containerd", `dddd${ID.slice(4)}`),
+    selfNamed: c("docker", `eeee${ID.slice(4)}`, `eeee${ID.slice(4)}`),
   };
   const labels = (found: Container[]) =>
     found.map((f) => Object.keys(all).find((k) => all[k as keyof typeof all] === f));
@@ -247,6 +250,8 @@ describe("choosing a container: names, then an exact ID, then a unique prefix", 
     ["9084f", ["named9084f"]], // a name that is also another container's ID prefix: the named one
     ["db", ["podmanWeb1"]], // a name, not the ID prefix "db"
     ["task1", ["task1"]],
+    [`dddd${ID.slice(4)}`, ["namedTask1Id", "dddd"]], // a name that is another container's whole ID: both
+    [`eeee${ID.slice(4)}`, ["selfNamed"]], // named with its own ID: one container
     [all.dockerWeb1.id, ["dockerWeb1"]],
     ["bbbb", ["podmanWeb1"]],
     ["db2", ["hexDb"]],
