@@ -20,6 +20,9 @@ export class Descriptors implements Disposable {
   private readonly slots: (Slot | HomeSlot | undefined)[];
   private readonly fds: number[];
 
+  /** --env: the target's environment, read where its file was opened (open.ts _readEnviron). */
+  declare environ?: Uint8Array;
+
   // Set here, not as field initializers: those are a function of their own, called first thing.
   constructor() {
     this.slots = [];

@@ -27,7 +27,6 @@ import {
   O_DIRECTORY,
   Prctl,
   Rlimit,
-  readAll,
   readText,
   returnToDirectories,
   Sig,
@@ -101,12 +100,15 @@ function _resolveFollow(r: RunPlan, fds: Descriptors): RunPlan {
   return { ...r, credentials: { ...c, ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) } };
 }
 
-/** The most of a target's environment --env takes (see _targetEnvironment). */
-const ENVIRON_LIMIT = 8 << 20;
-
-/** --env: the target's environment the program's, and the program a login shell of its SHELL if none was named. */
+/**
+ * --env: the target's environment the program's, in the order util-linux makes it (clearenv, then
+ * setenv without overwriting, last entry first: the same order, the same duplicate wins), PATH for
+ * its lookup the target's; and the program a login shell of its SHELL if none was named. The plan
+ * has refused it where the target's environment could steer a root program; its bytes were read
+ * with the target's files (open.ts _readEnviron).
+ */
 function _withTargetEnvironment(r: RunPlan, fds: Descriptors): RunPlan {
-  const entries = _targetEnvironment(fds);
+  const entries = targetEnvironment(fds.environ as Uint8Array);
   const environment = programEnvironment(entries);
   if (!r.program.shell) return { ...r, program: { ...r.program, environment } };
   // util-linux's exec_shell() reads SHELL once the target's environment is its own. The target chose
@@ -119,23 +121,6 @@ function _withTargetEnvironment(r: RunPlan, fds: Descriptors): RunPlan {
   // (and NSS modules). /bin/sh then, as when SHELL is unset.
   const program = loginShell(shell || undefined);
   return { ...r, program: { ...program, shown: shown(program.file), environment } };
-}
-
-/**
- * --env: the target's environment, in the order util-linux makes it (clearenv, then setenv without
- * overwriting, last entry first: the same order, the same duplicate wins), for the program; PATH
- * for its lookup is the target's. The plan has refused it where the target's environment could
- * steer a root program.
- */
-function _targetEnvironment(fds: Descriptors): [string, string][] {
-  const fd = fds.take("environ") as number;
-  // No more than an exec can pass (a quarter of the stack limit, at most 6 MiB, with the
-  // arguments): the target may point its environment at gigabytes (prctl PR_SET_MM), which
-  // nsenter, as root, would hold several times over.
-  const content = readAll(fd, ENVIRON_LIMIT);
-  sys.close(fd);
-  if (typeof content === "number") throw new NsenterError("failed to get environment variables", content);
-  return targetEnvironment(content);
 }
 
 /** --join-cgroup, nsenter becoming the program: move into the target's cgroup. */

@@ -74,6 +74,7 @@ export function openAll(opens: readonly OpenStep[], target?: TargetRef, proc?: s
   try {
     if (pin >= 0) _refuseZombie(pin, target as TargetRef);
     for (const step of opens) fds.set(step.slot, _openStep(step, pin, fds, dir));
+    if (fds.has("environ")) _readEnviron(fds);
     // Without a pin too (no pidfd for it: an older kernel), which at least narrows the window.
     if (target?.relied) _recheck(target.pid, target.relied, fds, dir);
     if (pin >= 0) _checkPinned(pin, target as TargetRef);
@@ -85,6 +86,24 @@ export function openAll(opens: readonly OpenStep[], target?: TargetRef, proc?: s
     if (dir && dir.fd >= 0) sys.close(dir.fd);
   }
   return fds;
+}
+
+/** The most of a target's environment --env takes (see _readEnviron). */
+const ENVIRON_LIMIT = 8 << 20;
+
+/**
+ * --env: the target's environment, read now, before the re-check: what that vouches for (the
+ * target's credentials, its threads' and its memory's sharers') is then what the bytes were
+ * written under, not a user's the target became after it. No more than an exec can pass (a
+ * quarter of the stack limit, at most 6 MiB, with the arguments): the target may point its
+ * environment at gigabytes (prctl PR_SET_MM), which nsenter, as root, would hold several times over.
+ */
+function _readEnviron(fds: Descriptors): void {
+  const fd = fds.take("environ") as number;
+  const content = readAll(fd, ENVIRON_LIMIT);
+  sys.close(fd);
+  if (typeof content === "number") throw new NsenterError("failed to get environment variables", content);
+  fds.environ = content;
 }
 
 /**
