@@ -15,10 +15,10 @@ import { syscallNames } from "./syscalls.ts";
 export const FUNCTIONS = ["syscall", "execv", "execvp", "signal", "__errno_location", "clone", "sigprocmask"] as const;
 
 /**
- * The memory the code is loaded in is REGION-aligned, one REGION each: the code, then the job (the
- * stacks are mapped apart, each above an inaccessible REGION: child.ts). The signal handler finds
- * the job as the REGION after its own (child.c job_page). A REGION is the largest page size arm64
- * Linux uses, so no protection reaches past one.
+ * The memory the code is loaded in is REGION-aligned, one REGION each: the code, the job, and the
+ * shared slots (J.programPid on; the stacks are mapped apart, each above an inaccessible REGION:
+ * child.ts). The signal handler finds the job as the REGION after its own (child.c job_page). A
+ * REGION is the largest page size arm64 Linux uses, so no protection reaches past one.
  */
 export const REGION = 65536;
 
@@ -76,14 +76,13 @@ export enum J {
   programEntry,
   programStack,
   // The waiting parent's signal handler: the program to pass signals on to (0: none started, -1:
-  // being started, see child.c nsenter_forward); the child's PID and the program's process's, as
-  // the kernel writes them when each is cloned (CLONE_PARENT_SETTID).
+  // being started, see child.c nsenter_forward); the child's PID, as the kernel writes it when it
+  // is cloned (CLONE_PARENT_SETTID).
   forwardTo,
   child,
-  programPid,
-  // The last signal passed on while the program was being started, for the processes the kernel
-  // had not named yet (child.c nsenter_forward, nsenter_program).
-  pending,
+  // The error pipe's end nsenter reads: a process being started holds it until it executes the
+  // program (child.c unexecuted).
+  errRead,
   // The signal for which a process being started was killed before it executed the program
   // (SIGKILL: neither a stop nor a cgroup freezer holds it), for nsenter to die of (wait.ts).
   killed,
@@ -95,6 +94,15 @@ export enum J {
   coreLimit,
   coreHeld = coreLimit + 2,
   size,
+  // The only memory nsenter shares with a child that is a copy (a PID or time namespace's), the
+  // REGION after the job's (REGION / 8 slots on): the program's process, in the target's PID
+  // namespace, is that copy's, where the target's root (with CAP_SYS_PTRACE) may write to it, so
+  // nsenter takes nothing from here on trust (child.c ours). The program's process's PID, as the
+  // kernel writes it when the child clones it (CLONE_PARENT_SETTID); the last signal passed on while
+  // the program was being started, for the processes the kernel had not named yet (child.c
+  // nsenter_forward, nsenter_program).
+  programPid = 8192,
+  pending,
 }
 
 /** FOO_BAR from fooBar or __foo_bar. */

@@ -333,10 +333,11 @@ int nsenter_program(long *j) {
 
 /*
  * Where clone() starts the child. With a PID namespace the program must be a child of a process
- * that entered it: it is cloned sharing this memory, this process suspended until it executes
+ * that entered it: it is cloned sharing this memory (a copy of nsenter's, child.ts: the target's
+ * root may write to that process until it executes), this process suspended until it executes
  * (CLONE_VFORK, as posix_spawn does), and with nsenter for its parent (CLONE_PARENT), which waits
- * for it at home and has its PID from the job, where the kernel writes it (CLONE_PARENT_SETTID);
- * then this process leaves.
+ * for it at home and has its PID from the shared slot, where the kernel writes it
+ * (CLONE_PARENT_SETTID; checked there, program_pid); then this process leaves.
  */
 int nsenter_child(long *j) {
   /* Not dumpable, before anything is entered: once in the target's user namespace, its root could
@@ -396,16 +397,30 @@ static int exited(long *j, long pid) {
 }
 
 /*
- * Whether PID, a process being started, still runs our code: it shares nsenter's memory
- * (kcmp(2)), or, for a time namespace, whose child is a copy of nsenter, the child's while the
- * child lives. Not a process that has exited (two zombies, with no memory, compare as the same).
- * kcmp failing (ENOSYS without CONFIG_KCMP): taken as executed.
+ * Whether PID, a process being started, has yet to execute the program: it still holds the error
+ * pipe's end nsenter reads (close-on-exec; kcmp(2) KCMP_FILE), as the child and the program's
+ * process do from their clone() to their execve(), whether they share nsenter's memory or are
+ * copies. Not a process that has exited. kcmp failing (ENOSYS without CONFIG_KCMP): taken as
+ * executed.
  */
-#define KCMP_VM 1
+#define KCMP_FILE 0
 static int unexecuted(long *j, long pid) {
-  if (exited(j, pid)) return 0;
-  if (sys(j, N_KCMP, pid, sys(j, N_GETPID, 0, 0, 0, 0, 0), KCMP_VM, 0, 0) == 0) return 1;
-  return pid != j[J_CHILD] && sys(j, N_KCMP, pid, j[J_CHILD], KCMP_VM, 0, 0) == 0;
+  if (exited(j, pid) || j[J_ERR_READ] < 0) return 0;
+  return sys(j, N_KCMP, pid, sys(j, N_GETPID, 0, 0, 0, 0, 0), KCMP_FILE, j[J_ERR_READ], j[J_ERR_READ]) == 0;
+}
+
+/*
+ * The program's process's PID, where the child has cloned one (the kernel writes it to the shared
+ * slot, J_PROGRAM_PID, which that process may write to as well: child.ts loadCode), when it names
+ * a child of nsenter's other than the child; else 0.
+ */
+static long program_pid(long *j) {
+  int info[32];
+  int i;
+  long pid = j[J_PROGRAM_PID];
+  for (i = 0; i < 32; i++) info[i] = 0;
+  if (pid <= 0 || pid == j[J_CHILD]) return 0;
+  return sys(j, N_WAITID, P_PID, pid, (long)info, WEXITED | WNOHANG | WNOWAIT, 0) == 0 ? pid : 0;
 }
 
 /*
@@ -474,7 +489,8 @@ void nsenter_forward(int sig, int *info, void *context) {
      * child has nothing left to do but leave, and the target (the owner of a user namespace it
      * entered) may have stopped it before it could: it must not keep nsenter from the program's
      * status. nsenter reads the program's PID from the job (the kernel wrote it there). */
-    if (to < 0 && j[J_PROGRAM_PID] > 0 && exited(j, j[J_PROGRAM_PID])) sys(j, N_KILL, j[J_CHILD], SIGKILL, 0, 0, 0);
+    long program = to < 0 ? program_pid(j) : 0;
+    if (program > 0 && exited(j, program)) sys(j, N_KILL, j[J_CHILD], SIGKILL, 0, 0, 0);
   } else if (to == 0) {
     CALL(j, F_SIGNAL)(sig, 0);
     sys(j, N_KILL, me, sig, 0, 0, 0);
@@ -485,9 +501,10 @@ void nsenter_forward(int sig, int *info, void *context) {
      * process has (nsenter reads it from the job without it) and to leave, is killed: the target
      * may hold it stopped, and nsenter would wait for it. nsenter's thread blocks every signal
      * until clone() has returned, the child's PID written: there is always one here. */
+    long program = program_pid(j);
     j[J_PENDING] = sig;
-    if (j[J_PROGRAM_PID] > 0) {
-      starting(j, j[J_PROGRAM_PID], sig);
+    if (program > 0) {
+      starting(j, program, sig);
       sys(j, N_KILL, j[J_CHILD], SIGKILL, 0, 0, 0);
     } else if (j[J_CHILD] > 0)
       starting(j, j[J_CHILD], sig);

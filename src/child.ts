@@ -8,13 +8,13 @@
  * executable memory and started with libc's clone(), which runs it on a stack of its own. No
  * compiler runs (that was ~0.6x a Bun program's whole start-up), and not fork(): libc's fork()
  * runs the handlers Bun's libraries registered for it. As posix_spawn does, the child shares our
- * memory (CLONE_VM): copying the whole Bun process cost 4-7 ms. Unlike posix_spawn, this thread
+ * memory (CLONE_VM), but where it clones the program's process into the target's PID namespace or
+ * enters a time namespace: there it is a copy (see loadCode; ~0.3 ms). Unlike posix_spawn, this thread
  * does not wait in the kernel until it is done (CLONE_VFORK): the target could hold the child
  * there (stop it, block it on a file), and nsenter, in such a wait, answers no signal but
  * SIGKILL. It waits in a read of the error pipe instead, where its handler passes signals on to
  * the child (child.c). Meanwhile it runs only that read, and the child touches only its own
- * stacks, its job and what the job points to. A time namespace cannot be entered by a process
- * that shares its memory (EUSERS): then the child is a copy. Every signal is blocked while it is
+ * stacks, its job and what the job points to. Every signal is blocked while it is
  * cloned, and the child sets Bun's handlers back to the default before it unblocks them, so none
  * of Bun's runs in it.
  */
@@ -57,6 +57,7 @@ enum Prot {
 enum Mmap {
   SHARED = 1,
   PRIVATE = 2,
+  FIXED = 0x10,
   ANONYMOUS = 0x20,
   NORESERVE = 0x4000,
 }
@@ -73,26 +74,38 @@ export interface LoadedCode {
 let loaded: LoadedCode | undefined;
 
 /**
- * The code in memory of its own, REGION-aligned (its signal handler finds the job by that):
- * the code (executable, never writable), then the job.
+ * The code in memory of its own, REGION-aligned (its signal handler finds the job by that): the
+ * code (executable, never writable), the job, and the REGION of slots shared with a child that is
+ * a copy (J.programPid on). Only that last is shared: a copy of nsenter (a PID or time namespace's
+ * child) gets a copy of the code and the job, and the program's process it clones into the
+ * target's PID namespace shares that copy's memory, not nsenter's; the target's root, with
+ * CAP_SYS_PTRACE, may write to that process's memory until it executes (a reviewer's finding:
+ * through a shared job, it rewrote the functions nsenter's signal handler calls).
  */
 export function loadCode(): LoadedCode {
   if (loaded) return loaded;
   // For this architecture: the build fails otherwise (child-code.ts childCode()).
   const CODE = childCode();
-  // Two REGIONs, and one more to align them in. Shared: a child that is a copy (a time namespace)
-  // writes the job nsenter reads (the program's PID, what to pass signals on to).
-  const mapped = _map(3 * REGION, Prot.READ | Prot.WRITE, Mmap.SHARED | Mmap.ANONYMOUS);
+  // Three REGIONs, and one more to align them in; the third then mapped again, shared.
+  const mapped = _map(4 * REGION, Prot.READ | Prot.WRITE, Mmap.PRIVATE | Mmap.ANONYMOUS);
   // Rounded up to a REGION boundary (no Math: its first use alone cost ~35 us, measured).
   const base = mapped + ((REGION - (mapped % REGION)) % REGION);
+  const shared = base + 2 * REGION;
+  if (
+    syscall(NR.mmap, shared, REGION, Prot.READ | Prot.WRITE, Mmap.SHARED | Mmap.ANONYMOUS | Mmap.FIXED, -1) !== shared
+  ) {
+    throw new NsenterError("cannot map memory for the child", errno());
+  }
   // Uint8Array.fromHex, not Buffer.from(hex): ~0.05 ms against ~0.7 ms on its first call.
   const bytes = Uint8Array.fromHex(CODE.hex);
   new Uint8Array(toArrayBuffer(base as Pointer, 0, REGION)).set(bytes);
   if (syscall(NR.mprotect, base, REGION, Prot.READ | Prot.EXEC) !== 0) {
     throw new NsenterError("cannot make the child's code executable", errno());
   }
-  const job = new BigInt64Array(toArrayBuffer((base + REGION) as Pointer, 0, J.size * 8));
+  // The job and the shared slots, as one array (J.programPid is a REGION after the job's start).
+  const job = new BigInt64Array(toArrayBuffer((base + REGION) as Pointer, 0, (J.pending + 1) * 8));
   setFunctions(job);
+  job[J.errRead] = -1n;
   // The system calls' numbers, made with the code (child-code.ts) for its architecture, checked above.
   new Uint8Array(job.buffer, job.byteOffset + 8 * J.nr, 8 * (J.nsCount - J.nr)).set(Uint8Array.fromHex(CODE.numbers));
   loaded = {
@@ -223,7 +236,11 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   job[J.mask] = _pointer(mask);
   job[J.programEntry] = BigInt(code.program);
   job[J.programStack] = BigInt(stacks[1]);
-  const flags = (r.namespaces.includes("time") ? Sig.CHLD : Clone.VM | Sig.CHLD) | Clone.PARENT_SETTID;
+  // A copy for a PID namespace (the program's process it clones there is the target's to write
+  // to until it executes: see loadCode) and for a time namespace (entered by no process that
+  // shares its memory: EUSERS). Copying costs ~0.3 ms here.
+  const copy = r.fork || r.namespaces.includes("time");
+  const flags = (copy ? Sig.CHLD : Clone.VM | Sig.CHLD) | Clone.PARENT_SETTID;
   const pipe = new Int32Array(2);
   const everySignal = new Uint8Array(128).fill(0xff);
   // The child reads these through raw pointers: they must live until it has started.
@@ -237,6 +254,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       // does not): no core of a root Bun process, nothing for a debugger's ptrace(2).
       syscall(NR.prctl, Prctl.SET_DUMPABLE, 0);
       job[J.errPipe] = BigInt(pipe[1] as number);
+      job[J.errRead] = BigInt(pipe[0] as number);
       // nsenter's pidfd, for the child and the program's process to die with it (child.c); -1
       // (before Linux 5.3): the parent-death signal alone.
       const me = sys.getpid();
@@ -268,6 +286,7 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
         if (pid < 0) throw stepError("fork", cloneErrno);
         return _started(pid, pipe[0] as number, program.name, ordered, job);
       } finally {
+        job[J.errRead] = -1n;
         sys.close(pipe[0] as number);
       }
     },
@@ -281,7 +300,7 @@ function _pointer(view: Uint8Array | BigUint64Array): bigint {
 /**
  * The error pipe, read to its end (the program executed, or everything that had the pipe left) or
  * to its one record. No record: the program runs, in the child itself or in the process the child
- * cloned for the PID namespace (its PID in the job, where the kernel wrote it), the child leaving
+ * cloned for the PID namespace (its PID in the shared page, where the kernel wrote it), the child leaving
  * to be reaped. A record of a failed step (step, errno, argument): that step failed, in the child
  * or in the program's process, reported in util-linux's words (for setns the argument is the
  * namespace's index), and whoever left is reaped.
@@ -303,7 +322,11 @@ function _started(
     got += n;
   }
   // The program's process, where the child cloned one: the child is leaving, the waiter reaps it.
-  const forked = Number(job[J.programPid]);
+  // Written where that process can write too (loadCode): taken only if it names a child of
+  // nsenter's other than the child (a PID the target wrote there would otherwise be waited for,
+  // and passed signals, as root).
+  const written = Number(job[J.programPid]);
+  const forked = written > 0 && written !== pid && _isChild(written) ? written : 0;
   if (got < 12) return forked > 0 ? { program: forked, reap: pid } : { program: pid };
   const [step, code, arg] = [record[0] as number, record[1] as number, record[2] as number];
   // Nothing to pass signals on to any more: not to PIDs about to be reaped (and reused).
@@ -318,6 +341,21 @@ function _started(
     sys.waitpid(forked, status, 0);
   }
   throw _stepFailed(step, code, arg, name, ordered);
+}
+
+/** Whether PID is a child of nsenter's, exited or not (waitid WNOWAIT: nothing reaped). */
+function _isChild(pid: number): boolean {
+  return (
+    syscall(NR.waitid, WaitId.PID, pid, new Int32Array(32), WaitId.EXITED | WaitId.NOHANG | WaitId.NOWAIT, 0) === 0
+  );
+}
+
+/** waitid(2)'s idtype and options. */
+enum WaitId {
+  PID = 1,
+  NOHANG = 1,
+  EXITED = 4,
+  NOWAIT = 0x01000000,
 }
 
 function _stepFailed(

@@ -16,11 +16,13 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  readSync,
   realpathSync,
   rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -1347,11 +1349,13 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
   // --join-cgroup): a stopped process keeps a signal pending, and a frozen one does not act on it
   // when continued. Not yet executed, it is killed by SIGKILL, which neither holds.
   // The target may kill the child first (it may signal what entered its user namespace): the
-  // program's process shares nsenter's memory all the same, not executed yet.
+  // program's process holds the error pipe all the same, not executed yet (a copy of nsenter's, or
+  // with a time namespace of the child's).
   test.each([
     ["-p -c", ["-p", "-c"], false],
     ["-T -p -c", ["-T", "-p", "-c"], false],
     ["-p -c, the child killed first", ["-p", "-c"], true],
+    ["-T -p -c, the child killed first", ["-T", "-p", "-c"], true],
   ])(
     "%s, SIGTERM to nsenter while the program's process is stopped in a frozen cgroup: it ends, of SIGTERM",
     async (_name, flags, killChild) => {
@@ -1678,6 +1682,63 @@ describeRoot("fs.suid_dumpable=1: no start that changes credentials", () => {
       stderr: "",
       status: 0,
     });
+  });
+});
+
+describeRoot("the program's process in the target's PID namespace: none of nsenter's memory to write to", () => {
+  // Until it executes, the target's root with CAP_SYS_PTRACE may write to its memory (/proc/PID/mem,
+  // ptrace). A reviewer did, when it shared nsenter's (cloned with CLONE_VM from a child that did)
+  // or the job nsenter's signal handler calls through (mapped shared, for a time namespace's
+  // copy): the functions called became system(), run as host root in the host's namespaces. Now
+  // the child is a copy: what is written there is the copy's. Held at its execve by strace, bytes
+  // are written into that process's job, and read at the same address in nsenter.
+  let pidOnly: Target;
+  let withTime: Target;
+  beforeAll(() => {
+    requireTool("/usr/bin/strace", "strace");
+    pidOnly = namespacedTarget();
+    withTime = new Target(["--fork", "--pid", "--mount-proc", "--time", "--monotonic=1000"], "true");
+  });
+  afterAll(() => {
+    pidOnly?.kill();
+    withTime?.kill();
+  });
+
+  const look = (pid: number) => {
+    if (readlinkSync(`/proc/${pid}/exe`) !== NSENTER) return undefined; // strace's execve of nsenter
+    const nsenter = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+    // The code: its one executable REGION (64 KiB) of no file; the job is the REGION after it.
+    const code = readFileSync(`/proc/${pid}/maps`, "utf8")
+      .split("\n")
+      .map((line) => line.split(/\s+/))
+      .find(([range, perms, , , inode, name]) => {
+        const [from, to] = (range ?? "").split("-").map((x) => Number.parseInt(x, 16)) as [number, number];
+        return perms?.startsWith("r-x") && to - from === 0x10000 && (inode === "0" || name === "/dev/zero");
+      });
+    if (!code) return "no code region found";
+    const job = Number.parseInt((code[0] as string).split("-")[1] as string, 16);
+    const marker = Buffer.from("nsenter!");
+    const mem = openSync(`/proc/${pid}/mem`, "r+");
+    const written = writeSync(mem, marker, 0, 8, job + 0x8000);
+    closeSync(mem);
+    const theirs = Buffer.alloc(8);
+    const other = openSync(`/proc/${nsenter}/mem`, "r");
+    readSync(other, theirs, 0, 8, job + 0x8000);
+    closeSync(other);
+    return { written, seenByNsenter: theirs.equals(marker) };
+  };
+
+  test.each([
+    ["a PID namespace", () => pidOnly, ["-a"]],
+    ["a PID namespace, -p alone", () => pidOnly, ["-p"]],
+    ["a PID and a time namespace", () => withTime, ["-a"]],
+  ])("%s", async (_, target, flags) => {
+    const r = await atSyscall(["-t", `${target().pid}`, ...(flags as string[])], look, {
+      call: "execve",
+      program: "/bin/true",
+    });
+    expect(r.seen).toEqual({ written: 8, seenByNsenter: false });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
   });
 });
 
