@@ -39,6 +39,7 @@ import {
   Sig,
   SigHow,
   syscall,
+  W,
 } from "./libc.ts";
 import { NAMESPACES, type NamespaceInfo, namespaceInfo } from "./namespaces.ts";
 import type { RunPlan } from "./plan.ts";
@@ -345,17 +346,7 @@ function _started(
 
 /** Whether PID is a child of nsenter's, exited or not (waitid WNOWAIT: nothing reaped). */
 function _isChild(pid: number): boolean {
-  return (
-    syscall(NR.waitid, WaitId.PID, pid, new Int32Array(32), WaitId.EXITED | WaitId.NOHANG | WaitId.NOWAIT, 0) === 0
-  );
-}
-
-/** waitid(2)'s idtype and options. */
-enum WaitId {
-  PID = 1,
-  NOHANG = 1,
-  EXITED = 4,
-  NOWAIT = 0x01000000,
+  return sys.waitid(pid, new Int32Array(32), W.EXITED | W.NOHANG | W.NOWAIT) === 0;
 }
 
 function _stepFailed(
