@@ -1093,6 +1093,68 @@ describeRoot("--proc: what planning read by DIR's path is read again through DIR
   });
 });
 
+describeRoot("--env: the environment read before the re-check that vouches for it", () => {
+  // A root target that drops to a user in place, and whose code, as that user, then writes its
+  // own environment: read after the re-check (which saw root), the user's variables reached a
+  // program run as root. strace holds nsenter at its last liveness check, after the re-check.
+  let dir: string;
+  beforeAll(() => {
+    requireTool("/usr/bin/strace", "strace");
+    requireTool("/usr/bin/python3", "python3");
+    dir = mkdtempSync(join(tmpdir(), "nsenter-envread-"));
+    chmodSync(dir, 0o777); // for the target, once a user, to say it is done
+  });
+  afterAll(() => removeTree(dir));
+
+  test("a target that becomes a user after the re-check: its root's environment, not the user's", async () => {
+    const go = join(dir, "go");
+    const [setresgid, setresuid] = process.arch === "arm64" ? [149, 147] : [119, 117];
+    const script = `import ctypes, os, time
+libc = ctypes.CDLL(None, use_errno=True)
+while not os.path.exists(${JSON.stringify(go)}):
+    time.sleep(0.01)
+libc.syscall(${setresgid}, 65534, 65534, 65534)
+libc.syscall(${setresuid}, 65534, 65534, 65534)
+fields = open("/proc/self/stat").read().rsplit(")", 1)[1].split()
+ctypes.memmove(int(fields[47]), b"EVIL=attacker\\0", 14)
+open(${JSON.stringify(`${go}.done`)}, "w").close()
+time.sleep(600)`;
+    const target = Bun.spawn(["env", "-i", "KEEP=1", `PAD=${"x".repeat(40)}`, "/usr/bin/python3", "-c", script], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    try {
+      Bun.sleepSync(300); // python is up, waiting
+      const hold = ["-e", "trace=ppoll", "-e", "inject=ppoll:delay_enter=1500000:when=2"];
+      const proc = Bun.spawn(
+        ["strace", "-qq", "-o", "/dev/null", ...hold, NSENTER, "-t", `${target.pid}`, "--env", "-u", "env"],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
+      // Held there: in ppoll for a while (the first is not held).
+      let nsenter = 0;
+      for (let i = 0, held = 0; i < 500 && held < 20; i++, await Bun.sleep(10)) {
+        nsenter ||= Number(run(["pgrep", "-P", `${proc.pid}`]).stdout.trim() || 0);
+        let call = "";
+        try {
+          call = nsenter ? readFileSync(`/proc/${nsenter}/syscall`, "utf8") : "";
+        } catch {}
+        held = call.startsWith(`${NR.ppoll} `) ? held + 1 : 0;
+      }
+      writeFileSync(go, "");
+      for (let i = 0; i < 300 && !existsSync(`${go}.done`); i++) await Bun.sleep(10);
+      expect(existsSync(`${go}.done`)).toBe(true); // the target is the user's, its environment rewritten
+      const status = await proc.exited;
+      const stdout = await new Response(proc.stdout).text();
+      expect({ status, stderr: await new Response(proc.stderr).text() }).toEqual({ status: 0, stderr: "" });
+      expect(stdout).not.toContain("EVIL=attacker");
+      expect(stdout).toContain("KEEP=1");
+    } finally {
+      target.kill(9);
+    }
+  });
+});
+
 describeRoot("--proc pins no process of ours", () => {
   let target: Target;
   beforeAll(() => {
