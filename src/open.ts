@@ -329,6 +329,27 @@ enum Poll {
   IN = 1,
 }
 
+/**
+ * --join-cgroup joins the v2 hierarchy alone (as util-linux, which refuses hybrid hosts): on one
+ * (cgroup v1 controllers beside v2), a target whose v1 cgroups are not nsenter's own would have the
+ * program outside them, its limits and freezer not the program's, its runtime's cgroup kill not
+ * reaching it, while -c said it joined (a reviewer's finding). Refused there, with the hierarchies.
+ */
+function _refuseUnjoinedV1(target: string): void {
+  const own = readText("/proc/self/cgroup");
+  if (typeof own === "number") throw new NsenterError("cannot open /proc/self/cgroup", own);
+  const v1 = (text: string) => text.split("\n").filter((line) => line !== "" && !line.startsWith("0:"));
+  const ours = v1(own);
+  const other = v1(target).filter((line) => !ours.includes(line));
+  if (other.length === 0) return;
+  const hierarchies = other.map((line) => line.split(":")[1] || "?").join(", ");
+  throw new NsenterError(
+    shown(
+      `--join-cgroup is only supported in cgroup v2: the target's cgroups in v1 hierarchies (${hierarchies}) are not nsenter's, and would not be joined`,
+    ),
+  );
+}
+
 /** --net-socket: the network namespace of the target's socket FD (pidfd_getfd + SIOCGSKNS). */
 function _socketNamespace(pid: number, fd: number, pin: number): number {
   const pidfd = pin >= 0 ? pin : syscall(NR.pidfd_open, pid, 0);
@@ -381,8 +402,10 @@ function _cgroupProcs(procCgroup: string, proc: ProcDirectory | undefined): numb
   const content = readAll(file);
   sys.close(file);
   if (typeof content === "number") throw new NsenterError(`cannot read ${procCgroup}`, content);
-  const path = cgroup2Path(textOf(content));
+  const lines = textOf(content);
+  const path = cgroup2Path(lines);
   if (path === undefined) throw new NsenterError("failed to get cgroup path");
+  _refuseUnjoinedV1(lines);
   // Through a mount that is seen, holding PATH (util-linux: ENOENT where there is none).
   const found = cgroup2Directory(path, mounts, isSeen);
   if (found === undefined) throw new NsenterError("failed to open cgroup.procs", Errno.ENOENT);

@@ -6,11 +6,13 @@
 import { dlopen } from "bun:ffi";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import {
+  existsSync,
   fstatSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
   readlinkSync,
+  rmdirSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -279,6 +281,41 @@ describeRoot("--join-cgroup", () => {
       stderr: `nsenter: failed to open cgroup.procs: ${reason}\n`,
       status: 0,
     });
+  });
+
+  test("a hybrid host, the target in a v1 cgroup that is not ours: refused, not joined in v2 alone", () => {
+    // A named v1 hierarchy of the test's own (any kernel with cgroup v1 makes one): where the
+    // target's cgroup there is not nsenter's, joining v2 alone would leave the program outside it.
+    const v1 = `/run/nsenter-v1-${process.pid}`;
+    const hierarchy = `name=nsenter${process.pid}`;
+    mkdirSync(v1, { recursive: true });
+    const mounted = run(["mount", "-t", "cgroup", "-o", `none,${hierarchy}`, "cgroup", v1]);
+    if (mounted.status !== 0) throw new Error(`cannot mount a named cgroup v1 hierarchy: ${mounted.stderr}`);
+    const other = new Target(["--fork", "--pid", "--mount-proc", "--uts"], "true");
+    try {
+      writeFileSync(`${dir}/cgroup.procs`, `${other.pid}`);
+      // In our v1 cgroup (the hierarchy's root), as we are: joined.
+      expect(run([NSENTER, "-t", `${other.pid}`, "-c", "-u", "true"]).status).toBe(0);
+      mkdirSync(`${v1}/elsewhere`);
+      writeFileSync(`${v1}/elsewhere/cgroup.procs`, `${other.pid}`);
+      const r = run([NSENTER, "-t", `${other.pid}`, "-c", "-u", "true"]);
+      expect(r).toEqual({
+        stdout: "",
+        stderr: `nsenter: --join-cgroup is only supported in cgroup v2: the target's cgroups in v1 hierarchies (${hierarchy}) are not nsenter's, and would not be joined\n`,
+        status: 1,
+      });
+    } finally {
+      other.kill();
+      for (let i = 0; i < 100 && existsSync(`${v1}/elsewhere`); i++) {
+        try {
+          rmdirSync(`${v1}/elsewhere`);
+        } catch {
+          Bun.sleepSync(20); // the killed target still leaving it
+        }
+      }
+      run(["umount", v1]);
+      rmdirSync(v1);
+    }
   });
 
   test("a host without cgroup v2 gets a clear error", () => {
