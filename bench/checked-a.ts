@@ -121,11 +121,12 @@ for (let i = 0; i < wanted.length; i++) {
 sc(3, pidfd);
 // the child's code and job (src/child.ts loadCode, prepareChild)
 const CODE = childCode();
-const mapped = Number(sc(9, 0, 3 * REGION, 3, 0x21, -1, 0));
+const mapped = Number(sc(9, 0, 4 * REGION, 3, 0x22, -1, 0));
 const base = mapped + ((REGION - (mapped % REGION)) % REGION);
+sc(9, base + 2 * REGION, REGION, 3, 0x31, -1, 0); // the page shared with a copy
 new Uint8Array(toArrayBuffer(base as Pointer, 0, REGION)).set(Uint8Array.fromHex(CODE.hex));
 sc(10, base, REGION, 5);
-const job = new BigInt64Array(toArrayBuffer((base + REGION) as Pointer, 0, J.size * 8));
+const job = new BigInt64Array(toArrayBuffer((base + REGION) as Pointer, 0, (J.programPid + 1) * 8));
 const functions = [libc.syscall, libc.execv, libc.execvp, libc.signal, libc.__errno_location, libc.clone];
 for (let i = 0; i < functions.length; i++) job[i] = BigInt((functions[i] as unknown as { ptr: number }).ptr);
 job[6] = BigInt((libc.sigprocmask as unknown as { ptr: number }).ptr);
@@ -170,10 +171,18 @@ const pipe = new Int32Array(2);
 sc(293, pipe, O_CLOEXEC);
 sc(157, 4, 0);
 job[J.errPipe] = BigInt(pipe[1] as number);
-const me = Number(sc(39));
-const self = Number(sc(434, me, 0));
-job[J.nsenterFd] = BigInt(self);
-job[J.parent] = BigInt(me);
+const life = new Int32Array(2);
+sc(293, life, O_CLOEXEC);
+job[J.life] = BigInt(life[0] as number);
+job[J.lifeWrite] = BigInt(life[1] as number);
+const kept = BigInt64Array.from(
+  [0, 1, 2, life[0] as number, pipe[1] as number, ...inherited].sort((a, b) => a - b),
+  BigInt,
+);
+job[J.keep] = BigInt(ptr(kept));
+job[J.keepCount] = BigInt(kept.length);
+job[J.fdMax] = 1024n;
+job[J.parent] = BigInt(Number(sc(39)));
 job[J.forwardTo] = -1n;
 libc.sigprocmask(2, new Uint8Array(128).fill(0xff), mask);
 const child = libc.clone(
@@ -187,7 +196,6 @@ const child = libc.clone(
 );
 libc.sigprocmask(2, mask, null);
 sc(3, pipe[1]);
-sc(3, self);
 for (const f of [...nsFds, rootFd, cwdFd]) sc(3, f);
 const record = new Uint8Array(12);
 while (Number(sc(0, pipe[0], record, 12)) > 0);

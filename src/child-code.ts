@@ -26,12 +26,13 @@ export interface ChildCode {
   /** The machine code, hex. */
   hex: string;
   /**
-   * Offsets of nsenter_child (the clone entry), nsenter_program (the program's process) and
-   * nsenter_forward (the waiting parent's signal handler).
+   * Offsets of nsenter_child (the clone entry), nsenter_program (the program's process),
+   * nsenter_forward (the waiting parent's signal handler) and nsenter_socket (--net-socket's).
    */
   child: number;
   program: number;
   forward: number;
+  socket: number;
   /** The system calls' numbers for the job's J.nr slots on this architecture: int64s, little-endian, hex. */
   numbers: string;
 }
@@ -41,6 +42,7 @@ const SYMBOLS = {
   nsenter_child: { args: ["ptr"], returns: "i32" },
   nsenter_program: { args: ["ptr"], returns: "i32" },
   nsenter_forward: { args: ["i32", "ptr", "ptr"], returns: "void" }, // an SA_SIGINFO handler
+  nsenter_socket: { args: ["ptr"], returns: "i32" },
   nsenter_code_end: { args: [], returns: "void" },
 } as const;
 
@@ -48,7 +50,13 @@ const SYMBOLS = {
 const PADDING = (name: string) =>
   `int ${name}(long *j) { long x = j[0]; ${"x = x * 3 + j[1]; ".repeat(64)} return (int)x; }\n`;
 
-function _compile(text: string): { bytes: Uint8Array; child: number; program: number; forward: number } {
+function _compile(text: string): {
+  bytes: Uint8Array;
+  child: number;
+  program: number;
+  forward: number;
+  socket: number;
+} {
   const dir = mkdtempSync(join(tmpdir(), "nsenter-child-"));
   try {
     // A real file: TinyCC cannot read files embedded in a compiled binary.
@@ -58,15 +66,18 @@ function _compile(text: string): { bytes: Uint8Array; child: number; program: nu
     const at = (name: keyof typeof SYMBOLS) => Number((symbols[name] as unknown as { ptr: Pointer }).ptr);
     const begin = at("nsenter_code_begin");
     const end = at("nsenter_code_end");
-    const [child, program, forward] = ["nsenter_child", "nsenter_program", "nsenter_forward"].map(
-      (name) => at(name as keyof typeof SYMBOLS) - begin,
-    ) as [number, number, number];
-    if (!(begin < end && [child, program, forward].every((o) => o > 0 && o < end - begin))) {
+    const [child, program, forward, socket] = [
+      "nsenter_child",
+      "nsenter_program",
+      "nsenter_forward",
+      "nsenter_socket",
+    ].map((name) => at(name as keyof typeof SYMBOLS) - begin) as [number, number, number, number];
+    if (!(begin < end && [child, program, forward, socket].every((o) => o > 0 && o < end - begin))) {
       throw new Error("child-code: child.c's functions are not laid out in source order");
     }
     const bytes = new Uint8Array(toArrayBuffer(begin as Pointer, 0, end - begin).slice(0));
     if (end - begin > REGION) throw new Error("child-code: the code outgrew its REGION");
-    return { bytes, child, program, forward };
+    return { bytes, child, program, forward, socket };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -86,7 +97,8 @@ export function buildChildCode(c: string = source): ChildCode {
   }
   const numbers = Buffer.from(new BigInt64Array(syscallNames().map((name) => BigInt(NR[name]))).buffer).toString("hex");
   // os.arch(), not process.arch: the build defines that as the target's, also in this macro.
-  return { arch: arch(), hex, child: plain.child, program: plain.program, forward: plain.forward, numbers };
+  const { child, program, forward, socket } = plain;
+  return { arch: arch(), hex, child, program, forward, socket, numbers };
 }
 
 /** Fail the build, saying why: Bun shows what a macro throws only as "cannot coerce Exception". */

@@ -26,13 +26,13 @@ export const REGION = 65536;
  * Where each of the job's slots is, after the function pointers; `size` is the job's length (C:
  * J_NR, ...). An enum, so that Bun's bundler writes each slot where it is used (a table of slots
  * made at start-up cost ~0.1M instructions on every child path); so the counts are numbers written
- * out (7 FUNCTIONS, 41 system calls in syscallNames(), 8 NAMESPACES), which test/child.test.ts
+ * out (7 FUNCTIONS, 43 system calls in syscallNames(), 8 NAMESPACES), which test/child.test.ts
  * checks against those tables.
  */
 export enum J {
   // The system calls' numbers on this architecture, in syscallNames()'s order.
   nr = 7,
-  nsCount = nr + 41,
+  nsCount = nr + 43,
   // A descriptor and a CLONE_* type for each namespace kind.
   nsFd,
   nsType = nsFd + 8,
@@ -80,29 +80,40 @@ export enum J {
   // is cloned (CLONE_PARENT_SETTID).
   forwardTo,
   child,
-  // The error pipe's end nsenter reads: a process being started holds it until it executes the
-  // program (child.c unexecuted).
-  errRead,
+  // The last signal passed on while the program was being started, for the processes the kernel
+  // had not named yet (child.c nsenter_forward, nsenter_program).
+  pending,
   // The signal for which a process being started was killed before it executed the program
   // (SIGKILL: neither a stop nor a cgroup freezer holds it), for nsenter to die of (wait.ts).
   killed,
-  // A pidfd of nsenter's and its PID: the child and the program's process die with it (child.c rearm).
-  nsenterFd,
+  // nsenter's life: a pipe whose write end nsenter alone holds (every process it starts closes its
+  // copy first), so its read end turns readable as nsenter has gone (child.c rearm), and whose read
+  // end each process being started holds until it executes (close-on-exec: child.c unexecuted);
+  // nsenter's PID.
+  life,
+  lifeWrite,
   parent,
+  // The descriptors the program's process keeps (the caller's, the error pipe, life): an array of
+  // int64s, ascending, and their count; every other is closed before it is cloned (child.c
+  // close_unkept); the most a loop closes up to where close_range(2) is missing.
+  keep,
+  keepCount,
+  fdMax,
   // RLIMIT_CORE as nsenter had it (soft, hard), kept here while the child's holds no core (child.c
   // hold_cores), for the program; and whether it is held (set by the child).
   coreLimit,
   coreHeld = coreLimit + 2,
+  // --net-socket: the target's pidfd and its descriptor, for nsenter_socket.
+  socketPidfd,
+  socketFd,
   size,
-  // The only memory nsenter shares with a child that is a copy (a PID or time namespace's), the
-  // REGION after the job's (REGION / 8 slots on): the program's process, in the target's PID
-  // namespace, is that copy's, where the target's root (with CAP_SYS_PTRACE) may write to it, so
-  // nsenter takes nothing from here on trust (child.c ours). The program's process's PID, as the
-  // kernel writes it when the child clones it (CLONE_PARENT_SETTID); the last signal passed on while
-  // the program was being started, for the processes the kernel had not named yet (child.c
-  // nsenter_forward, nsenter_program).
+  // The only memory nsenter shares with a child that is a copy (a time namespace's), the REGION
+  // after the job's (REGION / 8 slots on), where the kernel writes the program's process's PID as
+  // the child clones it (CLONE_PARENT_SETTID). Not the program's process's: the child unmaps it
+  // there (MADV_DONTFORK) before it clones that process, which is in the target's PID namespace,
+  // where the target's root with CAP_SYS_PTRACE may write to it until it executes. Checked all the
+  // same (child.c program_pid).
   programPid = 8192,
-  pending,
 }
 
 /** FOO_BAR from fooBar or __foo_bar. */

@@ -68,15 +68,19 @@ static void fail(long *j, int step, int arg) {
 }
 
 /* A failed step whose errno is ERR (a condition found here, not a system call's). */
-static void fail_as(long *j, int step, int err) {
+static void fail_as(long *j, int step, int err, int arg) {
   *((errno_fn)j[F_ERRNO])() = err;
-  fail(j, step, 0);
+  fail(j, step, arg);
 }
 
 /*
  * Signal handlers are Bun's until here (nsenter blocked every signal before the clone, so none
  * ran): back to the default, as exec would, except what is ignored stays ignored (SIGCHLD, which
- * nsenter set to the default to wait, as the job says). Then the signal mask nsenter had.
+ * nsenter set to the default to wait, as the job says). Every signal stays blocked until the
+ * program is executed (program: the mask nsenter had, given back just before): one that comes while
+ * credentials change (the user set, or a user namespace's owner, may send it) would otherwise act
+ * on a process that may be dumpable then, and that user may raise its core limit (prlimit(2)) as
+ * well (a reviewer's finding). SIGKILL and SIGSTOP are never blocked.
  */
 static void default_signals(long *j) {
   int sig;
@@ -84,7 +88,6 @@ static void default_signals(long *j) {
     if (((lfn)j[F_SIGNAL])(sig, 0) == 1) CALL(j, F_SIGNAL)(sig, 1);
   }
   if (j[J_IGNORE_SIGCHLD]) CALL(j, F_SIGNAL)(SIGCHLD, 1);
-  CALL(j, F_SIGPROCMASK)(SIG_SETMASK, j[J_MASK], 0);
 }
 
 /* util-linux's two passes: all but the user namespace, errors ignored; then the rest, fatal. */
@@ -209,12 +212,12 @@ static void follow_owner(long *j) {
     fail(j, S_STAT, 0);
   fd = sys(j, N_OPENAT, j[J_OWNER], (long)name, O_CLOEXEC, 0, 0);
   len = fd < 0 ? -1 : sys(j, N_READ, fd, (long)buf, sizeof buf, 0, 0);
-  if (len < 0) fail_as(j, S_STAT, ESRCH);
+  if (len < 0) fail_as(j, S_STAT, ESRCH, 0);
   sys(j, N_CLOSE, fd, 0, 0, 0, 0);
   sys(j, N_CLOSE, j[J_OWNER], 0, 0, 0, 0);
   if (((j[J_FOLLOW] & 1) && !four_times(buf, len, 'U', statx[5])) ||
       ((j[J_FOLLOW] & 2) && !four_times(buf, len, 'G', statx[6])))
-    fail_as(j, S_MIXED_IDS, EPERM);
+    fail_as(j, S_MIXED_IDS, EPERM, 0);
   if (j[J_FOLLOW] & 1) j[J_UID] = statx[5];
   if (j[J_FOLLOW] & 2) j[J_GID] = statx[6];
 }
@@ -260,9 +263,11 @@ static void keep_caps(long *j) {
  *   nsenter.
  * - Dying with nsenter (killed while the target holds it, stopped or blocked, nothing may go on to
  *   start the program later), and the program after it: the kernel clears PR_SET_PDEATHSIG.
- *   nsenter dying before an arming is seen on its pidfd (J_NSENTER_FD, inherited), which turns
- *   readable when it exits; not by PID: the program's process sees its parent, nsenter or
- *   whoever adopts it, as 0 (outside the PID namespace it is in).
+ *   nsenter dying before an arming is seen on its life pipe (J_LIFE: nsenter alone holds its
+ *   write end, so it turns readable as nsenter exits), not by a pidfd of nsenter's, which a
+ *   process the target may take over before it executes must not hold (setns(2) takes a pidfd: a
+ *   reviewer entered the host's namespaces through it); not by PID: the program's process sees its
+ *   parent, nsenter or whoever adopts it, as 0 (outside the PID namespace it is in).
  */
 static void rearm(long *j) {
   int poll[2];
@@ -270,13 +275,13 @@ static void rearm(long *j) {
   long parent;
   sys(j, N_PRCTL, PR_SET_DUMPABLE, 0, 0, 0, 0);
   sys(j, N_PRCTL, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  poll[0] = (int)j[J_NSENTER_FD];
+  poll[0] = (int)j[J_LIFE];
   poll[1] = POLLIN; /* events; revents (the upper half) 0 */
   zero[0] = 0;
   zero[1] = 0;
   if (sys(j, N_PPOLL, (long)poll, 1, (long)zero, 0, 8) > 0) sys(j, N_EXIT_GROUP, 1, 0, 0, 0, 0);
   /* And for the child, in nsenter's PID namespace, its parent by PID: adopted once nsenter is
-   * gone, a moment before nsenter's pidfd turns readable. (The program's process sees 0.) */
+   * gone, a moment before the life pipe turns readable. (The program's process sees 0.) */
   parent = sys(j, N_GETPPID, 0, 0, 0, 0, 0);
   if (parent != 0 && parent != j[J_PARENT]) sys(j, N_EXIT_GROUP, 1, 0, 0, 0, 0);
 }
@@ -313,6 +318,7 @@ static int program(long *j) {
   if (j[J_KEEP_CAPS]) keep_caps(j);
   rearm(j);
   release_cores(j);
+  CALL(j, F_SIGPROCMASK)(SIG_SETMASK, j[J_MASK], 0);
   if (j[J_ENVP]) ((fn)j[j[J_SEARCH] ? J_EXECVPE : J_EXECVE])(j[J_FILE], j[J_ARGV], j[J_ENVP]);
   else CALL(j, j[J_SEARCH] ? F_EXECVP : F_EXECV)(j[J_FILE], j[J_ARGV]);
   fail(j, S_EXEC, 0);
@@ -324,7 +330,7 @@ static int program(long *j) {
 int nsenter_program(long *j) {
   /* Armed at once, though program() arms again after the credentials: a process the target stops
    * before that second arming then dies with nsenter, instead of lingering stopped until continued
-   * (when the pidfd check would end it). */
+   * (when the life pipe's check would end it). */
   rearm(j);
   /* A signal nsenter passed on while this process was being cloned reached the child only. */
   if (j[J_PENDING]) sys(j, N_KILL, sys(j, N_GETPID, 0, 0, 0, 0, 0), j[J_PENDING], 0, 0, 0);
@@ -332,14 +338,42 @@ int nsenter_program(long *j) {
 }
 
 /*
- * Where clone() starts the child. With a PID namespace the program must be a child of a process
- * that entered it: it is cloned sharing this memory (a copy of nsenter's, child.ts: the target's
- * root may write to that process until it executes), this process suspended until it executes
- * (CLONE_VFORK, as posix_spawn does), and with nsenter for its parent (CLONE_PARENT), which waits
- * for it at home and has its PID from the shared slot, where the kernel writes it
- * (CLONE_PARENT_SETTID; checked there, program_pid); then this process leaves.
+ * The descriptors the program's process is not to have: all but J_KEEP's (the caller's, the error
+ * pipe, the life pipe), by close_range(2) between them (Linux 5.9), or one by one up to J_FD_MAX.
+ * It is in the target's PID namespace until it executes, where the target's root may take it over
+ * (CAP_SYS_PTRACE): nsenter's own, close-on-exec, would be there until then (Bun's eventpoll,
+ * namespace files, a pidfd of nsenter's, which setns(2) takes: a reviewer's finding).
  */
+#define CLOSE_RANGE_ALL 0xffffffffL
+static void close_span(long *j, long from, long to) {
+  long fd;
+  if (to < from || sys(j, N_CLOSE_RANGE, from, to, 0, 0, 0) == 0) return;
+  for (fd = from; fd <= to && fd <= j[J_FD_MAX]; fd++) sys(j, N_CLOSE, fd, 0, 0, 0, 0);
+}
+static void close_unkept(long *j) {
+  long *keep = (long *)j[J_KEEP];
+  long i, from = 0;
+  for (i = 0; i < j[J_KEEP_COUNT]; i++) {
+    close_span(j, from, keep[i] - 1);
+    if (keep[i] + 1 > from) from = keep[i] + 1;
+  }
+  close_span(j, from, CLOSE_RANGE_ALL);
+}
+
+/*
+ * Where clone() starts the child. With a PID namespace the program must be a child of a process
+ * that entered it: it is cloned as a copy of this process (not sharing this memory, which is
+ * nsenter's or, with a time namespace, a copy of nsenter's that goes on running here: the target's
+ * root may take over that process until it executes, a reviewer's finding), with none of nsenter's
+ * descriptors (close_unkept) and not the page shared with nsenter (MADV_DONTFORK), this process
+ * suspended until it executes (CLONE_VFORK, as posix_spawn does), and with nsenter for its parent
+ * (CLONE_PARENT), which waits for it at home and has its PID from the shared page, where the
+ * kernel writes it (CLONE_PARENT_SETTID; checked there, program_pid); then this process leaves.
+ */
+#define MADV_DONTFORK 10
 int nsenter_child(long *j) {
+  /* nsenter's life pipe: its write end nsenter's alone (rearm). */
+  sys(j, N_CLOSE, j[J_LIFE_WRITE], 0, 0, 0, 0);
   /* Not dumpable, before anything is entered: once in the target's user namespace, its root could
    * otherwise ptrace this process (or the program's, before it executes) and through it write the
    * memory it shares with nsenter, which is host root. Per memory: nsenter itself goes non-dumpable
@@ -362,13 +396,54 @@ int nsenter_child(long *j) {
   change_directories(j);
   follow_owner(j);
   if (!j[J_FORK]) return program(j);
-  if (CALL(j, F_CLONE)(j[J_PROGRAM_ENTRY], j[J_PROGRAM_STACK],
-                       CLONE_VM | CLONE_VFORK | CLONE_PARENT | CLONE_PARENT_SETTID | SIGCHLD, j,
-                       (long)&j[J_PROGRAM_PID]) < 0)
+  sys(j, N_MADVISE, (long)&j[J_PROGRAM_PID], REGION, MADV_DONTFORK, 0, 0);
+  close_unkept(j);
+  if (CALL(j, F_CLONE)(j[J_PROGRAM_ENTRY], j[J_PROGRAM_STACK], CLONE_VFORK | CLONE_PARENT | CLONE_PARENT_SETTID | SIGCHLD,
+                       j, (long)&j[J_PROGRAM_PID]) < 0)
     fail(j, S_FORK, 0);
   /* The pipe closes as this process exits, not before: nsenter, once it reads the end, reaps this
    * process, which the target could stop between a close() and an exit, but not inside exit. */
   sys(j, N_EXIT_GROUP, 0, 0, 0, 0, 0);
+  return 0;
+}
+
+/*
+ * --net-socket's network namespace, taken where no close of the target's file can hold nsenter: a
+ * FUSE file's every close asks its server (FUSE_FLUSH) and waits for the answer, through SIGKILL,
+ * and the target chooses what its descriptor is, between any check and pidfd_getfd(). So this
+ * process, a clone without nsenter's descriptor table (a copy of it), takes the target's
+ * descriptor, asks a socket for its namespace (nothing else: an ioctl on another file goes to its
+ * driver or file system; its type from the inode, AT_STATX_DONT_SYNC, asks no server either), and
+ * reports on the error pipe: a failed step (1 pidfd_getfd, 2 the namespace's ioctl, with the
+ * descriptor) or {0, the namespace's descriptor here, 0}, which nsenter takes with pidfd_getfd
+ * before it kills this process. One left holding a FUSE file is left to close it, not waited for.
+ */
+#define AT_STATX_DONT_SYNC 0x4000
+#define STATX_TYPE 1
+#define TYPE_MASK 0170000
+#define TYPE_SOCKET 0140000
+#define SIOCGSKNS 0x894C
+#define ENOTTY 25
+int nsenter_socket(long *j) {
+  unsigned int statx[64]; /* struct statx: stx_mode (16 bits) at byte 28 */
+  char empty = 0;
+  int record[3];
+  long sk, ns;
+  sys(j, N_CLOSE, j[J_LIFE_WRITE], 0, 0, 0, 0);
+  rearm(j);
+  sk = sys(j, N_PIDFD_GETFD, j[J_SOCKET_PIDFD], j[J_SOCKET_FD], 0, 0, 0);
+  if (sk < 0) fail(j, 1, 0);
+  if (sys(j, N_STATX, sk, (long)&empty, AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE, (long)statx) != 0 ||
+      (statx[7] & TYPE_MASK) != TYPE_SOCKET)
+    fail_as(j, 2, ENOTTY, (int)sk);
+  ns = sys(j, N_IOCTL, sk, SIOCGSKNS, 0, 0, 0);
+  if (ns < 0) fail(j, 2, (int)sk);
+  record[0] = 0;
+  record[1] = (int)ns;
+  record[2] = 0;
+  sys(j, N_WRITE, j[J_ERR_PIPE], (long)record, 12, 0, 0);
+  /* Until nsenter has taken it and kills this process (or is gone: rearm's death signal). */
+  for (;;) sys(j, N_PPOLL, 0, 0, 0, 0, 8);
   return 0;
 }
 
@@ -397,29 +472,29 @@ static int exited(long *j, long pid) {
 }
 
 /*
- * Whether PID, a process being started, has yet to execute the program: it still holds the error
- * pipe's end nsenter reads (close-on-exec; kcmp(2) KCMP_FILE), as the child and the program's
- * process do from their clone() to their execve(), whether they share nsenter's memory or are
- * copies. Not a process that has exited. kcmp failing (ENOSYS without CONFIG_KCMP): taken as
- * executed.
+ * Whether PID, a process being started, has yet to execute the program: it still holds the life
+ * pipe's read end (close-on-exec; kcmp(2) KCMP_FILE), as the child and the program's process do
+ * from their clone() to their execve(), whether they share nsenter's memory or are copies. Not a
+ * process that has exited. kcmp failing (ENOSYS without CONFIG_KCMP): taken as executed.
  */
 #define KCMP_FILE 0
 static int unexecuted(long *j, long pid) {
-  if (exited(j, pid) || j[J_ERR_READ] < 0) return 0;
-  return sys(j, N_KCMP, pid, sys(j, N_GETPID, 0, 0, 0, 0, 0), KCMP_FILE, j[J_ERR_READ], j[J_ERR_READ]) == 0;
+  if (exited(j, pid)) return 0;
+  return sys(j, N_KCMP, pid, sys(j, N_GETPID, 0, 0, 0, 0, 0), KCMP_FILE, j[J_LIFE], j[J_LIFE]) == 0;
 }
 
 /*
  * The program's process's PID, where the child has cloned one (the kernel writes it to the shared
- * slot, J_PROGRAM_PID, which that process may write to as well: child.ts loadCode), when it names
- * a child of nsenter's other than the child; else 0.
+ * page, J_PROGRAM_PID: child-layout.ts), when it names a child of nsenter's other than the child;
+ * else 0.
  */
 static long program_pid(long *j) {
   int info[32];
   int i;
   long pid = j[J_PROGRAM_PID];
   for (i = 0; i < 32; i++) info[i] = 0;
-  if (pid <= 0 || pid == j[J_CHILD]) return 0;
+  /* A pid_t: the kernel wrote 32 bits, and waitid and kill take 32. */
+  if (pid <= 0 || pid > 0x7fffffff || pid == j[J_CHILD]) return 0;
   return sys(j, N_WAITID, P_PID, pid, (long)info, WEXITED | WNOHANG | WNOWAIT, 0) == 0 ? pid : 0;
 }
 

@@ -8,21 +8,22 @@
  * executable memory and started with libc's clone(), which runs it on a stack of its own. No
  * compiler runs (that was ~0.6x a Bun program's whole start-up), and not fork(): libc's fork()
  * runs the handlers Bun's libraries registered for it. As posix_spawn does, the child shares our
- * memory (CLONE_VM), but where it clones the program's process into the target's PID namespace or
- * enters a time namespace: there it is a copy (see loadCode; ~0.3 ms). Unlike posix_spawn, this thread
+ * memory (CLONE_VM), but to enter a time namespace (no process that shares its memory may: EUSERS);
+ * the program's process it clones into a PID namespace is a copy (child.c nsenter_child; ~0.3 ms
+ * here), and the target may take that one over until it executes. Unlike posix_spawn, this thread
  * does not wait in the kernel until it is done (CLONE_VFORK): the target could hold the child
  * there (stop it, block it on a file), and nsenter, in such a wait, answers no signal but
  * SIGKILL. It waits in a read of the error pipe instead, where its handler passes signals on to
  * the child (child.c). Meanwhile it runs only that read, and the child touches only its own
  * stacks, its job and what the job points to. Every signal is blocked while it is
- * cloned, and the child sets Bun's handlers back to the default before it unblocks them, so none
- * of Bun's runs in it.
+ * cloned, and the child sets Bun's handlers back to the default, so none of Bun's runs in it (and
+ * unblocks them only as it executes the program: child.c default_signals).
  */
 import { type Pointer, ptr, toArrayBuffer } from "bun:ffi";
 import { childCode } from "./child-code.ts" with { type: "macro" };
 import { FUNCTIONS, J, REGION } from "./child-layout.ts";
 import type { Descriptors } from "./descriptors.ts";
-import { NsenterError } from "./errors.ts";
+import { Errno, NsenterError } from "./errors.ts";
 import { lastCap } from "./facts.ts";
 import {
   Clone,
@@ -32,9 +33,11 @@ import {
   dot,
   errno,
   extra,
+  F,
   Handler,
   O,
   O_DIRECTORY,
+  Poll,
   Prctl,
   Sig,
   SigHow,
@@ -68,6 +71,7 @@ export interface LoadedCode {
   child: number;
   program: number;
   forward: number;
+  socket: number;
   job: BigInt64Array;
   jobAddress: number;
 }
@@ -76,12 +80,13 @@ let loaded: LoadedCode | undefined;
 
 /**
  * The code in memory of its own, REGION-aligned (its signal handler finds the job by that): the
- * code (executable, never writable), the job, and the REGION of slots shared with a child that is
- * a copy (J.programPid on). Only that last is shared: a copy of nsenter (a PID or time namespace's
- * child) gets a copy of the code and the job, and the program's process it clones into the
- * target's PID namespace shares that copy's memory, not nsenter's; the target's root, with
- * CAP_SYS_PTRACE, may write to that process's memory until it executes (a reviewer's finding:
- * through a shared job, it rewrote the functions nsenter's signal handler calls).
+ * code (executable, never writable), the job, and the page shared with a child that is a copy (a
+ * time namespace's), where the kernel writes the program's process's PID (J.programPid). Code and
+ * job are private: the program's process, in the target's PID namespace, is a copy, where the
+ * target's root with CAP_SYS_PTRACE may write until it executes (reviewers' findings: through
+ * memory shared with nsenter, or with the child, it rewrote the functions the handler or the
+ * child calls next, host root), and it does not have the shared page (child.c nsenter_child).
+ * And nsenter's life pipe (J.life).
  */
 export function loadCode(): LoadedCode {
   if (loaded) return loaded;
@@ -103,16 +108,20 @@ export function loadCode(): LoadedCode {
   if (syscall(NR.mprotect, base, REGION, Prot.READ | Prot.EXEC) !== 0) {
     throw new NsenterError("cannot make the child's code executable", errno());
   }
-  // The job and the shared slots, as one array (J.programPid is a REGION after the job's start).
-  const job = new BigInt64Array(toArrayBuffer((base + REGION) as Pointer, 0, (J.pending + 1) * 8));
+  // The job and the shared slot, as one array (J.programPid is a REGION after the job's start).
+  const job = new BigInt64Array(toArrayBuffer((base + REGION) as Pointer, 0, (J.programPid + 1) * 8));
   setFunctions(job);
-  job[J.errRead] = -1n;
+  const life = new Int32Array(2);
+  if (sys.pipe2(life, O.CLOEXEC) !== 0) throw new NsenterError("pipe failed", errno());
+  job[J.life] = BigInt(life[0] as number);
+  job[J.lifeWrite] = BigInt(life[1] as number);
   // The system calls' numbers, made with the code (child-code.ts) for its architecture, checked above.
   new Uint8Array(job.buffer, job.byteOffset + 8 * J.nr, 8 * (J.nsCount - J.nr)).set(Uint8Array.fromHex(CODE.numbers));
   loaded = {
     child: base + CODE.child,
     program: base + CODE.program,
     forward: base + CODE.forward,
+    socket: base + CODE.socket,
     job,
     jobAddress: base + REGION,
   };
@@ -181,7 +190,12 @@ export interface Started {
  * environment as it is, or with --env the target's, as execve's own (program.environment). Once the
  * child is started, FDS is closed.
  */
-export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram): PreparedChild {
+export function prepareChild(
+  r: RunPlan,
+  fds: Descriptors,
+  program: ChildProgram,
+  inherited: readonly number[],
+): PreparedChild {
   const code = loadCode();
   const stacks = _stacks(program.argv.pointers.length - 1);
   const job = code.job;
@@ -237,15 +251,13 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
   job[J.mask] = _pointer(mask);
   job[J.programEntry] = BigInt(code.program);
   job[J.programStack] = BigInt(stacks[1]);
-  // A copy for a PID namespace (the program's process it clones there is the target's to write
-  // to until it executes: see loadCode) and for a time namespace (entered by no process that
-  // shares its memory: EUSERS). Copying costs ~0.3 ms here.
-  const copy = r.fork || r.namespaces.includes("time");
-  const flags = (copy ? Sig.CHLD : Clone.VM | Sig.CHLD) | Clone.PARENT_SETTID;
+  const flags = (r.namespaces.includes("time") ? Sig.CHLD : Clone.VM | Sig.CHLD) | Clone.PARENT_SETTID;
   const pipe = new Int32Array(2);
   const everySignal = new Uint8Array(128).fill(0xff);
+  // What the program's process keeps (filled by start()).
+  const kept = new BigInt64Array(8 + inherited.length);
   // The child reads these through raw pointers: they must live until it has started.
-  const keep = [wdns, slash, program, mask];
+  const keep = [wdns, slash, program, mask, kept];
   return {
     start: () => {
       keep.length;
@@ -255,13 +267,8 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       // does not): no core of a root Bun process, nothing for a debugger's ptrace(2).
       syscall(NR.prctl, Prctl.SET_DUMPABLE, 0);
       job[J.errPipe] = BigInt(pipe[1] as number);
-      job[J.errRead] = BigInt(pipe[0] as number);
-      // nsenter's pidfd, for the child and the program's process to die with it (child.c); -1
-      // (before Linux 5.3): the parent-death signal alone.
-      const me = sys.getpid();
-      const self = syscall(NR.pidfd_open, me, 0);
-      job[J.nsenterFd] = BigInt(self);
-      job[J.parent] = BigInt(me);
+      _keep(job, kept, [...inherited, pipe[1] as number]);
+      job[J.parent] = BigInt(sys.getpid());
       job[J.child] = 0n; // the kernel writes the child's PID here (CLONE_PARENT_SETTID)
       job[J.programPid] = 0n; // and the program's process's, for a PID namespace
       job[J.pending] = 0n;
@@ -279,7 +286,6 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
       libc.sigprocmask(SigHow.SETMASK, mask, null);
       if (sigchld) libc.sigprocmask(SigHow.UNBLOCK, sigchld, null);
       sys.close(pipe[1] as number);
-      if (self >= 0) sys.close(self); // the child has its own
       // And of the target's files too (a table of its own: no CLONE_FILES): nsenter holds none of
       // them from here on, not even while the child enters and starts the program.
       if (pid > 0) fds[Symbol.dispose]();
@@ -287,14 +293,88 @@ export function prepareChild(r: RunPlan, fds: Descriptors, program: ChildProgram
         if (pid < 0) throw stepError("fork", cloneErrno);
         return _started(pid, pipe[0] as number, program.name, ordered, job);
       } finally {
-        job[J.errRead] = -1n;
         sys.close(pipe[0] as number);
       }
     },
   };
 }
 
-function _pointer(view: Uint8Array | BigUint64Array): bigint {
+/**
+ * --net-socket: the network namespace of the target's socket FD (PIDFD its pidfd), taken in a
+ * process of its own (child.c nsenter_socket: a FUSE file the target put at FD would hold
+ * whoever closes it, through SIGKILL). A failed step is thrown in util-linux's words.
+ */
+export function socketNamespace(pidfd: number, fd: number): number {
+  const code = loadCode();
+  const job = code.job;
+  const [stack] = _stacks(0);
+  const pipe = new Int32Array(2);
+  if (sys.pipe2(pipe, O.CLOEXEC) !== 0) throw new NsenterError("pipe failed", errno());
+  job[J.socketPidfd] = BigInt(pidfd);
+  job[J.socketFd] = BigInt(fd);
+  job[J.errPipe] = BigInt(pipe[1] as number);
+  job[J.parent] = BigInt(sys.getpid());
+  // Every signal blocked in it, for good (none of Bun's handlers runs there): SIGKILL ends it.
+  const libc = core();
+  const mask = new Uint8Array(128);
+  libc.sigprocmask(SigHow.SETMASK, new Uint8Array(128).fill(0xff), mask);
+  const pid = libc.clone(code.socket, stack, Clone.VM | Sig.CHLD, job, null, null, null);
+  const cloneErrno = errno();
+  libc.sigprocmask(SigHow.SETMASK, mask, null);
+  sys.close(pipe[1] as number);
+  try {
+    if (pid < 0) throw new NsenterError("fork failed", cloneErrno);
+    const record = _record(pipe[0] as number);
+    if (record === undefined || record[0] !== 0) {
+      // Killed, not waited for: it may be closing a FUSE file (left to init once nsenter has gone).
+      sys.kill(pid, Sig.KILL);
+      if (record?.[0] === 2) throw new NsenterError(`ioctl(${record[2]}, SIOCGSKNS)`, record[1] as number);
+      throw new NsenterError(`pidfd_getfd(${pidfd}, ${fd})`, record?.[1] ?? Errno.ESRCH);
+    }
+    const helper = syscall(NR.pidfd_open, pid, 0);
+    const ns = helper < 0 ? -1 : syscall(NR.pidfd_getfd, helper, record[1], 0);
+    const failed = errno();
+    if (helper >= 0) sys.close(helper);
+    sys.kill(pid, Sig.KILL);
+    sys.waitpid(pid, new Int32Array(1), 0); // a socket and nsenter's own files: nothing to hold it
+    if (ns < 0) throw new NsenterError(`pidfd_getfd(${pidfd}, ${fd})`, failed);
+    return ns;
+  } finally {
+    sys.close(pipe[0] as number);
+  }
+}
+
+/** The error pipe's one record (3 ints), or undefined at its end without one. */
+function _record(fd: number): Int32Array | undefined {
+  const record = new Int32Array(3);
+  const bytes = new Uint8Array(record.buffer);
+  let got = 0;
+  while (got < bytes.length) {
+    const n = sys.read(fd, bytes.subarray(got), bytes.length - got);
+    if (n < 0) continue; // interrupted
+    if (n === 0) return undefined;
+    got += n;
+  }
+  return record;
+}
+
+/**
+ * The descriptors the program's process keeps (child.c close_unkept), in KEPT: 0-2, FDS (the
+ * caller's, the error pipe's write end) and the life pipe's read end, ascending.
+ */
+function _keep(job: BigInt64Array, kept: BigInt64Array, fds: readonly number[]): void {
+  const all = [0, 1, 2, Number(job[J.life]), ...fds].sort((a, b) => a - b);
+  let most = 1024; // close_range(2) missing: closed one by one up to here (nsenter's are lower)
+  for (let i = 0; i < all.length; i++) {
+    kept[i] = BigInt(all[i] as number);
+    if ((all[i] as number) > most) most = all[i] as number;
+  }
+  job[J.keep] = _pointer(kept);
+  job[J.keepCount] = BigInt(all.length);
+  job[J.fdMax] = BigInt(most);
+}
+
+function _pointer(view: Uint8Array | BigUint64Array | BigInt64Array): bigint {
   return BigInt(ptr(view));
 }
 
@@ -313,22 +393,10 @@ function _started(
   ordered: readonly { kind: string }[],
   job: BigInt64Array,
 ): Started {
-  const record = new Int32Array(3);
-  const bytes = new Uint8Array(record.buffer);
-  let got = 0;
-  while (got < bytes.length) {
-    const n = sys.read(fd, bytes.subarray(got), bytes.length - got);
-    if (n < 0) continue; // interrupted: a signal passed on (errno may be the child's: it shares ours)
-    if (n === 0) break;
-    got += n;
-  }
+  const record = _startRecord(fd, pid, job);
   // The program's process, where the child cloned one: the child is leaving, the waiter reaps it.
-  // Written where that process can write too (loadCode): taken only if it names a child of
-  // nsenter's other than the child (a PID the target wrote there would otherwise be waited for,
-  // and passed signals, as root).
-  const written = Number(job[J.programPid]);
-  const forked = written > 0 && written !== pid && _isChild(written) ? written : 0;
-  if (got < 12) return forked > 0 ? { program: forked, reap: pid } : { program: pid };
+  const forked = _programPid(job, pid);
+  if (record === undefined) return forked > 0 ? { program: forked, reap: pid } : { program: pid };
   const [step, code, arg] = [record[0] as number, record[1] as number, record[2] as number];
   // Nothing to pass signals on to any more: not to PIDs about to be reaped (and reused).
   job[J.forwardTo] = 0n;
@@ -342,6 +410,67 @@ function _started(
     sys.waitpid(forked, status, 0);
   }
   throw _stepFailed(step, code, arg, name, ordered);
+}
+
+/**
+ * The error pipe's record (step, errno, argument), or none: read to the pipe's end, or until the
+ * child has gone and the program's process (if it cloned one) has executed or gone, when what is
+ * there is read without waiting; or until a signal ended the start (J.killed). With a PID
+ * namespace the child leaves once the program's process has executed or failed; that process
+ * holds the write end until it executes, and the target, taking it over, may keep a copy (a
+ * reviewer's finding: nsenter waited for the pipe's end, and no signal ended that wait).
+ */
+function _startRecord(fd: number, child: number, job: BigInt64Array): Int32Array | undefined {
+  const record = new Int32Array(3);
+  const bytes = new Uint8Array(record.buffer);
+  const childFd = syscall(NR.pidfd_open, child, 0); // before Linux 5.3: the pipe alone
+  const polls = new Int32Array([fd, Poll.IN, childFd, Poll.IN]);
+  const tenMs = new BigInt64Array([0n, 10_000_000n]);
+  let got = 0;
+  while (got < bytes.length && job[J.killed] === 0n) {
+    if (childFd >= 0) {
+      // Interrupted (a signal passed on): again. Once the child has gone, the pipe alone, looked at
+      // every 10 ms while the program's process is being started.
+      if (syscall(NR.ppoll, polls, 2, polls[2] === -1 ? tenMs : 0, 0, 8) < 0) continue;
+      if ((polls[3] as number) >>> 16 !== 0) polls[2] = -1; // the child has gone
+      if ((polls[1] as number) >>> 16 === 0) {
+        const program = _programPid(job, child);
+        if (polls[2] !== -1 || (program > 0 && unexecuted(program))) continue;
+        sys.fcntl(fd, F.SETFL, O.NONBLOCK);
+        const n = sys.read(fd, bytes.subarray(got), bytes.length - got);
+        if (n > 0) got += n;
+        else break;
+        continue;
+      }
+    }
+    // (errno may be the child's: it shares ours. Below 0: interrupted.)
+    const n = sys.read(fd, bytes.subarray(got), bytes.length - got);
+    if (n > 0) got += n;
+    else if (n === 0) break;
+  }
+  if (childFd >= 0) sys.close(childFd);
+  return got === bytes.length ? record : undefined;
+}
+
+/**
+ * The program's process's PID, where the child cloned one, else 0: taken only where it names a
+ * child of nsenter's other than CHILD, a pid_t (the page it is in is shared with a copy, for a time
+ * namespace: child-layout.ts).
+ */
+function _programPid(job: BigInt64Array, child: number): number {
+  const written = Number(job[J.programPid]);
+  return written > 0 && written <= 0x7fffffff && written !== child && _isChild(written) ? written : 0;
+}
+
+/** Whether PID, a process being started, has yet to execute the program (as child.c unexecuted). */
+export function unexecuted(pid: number): boolean {
+  const life = Number(loadCode().job[J.life]);
+  return syscall(NR.kcmp, pid, sys.getpid(), Kcmp.FILE, life, life) === 0;
+}
+
+/** kcmp(2)'s types. */
+enum Kcmp {
+  FILE = 0,
 }
 
 /** Whether PID is a child of nsenter's, exited or not (waitid WNOWAIT: nothing reaped). */

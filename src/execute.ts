@@ -496,7 +496,8 @@ function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): never {
   _refuseDumpable(r);
   const { file, argv, search, environment } = r.program;
   const name = r.program.shown ?? file;
-  const child = prepareChild(r, fds, { file: cstr(file), argv: cStringArray(argv), search, name, environment });
+  const program = { file: cstr(file), argv: cStringArray(argv), search, name, environment };
+  const child = prepareChild(r, fds, program, ctx.inherited);
   const waiter = prepareWaiter(!r.fork);
   _prepareExec(ctx.inherited);
   stage("prepare");
@@ -504,8 +505,8 @@ function _runInChild(r: RunPlan, fds: Descriptors, ctx: Context): never {
   // starts the program and while it waits (waiting never returns to run()'s finally, and a
   // namespace held open outlives its last process).
   const started = child.start();
-  // Executed (the child and the program's process share this memory until then): the target's
-  // environment, --env's, is nsenter's no longer while it waits.
+  // Executed (the child shares this memory until then, and the program's process has a copy):
+  // the target's environment, --env's, is nsenter's no longer while it waits.
   if (r.env) forgetEnvironment();
   stage("child");
   stagesDone();

@@ -460,9 +460,8 @@ export enum O {
   /** Linux's generic value. */
   PATH = 0o10000000,
 }
-/** ioctl(2)s on namespace files and sockets. */
+/** ioctl(2)s on namespace files (a socket's, SIOCGSKNS, is child.c's). */
 export enum Ioctl {
-  SIOCGSKNS = 0x894c,
   NS_GET_USERNS = 0xb701,
   NS_GET_NSTYPE = 0xb703,
 }
@@ -472,9 +471,14 @@ export const O_DIRECTORY = process.arch === "arm64" ? 0o40000 : 0o200000;
 export enum F {
   GETFD = 1,
   SETFD = 2,
+  SETFL = 4,
 }
 export enum FD {
   CLOEXEC = 1,
+}
+/** poll(2)'s events. */
+export enum Poll {
+  IN = 1,
 }
 export enum Clone {
   VM = 0x100,

@@ -9,6 +9,7 @@
 
 import { shown, textOf } from "./bytes.ts";
 import { cgroup2Directory, cgroup2Path, cgroupMounts } from "./cgroups.ts";
+import { socketNamespace } from "./child.ts";
 import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
 import { Errno, NsenterError } from "./errors.ts";
@@ -35,8 +36,8 @@ import {
   mountOfDescriptor,
   namespaceInode,
   O,
+  Poll,
   readAll,
-  readLink,
   readText,
   statFd,
   syscall,
@@ -325,9 +326,6 @@ export function checkKind(fd: number, ns: NamespaceInfo): void {
 
 /** struct pollfd { int fd; short events; short revents; }, little-endian (x86-64, arm64). */
 const pinPoll = new Int32Array(2);
-enum Poll {
-  IN = 1,
-}
 
 /**
  * --join-cgroup joins the v2 hierarchy alone (as util-linux, which refuses hybrid hosts): on one
@@ -355,22 +353,8 @@ function _socketNamespace(pid: number, fd: number, pin: number): number {
   const pidfd = pin >= 0 ? pin : syscall(NR.pidfd_open, pid, 0);
   if (pidfd < 0) throw new NsenterError(`failed to pidfd_open() for ${pid}`, errno());
   try {
-    const sk = syscall(NR.pidfd_getfd, pidfd, fd, 0);
-    if (sk < 0) throw new NsenterError(`pidfd_getfd(${pidfd}, ${fd})`, errno());
-    // Only a socket is asked: an ioctl on anything else goes to its driver or file system, and a
-    // FUSE file of the target's held nsenter there for good (the ioctl's answer on a file, ENOTTY).
-    // Its link says so without asking the file system (fstat would).
-    const link = readLink(`/proc/self/fd/${sk}`);
-    if (typeof link !== "string" || !link.startsWith("socket:[")) {
-      sys.close(sk);
-      throw new NsenterError(`ioctl(${sk}, SIOCGSKNS)`, Errno.ENOTTY);
-    }
-    const ns = sys.ioctl(sk, Ioctl.SIOCGSKNS, 0);
-    const code = errno();
-    sys.close(sk);
-    if (ns < 0) throw new NsenterError(`ioctl(${sk}, SIOCGSKNS)`, code);
-    sys.fcntl(ns, F.SETFD, FD.CLOEXEC);
-    return ns;
+    // Not here: closing what the target put at FD, a FUSE file, held nsenter for good (child.ts).
+    return socketNamespace(pidfd, fd);
   } finally {
     if (pidfd !== pin) sys.close(pidfd);
   }

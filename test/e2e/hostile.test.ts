@@ -1747,13 +1747,14 @@ describeRoot("fs.suid_dumpable=1: no start that changes credentials", () => {
   });
 });
 
-describeRoot("the program's process in the target's PID namespace: none of nsenter's memory to write to", () => {
+describeRoot("the program's process in the target's PID namespace: nothing of nsenter's until it executes", () => {
   // Until it executes, the target's root with CAP_SYS_PTRACE may write to its memory (/proc/PID/mem,
-  // ptrace). A reviewer did, when it shared nsenter's (cloned with CLONE_VM from a child that did)
-  // or the job nsenter's signal handler calls through (mapped shared, for a time namespace's
-  // copy): the functions called became system(), run as host root in the host's namespaces. Now
-  // the child is a copy: what is written there is the copy's. Held at its execve by strace, bytes
-  // are written into that process's job, and read at the same address in nsenter.
+  // ptrace) and make it call what it likes. Reviewers did: when it shared nsenter's memory (or the
+  // job nsenter's signal handler calls through, mapped shared for a time namespace's copy), or the
+  // child's, which goes on running in the host's PID namespace, the functions called next became
+  // system() or execv(), host root in the host's namespaces; and through a pidfd of nsenter's it
+  // held, setns(2) took it into the host's namespaces. Now it is a copy, sharing no memory with
+  // either, and holds no descriptor but the caller's and two pipes. Held at its execve by strace.
   let pidOnly: Target;
   let withTime: Target;
   beforeAll(() => {
@@ -1766,9 +1767,12 @@ describeRoot("the program's process in the target's PID namespace: none of nsent
     withTime?.kill();
   });
 
-  const look = (pid: number) => {
-    if (readlinkSync(`/proc/${pid}/exe`) !== NSENTER) return undefined; // strace's execve of nsenter
-    const nsenter = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+  const parentOf = (pid: number) => Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+  const childrenOf = (pid: number) =>
+    readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ").filter(Boolean).map(Number);
+
+  /** Bytes written into the job of PID (the program's process), read at that address in OTHERS. */
+  const writtenSeen = (pid: number, others: number[]) => {
     // The code: its one executable REGION (64 KiB) of no file; the job is the REGION after it.
     const code = readFileSync(`/proc/${pid}/maps`, "utf8")
       .split("\n")
@@ -1783,11 +1787,28 @@ describeRoot("the program's process in the target's PID namespace: none of nsent
     const mem = openSync(`/proc/${pid}/mem`, "r+");
     const written = writeSync(mem, marker, 0, 8, job + 0x8000);
     closeSync(mem);
-    const theirs = Buffer.alloc(8);
-    const other = openSync(`/proc/${nsenter}/mem`, "r");
-    readSync(other, theirs, 0, 8, job + 0x8000);
-    closeSync(other);
-    return { written, seenByNsenter: theirs.equals(marker) };
+    const seen = others.map((other) => {
+      const theirs = Buffer.alloc(8);
+      const fd = openSync(`/proc/${other}/mem`, "r");
+      readSync(fd, theirs, 0, 8, job + 0x8000);
+      closeSync(fd);
+      return theirs.equals(marker);
+    });
+    return { written, seenByNsenterOrTheChild: seen.some(Boolean) };
+  };
+
+  /** What the descriptors above 2 of PID are (their links' kinds: pipe, anon_inode:[pidfd], ...). */
+  const descriptors = (pid: number) =>
+    readdirSync(`/proc/${pid}/fd`)
+      .filter((fd) => Number(fd) > 2)
+      .map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`).replace(/:\[\d+\]$/, ""))
+      .sort();
+
+  const look = (pid: number) => {
+    if (readlinkSync(`/proc/${pid}/exe`) !== NSENTER) return undefined; // strace's execve of nsenter
+    const nsenter = parentOf(pid);
+    const child = childrenOf(nsenter).filter((p) => p !== pid);
+    return { memory: writtenSeen(pid, [nsenter, ...child]), children: child.length, descriptors: descriptors(pid) };
   };
 
   test.each([
@@ -1799,8 +1820,79 @@ describeRoot("the program's process in the target's PID namespace: none of nsent
       call: "execve",
       program: "/bin/true",
     });
-    expect(r.seen).toEqual({ written: 8, seenByNsenter: false });
+    // The child waits for it to execute (CLONE_VFORK); the error pipe's write end, the life pipe's read end.
+    expect(r.seen).toEqual({
+      memory: { written: 8, seenByNsenterOrTheChild: false },
+      children: 1,
+      descriptors: ["pipe", "pipe"],
+    });
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
+  });
+
+  test("the error pipe kept open by the target: nsenter leaves as the program does, and answers signals", async () => {
+    // The target, holding the program's process before it executes, may open its write end of the
+    // error pipe: nsenter waited for that pipe's end, and no signal ended the wait.
+    const hold = ["-e", "trace=execve", "-e", "inject=execve:delay_enter=1000000"];
+    const proc = Bun.spawn(
+      ["strace", "-f", "-qq", "-o", "/dev/null", ...hold, NSENTER, "-t", `${pidOnly.pid}`, "-a", "/bin/true"],
+      {
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
+    let kept = -1;
+    try {
+      const execveNr = process.arch === "arm64" ? 221 : 59;
+      for (let i = 0; i < 500 && kept < 0; i++, await Bun.sleep(10)) {
+        for (const pid of processesBelow(proc.pid)) {
+          try {
+            if (readlinkSync(`/proc/${pid}/exe`) !== NSENTER) continue;
+            if (!readFileSync(`/proc/${pid}/syscall`, "utf8").startsWith(`${execveNr} `)) continue;
+            // The write end: the pipe open for writing (fdinfo's flags, octal: O_WRONLY is 1).
+            const fd = readdirSync(`/proc/${pid}/fd`).find(
+              (f) =>
+                Number(f) > 2 &&
+                (Number.parseInt(
+                  /^flags:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${f}`, "utf8"))?.[1] ?? "0",
+                  8,
+                ) &
+                  3) ===
+                  1,
+            );
+            if (fd !== undefined) kept = openSync(`/proc/${pid}/fd/${fd}`, "w");
+          } catch {}
+        }
+      }
+      expect(kept).toBeGreaterThanOrEqual(0);
+      const ended = await Promise.race([proc.exited.then(() => true), Bun.sleep(5000).then(() => false)]);
+      if (!ended) proc.kill("SIGKILL");
+      expect({ ended, status: proc.exitCode }).toEqual({ ended: true, status: 0 });
+    } finally {
+      if (kept >= 0) closeSync(kept);
+      await proc.exited;
+    }
+  });
+});
+
+describeRoot("while credentials change in the child: every signal blocked until the program executes", () => {
+  // The user set (-S), or a user namespace's owner, may signal the process then, and raise its
+  // core limit (prlimit(2)): a signal acting then could have a core written of memory that is
+  // nsenter's (a reviewer's finding). Held at setuid by strace: SIGQUIT, SIGSEGV and SIGTERM blocked.
+  let target: Target;
+  beforeAll(() => {
+    requireTool("/usr/bin/strace", "strace");
+    target = namespacedTarget();
+  });
+  afterAll(() => target?.kill());
+
+  const blocked = (pid: number) => {
+    const mask = BigInt(`0x${/^SigBlk:\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? "0"}`);
+    return [3, 11, 15].map((sig) => (mask >> BigInt(sig - 1)) & 1n);
+  };
+
+  test.each([[["-p"]], [["-a"]]])("%j -S 65534 -G 65534", async (flags) => {
+    const r = await atSyscall(["-t", `${target.pid}`, ...flags, "-S", "65534", "-G", "65534"], blocked);
+    expect(r.seen).toEqual([1n, 1n, 1n]);
+    expect(r.status).toBe(0);
   });
 });
 
@@ -2012,6 +2104,96 @@ describeRoot("-N: only a socket of the target's is asked for its network namespa
     expect(readFileSync(log, "utf8")).not.toMatch(/ioctl\(\d+, (SIOCGSKNS|0x894c)/);
   });
 });
+
+describeRoot("-N: a FUSE file of the target's at the descriptor holds no one", () => {
+  // Every close of a FUSE file asks its server (FUSE_FLUSH) and waits, through SIGKILL; the target
+  // chooses what its descriptor is, between any check and pidfd_getfd(). nsenter closed the file
+  // it took, and its server, never answering, held nsenter for good (a reviewer's finding; as
+  // util-linux). Now a process of its own takes the file and is left to close it.
+  const mnt = `/run/nsenter-fuse-${process.pid}`;
+  let server: ReturnType<typeof Bun.spawn> | undefined;
+  let holder: ReturnType<typeof Bun.spawn> | undefined;
+  beforeAll(async () => {
+    requireTool("/usr/bin/python3", "python3");
+    if (!existsSync("/dev/fuse")) throw new Error("no /dev/fuse: load the fuse module (modprobe fuse)");
+    mkdirSync(mnt, { recursive: true });
+    server = Bun.spawn(["/usr/bin/python3", "-c", FUSE_SERVER, mnt], { stdio: ["ignore", "pipe", "inherit"] });
+    const mounted = await new Response(server.stdout as ReadableStream).text(); // "mounted\n", then closed
+    if (mounted !== "mounted\n") throw new Error(`the test's FUSE server did not mount: ${mounted}`);
+    holder = Bun.spawn(["sh", "-c", `exec 7<${mnt}/f; exec sleep 600`], { stdio: ["ignore", "ignore", "inherit"] });
+    for (let i = 0; i < 200 && !_holds(holder.pid); i++) await Bun.sleep(10);
+    expect(_holds(holder.pid)).toBe(true);
+  });
+  afterAll(async () => {
+    server?.kill(9); // its connection gone, every wait on it ends
+    await server?.exited;
+    holder?.kill(9);
+    await holder?.exited;
+    run(["umount", "-l", mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  });
+
+  const _holds = (pid: number) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/7`) === `${mnt}/f`;
+    } catch {
+      return false;
+    }
+  };
+
+  test("not a socket: util-linux's ENOTTY, at once", async () => {
+    const proc = Bun.spawn([NSENTER, "-t", `${holder?.pid}`, "-N", "7", "true"], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const ended = await Promise.race([proc.exited.then(() => true), Bun.sleep(5000).then(() => false)]);
+    if (!ended) proc.kill(9); // in vain: it waits in the kernel until the server goes (afterAll)
+    expect(ended).toBe(true);
+    expect(proc.exitCode).toBe(1);
+    expect(await new Response(proc.stderr).text()).toMatch(
+      /^nsenter: ioctl\(\d+, SIOCGSKNS\): Inappropriate ioctl for device\n$/,
+    );
+  });
+});
+
+/**
+ * A FUSE server in raw /dev/fuse requests (python3, no library): one file, `f`, in its root; it
+ * answers what opening it takes and never a FLUSH. Prints "mounted" and closes its stdout once
+ * mounted at argv[1].
+ */
+const FUSE_SERVER = `import os, struct, subprocess, sys
+mnt = sys.argv[1]
+fd = os.open("/dev/fuse", os.O_RDWR)
+os.set_inheritable(fd, True)
+subprocess.run(["mount", "-i", "-t", "fuse", "-o", f"fd={fd},rootmode=40000,user_id=0,group_id=0", "nsenter-test", mnt], pass_fds=[fd], check=True)
+print("mounted", flush=True)
+os.close(1)
+def attr(ino, mode):
+    return struct.pack("<QQQQQQIIIIIIIIII", ino, 0, 0, 0, 0, 0, 0, 0, 0, mode, 1, 0, 0, 0, 4096, 0)
+while True:
+    try:
+        req = os.read(fd, 1 << 20)
+    except OSError:
+        break
+    length, opcode, unique, node = struct.unpack_from("<IIQQ", req)
+    def reply(payload=b"", error=0):
+        os.write(fd, struct.pack("<IiQ", 16 + len(payload), error, unique) + payload)
+    if opcode == 26:  # INIT
+        major, minor, readahead = struct.unpack_from("<III", req, 40)
+        reply(struct.pack("<IIIIHHIIHHII", 7, minor, readahead, 0, 0, 0, 4096, 0, 0, 0, 0, 0) + bytes(24))
+    elif opcode == 1:  # LOOKUP
+        if req[40:].split(b"\\0")[0] == b"f":
+            reply(struct.pack("<QQQQII", 2, 0, 1, 1, 0, 0) + attr(2, 0o100644))
+        else:
+            reply(error=-2)
+    elif opcode == 3:  # GETATTR
+        reply(struct.pack("<QII", 1, 0, 0) + attr(node, 0o40755 if node == 1 else 0o100644))
+    elif opcode in (14, 27):  # OPEN, OPENDIR
+        reply(struct.pack("<QIi", 0, 0, 0))
+    elif opcode in (25, 2, 36, 42):  # FLUSH (never), FORGET, INTERRUPT, BATCH_FORGET
+        pass
+    else:
+        reply(error=-38)
+`;
 
 describeRoot("--join-cgroup: a cgroup path outside nsenter's cgroup namespace is not taken as written", () => {
   // nsenter in a cgroup namespace rooted at A (its mount shows the hierarchy's root as `/..`); the
