@@ -324,7 +324,7 @@ export function socketNamespace(pidfd: number, fd: number): number {
   sys.close(pipe[1] as number);
   try {
     if (pid < 0) throw new NsenterError("fork failed", cloneErrno);
-    const record = _record(pipe[0] as number);
+    const record = _startRecord(pipe[0] as number, pid, job);
     if (record === undefined || record[0] !== 0) {
       // Killed, not waited for: it may be closing a FUSE file (left to init once nsenter has gone).
       sys.kill(pid, Sig.KILL);
@@ -342,20 +342,6 @@ export function socketNamespace(pidfd: number, fd: number): number {
   } finally {
     sys.close(pipe[0] as number);
   }
-}
-
-/** The error pipe's one record (3 ints), or undefined at its end without one. */
-function _record(fd: number): Int32Array | undefined {
-  const record = new Int32Array(3);
-  const bytes = new Uint8Array(record.buffer);
-  let got = 0;
-  while (got < bytes.length) {
-    const n = sys.read(fd, bytes.subarray(got), bytes.length - got);
-    if (n < 0) continue; // interrupted
-    if (n === 0) return undefined;
-    got += n;
-  }
-  return record;
 }
 
 /**
@@ -381,8 +367,8 @@ function _pointer(view: Uint8Array | BigUint64Array | BigInt64Array): bigint {
 /**
  * The error pipe, read to its end (the program executed, or everything that had the pipe left) or
  * to its one record. No record: the program runs, in the child itself or in the process the child
- * cloned for the PID namespace (its PID in the shared page, where the kernel wrote it), the child leaving
- * to be reaped. A record of a failed step (step, errno, argument): that step failed, in the child
+ * cloned for the PID namespace (its PID where the kernel wrote it), the child leaving to be
+ * reaped. A record of a failed step (step, errno, argument): that step failed, in the child
  * or in the program's process, reported in util-linux's words (for setns the argument is the
  * namespace's index), and whoever left is reaped.
  */
