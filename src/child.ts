@@ -350,10 +350,12 @@ export function socketNamespace(pidfd: number, fd: number): number {
  */
 function _keep(job: BigInt64Array, kept: BigInt64Array, fds: readonly number[]): void {
   const all = [0, 1, 2, Number(job[J.life]), ...fds].sort((a, b) => a - b);
-  let most = 1024; // close_range(2) missing: closed one by one up to here (nsenter's are lower)
+  // close_range(2) missing: closed one by one up to here (nsenter's own are numbered from the lowest
+  // free one, so within some of the caller's highest).
+  let most = 1024;
   for (let i = 0; i < all.length; i++) {
     kept[i] = BigInt(all[i] as number);
-    if ((all[i] as number) > most) most = all[i] as number;
+    if ((all[i] as number) + 256 > most) most = (all[i] as number) + 256;
   }
   job[J.keep] = _pointer(kept);
   job[J.keepCount] = BigInt(all.length);
@@ -409,33 +411,40 @@ function _started(
 function _startRecord(fd: number, child: number, job: BigInt64Array): Int32Array | undefined {
   const record = new Int32Array(3);
   const bytes = new Uint8Array(record.buffer);
-  const childFd = syscall(NR.pidfd_open, child, 0); // before Linux 5.3: the pipe alone
+  const childFd = syscall(NR.pidfd_open, child, 0); // -1 (before Linux 5.3): ignored by ppoll
   const polls = new Int32Array([fd, Poll.IN, childFd, Poll.IN]);
   const tenMs = new BigInt64Array([0n, 10_000_000n]);
+  let childGone = false;
   let got = 0;
   while (got < bytes.length && job[J.killed] === 0n) {
-    if (childFd >= 0) {
-      // Interrupted (a signal passed on): again. Once the child has gone, the pipe alone, looked at
-      // every 10 ms while the program's process is being started.
-      if (syscall(NR.ppoll, polls, 2, polls[2] === -1 ? tenMs : 0, 0, 8) < 0) continue;
-      if ((polls[3] as number) >>> 16 !== 0) polls[2] = -1; // the child has gone
-      if ((polls[1] as number) >>> 16 === 0) {
-        const program = _programPid(job, child);
-        if (polls[2] !== -1 || (program > 0 && unexecuted(program))) continue;
-        sys.fcntl(fd, F.SETFL, O.NONBLOCK);
-        const n = sys.read(fd, bytes.subarray(got), bytes.length - got);
-        if (n > 0) got += n;
-        else break;
-        continue;
-      }
+    // The pipe, and the child's end (its pidfd; without one, looked for every 10 ms, as the
+    // program's process is while it is being started, once the child has gone). Interrupted (a
+    // signal passed on): again.
+    if (syscall(NR.ppoll, polls, 2, childGone || childFd < 0 ? tenMs : 0, 0, 8) < 0) continue;
+    if (!childGone) childGone = childFd >= 0 ? (polls[3] as number) >>> 16 !== 0 : _hasExited(child);
+    if (childGone) polls[2] = -1;
+    if ((polls[1] as number) >>> 16 === 0) {
+      const program = _programPid(job, child);
+      if (!childGone || (program > 0 && _unexecuted(program))) continue;
+      sys.fcntl(fd, F.SETFL, O.NONBLOCK); // what is there, without waiting
+      const n = sys.read(fd, bytes.subarray(got), bytes.length - got);
+      if (n > 0) got += n;
+      else break;
+      continue;
     }
-    // (errno may be the child's: it shares ours. Below 0: interrupted.)
+    // Readable. (errno may be the child's: it shares ours. Below 0: interrupted.)
     const n = sys.read(fd, bytes.subarray(got), bytes.length - got);
     if (n > 0) got += n;
     else if (n === 0) break;
   }
   if (childFd >= 0) sys.close(childFd);
   return got === bytes.length ? record : undefined;
+}
+
+/** Whether PID, a child of nsenter's, has exited (not reaped: WNOWAIT). */
+function _hasExited(pid: number): boolean {
+  const info = new Int32Array(32);
+  return sys.waitid(pid, info, W.EXITED | W.NOHANG | W.NOWAIT) === 0 && info[4] !== 0;
 }
 
 /**
@@ -449,7 +458,7 @@ function _programPid(job: BigInt64Array, child: number): number {
 }
 
 /** Whether PID, a process being started, has yet to execute the program (as child.c unexecuted). */
-export function unexecuted(pid: number): boolean {
+function _unexecuted(pid: number): boolean {
   const life = Number(loadCode().job[J.life]);
   return syscall(NR.kcmp, pid, sys.getpid(), Kcmp.FILE, life, life) === 0;
 }

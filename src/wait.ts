@@ -12,7 +12,7 @@
  * waiting here (measured). Stops go both ways as in util-linux: the program stops, so we stop; we
  * are continued, so we continue it.
  */
-import { loadCode, unexecuted } from "./child.ts";
+import { loadCode } from "./child.ts";
 import { J } from "./child-layout.ts";
 import { Errno, Exit, NsenterError } from "./errors.ts";
 import { CLD, core, errno, Handler, leave, Rlimit, Sig, SigHow, SYSCALL, syscall, W } from "./libc.ts";
@@ -83,9 +83,10 @@ export function prepareWaiter(exact: boolean): Waiter {
       code.job[J.forwardTo] = BigInt(child);
       _reap(reap);
       for (;;) {
-        // A start killed for a signal (child.c starting), CHILD not executed: it never will (SIGKILL,
-        // and nsenter's death after it), and a cgroup v1 freezer holds even SIGKILL: not waited for.
-        if (Number(code.job[J.killed]) > 0 && unexecuted(child)) dieOf(Number(code.job[J.killed]), exact);
+        // A start killed for a signal (child.c starting: SIGKILL to a process that had not executed
+        // the program, which never will, nor anything after nsenter's death): not waited for. A
+        // cgroup v1 freezer holds even SIGKILL, and a tracer in the target may keep its zombie.
+        if (Number(code.job[J.killed]) > 0) dieOf(Number(code.job[J.killed]), exact);
         // Seen, not reaped (W.NOWAIT): while signals are passed on to CHILD, its PID stays its own,
         // a zombie's once it has ended, and can be no other process's.
         const ret = sys.waitid(child, info, W.EXITED | W.STOPPED | W.NOWAIT);

@@ -1438,6 +1438,34 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
     60_000,
   );
 
+  // A tracer in the target (CAP_SYS_PTRACE there) that never waits keeps the zombie of the
+  // program's process from nsenter, its parent: a start killed for a signal is not waited for.
+  test("-p, the program's process traced by the target: SIGTERM to nsenter ends it, of SIGTERM", async () => {
+    requireTool("/usr/bin/python3", "python3");
+    const seize = `import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+if libc.ptrace(0x4206, int(sys.argv[1]), None, None) != 0:
+    sys.exit("seize failed: %d" % ctypes.get_errno())
+print("seized", flush=True)
+os.close(1)
+time.sleep(600)`;
+    await held(["-p"], `touch ${marker()}`, async (h) => {
+      const program = othersIn(h.ns, h.target).find((pid) => _nameAndState(pid)?.name === "nsenter") ?? 0;
+      expect(program).toBeGreaterThan(0);
+      const tracer = Bun.spawn(["/usr/bin/python3", "-c", seize, `${program}`], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      try {
+        expect(await new Response(tracer.stdout as ReadableStream).text()).toBe("seized\n");
+        await endHeld(h, "SIGTERM");
+      } finally {
+        tracer.kill(9);
+        await tracer.exited;
+      }
+    });
+  }, 60_000);
+
   // The caller blocking SIGCHLD (kept for the program) does not keep it from nsenter.
   test.each([
     ["-p", ["-p"], []],
@@ -1829,10 +1857,13 @@ describeRoot("the program's process in the target's PID namespace: nothing of ns
     expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: "" });
   });
 
-  test("the error pipe kept open by the target: nsenter leaves as the program does, and answers signals", async () => {
+  test.each([
+    ["", []],
+    [", pidfd_open refused (before Linux 5.3)", ["-e", "inject=pidfd_open:error=ENOSYS"]],
+  ])("the error pipe kept open by the target%s: nsenter leaves as the program does", async (_, refused) => {
     // The target, holding the program's process before it executes, may open its write end of the
     // error pipe: nsenter waited for that pipe's end, and no signal ended the wait.
-    const hold = ["-e", "trace=execve", "-e", "inject=execve:delay_enter=1000000"];
+    const hold = ["-e", "trace=execve,pidfd_open", "-e", "inject=execve:delay_enter=1000000", ...(refused as string[])];
     const proc = Bun.spawn(
       ["strace", "-f", "-qq", "-o", "/dev/null", ...hold, NSENTER, "-t", `${pidOnly.pid}`, "-a", "/bin/true"],
       {
