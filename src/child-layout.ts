@@ -80,14 +80,14 @@ export enum J {
   // is cloned (CLONE_PARENT_SETTID).
   forwardTo,
   child,
-  // The last signal passed on while the program was being started, for the processes the kernel
-  // had not named yet (child.c nsenter_forward, nsenter_program).
+  // The last signal passed on while the program was being started, for the program's process not
+  // yet cloned (child.c nsenter_forward, nsenter_program; one cloned before is killed: wait.ts).
   pending,
   // The signal for which a process being started was killed before it executed the program
   // (SIGKILL: neither a stop nor a cgroup freezer holds it), for nsenter to die of (wait.ts).
   killed,
   // nsenter's life: a pipe whose write end nsenter alone holds (every process it starts closes its
-  // copy first), so its read end turns readable as nsenter has gone (child.c rearm), and whose read
+  // copy first), so its read end reports a hang-up as nsenter has gone (child.c rearm), and whose read
   // end each process being started holds until it executes (close-on-exec: child.c unexecuted);
   // nsenter's PID.
   life,

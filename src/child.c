@@ -311,8 +311,9 @@ static void release_cores(long *j) {
 
 /* The program's process: credentials, capabilities, exec. The program gets libc's environ as it
  * is, or with --env the target's, given to execve(pe) (J_ENVP). It dies with nsenter (rearm).
- * Until nsenter sees it executed (the error pipe closes), a signal nsenter passes on comes with a
- * SIGCONT: the target may have stopped it anywhere up to execve (nsenter_forward). */
+ * Until it has executed (it holds the life pipe until then: unexecuted), a signal nsenter passes
+ * on kills it; once it has, the signal comes with a SIGCONT: the target may have stopped it
+ * (nsenter_forward). */
 static int program(long *j) {
   set_credentials(j);
   if (j[J_KEEP_CAPS]) keep_caps(j);
@@ -332,7 +333,8 @@ int nsenter_program(long *j) {
    * before that second arming then dies with nsenter, instead of lingering stopped until continued
    * (when the life pipe's check would end it). */
   rearm(j);
-  /* A signal nsenter passed on while this process was being cloned reached the child only. */
+  /* A signal nsenter passed on before this process was cloned (its memory a copy of the child's
+   * then: one recorded later is not seen here, and nsenter kills this process, wait.ts). */
   if (j[J_PENDING]) sys(j, N_KILL, sys(j, N_GETPID, 0, 0, 0, 0, 0), j[J_PENDING], 0, 0, 0);
   return program(j);
 }
@@ -375,9 +377,10 @@ int nsenter_child(long *j) {
   /* nsenter's life pipe: its write end nsenter's alone (rearm). */
   sys(j, N_CLOSE, j[J_LIFE_WRITE], 0, 0, 0, 0);
   /* Not dumpable, before anything is entered: once in the target's user namespace, its root could
-   * otherwise ptrace this process (or the program's, before it executes) and through it write the
-   * memory it shares with nsenter, which is host root. Per memory: nsenter itself goes non-dumpable
-   * too, which costs it nothing; the program is dumpable again once it executes. (rearm) */
+   * otherwise ptrace this process and through it write the memory it shares with nsenter, which is
+   * host root (the program's process is a copy: nsenter_child's clone below). Per memory: nsenter
+   * itself goes non-dumpable too, which costs it nothing; the program is dumpable again once it
+   * executes. (rearm) */
   rearm(j);
   hold_cores(j);
   default_signals(j);

@@ -336,7 +336,11 @@ export function socketNamespace(pidfd: number, fd: number): number {
     const failed = errno();
     if (helper >= 0) sys.close(helper);
     sys.kill(pid, Sig.KILL);
-    sys.waitpid(pid, new Int32Array(1), 0); // a socket and nsenter's own files: nothing to hold it
+    // Reaped if it has gone within a second: it closes copies of nsenter's descriptors, the caller's
+    // among them, which may be FUSE files too.
+    for (let i = 0; i < 100 && !_hasExited(pid); i++)
+      syscall(NR.ppoll, 0, 0, new BigInt64Array([0n, 10_000_000n]), 0, 8);
+    if (_hasExited(pid)) sys.waitpid(pid, new Int32Array(1), 0);
     if (ns < 0) throw new NsenterError(`pidfd_getfd(${pidfd}, ${fd})`, failed);
     return ns;
   } finally {
@@ -345,11 +349,15 @@ export function socketNamespace(pidfd: number, fd: number): number {
 }
 
 /**
- * The descriptors the program's process keeps (child.c close_unkept), in KEPT: 0-2, FDS (the
- * caller's, the error pipe's write end) and the life pipe's read end, ascending.
+ * The descriptors the program's process keeps (child.c close_unkept), in KEPT: 0-2 (the caller's),
+ * FDS (the caller's, the error pipe's write end) and the life pipe's read end, ascending.
  */
 function _keep(job: BigInt64Array, kept: BigInt64Array, fds: readonly number[]): void {
-  const all = [0, 1, 2, Number(job[J.life]), ...fds].sort((a, b) => a - b);
+  // 0-2 where they are the caller's: one the caller closed may since be one of nsenter's own, all
+  // close-on-exec (the caller's never are: an exec closed those).
+  const all = [Number(job[J.life]), ...fds];
+  for (let fd = 0; fd <= 2; fd++) if (sys.fcntl(fd, F.GETFD, 0) === 0) all.push(fd);
+  all.sort((a, b) => a - b);
   // close_range(2) missing: closed one by one up to here (nsenter's own are numbered from the lowest
   // free one, so within some of the caller's highest).
   let most = 1024;
@@ -413,14 +421,20 @@ function _startRecord(fd: number, child: number, job: BigInt64Array): Int32Array
   const bytes = new Uint8Array(record.buffer);
   const childFd = syscall(NR.pidfd_open, child, 0); // -1 (before Linux 5.3): ignored by ppoll
   const polls = new Int32Array([fd, Poll.IN, childFd, Poll.IN]);
-  const tenMs = new BigInt64Array([0n, 10_000_000n]);
+  const tenMs = new BigInt64Array(2);
   let childGone = false;
+  let polling = true;
   let got = 0;
-  while (got < bytes.length && job[J.killed] === 0n) {
+  while (polling && got < bytes.length && job[J.killed] === 0n) {
     // The pipe, and the child's end (its pidfd; without one, looked for every 10 ms, as the
-    // program's process is while it is being started, once the child has gone). Interrupted (a
-    // signal passed on): again.
-    if (syscall(NR.ppoll, polls, 2, childGone || childFd < 0 ? tenMs : 0, 0, 8) < 0) continue;
+    // program's process is while it is being started, once the child has gone). The raw call
+    // writes the time left back: set each time. Interrupted (a signal passed on): again; refused
+    // (a seccomp profile): the pipe alone, below (errno may be the child's: it shares ours).
+    tenMs[1] = 10_000_000n;
+    if (syscall(NR.ppoll, polls, 2, childGone || childFd < 0 ? tenMs : 0, 0, 8) < 0) {
+      polling = errno() === Errno.EINTR;
+      continue;
+    }
     if (!childGone) childGone = childFd >= 0 ? (polls[3] as number) >>> 16 !== 0 : _hasExited(child);
     if (childGone) polls[2] = -1;
     if ((polls[1] as number) >>> 16 === 0) {
@@ -433,6 +447,12 @@ function _startRecord(fd: number, child: number, job: BigInt64Array): Int32Array
       continue;
     }
     // Readable. (errno may be the child's: it shares ours. Below 0: interrupted.)
+    const n = sys.read(fd, bytes.subarray(got), bytes.length - got);
+    if (n > 0) got += n;
+    else if (n === 0) break;
+  }
+  // Without ppoll: to the pipe's end, as before.
+  while (!polling && got < bytes.length) {
     const n = sys.read(fd, bytes.subarray(got), bytes.length - got);
     if (n > 0) got += n;
     else if (n === 0) break;

@@ -168,9 +168,9 @@ function _runningOne(
 }
 
 /**
- * The containers REF names, by docker's order: every container with that exact name; else the
- * one with that exact ID; else those whose ID starts with it. NAME is "" when names do not count
- * (the Kubernetes `scheme://ID` forms).
+ * The containers REF names: every container with that exact name or that exact ID (several:
+ * ambiguous); else those whose ID starts with it. NAME is "" when names do not count (the
+ * Kubernetes `scheme://ID` forms).
  */
 export function chooseContainer(name: string, ref: string, containers: readonly Container[]): Container[] {
   // Exact names and exact IDs together: a name that is another container's whole ID (docker takes

@@ -336,7 +336,10 @@ const pinPoll = new Int32Array(2);
 function _refuseUnjoinedV1(target: string): void {
   const own = readText("/proc/self/cgroup");
   if (typeof own === "number") throw new NsenterError("cannot open /proc/self/cgroup", own);
-  const v1 = (text: string) => text.split("\n").filter((line) => line !== "" && !line.startsWith("0:"));
+  // Controllers' hierarchies only: a named one without (systemd's name=systemd on a hybrid host)
+  // limits nothing.
+  const v1 = (text: string) =>
+    text.split("\n").filter((line) => !line.startsWith("0:") && /^\d+:(?!name=)[^:]+:/.test(line));
   const ours = v1(own);
   const other = v1(target).filter((line) => !ours.includes(line));
   if (other.length === 0) return;

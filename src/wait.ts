@@ -81,12 +81,10 @@ export function prepareWaiter(exact: boolean): Waiter {
       _handle(FORWARDED, action);
       _handle(_later(), action);
       code.job[J.forwardTo] = BigInt(child);
+      _leaveIfKilled(child, reap, exact);
       _reap(reap);
       for (;;) {
-        // A start killed for a signal (child.c starting: SIGKILL to a process that had not executed
-        // the program, which never will, nor anything after nsenter's death): not waited for. A
-        // cgroup v1 freezer holds even SIGKILL, and a tracer in the target may keep its zombie.
-        if (Number(code.job[J.killed]) > 0) dieOf(Number(code.job[J.killed]), exact);
+        _leaveIfKilled(child, reap, exact);
         // Seen, not reaped (W.NOWAIT): while signals are passed on to CHILD, its PID stays its own,
         // a zombie's once it has ended, and can be no other process's.
         const ret = sys.waitid(child, info, W.EXITED | W.STOPPED | W.NOWAIT);
@@ -113,6 +111,22 @@ export function prepareWaiter(exact: boolean): Waiter {
       }
     },
   };
+}
+
+/**
+ * A start killed for a signal (child.c starting: SIGKILL to a process that had not executed the
+ * program, which never will, nor anything after nsenter's death): not waited for. A cgroup v1
+ * freezer holds even SIGKILL, and a tracer in the target may keep its zombie. The program's
+ * process, if the child had cloned one as the signal came, is killed too (its memory is a copy
+ * made before the signal was recorded for it: it would not see it). Both are nsenter's children,
+ * not yet reaped: their PIDs are theirs.
+ */
+function _leaveIfKilled(program: number, child: number | undefined, exact: boolean): void {
+  const killed = Number(loadCode().job[J.killed]);
+  if (killed === 0) return;
+  sys.kill(program, Sig.KILL);
+  if (child !== undefined) sys.kill(child, Sig.KILL);
+  dieOf(killed, exact);
 }
 
 /**

@@ -1438,6 +1438,23 @@ describeRoot("the target holds the start: nsenter still ends, and the program ne
     60_000,
   );
 
+  // The child gone (the target may kill it), the program's process held before it executes:
+  // nsenter looks every 10 ms, and does not spin (the raw ppoll wrote its timeout down to zero).
+  test("-p, the child killed, the program's process held: nsenter waits without spinning", async () => {
+    await held(["-p"], `touch ${marker()}`, async (h) => {
+      process.kill(childOf(h), "SIGKILL");
+      Bun.sleepSync(200);
+      const cpu = () => {
+        const fields = readFileSync(`/proc/${h.proc.pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+        return Number(fields[11]) + Number(fields[12]); // utime + stime, clock ticks
+      };
+      const before = cpu();
+      Bun.sleepSync(1000);
+      expect(cpu() - before).toBeLessThan(20); // 100 a second would be a CPU spent whole
+      await endHeld(h, "SIGTERM");
+    });
+  }, 60_000);
+
   // A tracer in the target (CAP_SYS_PTRACE there) that never waits keeps the zombie of the
   // program's process from nsenter, its parent: a start killed for a signal is not waited for.
   test("-p, the program's process traced by the target: SIGTERM to nsenter ends it, of SIGTERM", async () => {

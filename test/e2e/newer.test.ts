@@ -19,6 +19,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cgroupMounts } from "../../src/cgroups.ts";
 import {
   cgroup2Mount,
   describeRoot,
@@ -283,22 +284,21 @@ describeRoot("--join-cgroup", () => {
     });
   });
 
-  test("a hybrid host, the target in a v1 cgroup that is not ours: refused, not joined in v2 alone", () => {
-    // A named v1 hierarchy of the test's own (any kernel with cgroup v1 makes one): where the
+  test("a hybrid host, the target in a v1 controller's cgroup that is not ours: refused, not joined in v2 alone", () => {
+    // A v1 hierarchy with a controller (a hybrid host's, as here: freezer, pids, ...): where the
     // target's cgroup there is not nsenter's, joining v2 alone would leave the program outside it.
-    const v1 = `/run/nsenter-v1-${process.pid}`;
-    const hierarchy = `name=nsenter${process.pid}`;
-    mkdirSync(v1, { recursive: true });
-    const mounted = run(["mount", "-t", "cgroup", "-o", `none,${hierarchy}`, "cgroup", v1]);
-    if (mounted.status !== 0) throw new Error(`cannot mount a named cgroup v1 hierarchy: ${mounted.stderr}`);
+    const v1 = cgroupMounts(readFileSync("/proc/self/mountinfo", "utf8")).find(
+      (m) => !m.v2 && m.controllers.some((c) => !c.startsWith("name=")),
+    );
+    if (!v1) throw new Error("no cgroup v1 controller mounted (a hybrid host): the refusal cannot be tested here");
+    const elsewhere = `${v1.point}/nsenter-v1-${process.pid}`;
     const other = new Target(["--fork", "--pid", "--mount-proc", "--uts"], "true");
     try {
       writeFileSync(`${dir}/cgroup.procs`, `${other.pid}`);
-      // In our v1 cgroup (the hierarchy's root), as we are: joined.
-      expect(run([NSENTER, "-t", `${other.pid}`, "-c", "-u", "true"]).status).toBe(0);
-      mkdirSync(`${v1}/elsewhere`);
-      writeFileSync(`${v1}/elsewhere/cgroup.procs`, `${other.pid}`);
+      mkdirSync(elsewhere);
+      writeFileSync(`${elsewhere}/cgroup.procs`, `${other.pid}`);
       const r = run([NSENTER, "-t", `${other.pid}`, "-c", "-u", "true"]);
+      const hierarchy = v1.controllers.join(",");
       expect(r).toEqual({
         stdout: "",
         stderr: `nsenter: --join-cgroup is only supported in cgroup v2: the target's cgroups in v1 hierarchies (${hierarchy}) are not nsenter's, and would not be joined\n`,
@@ -306,17 +306,41 @@ describeRoot("--join-cgroup", () => {
       });
     } finally {
       other.kill();
-      for (let i = 0; i < 100 && existsSync(`${v1}/elsewhere`); i++) {
-        try {
-          rmdirSync(`${v1}/elsewhere`);
-        } catch {
-          Bun.sleepSync(20); // the killed target still leaving it
-        }
-      }
+      _removeWhenEmpty(elsewhere);
+    }
+  });
+
+  test("a named v1 hierarchy (no controller: systemd's on a hybrid host) is not one to join", () => {
+    const v1 = `/run/nsenter-v1-${process.pid}`;
+    mkdirSync(v1, { recursive: true });
+    const mounted = run(["mount", "-t", "cgroup", "-o", `none,name=nsenter${process.pid}`, "cgroup", v1]);
+    if (mounted.status !== 0) throw new Error(`cannot mount a named cgroup v1 hierarchy: ${mounted.stderr}`);
+    const other = new Target(["--fork", "--pid", "--mount-proc", "--uts"], "true");
+    try {
+      writeFileSync(`${dir}/cgroup.procs`, `${other.pid}`);
+      mkdirSync(`${v1}/elsewhere`);
+      writeFileSync(`${v1}/elsewhere/cgroup.procs`, `${other.pid}`);
+      const r = run([NSENTER, "-t", `${other.pid}`, "-c", "-u", "cat", "/proc/self/cgroup"]);
+      expect(r.status).toBe(0);
+      expect(v2(r.stdout)).toBe(`0::/${name}`);
+    } finally {
+      other.kill();
+      _removeWhenEmpty(`${v1}/elsewhere`);
       run(["umount", v1]);
       rmdirSync(v1);
     }
   });
+
+  /** DIR, a cgroup, removed once the killed process in it has left. */
+  function _removeWhenEmpty(dir: string): void {
+    for (let i = 0; i < 100 && existsSync(dir); i++) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        Bun.sleepSync(20);
+      }
+    }
+  }
 
   test("a host without cgroup v2 gets a clear error", () => {
     const script = `umount -l ${mount?.point} && exec ${NSENTER} -t ${target.pid} -c true`;
