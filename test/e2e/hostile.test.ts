@@ -1850,8 +1850,11 @@ describeRoot("the program's process in the target's PID namespace: nothing of ns
       .sort();
 
   const look = (pid: number) => {
-    if (readlinkSync(`/proc/${pid}/exe`) !== NSENTER) return undefined; // strace's execve of nsenter
+    // Not strace's execve of nsenter: before it (strace's file), or seen as it returns (nsenter's,
+    // whose parent is strace).
+    if (readlinkSync(`/proc/${pid}/exe`) !== NSENTER) return undefined;
     const nsenter = parentOf(pid);
+    if (readlinkSync(`/proc/${nsenter}/exe`) !== NSENTER) return undefined;
     const child = childrenOf(nsenter).filter((p) => p !== pid);
     return { memory: writtenSeen(pid, [nsenter, ...child]), children: child.length, descriptors: descriptors(pid) };
   };
