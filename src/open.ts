@@ -8,7 +8,7 @@
  */
 
 import { shown, textOf } from "./bytes.ts";
-import { cgroup2Directory, cgroup2Path, cgroupMounts } from "./cgroups.ts";
+import { cgroup2Directory, cgroup2Path, cgroupLines, cgroupMounts } from "./cgroups.ts";
 import { socketNamespace } from "./child.ts";
 import { verifyInit } from "./containers.ts";
 import { Descriptors, type HomeSlot } from "./descriptors.ts";
@@ -337,13 +337,15 @@ function _refuseUnjoinedV1(target: string): void {
   const own = readText("/proc/self/cgroup");
   if (typeof own === "number") throw new NsenterError("cannot open /proc/self/cgroup", own);
   // Controllers' hierarchies only: a named one without (systemd's name=systemd on a hybrid host)
-  // limits nothing.
+  // limits nothing. Each as "controllers:path".
   const v1 = (text: string) =>
-    text.split("\n").filter((line) => !line.startsWith("0:") && /^\d+:(?!name=)[^:]+:/.test(line));
+    cgroupLines(text)
+      .filter((line) => line.controllers.some((c) => !c.startsWith("name=")))
+      .map((line) => `${line.controllers.join(",")}:${line.path}`);
   const ours = v1(own);
   const other = v1(target).filter((line) => !ours.includes(line));
   if (other.length === 0) return;
-  const hierarchies = other.map((line) => line.split(":")[1] || "?").join(", ");
+  const hierarchies = other.map((line) => line.slice(0, line.indexOf(":"))).join(", ");
   throw new NsenterError(
     shown(
       `--join-cgroup is only supported in cgroup v2: the target's cgroups in v1 hierarchies (${hierarchies}) are not nsenter's, and would not be joined`,

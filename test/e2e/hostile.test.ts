@@ -1813,8 +1813,6 @@ describeRoot("the program's process in the target's PID namespace: nothing of ns
   });
 
   const parentOf = (pid: number) => Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
-  const childrenOf = (pid: number) =>
-    readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(" ").filter(Boolean).map(Number);
 
   /** Bytes written into the job of PID (the program's process), read at that address in OTHERS. */
   const writtenSeen = (pid: number, others: number[]) => {
@@ -1855,7 +1853,7 @@ describeRoot("the program's process in the target's PID namespace: nothing of ns
     if (readlinkSync(`/proc/${pid}/exe`) !== NSENTER) return undefined;
     const nsenter = parentOf(pid);
     if (readlinkSync(`/proc/${nsenter}/exe`) !== NSENTER) return undefined;
-    const child = childrenOf(nsenter).filter((p) => p !== pid);
+    const child = processesBelow(nsenter).filter((p) => p !== pid);
     return { memory: writtenSeen(pid, [nsenter, ...child]), children: child.length, descriptors: descriptors(pid) };
   };
 

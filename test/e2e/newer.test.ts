@@ -6,7 +6,6 @@
 import { dlopen } from "bun:ffi";
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import {
-  existsSync,
   fstatSync,
   mkdirSync,
   mkdtempSync,
@@ -306,7 +305,7 @@ describeRoot("--join-cgroup", () => {
       });
     } finally {
       other.kill();
-      _removeWhenEmpty(elsewhere);
+      removeCgroupTree(elsewhere);
     }
   });
 
@@ -325,22 +324,11 @@ describeRoot("--join-cgroup", () => {
       expect(v2(r.stdout)).toBe(`0::/${name}`);
     } finally {
       other.kill();
-      _removeWhenEmpty(`${v1}/elsewhere`);
+      removeCgroupTree(`${v1}/elsewhere`);
       run(["umount", v1]);
       rmdirSync(v1);
     }
   });
-
-  /** DIR, a cgroup, removed once the killed process in it has left. */
-  function _removeWhenEmpty(dir: string): void {
-    for (let i = 0; i < 100 && existsSync(dir); i++) {
-      try {
-        rmdirSync(dir);
-      } catch {
-        Bun.sleepSync(20);
-      }
-    }
-  }
 
   test("a host without cgroup v2 gets a clear error", () => {
     const script = `umount -l ${mount?.point} && exec ${NSENTER} -t ${target.pid} -c true`;
