@@ -43,11 +43,16 @@ typedef int *(*errno_fn)();
 #define SIGKILL 9
 #define SIG_SETMASK 2
 #define ENOENT 2
+#define ENXIO 6
 #define ENOTDIR 20
 #define O_PATH 010000000
 #define R_OK 4
 #define PR_SET_PDEATHSIG 1
 #define POLLIN 1
+#define AT_EMPTY_PATH 0x1000
+#define STATX_TYPE 1
+#define TYPE_MASK 0170000
+#define TYPE_SOCKET 0140000
 
 /* The first function: the machine code carried in the binary starts here. */
 void nsenter_code_begin(void) {}
@@ -143,8 +148,14 @@ static void change_directories(long *j) {
       /* A file there (opened only as a path: no device or FIFO is opened), not a path through one. */
       long there = sys(j, N_OPENAT, AT_FDCWD, j[J_WDNS], O_PATH, 0, 0);
       if (there >= 0) {
+        unsigned int statx[64]; /* struct statx: stx_mode (16 bits) at byte 28 */
+        char empty = 0;
+        int socket = sys(j, N_STATX, there, (long)&empty, AT_EMPTY_PATH, STATX_TYPE, (long)statx) == 0 &&
+                     (statx[7] & TYPE_MASK) == TYPE_SOCKET;
         sys(j, N_CLOSE, there, 0, 0, 0, 0);
-        /* util-linux's words from its fchdir if its open (read-only) would have succeeded. */
+        /* util-linux's words from its open, which a socket always fails; else from its fchdir if
+         * its open (read-only) would have succeeded. */
+        if (socket) fail_as(j, S_OPEN_WDNS, ENXIO, 0);
         if (sys(j, N_FACCESSAT, AT_FDCWD, j[J_WDNS], R_OK, 0, 0) == 0) fail(j, S_WD_FCHDIR, 0);
       }
     }
@@ -188,7 +199,6 @@ static int four_times(char *buf, long len, char first, long id) {
  * owner's id as all four of its ids: it is then the target's own, of a target that still lives
  * (a status of one that has gone cannot be read: ESRCH).
  */
-#define AT_EMPTY_PATH 0x1000
 #define STATX_UID 8
 #define STATX_GID 16
 #define O_CLOEXEC 02000000
@@ -422,9 +432,6 @@ int nsenter_child(long *j) {
  * before it kills this process. One left holding a FUSE file is left to close it, not waited for.
  */
 #define AT_STATX_DONT_SYNC 0x4000
-#define STATX_TYPE 1
-#define TYPE_MASK 0170000
-#define TYPE_SOCKET 0140000
 #define SIOCGSKNS 0x894C
 #define ENOTTY 25
 int nsenter_socket(long *j) {

@@ -1,4 +1,5 @@
 /** The one error type: a message in nsenter's wording, an errno, and the exit status. */
+import { type GetoptMessage, getoptEnglish } from "./getopt.ts";
 
 /*
  * Numeric constants are enums here and in libc.ts: Bun's bundler writes an enum member's value
@@ -22,6 +23,7 @@ export enum Errno {
   ESRCH = 3,
   EINTR = 4,
   EIO = 5,
+  ENXIO = 6,
   E2BIG = 7,
   EBADF = 9,
   ENOTDIR = 20,
@@ -43,13 +45,15 @@ export class NsenterError extends Error {
     readonly tryHelp = false,
     /** One more line of explanation, printed after the message as `nsenter: HINT`. */
     readonly hint?: string,
+    /** glibc getopt's message, which main.ts writes in the caller's language (the message is its English). */
+    readonly getopt?: GetoptMessage,
   ) {
     super(message);
     this.name = "NsenterError";
   }
 }
 
-/** A usage error that getopt reports: the message, then the `--help` hint. */
-export function usageError(message: string): NsenterError {
-  return new NsenterError(message, undefined, Exit.FAILURE, true);
+/** A usage error that getopt reports: its message, then the `--help` hint. */
+export function usageError(m: GetoptMessage): NsenterError {
+  return new NsenterError(getoptEnglish(m), undefined, Exit.FAILURE, true, undefined, m);
 }

@@ -334,9 +334,11 @@ function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
     const wd = sys.openNoMagicLinks(c.wdns, O.RDONLY | O.CLOEXEC | O.NONBLOCK | O_DIRECTORY);
     if (wd < 0) {
       // A file there, not a directory: util-linux's words from its fchdir, if its open (read-only)
-      // would have succeeded; else from its open.
+      // would have succeeded; else from its open, which a socket always fails (ENXIO).
       const code = errno();
-      if (code !== Errno.ENOTDIR || !_exists(c.wdns)) return _fail("openWdns", "", code);
+      const type = code === Errno.ENOTDIR ? _fileType(c.wdns) : undefined;
+      if (type === undefined) return _fail("openWdns", "", code);
+      if (type === FileType.SOCKET) return _fail("openWdns", "", Errno.ENXIO);
       return sys.access(c.wdns, Access.R_OK) === 0 ? _fail("wdFchdir", "", Errno.ENOTDIR) : _fail("openWdns");
     }
     fds.set("cwd", wd);
@@ -349,11 +351,21 @@ function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
   return undefined;
 }
 
-/** Whether PATH names a file, opened only as a path (O_PATH: a device or FIFO is not opened). */
-function _exists(path: Uint8Array): boolean {
+enum FileType {
+  MASK = 0o170000,
+  SOCKET = 0o140000,
+}
+
+/**
+ * The type (S_IFMT) of the file PATH names, opened only as a path (O_PATH: a device or FIFO is not
+ * opened); 0 when it cannot be read; undefined when there is no such file.
+ */
+function _fileType(path: Uint8Array): number | undefined {
   const fd = sys.open(path, O.PATH | O.CLOEXEC);
-  if (fd >= 0) sys.close(fd);
-  return fd >= 0;
+  if (fd < 0) return undefined;
+  const stat = statFd(fd);
+  sys.close(fd);
+  return typeof stat === "number" ? 0 : stat.mode & FileType.MASK;
 }
 
 /**

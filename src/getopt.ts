@@ -2,7 +2,8 @@
  * A getopt_long scanner with glibc's behaviour for an optstring that starts with `+`:
  * bundled short options, optional arguments only when attached, required arguments attached or
  * in the next word, unambiguous abbreviations of long options, and scanning stops at the first
- * non-option or after `--`. Error texts are glibc's, word for word.
+ * non-option or after `--`. Error texts are glibc's, word for word, kept as glibc's catalog names
+ * them (GetoptMessage) to be written in the caller's language, as glibc's getopt writes them.
  */
 import { bytesOf } from "./bytes.ts";
 import type { OptionSpec } from "./options.ts";
@@ -13,11 +14,46 @@ export interface ParsedOption {
   readonly value: string | undefined;
 }
 
+/**
+ * One of glibc getopt's messages: MSGID as glibc's message catalog names it ("libc"), filled in
+ * with the program's name and then ARGS; LIST follows it untranslated (an ambiguous
+ * abbreviation's possibilities, each ` '--name'`, and the line's end), as glibc writes them.
+ */
+export interface GetoptMessage {
+  readonly msgid: string;
+  readonly args: readonly string[];
+  readonly list: string;
+}
+
+/** The message in English, without the program's name: `invalid option -- 'x'`. */
+export function getoptEnglish(m: GetoptMessage): string {
+  return getoptText(m, "", (id) => id).slice(2, -1);
+}
+
+/** The message's line(s) for the program NAME, the text translated by TRANSLATE (glibc's dgettext). */
+export function getoptText(m: GetoptMessage, name: string, translate: (msgid: string) => string): string {
+  const args = [name, ...m.args];
+  let next = 0;
+  // printf's conversions a translation may use: %s, %c, %%, and positional ones (%2$s).
+  const text = translate(m.msgid).replace(/%(?:(\d+)\$)?([sc%])/g, (_, position: string | undefined, kind: string) =>
+    kind === "%" ? "%" : (args[position === undefined ? next++ : Number(position) - 1] ?? ""),
+  );
+  return m.list === "" ? text : `${text}${m.list}`;
+}
+
+function _longMessage(msgid: string, word: string): GetoptMessage {
+  return { msgid, args: ["--", word], list: "" };
+}
+
+function _shortMessage(msgid: string, letter: string): GetoptMessage {
+  return { msgid, args: [letter], list: "" };
+}
+
 export interface Scan {
   /** The options recognised before the first error, in command-line order. */
   readonly options: ParsedOption[];
-  /** glibc's message for the first malformed option, if any (without the `nsenter: ` prefix). */
-  readonly error?: string;
+  /** glibc's message for the first malformed option, if any. */
+  readonly error?: GetoptMessage;
   /** Everything after the options: the program and its arguments, untouched. */
   readonly rest: string[];
 }
@@ -39,7 +75,7 @@ export function scan(argv: readonly string[], specs: readonly OptionSpec[]): Sca
 
 interface Step {
   options: ParsedOption[];
-  error?: string;
+  error?: GetoptMessage;
   next: number;
 }
 
@@ -50,23 +86,33 @@ function _scanLong(argv: readonly string[], i: number, specs: readonly OptionSpe
   const attached = eq < 0 ? undefined : word.slice(eq + 1);
   const found = _matchLong(name, specs);
   if (typeof found === "string") {
-    const error = found === "" ? `unrecognized option '--${word}'` : found.replace("%s", `--${word}`);
+    const error =
+      found === ""
+        ? _longMessage("%s: unrecognized option '%s%s'\n", word)
+        : { msgid: "%s: option '%s%s' is ambiguous; possibilities:", args: ["--", word], list: `${found}\n` };
     return { options: [], error, next: i + 1 };
   }
   const spec = found;
   const arg = spec.longArg ?? spec.arg;
   if (arg === "none") {
     if (attached !== undefined)
-      return { options: [], error: `option '--${spec.long}' doesn't allow an argument`, next: i + 1 };
+      return {
+        options: [],
+        error: _longMessage("%s: option '%s%s' doesn't allow an argument\n", spec.long),
+        next: i + 1,
+      };
     return { options: [{ spec, value: undefined }], next: i + 1 };
   }
   if (attached !== undefined || arg === "optional") return { options: [{ spec, value: attached }], next: i + 1 };
-  if (i + 1 >= argv.length) return { options: [], error: `option '--${spec.long}' requires an argument`, next: i + 1 };
+  if (i + 1 >= argv.length) {
+    return { options: [], error: _longMessage("%s: option '%s%s' requires an argument\n", spec.long), next: i + 1 };
+  }
   return { options: [{ spec, value: argv[i + 1] }], next: i + 2 };
 }
 
 /**
- * The option a long name or abbreviation names, "" when none, or an ambiguity message. An
+ * The option a long name or abbreviation names, "" when none, or the possibilities of an
+ * ambiguous abbreviation (` '--pid' '--preserve-credentials'`). An
  * abbreviation of one of util-linux's options names only those: our extensions come in only
  * where it names none of them (OptionSpec.extension).
  */
@@ -80,8 +126,7 @@ function _matchLong(name: string, specs: readonly OptionSpec[]): OptionSpec | st
   const candidates = theirs.length > 0 ? theirs : ours;
   if (candidates.length === 1) return candidates[0] as OptionSpec;
   if (candidates.length === 0) return "";
-  const list = candidates.map((s) => ` '--${s.long}'`).join("");
-  return `option '%s' is ambiguous; possibilities:${list}`;
+  return candidates.map((s) => ` '--${s.long}'`).join("");
 }
 
 function _scanShorts(argv: readonly string[], i: number, specs: readonly OptionSpec[]): Step {
@@ -90,7 +135,7 @@ function _scanShorts(argv: readonly string[], i: number, specs: readonly OptionS
   for (let j = 1; j < word.length; j++) {
     const letter = word[j] as string;
     const spec = _short(specs, letter);
-    if (!spec) return { options, error: `invalid option -- '${_byte(word, j)}'`, next: i + 1 };
+    if (!spec) return { options, error: _shortMessage("%s: invalid option -- '%c'\n", _byte(word, j)), next: i + 1 };
     if (spec.arg === "none") {
       options.push({ spec, value: undefined });
       continue;
@@ -100,7 +145,9 @@ function _scanShorts(argv: readonly string[], i: number, specs: readonly OptionS
       options.push({ spec, value: tail === "" ? undefined : tail });
       return { options, next: i + 1 };
     }
-    if (i + 1 >= argv.length) return { options, error: `option requires an argument -- '${letter}'`, next: i + 1 };
+    if (i + 1 >= argv.length) {
+      return { options, error: _shortMessage("%s: option requires an argument -- '%c'\n", letter), next: i + 1 };
+    }
     options.push({ spec, value: argv[i + 1] });
     return { options, next: i + 2 };
   }

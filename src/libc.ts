@@ -395,14 +395,60 @@ export function mountOfDescriptor(fd: number): number | undefined {
 }
 
 /**
- * libc's own text for an errno, so messages read exactly as util-linux's on the same libc. Bound
- * at the first message: a run that succeeds writes none.
+ * libc's own text for an errno, so messages read exactly as util-linux's on the same libc: in the
+ * caller's language once the command has set its locale (localize), as bytes (a catalog in a
+ * locale's own encoding need not be UTF-8). Bound at the first message: a run that succeeds
+ * writes none.
  */
 export function strerror(code: number): string {
-  return String(messages().strerror(code));
+  return _cText(messages().strerror(code) as Pointer | null);
 }
 
-const messages = _lazy(() => ({ strerror: { args: ["i32"], returns: "cstring" } }));
+/** glibc's translation of one of its own messages (MSGID, as its catalog "libc" names it), or MSGID. */
+export function libcText(msgid: string): string {
+  return _cText(messages().dgettext(cstr("libc"), cstr(msgid)) as Pointer | null);
+}
+
+enum Locale {
+  ALL = 6, // LC_ALL, glibc's and musl's
+}
+
+/**
+ * The command's messages in the caller's language, as util-linux's `setlocale(LC_ALL, "")` makes
+ * them: libc's (its errno texts, getopt's), util-linux's own having no catalog here. Called where
+ * a message is about to be written, not at start (setlocale reads the locale's files: a run that
+ * succeeds pays nothing), and never by the library (a program's locale is its own). Not where the
+ * caller's environment would choose the files libc reads, as root: LOCPATH (locale files),
+ * GCONV_PATH (conversion modules, which are libraries loaded into the process) or a locale or
+ * language named with a `/` (sudo keeps none of these); the messages are then English.
+ */
+export function localize(): void {
+  if (localized) return;
+  localized = true;
+  const env = process.env;
+  if (env.LOCPATH !== undefined || env.GCONV_PATH !== undefined) return;
+  for (const name of ["LC_ALL", "LC_MESSAGES", "LC_CTYPE", "LANG", "LANGUAGE"]) {
+    if (env[name]?.includes("/")) return;
+  }
+  try {
+    messages().setlocale(Locale.ALL, cstr(""));
+  } catch {} // libc not bound: the message is written in English, without it (main.ts)
+}
+let localized = false;
+
+/** The bytes of the C string at P, as text (bytes.ts: what is not UTF-8 is kept as bytes). */
+function _cText(p: Pointer | null): string {
+  if (p === null) return "";
+  const bytes: number[] = [];
+  for (let b = read.u8(p, 0); b !== 0 && bytes.length < 4096; b = read.u8(p, bytes.length)) bytes.push(b);
+  return textOf(new Uint8Array(bytes));
+}
+
+const messages = _lazy(() => ({
+  strerror: { args: ["i32"], returns: "ptr" },
+  dgettext: { args: ["ptr", "ptr"], returns: "ptr" },
+  setlocale: { args: ["i32", "ptr"], returns: "ptr" },
+}));
 
 /**
  * A NUL-terminated copy of a string, to pass as `const char *`. Bound functions take it as it is

@@ -9,9 +9,10 @@ import "./guard.ts";
 import { Errno, Exit, NsenterError } from "./errors.ts";
 import { run } from "./execute.ts";
 import { hostFacts, namespaceFacts } from "./facts.ts";
+import { getoptText } from "./getopt.ts";
 import { helpText, versionText } from "./help.ts";
 import { inheritedDescriptors } from "./inherited.ts";
-import { leave, nulWords, Sig, say, strerror, writeAll } from "./libc.ts";
+import { leave, libcText, localize, nulWords, Sig, say, strerror, writeAll } from "./libc.ts";
 import { openAll } from "./open.ts";
 import { plan } from "./plan.ts";
 import { quickPlan } from "./quick-plan.ts";
@@ -36,8 +37,11 @@ function report(error: unknown, name: string): number {
     say(`${name}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
+  localize();
   const reason = error.errno === undefined ? "" : `: ${strerror(error.errno)}`;
-  let text = `${error.tryHelp ? invoked : name}: ${error.message}${reason}\n`;
+  let text = error.getopt
+    ? getoptText(error.getopt, invoked, libcText)
+    : `${error.tryHelp ? invoked : name}: ${error.message}${reason}\n`;
   if (error.tryHelp) text += `Try '${name} --help' for more information.\n`;
   if (error.hint) text += `${name}: ${error.hint}\n`;
   // util-linux: a reader gone is the SIGPIPE it dies of (Bun ignores the signal); close_stdout()
@@ -79,6 +83,7 @@ async function _information(what: "help" | "version", name: string): Promise<num
     // of (Bun ignores the signal), anything else a write error.
     if (failed === 0 || failed === Errno.EBADF) return 0;
     if (failed === Errno.EPIPE) dieOf(Sig.PIPE, true);
+    localize();
     writeAll(2, `${name}: write error: ${strerror(failed)}\n`);
     return Exit.FAILURE;
   } catch (e) {

@@ -23,6 +23,7 @@ export const PACKAGES: readonly (readonly [string, string])[] = [
   ["libc6-arm64-cross", "the arm64 release's libraries"],
   ["perl", "a caller that ignores or blocks a signal"],
   ["python3", "a parent that sees its child stop"],
+  ["libc-l10n", "glibc's translations, for messages in the caller's language"],
 ];
 
 /** What `unshare --map-users=100000,0,65536` needs in /etc/subuid and /etc/subgid. */

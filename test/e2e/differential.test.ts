@@ -3,7 +3,7 @@
  * the same stdout, stderr and exit status.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   both,
@@ -228,6 +228,48 @@ describe("util-linux parity on usage errors", () => {
   });
 });
 
+/**
+ * util-linux sets the caller's locale: glibc's texts (getopt's messages, strerror's) come in the
+ * caller's language where glibc's catalogs are installed (Debian's libc-l10n); util-linux's own
+ * strings stay English without its catalog (util-linux-locales, not installed here).
+ */
+describe("messages in the caller's language, as util-linux writes them", () => {
+  const CATALOG = "/usr/share/locale/de/LC_MESSAGES/libc.mo";
+  const german = (extra: Record<string, string> = {}) => ({
+    stdin: "",
+    env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8", LANGUAGE: "de", ...extra },
+  });
+  beforeAll(() => {
+    requireTool(REFERENCE, "util-linux");
+    if (!existsSync(CATALOG)) throw new Error(`${CATALOG} is missing: apt-get install libc-l10n`);
+  });
+  test.each(
+    [...USAGE_CASES, ["-é"], ["-t", "4194304", "-n", "true"], ["no-such-program"], ["-W", "/no/such", "true"]].map(
+      (args) => [args],
+    ),
+  )("%j", (args: string[]) => {
+    const { ours, theirs } = both(args, german());
+    expect(ours).toEqual(theirs);
+  });
+  test("translated indeed: getopt's words and strerror's", () => {
+    expect(both(["-x"], german()).ours.stderr).toStartWith("nsenter: Ungültige Option -- x\n");
+    expect(both(["--net=/no/such"], german()).ours.stderr).toBe(
+      "nsenter: cannot open /no/such: Datei oder Verzeichnis nicht gefunden\n",
+    );
+  });
+  // Where the caller's environment would choose the files glibc reads as root: English (ours alone).
+  const chosen: Record<string, string>[] = [
+    { LOCPATH: "/usr/lib/locale" },
+    { GCONV_PATH: "/usr/lib/x86_64-linux-gnu/gconv" },
+    { LANGUAGE: "../de" },
+    { LANG: "/tmp/x" },
+  ];
+  test.each(chosen)("not with %j", (extra: Record<string, string>) => {
+    const r = run([NSENTER, "--net=/no/such"], german(extra));
+    expect(r).toEqual({ stdout: "", stderr: "nsenter: cannot open /no/such: No such file or directory\n", status: 1 });
+  });
+});
+
 describeRoot("util-linux parity in a container-like root", () => {
   let target: Target;
   let dir: string;
@@ -433,23 +475,37 @@ describeRoot("the program's soft limit of open files (Bun raises nsenter's as it
   });
 });
 
-describeRoot("-W in a user namespace: a file its root may not read", () => {
+// Files util-linux's open (read-only) refuses: its open's words, not its fchdir's for a file.
+describeRoot("-W at a file util-linux cannot open", () => {
   let userns: Target;
+  let target: Target;
   let dir: string;
   beforeAll(() => {
     userns = mappedUserTarget();
+    target = namespacedTarget();
     dir = scratchDir("nsenter-wdns-");
     writeFileSync(join(dir, "secret"), "x", { mode: 0o600 });
     chownSync(join(dir, "secret"), 12345, 12345); // no id the namespace maps
+    const socket = "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])";
+    const bound = run(["python3", "-c", socket, join(dir, "socket")]);
+    if (bound.status !== 0) throw new Error(`cannot make a socket (apt-get install python3): ${bound.stderr}`);
   });
   afterAll(() => {
     userns?.kill();
+    target?.kill();
     removeTree(dir);
   });
-  test.each([[[]], [["-p"]]])("%j: util-linux's open error, not its fchdir one", (flags: string[]) => {
+  test.each([[[]], [["-p"]]])("%j: one the user namespace's root may not read", (flags: string[]) => {
     const { ours, theirs } = both(["-t", `${userns.pid}`, "-U", ...flags, "-W", join(dir, "secret"), "true"]);
     expect(ours).toEqual(theirs);
     expect(ours.stderr).toContain("Permission denied");
+  });
+  // A socket is never opened: its open always fails so (ENXIO), as nsenter says without opening it.
+  test.each([[[]], [["-m"]], [["-m", "-p"]], [["-F", "-m", "-p"]]])("%j: a socket", (flags: string[]) => {
+    const args = flags.length === 0 ? [] : ["-t", `${target.pid}`, ...flags];
+    const { ours, theirs } = both([...args, "-W", join(dir, "socket"), "true"]);
+    expect(ours).toEqual(theirs);
+    expect(ours.stderr).toBe("nsenter: cannot open current working directory: No such device or address\n");
   });
 });
 
