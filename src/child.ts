@@ -504,5 +504,6 @@ function _stepFailed(
   if (step === undefined) return new NsenterError(`child failed at step ${number}`, code);
   const kind = ordered[arg]?.kind;
   const detail = step === "exec" ? name : step === "setns" && kind ? namespaceInfo(kind as never).file : "";
-  return stepError(step, code, detail);
+  const mount = ordered.some((n) => n.kind === "mnt");
+  return stepError(step, code, detail, mount);
 }

@@ -47,6 +47,11 @@ export class NsenterError extends Error {
     readonly hint?: string,
     /** glibc getopt's message, which main.ts writes in the caller's language (the message is its English). */
     readonly getopt?: GetoptMessage,
+    /**
+     * Written by util-linux inside the target's mount namespace: in the language of the target's
+     * message catalogs, which nsenter does not read (steps.ts): English here.
+     */
+    readonly writtenInside = false,
   ) {
     super(message);
     this.name = "NsenterError";

@@ -88,11 +88,12 @@ function _resolveFollow(r: RunPlan, fds: Descriptors): RunPlan {
   // must show it as all four of its ids (child.c follow_owner says why).
   const status = typeof st === "number" ? undefined : credentials(`/proc/self/fd/${owner}/status`);
   sys.close(owner);
-  if (typeof st === "number") throw stepError("stat", st);
-  if (status === undefined) throw stepError("stat", Errno.ESRCH);
+  const mount = r.namespaces.includes("mnt");
+  if (typeof st === "number") throw stepError("stat", st, "", mount);
+  if (status === undefined) throw stepError("stat", Errno.ESRCH, "", mount);
   const mixed = (ids: readonly number[], id: number) => ids.some((other) => other !== id);
   if ((r.follow.uid && mixed(status.uids, st.uid)) || (r.follow.gid && mixed(status.gids, st.gid))) {
-    throw stepError("mixedIds", Errno.EPERM);
+    throw stepError("mixedIds", Errno.EPERM, "", mount);
   }
   const c = r.credentials;
   const uid = r.follow.uid ? st.uid : c.uid;
@@ -171,8 +172,8 @@ function _fail(step: Step, detail = "", code = errno()): Failed {
   return { step, detail };
 }
 
-function _failure(failed: NonNullable<Failed>): NsenterError {
-  return stepError(failed.step, failedErrno[0] as number, failed.detail);
+function _failure(failed: NonNullable<Failed>, r: RunPlan): NsenterError {
+  return stepError(failed.step, failedErrno[0] as number, failed.detail, r.namespaces.includes("mnt"));
 }
 
 /**
@@ -215,7 +216,7 @@ function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
     failed = _fail("exec", r.program.shown ?? r.program.file);
   }
   if (home.length > 0) _returnHome(fds, pid); // best effort (after -S/-G it may lack the right): leaving anyway
-  throw _failure(failed as NonNullable<Failed>);
+  throw _failure(failed as NonNullable<Failed>, r);
 }
 
 /**

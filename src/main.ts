@@ -37,7 +37,7 @@ function report(error: unknown, name: string): number {
     say(`${name}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
-  localize();
+  if (!error.writtenInside) localize();
   const reason = error.errno === undefined ? "" : `: ${strerror(error.errno)}`;
   let text = error.getopt
     ? getoptText(error.getopt, invoked, libcText)

@@ -72,10 +72,26 @@ function _message(step: Step, detail: string): string {
 }
 
 /**
- * The error of STEP, with errno (DETAIL: the namespace file for setns, the program for exec).
- * util-linux `errexec()`: a failed exec exits 127 when the program was not found, else 126.
+ * The error of STEP, with errno (DETAIL: the namespace file for setns, the program for exec), in a
+ * run that enters a mount namespace or not (MOUNT). util-linux `errexec()`: a failed exec exits
+ * 127 when the program was not found, else 126.
  */
-export function stepError(step: Step, errno: number, detail = ""): NsenterError {
+export function stepError(step: Step, errno: number, detail = "", mount = false): NsenterError {
   const status = step !== "exec" ? Exit.FAILURE : errno === Errno.ENOENT ? Exit.EXEC_ENOENT : Exit.EXEC_FAILED;
-  return new NsenterError(_message(step, detail), errno, status);
+  const inside = _writtenInside(step, detail, mount);
+  return new NsenterError(_message(step, detail), errno, status, false, undefined, undefined, inside);
+}
+
+/**
+ * Whether util-linux writes STEP's failure once the target's mount namespace is entered (every
+ * step after the namespaces, and a setns after the mount namespace's): its messages in the
+ * language of the target's own files then (glibc's catalogs are read there). nsenter writes
+ * its messages at home and reads none of the target's files for them, as root: a catalog names
+ * the character set its texts are in, and glibc loads the module that converts it, a library,
+ * from the same files. Such a message is English here, as util-linux's are in a target without
+ * catalogs (most containers).
+ */
+function _writtenInside(step: Step, detail: string, mount: boolean): boolean {
+  if (!mount || step === "unshare") return false;
+  return step !== "setns" || detail !== "ns/mnt";
 }

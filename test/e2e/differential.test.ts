@@ -19,7 +19,7 @@ import {
   requireTool,
   run,
   scratchDir,
-  type Target,
+  Target,
 } from "./helpers.ts";
 
 type Case = [string, (t: number) => string[], RunOptions?];
@@ -267,6 +267,84 @@ describe("messages in the caller's language, as util-linux writes them", () => {
   test.each(chosen)("not with %j", (extra: Record<string, string>) => {
     const r = run([NSENTER, "--net=/no/such"], german(extra));
     expect(r).toEqual({ stdout: "", stderr: "nsenter: cannot open /no/such: No such file or directory\n", status: 1 });
+  });
+});
+
+/**
+ * A .mo catalog (GNU gettext's format) with one translation: a UTF-8 header, then MSGID -> TEXT.
+ * Small enough to write here: no gettext tools needed.
+ */
+function catalog(msgid: string, text: string): Uint8Array {
+  const strings: [string, string][] = [
+    ["", "Content-Type: text/plain; charset=UTF-8\n"],
+    [msgid, text],
+  ];
+  const enc = new TextEncoder();
+  const ids = strings.map(([id]) => enc.encode(id));
+  const texts = strings.map(([, t]) => enc.encode(t));
+  const header = 28;
+  let at = header + 16 * strings.length;
+  const out = new Uint8Array(at + [...ids, ...texts].reduce((n, b) => n + b.length + 1, 0));
+  const view = new DataView(out.buffer);
+  for (const [i, v] of [0x950412de, 0, strings.length, header, header + 8 * strings.length, 0, 0].entries()) {
+    view.setUint32(4 * i, v, true);
+  }
+  for (const [table, bytes] of [
+    [header, ids],
+    [header + 8 * strings.length, texts],
+  ] as const) {
+    for (const [i, b] of bytes.entries()) {
+      view.setUint32(table + 8 * i, b.length, true);
+      view.setUint32(table + 8 * i + 4, at, true);
+      out.set(b, at);
+      at += b.length + 1;
+    }
+  }
+  return out;
+}
+
+/**
+ * A message util-linux writes once inside the target's mount namespace comes from the target's
+ * catalogs (and their character set's conversion module, a library glibc would load from the
+ * target's files): nsenter reads none of them as root, and writes such a message in English, as
+ * util-linux does in a target without catalogs (a container's usual root).
+ */
+describeRoot("messages written inside the target's mount namespace", () => {
+  const env = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8", LANGUAGE: "de" };
+  let bare: Target;
+  let forged: Target;
+  let dir: string;
+  beforeAll(() => {
+    requireTool(REFERENCE, "util-linux");
+    dir = scratchDir("nsenter-catalog-");
+    writeFileSync(join(dir, "libc.mo"), catalog("No such file or directory", "FROM THE TARGET'S FILES"));
+    const hide = "mount -t tmpfs none /usr/share/locale";
+    bare = new Target(["--fork", "--mount", "--propagation", "private"], hide);
+    const forge = `${hide}\nmkdir -p /usr/share/locale/de/LC_MESSAGES\ncp ${join(dir, "libc.mo")} /usr/share/locale/de/LC_MESSAGES/`;
+    forged = new Target(["--fork", "--mount", "--propagation", "private"], forge);
+  });
+  afterAll(() => {
+    bare?.kill();
+    forged?.kill();
+    removeTree(dir);
+  });
+  test.each([
+    [["-m", "no-such-program"]],
+    [["-m", "-p", "no-such-program"]],
+    [["-m", "-W", "/no/such", "true"]],
+    [["-m", "-r/no/such", "true"]], // opened before anything is entered: translated
+    [["-n", "no-such-program"]], // no mount namespace: util-linux's catalogs are this host's
+  ])("in a target without catalogs: %j", (args: string[]) => {
+    const { ours, theirs } = both(["-t", `${bare.pid}`, ...args], { env });
+    expect(ours).toEqual(theirs);
+  });
+  test("the target's own catalog is never read (util-linux reads it)", () => {
+    const { ours, theirs } = both(["-t", `${forged.pid}`, "-m", "no-such-program"], { env });
+    expect(theirs.stderr).toBe("nsenter: failed to execute no-such-program: FROM THE TARGET'S FILES\n");
+    expect(ours).toEqual({
+      ...theirs,
+      stderr: "nsenter: failed to execute no-such-program: No such file or directory\n",
+    });
   });
 });
 
