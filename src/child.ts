@@ -47,7 +47,7 @@ import {
 import { NAMESPACES, type NamespaceInfo, namespaceInfo } from "./namespaces.ts";
 import type { RunPlan } from "./plan.ts";
 import { stage } from "./stages.ts";
-import { STEPS, type Step, stepError } from "./steps.ts";
+import { type Entered, STEPS, type Step, stepError } from "./steps.ts";
 import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 
@@ -405,7 +405,8 @@ function _started(
     sys.kill(forked, Sig.KILL);
     sys.waitpid(forked, status, 0);
   }
-  throw _stepFailed(step, code, arg, name, ordered);
+  const entered = { mount: ordered.some((n) => n.kind === "mnt"), root: job[J.root] !== -1n };
+  throw _stepFailed(step, code, arg, name, ordered, entered);
 }
 
 /**
@@ -499,11 +500,11 @@ function _stepFailed(
   arg: number,
   name: string,
   ordered: readonly { kind: string }[],
+  entered: Entered,
 ): NsenterError {
   const step: Step | undefined = STEPS[number - 1];
   if (step === undefined) return new NsenterError(`child failed at step ${number}`, code);
   const kind = ordered[arg]?.kind;
   const detail = step === "exec" ? name : step === "setns" && kind ? namespaceInfo(kind as never).file : "";
-  const mount = ordered.some((n) => n.kind === "mnt");
-  return stepError(step, code, detail, mount);
+  return stepError(step, code, detail, entered);
 }

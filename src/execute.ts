@@ -38,7 +38,7 @@ import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { checkKinds, openAll, openInto } from "./open.ts";
 import { loginShell, type Plan, type RunPlan } from "./plan.ts";
 import { stage, stagesDone } from "./stages.ts";
-import { type Step, stepError } from "./steps.ts";
+import { type Entered, type Step, stepError } from "./steps.ts";
 import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 import { prepareWaiter } from "./wait.ts";
@@ -88,12 +88,11 @@ function _resolveFollow(r: RunPlan, fds: Descriptors): RunPlan {
   // must show it as all four of its ids (child.c follow_owner says why).
   const status = typeof st === "number" ? undefined : credentials(`/proc/self/fd/${owner}/status`);
   sys.close(owner);
-  const mount = r.namespaces.includes("mnt");
-  if (typeof st === "number") throw stepError("stat", st, "", mount);
-  if (status === undefined) throw stepError("stat", Errno.ESRCH, "", mount);
+  if (typeof st === "number") throw stepError("stat", st, "", _entered(r));
+  if (status === undefined) throw stepError("stat", Errno.ESRCH, "", _entered(r));
   const mixed = (ids: readonly number[], id: number) => ids.some((other) => other !== id);
   if ((r.follow.uid && mixed(status.uids, st.uid)) || (r.follow.gid && mixed(status.gids, st.gid))) {
-    throw stepError("mixedIds", Errno.EPERM, "", mount);
+    throw stepError("mixedIds", Errno.EPERM, "", _entered(r));
   }
   const c = r.credentials;
   const uid = r.follow.uid ? st.uid : c.uid;
@@ -172,8 +171,13 @@ function _fail(step: Step, detail = "", code = errno()): Failed {
   return { step, detail };
 }
 
+/** What the run takes of the target's files (steps.ts: util-linux's messages may come from them). */
+function _entered(r: RunPlan): Entered {
+  return { mount: r.namespaces.includes("mnt"), root: r.root };
+}
+
 function _failure(failed: NonNullable<Failed>, r: RunPlan): NsenterError {
-  return stepError(failed.step, failedErrno[0] as number, failed.detail, r.namespaces.includes("mnt"));
+  return stepError(failed.step, failedErrno[0] as number, failed.detail, _entered(r));
 }
 
 /**

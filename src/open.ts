@@ -54,7 +54,7 @@ import {
   type TargetCredentials,
   type TargetRef,
 } from "./plan.ts";
-import { stepError } from "./steps.ts";
+import { type Entered, stepError } from "./steps.ts";
 import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 
@@ -150,11 +150,11 @@ export function checkKinds(fds: Descriptors): void {
     const fd = fds.get(ns.kind);
     if (fd === undefined) continue;
     // util-linux finds these at setns, its mount namespace perhaps entered by then (steps.ts).
-    const mount = fds.has("mnt");
-    checkKind(fd, ns, mount);
+    const entered = { mount: fds.has("mnt"), root: false };
+    checkKind(fd, ns, entered);
     // util-linux enters the user namespace before the others' failures count (its second pass),
     // and re-entering one's own fails there (setns(2): EINVAL): so it is the error reported.
-    if (ns.kind === "user" && _isOwn(fd, ns)) throw stepError("setns", Errno.EINVAL, ns.file, mount);
+    if (ns.kind === "user" && _isOwn(fd, ns)) throw stepError("setns", Errno.EINVAL, ns.file, entered);
   }
 }
 
@@ -318,12 +318,12 @@ function _hasExited(pidfd: number): boolean {
  * setns so that a bad one never leaves a run half-entered. The message is util-linux's, which
  * finds out only at setns.
  */
-export function checkKind(fd: number, ns: NamespaceInfo, mount = false): void {
+export function checkKind(fd: number, ns: NamespaceInfo, entered?: Entered): void {
   const kind = sys.ioctl(fd, Ioctl.NS_GET_NSTYPE, 0);
   if (kind === ns.clone) return;
   // No answer at all (e.g. qemu-user does not know this ioctl: ENOSYS): setns will tell.
   if (kind < 0 && ![Errno.ENOTTY, Errno.EINVAL].includes(errno())) return;
-  throw stepError("setns", Errno.EINVAL, ns.file, mount);
+  throw stepError("setns", Errno.EINVAL, ns.file, entered);
 }
 
 /** struct pollfd { int fd; short events; short revents; }, little-endian (x86-64, arm64). */

@@ -71,27 +71,35 @@ function _message(step: Step, detail: string): string {
   }
 }
 
+/** What a run takes of the target's files: its mount namespace, its root directory (-r). */
+export interface Entered {
+  readonly mount: boolean;
+  readonly root: boolean;
+}
+
 /**
  * The error of STEP, with errno (DETAIL: the namespace file for setns, the program for exec), in a
- * run that enters a mount namespace or not (MOUNT). util-linux `errexec()`: a failed exec exits
- * 127 when the program was not found, else 126.
+ * run that takes what ENTERED says of the target's files. util-linux `errexec()`: a failed exec
+ * exits 127 when the program was not found, else 126.
  */
-export function stepError(step: Step, errno: number, detail = "", mount = false): NsenterError {
+export function stepError(step: Step, errno: number, detail = "", entered?: Entered): NsenterError {
   const status = step !== "exec" ? Exit.FAILURE : errno === Errno.ENOENT ? Exit.EXEC_ENOENT : Exit.EXEC_FAILED;
-  const inside = _writtenInside(step, detail, mount);
+  const inside = entered !== undefined && _writtenInside(step, detail, entered);
   return new NsenterError(_message(step, detail), errno, status, false, undefined, undefined, inside);
 }
 
 /**
- * Whether util-linux writes STEP's failure once the target's mount namespace is entered (every
- * step after the namespaces, and a setns after the mount namespace's): its messages in the
- * language of the target's own files then (glibc's catalogs are read there). nsenter writes
- * its messages at home and reads none of the target's files for them, as root: a catalog names
- * the character set its texts are in, and glibc loads the module that converts it, a library,
- * from the same files. Such a message is English here, as util-linux's are in a target without
+ * Whether util-linux writes STEP's failure once the target's files are its own: inside the
+ * target's mount namespace (every step after the namespaces, and a setns after the mount
+ * namespace's) or root directory (every step after the chroot). Its messages come in the
+ * language of the target's files then (glibc's catalogs are read there). nsenter writes its
+ * messages at home and reads none of the target's files for them, as root: a catalog names the
+ * character set its texts are in, and glibc loads the module that converts it, a library, from
+ * the same files. Such a message is English here, as util-linux's are in a target without
  * catalogs (most containers).
  */
-function _writtenInside(step: Step, detail: string, mount: boolean): boolean {
-  if (!mount || step === "unshare") return false;
-  return step !== "setns" || detail !== "ns/mnt";
+function _writtenInside(step: Step, detail: string, entered: Entered): boolean {
+  if (step === "setns") return entered.mount && detail !== "ns/mnt";
+  if (step === "unshare") return false;
+  return entered.mount || (entered.root && STEPS.indexOf(step) > STEPS.indexOf("chroot"));
 }

@@ -309,13 +309,17 @@ function catalog(msgid: string, text: string): Uint8Array {
  * target's files): nsenter reads none of them as root, and writes such a message in English, as
  * util-linux does in a target without catalogs (a container's usual root).
  */
-describeRoot("messages written inside the target's mount namespace", () => {
+describeRoot("messages written inside the target's mount namespace or root", () => {
   const env = { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", LANG: "C.UTF-8", LANGUAGE: "de" };
   let bare: Target;
   let forged: Target;
+  let rooted: Target;
   let dir: string;
+  let root: string;
   beforeAll(() => {
     requireTool(REFERENCE, "util-linux");
+    root = containerRoot();
+    rooted = new Target(["--fork", "--pid", "--mount", `--root=${root}`, "--wd=/work"], "true");
     dir = scratchDir("nsenter-catalog-");
     writeFileSync(join(dir, "libc.mo"), catalog("No such file or directory", "FROM THE TARGET'S FILES"));
     const hide = "mount -t tmpfs none /usr/share/locale";
@@ -326,7 +330,9 @@ describeRoot("messages written inside the target's mount namespace", () => {
   afterAll(() => {
     bare?.kill();
     forged?.kill();
+    rooted?.kill();
     removeTree(dir);
+    removeTree(root);
   });
   test.each([
     [["-m", "no-such-program"]],
@@ -336,6 +342,16 @@ describeRoot("messages written inside the target's mount namespace", () => {
     [["-n", "no-such-program"]], // no mount namespace: util-linux's catalogs are this host's
   ])("in a target without catalogs: %j", (args: string[]) => {
     const { ours, theirs } = both(["-t", `${bare.pid}`, ...args], { env });
+    expect(ours).toEqual(theirs);
+  });
+  // Its root directory taken (-r, no mount namespace): every step after the chroot likewise.
+  test.each([
+    [["-r", "no-such-program"]],
+    [["-r", "-p", "no-such-program"]],
+    [["-r", "-W", "/no/such", "true"]],
+    [["-r/no/such", "true"]],
+  ])("in a root without catalogs: %j", (args: string[]) => {
+    const { ours, theirs } = both(["-t", `${rooted.pid}`, ...args], { env });
     expect(ours).toEqual(theirs);
   });
   test("the target's own catalog is never read (util-linux reads it)", () => {
