@@ -67,7 +67,7 @@ export function run(opens: Plan["opens"], plan: RunPlan, ctx: Context): never {
     if (r.env) r = _withTargetEnvironment(r, fds);
     // --join-cgroup: nsenter joins when it becomes the program; otherwise the child does (child.c).
     if (r.mode === "child") return _runInChild(r, fds, ctx);
-    if (fds.has("cgroupProcs")) _joinCgroup(fds);
+    if (fds.has("cgroupProcs")) _joinCgroup(fds, r);
     return _execInPlace(r, fds, ctx);
   } catch (e) {
     if (plan.env) forgetEnvironment(); // the target's, perhaps (see forgetEnvironment)
@@ -124,13 +124,14 @@ function _withTargetEnvironment(r: RunPlan, fds: Descriptors): RunPlan {
 }
 
 /** --join-cgroup, nsenter becoming the program: move into the target's cgroup. */
-function _joinCgroup(fds: Descriptors): void {
+function _joinCgroup(fds: Descriptors, r: RunPlan): void {
   const fd = fds.take("cgroupProcs") as number;
   const pid = encode(String(sys.getpid()));
   const written = Number(writeTo(fd, pid));
   const code = errno();
   sys.close(fd);
-  if (written !== pid.length) throw new NsenterError("write cgroup.procs failed", code);
+  // util-linux joins once inside (steps.ts): its words as the child's are.
+  if (written !== pid.length) throw stepError("joinCgroup", code, "", _entered(r));
 }
 
 /** The program's file and argv as C strings, and -W's path. */

@@ -420,18 +420,21 @@ enum Locale {
  * succeeds pays nothing), and never by the library (a program's locale is its own). Not where the
  * caller's environment would choose the files libc reads, as root: LOCPATH (locale files),
  * GCONV_PATH (conversion modules, which are libraries loaded into the process) or a locale or
- * language named with a `/` (sudo keeps none of these); the messages are then English.
+ * language named with a `/` (sudo keeps none of these); the messages are then English. Checked
+ * as libc reads them (its getenv: the first of a name given twice, where process.env has the
+ * last; a reviewer's LANGUAGE=../../tmp/x LANGUAGE=de had root read the caller's catalog).
  */
 export function localize(): void {
   if (localized) return;
   localized = true;
-  const env = process.env;
-  if (env.LOCPATH !== undefined || env.GCONV_PATH !== undefined) return;
-  for (const name of ["LC_ALL", "LC_MESSAGES", "LC_CTYPE", "LANG", "LANGUAGE"]) {
-    if (env[name]?.includes("/")) return;
-  }
   try {
-    messages().setlocale(Locale.ALL, cstr(""));
+    const libc = messages();
+    const set = (name: string) => libc.getenv(cstr(name)) !== null;
+    if (set("LOCPATH") || set("GCONV_PATH")) return;
+    for (const name of ["LC_ALL", "LC_MESSAGES", "LC_CTYPE", "LANG", "LANGUAGE"]) {
+      if (_cText(libc.getenv(cstr(name)) as Pointer | null).includes("/")) return;
+    }
+    libc.setlocale(Locale.ALL, cstr(""));
   } catch {} // libc not bound: the message is written in English, without it (main.ts)
 }
 let localized = false;
@@ -448,6 +451,7 @@ const messages = _lazy(() => ({
   strerror: { args: ["i32"], returns: "ptr" },
   dgettext: { args: ["ptr", "ptr"], returns: "ptr" },
   setlocale: { args: ["i32", "ptr"], returns: "ptr" },
+  getenv: { args: ["ptr"], returns: "ptr" },
 }));
 
 /**

@@ -42,7 +42,7 @@ import {
   statFd,
   syscall,
 } from "./libc.ts";
-import { NAMESPACES, type NamespaceInfo } from "./namespaces.ts";
+import { NAMESPACES, type NamespaceInfo, namespaceInfo } from "./namespaces.ts";
 import {
   type ContainerRef,
   environmentWriters,
@@ -149,13 +149,20 @@ export function checkKinds(fds: Descriptors): void {
   for (const ns of NAMESPACES) {
     const fd = fds.get(ns.kind);
     if (fd === undefined) continue;
-    // util-linux finds these at setns, its mount namespace perhaps entered by then (steps.ts).
-    const entered = { mount: fds.has("mnt"), root: false };
-    checkKind(fd, ns, entered);
+    if (_wrongKind(fd, ns)) throw stepError("setns", Errno.EINVAL, ns.file, _enteredFirst(fds));
     // util-linux enters the user namespace before the others' failures count (its second pass),
     // and re-entering one's own fails there (setns(2): EINVAL): so it is the error reported.
-    if (ns.kind === "user" && _isOwn(fd, ns)) throw stepError("setns", Errno.EINVAL, ns.file, entered);
+    if (ns.kind === "user" && _isOwn(fd, ns)) throw stepError("setns", Errno.EINVAL, ns.file, _enteredFirst(fds));
   }
+}
+
+/**
+ * util-linux finds what checkKinds does at setns, in its second pass, its mount namespace entered
+ * by then where its file is one (steps.ts: its message then comes from the target's files).
+ */
+function _enteredFirst(fds: Descriptors): Entered {
+  const mnt = fds.get("mnt");
+  return { mount: mnt !== undefined && !_wrongKind(mnt, namespaceInfo("mnt")), root: false };
 }
 
 /** Whether FD is the namespace of its kind nsenter is in: the same inode in its link (no stat: its first use costs). */
@@ -318,12 +325,15 @@ function _hasExited(pidfd: number): boolean {
  * setns so that a bad one never leaves a run half-entered. The message is util-linux's, which
  * finds out only at setns.
  */
-export function checkKind(fd: number, ns: NamespaceInfo, entered?: Entered): void {
+export function checkKind(fd: number, ns: NamespaceInfo): void {
+  if (_wrongKind(fd, ns)) throw stepError("setns", Errno.EINVAL, ns.file);
+}
+
+function _wrongKind(fd: number, ns: NamespaceInfo): boolean {
   const kind = sys.ioctl(fd, Ioctl.NS_GET_NSTYPE, 0);
-  if (kind === ns.clone) return;
+  if (kind === ns.clone) return false;
   // No answer at all (e.g. qemu-user does not know this ioctl: ENOSYS): setns will tell.
-  if (kind < 0 && ![Errno.ENOTTY, Errno.EINVAL].includes(errno())) return;
-  throw stepError("setns", Errno.EINVAL, ns.file, entered);
+  return kind >= 0 || [Errno.ENOTTY, Errno.EINVAL].includes(errno());
 }
 
 /** struct pollfd { int fd; short events; short revents; }, little-endian (x86-64, arm64). */

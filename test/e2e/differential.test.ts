@@ -229,6 +229,20 @@ describe("util-linux parity on usage errors", () => {
 });
 
 /**
+ * execve(2) of FILE (argv[0] "nsenter") with the environment given as lines, as they are: every
+ * runtime's own spawn (Bun's, Python's os.execve) makes the names unique first.
+ *   python3 -c EXECVE_AS_GIVEN FILE ENVIRONMENT ARG...
+ */
+const EXECVE_AS_GIVEN = `
+import ctypes, sys
+libc = ctypes.CDLL(None)
+def strings(items):
+    return (ctypes.c_char_p * (len(items) + 1))(*[i.encode() for i in items], None)
+libc.execve(sys.argv[1].encode(), strings(["nsenter"] + sys.argv[3:]), strings(sys.argv[2].split("\\n")))
+sys.exit(127)
+`;
+
+/**
  * util-linux sets the caller's locale: glibc's texts (getopt's messages, strerror's) come in the
  * caller's language where glibc's catalogs are installed (Debian's libc-l10n); util-linux's own
  * strings stay English without its catalog (util-linux-locales, not installed here).
@@ -244,12 +258,34 @@ describe("messages in the caller's language, as util-linux writes them", () => {
     if (!existsSync(CATALOG)) throw new Error(`${CATALOG} is missing: apt-get install libc-l10n`);
   });
   test.each(
-    [...USAGE_CASES, ["-é"], ["-t", "4194304", "-n", "true"], ["no-such-program"], ["-W", "/no/such", "true"]].map(
-      (args) => [args],
-    ),
+    [
+      ...USAGE_CASES,
+      ["-é"],
+      ["-t", "4194304", "-n", "true"],
+      ["no-such-program"],
+      ["-W", "/no/such", "true"],
+      // Files of the wrong kinds: util-linux's mount namespace is not entered then, its message made at home.
+      ["--net=/proc/self/ns/mnt", "--mount=/proc/self/ns/net", "true"],
+      ["--uts=/proc/self/ns/net", "--mount=/proc/self/ns/net", "true"],
+    ].map((args) => [args]),
   )("%j", (args: string[]) => {
     const { ours, theirs } = both(args, german());
     expect(ours).toEqual(theirs);
+  });
+  // As glibc reads the environment (its getenv: the first of a name given twice; Bun keeps the last).
+  test("a LANGUAGE given twice: the first, naming a path, is what glibc would read: English", () => {
+    const dir = scratchDir("nsenter-language-");
+    try {
+      const evil = join(dir, "evil", "de", "LC_MESSAGES");
+      Bun.spawnSync(["mkdir", "-p", evil]);
+      writeFileSync(join(evil, "libc.mo"), catalog("%s: invalid option -- '%c'\n", "%s: SMUGGLED -- %c\n"));
+      const env = ["LANG=C.UTF-8", `LANGUAGE=../../..${dir}/evil/de`, "LANGUAGE=de", "PATH=/usr/bin:/bin"];
+      const asGiven = (binary: string) => run(["python3", "-c", EXECVE_AS_GIVEN, binary, env.join("\n"), "-x"]);
+      expect(asGiven(REFERENCE).stderr).toStartWith("nsenter: SMUGGLED -- x\n"); // util-linux reads it
+      expect(asGiven(NSENTER).stderr).toStartWith("nsenter: invalid option -- 'x'\n");
+    } finally {
+      removeTree(dir);
+    }
   });
   test("translated indeed: getopt's words and strerror's", () => {
     expect(both(["-x"], german()).ours.stderr).toStartWith("nsenter: Ungültige Option -- x\n");
