@@ -47,7 +47,7 @@ import {
 import { NAMESPACES, type NamespaceInfo, namespaceInfo } from "./namespaces.ts";
 import type { RunPlan } from "./plan.ts";
 import { stage } from "./stages.ts";
-import { type Entered, STEPS, type Step, stepError } from "./steps.ts";
+import { entered, STEPS, type Step, stepError } from "./steps.ts";
 import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 
@@ -291,7 +291,7 @@ export function prepareChild(
       if (pid > 0) fds[Symbol.dispose]();
       try {
         if (pid < 0) throw stepError("fork", cloneErrno);
-        return _started(pid, pipe[0] as number, program.name, ordered, job);
+        return _started(pid, pipe[0] as number, program.name, ordered, job, r);
       } finally {
         sys.close(pipe[0] as number);
       }
@@ -388,6 +388,7 @@ function _started(
   name: string,
   ordered: readonly { kind: string }[],
   job: BigInt64Array,
+  where: RunPlan,
 ): Started {
   const record = _startRecord(fd, pid, job);
   // The program's process, where the child cloned one: the child is leaving, the waiter reaps it.
@@ -405,8 +406,7 @@ function _started(
     sys.kill(forked, Sig.KILL);
     sys.waitpid(forked, status, 0);
   }
-  const entered = { mount: ordered.some((n) => n.kind === "mnt"), root: job[J.root] !== -1n };
-  throw _stepFailed(step, code, arg, name, ordered, entered);
+  throw _stepFailed(step, code, arg, name, ordered, where);
 }
 
 /**
@@ -500,11 +500,14 @@ function _stepFailed(
   arg: number,
   name: string,
   ordered: readonly { kind: string }[],
-  entered: Entered,
+  r: RunPlan,
 ): NsenterError {
   const step: Step | undefined = STEPS[number - 1];
   if (step === undefined) return new NsenterError(`child failed at step ${number}`, code);
-  const kind = ordered[arg]?.kind;
+  // setns's argument: the namespace's index, 256 added once the mount namespace is entered
+  // (child.c mount_entered); every other step comes once all are.
+  const kind = ordered[arg & 255]?.kind;
   const detail = step === "exec" ? name : step === "setns" && kind ? namespaceInfo(kind as never).file : "";
-  return stepError(step, code, detail, entered);
+  const mount = step === "setns" ? arg >= 256 : r.namespaces.includes("mnt");
+  return stepError(step, code, detail, entered(r, mount));
 }

@@ -1,5 +1,5 @@
 /** The one error type: a message in nsenter's wording, an errno, and the exit status. */
-import { type GetoptMessage, getoptEnglish } from "./getopt.ts";
+import type { GetoptMessage } from "./getopt.ts";
 
 /*
  * Numeric constants are enums here and in libc.ts: Bun's bundler writes an enum member's value
@@ -56,9 +56,4 @@ export class NsenterError extends Error {
     super(message);
     this.name = "NsenterError";
   }
-}
-
-/** A usage error that getopt reports: its message, then the `--help` hint. */
-export function usageError(m: GetoptMessage): NsenterError {
-  return new NsenterError(getoptEnglish(m), undefined, Exit.FAILURE, true, undefined, m);
 }

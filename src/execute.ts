@@ -38,7 +38,7 @@ import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { checkKinds, openAll, openInto } from "./open.ts";
 import { loginShell, type Plan, type RunPlan } from "./plan.ts";
 import { stage, stagesDone } from "./stages.ts";
-import { type Entered, type Step, stepError } from "./steps.ts";
+import { type Entered, entered, type Step, stepError } from "./steps.ts";
 import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 import { prepareWaiter } from "./wait.ts";
@@ -58,7 +58,7 @@ export function run(opens: Plan["opens"], plan: RunPlan, ctx: Context): never {
   // try/finally, not `using`: the first `using` cost ~40 us of start-up (measured).
   const fds = openAll(opens, plan.target, plan.proc);
   try {
-    checkKinds(fds);
+    checkKinds(fds, plan);
     stage("open");
     // What only some runs need is called only by them: a function's first call costs start-up
     // time for all of its code (README "Speed").
@@ -172,13 +172,15 @@ function _fail(step: Step, detail = "", code = errno()): Failed {
   return { step, detail };
 }
 
-/** What the run takes of the target's files (steps.ts: util-linux's messages may come from them). */
+/** Where the run is once every namespace is entered (steps.ts: util-linux's messages may come from the target's files). */
 function _entered(r: RunPlan): Entered {
-  return { mount: r.namespaces.includes("mnt"), root: r.root };
+  return entered(r, r.namespaces.includes("mnt"));
 }
 
-function _failure(failed: NonNullable<Failed>, r: RunPlan): NsenterError {
-  return stepError(failed.step, failedErrno[0] as number, failed.detail, _entered(r));
+function _failure(failed: NonNullable<Failed>, r: RunPlan, fds: Descriptors): NsenterError {
+  // A setns failed: whether the mount namespace was entered before it (its descriptor is closed then).
+  const where = failed.step === "setns" ? entered(r, r.namespaces.includes("mnt") && !fds.has("mnt")) : _entered(r);
+  return stepError(failed.step, failedErrno[0] as number, failed.detail, where);
 }
 
 /**
@@ -221,7 +223,7 @@ function _execInPlace(r: RunPlan, fds: Descriptors, ctx: Context): never {
     failed = _fail("exec", r.program.shown ?? r.program.file);
   }
   if (home.length > 0) _returnHome(fds, pid); // best effort (after -S/-G it may lack the right): leaving anyway
-  throw _failure(failed as NonNullable<Failed>, r);
+  throw _failure(failed as NonNullable<Failed>, r, fds);
 }
 
 /**
@@ -340,12 +342,13 @@ function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
     const wd = sys.openNoMagicLinks(c.wdns, O.RDONLY | O.CLOEXEC | O.NONBLOCK | O_DIRECTORY);
     if (wd < 0) {
       // A file there, not a directory: util-linux's words from its fchdir, if its open (read-only)
-      // would have succeeded; else from its open, which a socket always fails (ENXIO).
+      // would have succeeded; else from its open, which checks the right to read, then fails a
+      // socket (ENXIO).
       const code = errno();
       const type = code === Errno.ENOTDIR ? _fileType(c.wdns) : undefined;
       if (type === undefined) return _fail("openWdns", "", code);
-      if (type === FileType.SOCKET) return _fail("openWdns", "", Errno.ENXIO);
-      return sys.access(c.wdns, Access.R_OK) === 0 ? _fail("wdFchdir", "", Errno.ENOTDIR) : _fail("openWdns");
+      if (sys.access(c.wdns, Access.R_OK) !== 0) return _fail("openWdns");
+      return type === FileType.SOCKET ? _fail("openWdns", "", Errno.ENXIO) : _fail("wdFchdir", "", Errno.ENOTDIR);
     }
     fds.set("cwd", wd);
   }

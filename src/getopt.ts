@@ -6,6 +6,7 @@
  * them (GetoptMessage) to be written in the caller's language, as glibc's getopt writes them.
  */
 import { bytesOf } from "./bytes.ts";
+import { Exit, NsenterError } from "./errors.ts";
 import type { OptionSpec } from "./options.ts";
 
 export interface ParsedOption {
@@ -25,8 +26,14 @@ export interface GetoptMessage {
   readonly list: string;
 }
 
+/** A usage error that getopt reports: its message, then the `--help` hint. */
+export function usageError(m: GetoptMessage): NsenterError {
+  return new NsenterError(getoptEnglish(m), undefined, Exit.FAILURE, true, undefined, m);
+}
+
 /** The message in English, without the program's name: `invalid option -- 'x'`. */
 export function getoptEnglish(m: GetoptMessage): string {
+  // Every msgid starts with the name's "%s: " and ends its line (an ambiguity's list does).
   return getoptText(m, "", (id) => id).slice(2, -1);
 }
 

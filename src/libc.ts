@@ -420,26 +420,29 @@ enum Locale {
  * succeeds pays nothing), and never by the library (a program's locale is its own). Not where the
  * caller's environment would choose the files libc reads, as root: LOCPATH (locale files),
  * GCONV_PATH (conversion modules, which are libraries loaded into the process) or a locale or
- * language named with a `/` (sudo keeps none of these); the messages are then English. Checked
- * as libc reads them (its getenv: the first of a name given twice, where process.env has the
- * last; a reviewer's LANGUAGE=../../tmp/x LANGUAGE=de had root read the caller's catalog).
+ * language named with a `/` (glibc's gettext follows LANGUAGE's anywhere; sudo keeps none of
+ * these); the messages are then English. Each is checked whole, as glibc reads it: its getenv
+ * (the first of a name given twice, where Bun's process.env has the last) and strchr.
  */
 export function localize(): void {
   if (localized) return;
   localized = true;
   try {
     const libc = messages();
-    const set = (name: string) => libc.getenv(cstr(name)) !== null;
-    if (set("LOCPATH") || set("GCONV_PATH")) return;
+    if (libc.getenv(cstr("LOCPATH")) !== null || libc.getenv(cstr("GCONV_PATH")) !== null) return;
     for (const name of ["LC_ALL", "LC_MESSAGES", "LC_CTYPE", "LANG", "LANGUAGE"]) {
-      if (_cText(libc.getenv(cstr(name)) as Pointer | null).includes("/")) return;
+      const value = libc.getenv(cstr(name));
+      if (value !== null && libc.strchr(value, 0x2f) !== null) return; // a "/"
     }
     libc.setlocale(Locale.ALL, cstr(""));
   } catch {} // libc not bound: the message is written in English, without it (main.ts)
 }
 let localized = false;
 
-/** The bytes of the C string at P, as text (bytes.ts: what is not UTF-8 is kept as bytes). */
+/**
+ * The bytes of the C string at P, as text (bytes.ts: what is not UTF-8 is kept as bytes): a
+ * message of libc's, from root's catalogs (4096 bytes at most).
+ */
 function _cText(p: Pointer | null): string {
   if (p === null) return "";
   const bytes: number[] = [];
@@ -452,6 +455,7 @@ const messages = _lazy(() => ({
   dgettext: { args: ["ptr", "ptr"], returns: "ptr" },
   setlocale: { args: ["i32", "ptr"], returns: "ptr" },
   getenv: { args: ["ptr"], returns: "ptr" },
+  strchr: { args: ["ptr", "i32"], returns: "ptr" },
 }));
 
 /**

@@ -54,7 +54,7 @@ import {
   type TargetCredentials,
   type TargetRef,
 } from "./plan.ts";
-import { type Entered, stepError } from "./steps.ts";
+import { type Entered, entered, stepError } from "./steps.ts";
 import * as sys from "./sys.ts";
 import { NR } from "./syscalls.ts";
 
@@ -145,24 +145,27 @@ function _openTargetFile(path: string, proc: ProcDirectory | undefined): number 
  * a run (not when the files were only opened for a usage error or --help, which util-linux reports
  * first: it finds a wrong kind only at setns).
  */
-export function checkKinds(fds: Descriptors): void {
+export function checkKinds(fds: Descriptors, target: Pick<Entered, "target" | "proc">): void {
   for (const ns of NAMESPACES) {
     const fd = fds.get(ns.kind);
     if (fd === undefined) continue;
-    if (_wrongKind(fd, ns)) throw stepError("setns", Errno.EINVAL, ns.file, _enteredFirst(fds));
+    if (_wrongKind(fd, ns)) throw stepError("setns", Errno.EINVAL, ns.file, _enteredFirst(fds, target));
     // util-linux enters the user namespace before the others' failures count (its second pass),
     // and re-entering one's own fails there (setns(2): EINVAL): so it is the error reported.
-    if (ns.kind === "user" && _isOwn(fd, ns)) throw stepError("setns", Errno.EINVAL, ns.file, _enteredFirst(fds));
+    if (ns.kind === "user" && _isOwn(fd, ns))
+      throw stepError("setns", Errno.EINVAL, ns.file, _enteredFirst(fds, target));
   }
 }
 
 /**
  * util-linux finds what checkKinds does at setns, in its second pass, its mount namespace entered
- * by then where its file is one (steps.ts: its message then comes from the target's files).
+ * in the first where its file is one and util-linux may enter it (root; steps.ts: its message
+ * then comes from the target's files).
  */
-function _enteredFirst(fds: Descriptors): Entered {
+function _enteredFirst(fds: Descriptors, target: Pick<Entered, "target" | "proc">): Entered {
   const mnt = fds.get("mnt");
-  return { mount: mnt !== undefined && !_wrongKind(mnt, namespaceInfo("mnt")), root: false };
+  const mount = mnt !== undefined && !_wrongKind(mnt, namespaceInfo("mnt")) && process.geteuid?.() === 0;
+  return entered({ root: false, ...target }, mount);
 }
 
 /** Whether FD is the namespace of its kind nsenter is in: the same inode in its link (no stat: its first use costs). */

@@ -11,8 +11,8 @@
  */
 
 import { shown } from "./bytes.ts";
-import { Errno, NsenterError, usageError } from "./errors.ts";
-import { scan } from "./getopt.ts";
+import { Errno, NsenterError } from "./errors.ts";
+import { scan, usageError } from "./getopt.ts";
 import type { CStringArray } from "./libc.ts";
 import { NAMESPACES, type NamespaceKind, namespaceInfo } from "./namespaces.ts";
 import { options } from "./options.ts";

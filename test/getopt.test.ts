@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { getoptEnglish, scan } from "../src/getopt.ts";
+import { type GetoptMessage, getoptEnglish, getoptText, scan } from "../src/getopt.ts";
 import { options } from "../src/options.ts";
 
 /** [argv, "key=value ..." of the options, the rest, or the error]. */
@@ -77,5 +77,26 @@ describe("getopt_long scanner", () => {
       expect(result.error).toBeUndefined();
       expect(result.rest).toEqual(rest);
     }
+  });
+});
+
+describe("glibc's messages, translated", () => {
+  const ambiguous = scan(["--p"], options()).error;
+  const invalid = scan(["-x"], options()).error;
+  test("the msgid is glibc's, the program's name first, the possibilities left as they are", () => {
+    const asked: string[] = [];
+    const text = getoptText(ambiguous as GetoptMessage, "ns", (msgid) => {
+      asked.push(msgid);
+      return "%s : l'option « %s%s » est ambiguë ; possibilités :";
+    });
+    expect(asked).toEqual(["%s: option '%s%s' is ambiguous; possibilities:"]);
+    expect(text).toBe("ns : l'option « --p » est ambiguë ; possibilités : '--pid' '--preserve-credentials'\n");
+  });
+  test("positional conversions and %%", () => {
+    const text = getoptText(invalid as GetoptMessage, "ns", () => "100%% %2$c: %1$s\n");
+    expect(text).toBe("100% x: ns\n");
+  });
+  test("a name or argument with conversions of its own is not read again", () => {
+    expect(getoptText(invalid as GetoptMessage, "%s%2$c", (id) => id)).toBe("%s%2$c: invalid option -- 'x'\n");
   });
 });

@@ -293,16 +293,18 @@ describe("messages in the caller's language, as util-linux writes them", () => {
       "nsenter: cannot open /no/such: Datei oder Verzeichnis nicht gefunden\n",
     );
   });
-  // Where the caller's environment would choose the files glibc reads as root: English (ours alone).
-  const chosen: Record<string, string>[] = [
-    { LOCPATH: "/usr/lib/locale" },
-    { GCONV_PATH: "/usr/lib/x86_64-linux-gnu/gconv" },
-    { LANGUAGE: "../de" },
-    { LANG: "/tmp/x" },
+  // Where the caller's environment chooses the files glibc reads, as root (util-linux reads them,
+  // and translates): English here.
+  const chosen: [string, Record<string, string>][] = [
+    ["LOCPATH", { LOCPATH: "/usr/lib/locale" }],
+    ["GCONV_PATH", { GCONV_PATH: "/usr/lib/x86_64-linux-gnu/gconv" }],
+    ["LANGUAGE naming a path", { LANGUAGE: "../../../usr/share/locale/de" }],
+    ["LANGUAGE naming a path past 4096 bytes", { LANGUAGE: `${"x".repeat(5000)}:../../../usr/share/locale/de` }],
   ];
-  test.each(chosen)("not with %j", (extra: Record<string, string>) => {
-    const r = run([NSENTER, "--net=/no/such"], german(extra));
-    expect(r).toEqual({ stdout: "", stderr: "nsenter: cannot open /no/such: No such file or directory\n", status: 1 });
+  test.each(chosen)("not with %s", (_, extra: Record<string, string>) => {
+    const { ours, theirs } = both(["--net=/no/such"], german(extra));
+    expect(theirs.stderr).toBe("nsenter: cannot open /no/such: Datei oder Verzeichnis nicht gefunden\n");
+    expect(ours).toEqual({ ...theirs, stderr: "nsenter: cannot open /no/such: No such file or directory\n" });
   });
 });
 
@@ -350,12 +352,14 @@ describeRoot("messages written inside the target's mount namespace or root", () 
   let bare: Target;
   let forged: Target;
   let rooted: Target;
+  let own: Target;
   let dir: string;
   let root: string;
   beforeAll(() => {
     requireTool(REFERENCE, "util-linux");
     root = containerRoot();
     rooted = new Target(["--fork", "--pid", "--mount", `--root=${root}`, "--wd=/work"], "true");
+    own = new Target(["--fork", "--uts"], "true"); // nsenter's own mount namespace and root
     dir = scratchDir("nsenter-catalog-");
     writeFileSync(join(dir, "libc.mo"), catalog("No such file or directory", "FROM THE TARGET'S FILES"));
     const hide = "mount -t tmpfs none /usr/share/locale";
@@ -367,6 +371,7 @@ describeRoot("messages written inside the target's mount namespace or root", () 
     bare?.kill();
     forged?.kill();
     rooted?.kill();
+    own?.kill();
     removeTree(dir);
     removeTree(root);
   });
@@ -376,6 +381,7 @@ describeRoot("messages written inside the target's mount namespace or root", () 
     [["-m", "-W", "/no/such", "true"]],
     [["-m", "-r/no/such", "true"]], // opened before anything is entered: translated
     [["-n", "no-such-program"]], // no mount namespace: util-linux's catalogs are this host's
+    [["-m", "--uts=/proc/self/ns/net", "true"]], // a file of the wrong kind, found once inside
   ])("in a target without catalogs: %j", (args: string[]) => {
     const { ours, theirs } = both(["-t", `${bare.pid}`, ...args], { env });
     expect(ours).toEqual(theirs);
@@ -389,6 +395,27 @@ describeRoot("messages written inside the target's mount namespace or root", () 
   ])("in a root without catalogs: %j", (args: string[]) => {
     const { ours, theirs } = both(["-t", `${rooted.pid}`, ...args], { env });
     expect(ours).toEqual(theirs);
+  });
+  // The target's mount namespace and root are nsenter's own: util-linux's catalogs are this host's.
+  test.each([[["-m", "no-such-program"]], [["-r", "no-such-program"]], [["-m", "-u", "-p", "no-such-program"]]])(
+    "in nsenter's own mount namespace and root: %j",
+    (args: string[]) => {
+      const { ours, theirs } = both(["-t", `${own.pid}`, ...args], { env });
+      expect(ours).toEqual(theirs);
+      expect(ours.stderr).toContain("Datei oder Verzeichnis nicht gefunden");
+    },
+  );
+  // A caller that may not enter the mount namespace: util-linux's second pass fails before it.
+  test.each([
+    [["--net=/proc/self/ns/net", "--mount=/proc/self/ns/mnt", "true"]],
+    [["--uts=/proc/self/ns/net", "--mount=/proc/self/ns/mnt", "true"]],
+  ])("as a user, the mount namespace never entered: %j", (args: string[]) => {
+    const user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"];
+    const [ours, theirs] = [NSENTER, REFERENCE].map((b) => run([...user, b, ...args], { env }));
+    expect(ours?.stderr.replaceAll(NSENTER, "nsenter")).toBe(theirs?.stderr.replaceAll(REFERENCE, "nsenter"));
+    expect(ours?.status).toBe(theirs?.status as number);
+    expect(ours?.stderr).toContain("failed: ");
+    expect(ours?.stderr).not.toContain("not permitted"); // translated
   });
   test("the target's own catalog is never read (util-linux reads it)", () => {
     const { ours, theirs } = both(["-t", `${forged.pid}`, "-m", "no-such-program"], { env });
@@ -615,18 +642,29 @@ describeRoot("-W at a file util-linux cannot open", () => {
     target = namespacedTarget();
     dir = scratchDir("nsenter-wdns-");
     writeFileSync(join(dir, "secret"), "x", { mode: 0o600 });
-    chownSync(join(dir, "secret"), 12345, 12345); // no id the namespace maps
     const socket = "import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])";
-    const bound = run(["python3", "-c", socket, join(dir, "socket")]);
-    if (bound.status !== 0) throw new Error(`cannot make a socket (apt-get install python3): ${bound.stderr}`);
+    for (const name of ["socket", "secret-socket"]) {
+      const bound = run(["python3", "-c", socket, join(dir, name)]);
+      if (bound.status !== 0) throw new Error(`cannot make a socket (apt-get install python3): ${bound.stderr}`);
+    }
+    for (const name of ["secret", "secret-socket"]) {
+      chmodSync(join(dir, name), 0o600);
+      chownSync(join(dir, name), 12345, 12345); // no id the namespace maps
+    }
   });
   afterAll(() => {
     userns?.kill();
     target?.kill();
     removeTree(dir);
   });
-  test.each([[[]], [["-p"]]])("%j: one the user namespace's root may not read", (flags: string[]) => {
-    const { ours, theirs } = both(["-t", `${userns.pid}`, "-U", ...flags, "-W", join(dir, "secret"), "true"]);
+  // A socket too: open(2) checks the right to read before it fails a socket.
+  test.each([
+    ["secret", []],
+    ["secret", ["-p"]],
+    ["secret-socket", []],
+    ["secret-socket", ["-p"]],
+  ])("%s %j: one the user namespace's root may not read", (file: string, flags: string[]) => {
+    const { ours, theirs } = both(["-t", `${userns.pid}`, "-U", ...flags, "-W", join(dir, file), "true"]);
     expect(ours).toEqual(theirs);
     expect(ours.stderr).toContain("Permission denied");
   });
