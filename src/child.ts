@@ -290,7 +290,8 @@ export function prepareChild(
       // them from here on, not even while the child enters and starts the program.
       if (pid > 0) fds[Symbol.dispose]();
       try {
-        if (pid < 0) throw stepError("fork", cloneErrno);
+        // util-linux's fork comes once everything is entered: its message as from there.
+        if (pid < 0) throw stepError("fork", cloneErrno, "", entered(r, r.namespaces.includes("mnt")));
         return _started(pid, pipe[0] as number, program.name, ordered, job, r);
       } finally {
         sys.close(pipe[0] as number);
