@@ -130,6 +130,7 @@ export enum At {
   FDCWD = -100,
   SYMLINK_NOFOLLOW = 0x100,
   EMPTY_PATH = 0x1000,
+  STATX_DONT_SYNC = 0x4000,
 }
 
 enum Statx {
@@ -149,10 +150,11 @@ export interface FileStat {
 
 /**
  * stat(2) (lstat(2) without FOLLOW) through statx(2), which every libc can reach (glibc before
- * 2.33 exports no stat or lstat). The stat, or its errno.
+ * 2.33 exports no stat or lstat). The stat, or its errno. CACHED: as the kernel has it, asking no
+ * file system's server (a FUSE one, which a target may run, could hold the call).
  */
-export function statPath(path: string, follow: boolean): FileStat | number {
-  return _statx(At.FDCWD, cstr(path), follow ? 0 : At.SYMLINK_NOFOLLOW);
+export function statPath(path: string, follow: boolean, cached = false): FileStat | number {
+  return _statx(At.FDCWD, cstr(path), (follow ? 0 : At.SYMLINK_NOFOLLOW) | (cached ? At.STATX_DONT_SYNC : 0));
 }
 
 /** fstat(2) of an open descriptor, or its errno. */

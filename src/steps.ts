@@ -134,7 +134,7 @@ function _ownFiles(entered: Entered): boolean {
     if (typeof theirs !== "bigint" || theirs !== namespaceInode("/proc/self/ns/mnt")) return false;
   }
   if (entered.root) {
-    const [theirs, ours] = [statPath(`${dir}/root`, true), statPath("/", true)];
+    const [theirs, ours] = [statPath(`${dir}/root`, true, true), statPath("/", true, true)];
     if (typeof theirs === "number" || typeof ours === "number" || theirs.id !== ours.id) return false;
   }
   return true;
