@@ -2205,10 +2205,57 @@ describeRoot("-N: a FUSE file of the target's at the descriptor holds no one", (
   });
 });
 
+describeRoot("a failed start in a target whose root is a FUSE file system it serves", () => {
+  // A message's language depends on whether the target's root is nsenter's own (steps.ts), read
+  // once a step has failed: a stat there that asked the server (its cached attributes expired)
+  // would wait on it, and the target's server need never answer.
+  const mnt = `/run/nsenter-fuse-root-${process.pid}`;
+  const hang = `${mnt}.hang`;
+  let server: ReturnType<typeof Bun.spawn> | undefined;
+  let target: ReturnType<typeof Bun.spawn> | undefined;
+  beforeAll(async () => {
+    requireTool("/usr/bin/python3", "python3");
+    if (!existsSync("/dev/fuse")) throw new Error("no /dev/fuse: load the fuse module (modprobe fuse)");
+    mkdirSync(mnt, { recursive: true });
+    server = Bun.spawn(["/usr/bin/python3", "-c", FUSE_SERVER, mnt, hang], { stdio: ["ignore", "pipe", "inherit"] });
+    const mounted = await new Response(server.stdout as ReadableStream).text();
+    if (mounted !== "mounted\n") throw new Error(`the test's FUSE server did not mount: ${mounted}`);
+    const chrooted = "import os, sys, time; os.chroot(sys.argv[1]); print('in', flush=True); time.sleep(600)";
+    target = Bun.spawn(["/usr/bin/python3", "-c", chrooted, mnt], { stdio: ["ignore", "pipe", "inherit"] });
+    const reader = (target.stdout as ReadableStream<Uint8Array>).getReader();
+    const first = await reader.read();
+    if (new TextDecoder().decode(first.value) !== "in\n") throw new Error("the target did not take the FUSE root");
+    writeFileSync(hang, ""); // from here on no GETATTR is answered
+    await Bun.sleep(1500); // and the attributes the kernel holds (valid 1 s) have expired
+  });
+  afterAll(async () => {
+    target?.kill(9);
+    await target?.exited;
+    server?.kill(9); // its connection gone, every wait on it ends
+    await server?.exited;
+    run(["umount", "-l", mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+    rmSync(hang, { force: true });
+  });
+
+  test.each([[["-r"]], [["-r", "-p"]]])("%j: the failure is reported at once", async (flags: string[]) => {
+    const proc = Bun.spawn([NSENTER, "-t", `${target?.pid}`, ...flags, "no-such-program"], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const ended = await Promise.race([proc.exited.then(() => true), Bun.sleep(5000).then(() => false)]);
+    if (!ended) proc.kill(9);
+    expect(ended).toBe(true);
+    expect(proc.exitCode).toBe(127);
+    expect(await new Response(proc.stderr).text()).toBe(
+      "nsenter: failed to execute no-such-program: No such file or directory\n",
+    );
+  });
+});
+
 /**
  * A FUSE server in raw /dev/fuse requests (python3, no library): one file, `f`, in its root; it
- * answers what opening it takes and never a FLUSH. Prints "mounted" and closes its stdout once
- * mounted at argv[1].
+ * answers what opening it takes and never a FLUSH, nor a GETATTR once the file argv[2] (if given)
+ * exists. Prints "mounted" and closes its stdout once mounted at argv[1].
  */
 const FUSE_SERVER = `import os, struct, subprocess, sys
 mnt = sys.argv[1]
@@ -2236,7 +2283,8 @@ while True:
         else:
             reply(error=-2)
     elif opcode == 3:  # GETATTR
-        reply(struct.pack("<QII", 1, 0, 0) + attr(node, 0o40755 if node == 1 else 0o100644))
+        if len(sys.argv) < 3 or not os.path.exists(sys.argv[2]):
+            reply(struct.pack("<QII", 1, 0, 0) + attr(node, 0o40755 if node == 1 else 0o100644))
     elif opcode in (14, 27):  # OPEN, OPENDIR
         reply(struct.pack("<QIi", 0, 0, 0))
     elif opcode in (25, 2, 36, 42):  # FLUSH (never), FORGET, INTERRUPT, BATCH_FORGET
