@@ -2164,12 +2164,7 @@ describeRoot("-N: a FUSE file of the target's at the descriptor holds no one", (
   let server: ReturnType<typeof Bun.spawn> | undefined;
   let holder: ReturnType<typeof Bun.spawn> | undefined;
   beforeAll(async () => {
-    requireTool("/usr/bin/python3", "python3");
-    if (!existsSync("/dev/fuse")) throw new Error("no /dev/fuse: load the fuse module (modprobe fuse)");
-    mkdirSync(mnt, { recursive: true });
-    server = Bun.spawn(["/usr/bin/python3", "-c", FUSE_SERVER, mnt], { stdio: ["ignore", "pipe", "inherit"] });
-    const mounted = await new Response(server.stdout as ReadableStream).text(); // "mounted\n", then closed
-    if (mounted !== "mounted\n") throw new Error(`the test's FUSE server did not mount: ${mounted}`);
+    server = await _fuseServer(mnt);
     holder = Bun.spawn(["sh", "-c", `exec 7<${mnt}/f; exec sleep 600`], { stdio: ["ignore", "ignore", "inherit"] });
     for (let i = 0; i < 200 && !_holds(holder.pid); i++) await Bun.sleep(10);
     expect(_holds(holder.pid)).toBe(true);
@@ -2214,12 +2209,7 @@ describeRoot("a failed start in a target whose root is a FUSE file system it ser
   let server: ReturnType<typeof Bun.spawn> | undefined;
   let target: ReturnType<typeof Bun.spawn> | undefined;
   beforeAll(async () => {
-    requireTool("/usr/bin/python3", "python3");
-    if (!existsSync("/dev/fuse")) throw new Error("no /dev/fuse: load the fuse module (modprobe fuse)");
-    mkdirSync(mnt, { recursive: true });
-    server = Bun.spawn(["/usr/bin/python3", "-c", FUSE_SERVER, mnt, hang], { stdio: ["ignore", "pipe", "inherit"] });
-    const mounted = await new Response(server.stdout as ReadableStream).text();
-    if (mounted !== "mounted\n") throw new Error(`the test's FUSE server did not mount: ${mounted}`);
+    server = await _fuseServer(mnt, hang);
     const chrooted = "import os, sys, time; os.chroot(sys.argv[1]); print('in', flush=True); time.sleep(600)";
     target = Bun.spawn(["/usr/bin/python3", "-c", chrooted, mnt], { stdio: ["ignore", "pipe", "inherit"] });
     const reader = (target.stdout as ReadableStream<Uint8Array>).getReader();
@@ -2251,6 +2241,18 @@ describeRoot("a failed start in a target whose root is a FUSE file system it ser
     );
   });
 });
+
+/** FUSE_SERVER mounted at MNT (made here), HANG its argv[2] if given. */
+async function _fuseServer(mnt: string, hang?: string): Promise<ReturnType<typeof Bun.spawn>> {
+  requireTool("/usr/bin/python3", "python3");
+  if (!existsSync("/dev/fuse")) throw new Error("no /dev/fuse: load the fuse module (modprobe fuse)");
+  mkdirSync(mnt, { recursive: true });
+  const args = hang === undefined ? [mnt] : [mnt, hang];
+  const server = Bun.spawn(["/usr/bin/python3", "-c", FUSE_SERVER, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const mounted = await new Response(server.stdout as ReadableStream).text(); // "mounted\n", then closed
+  if (mounted !== "mounted\n") throw new Error(`the test's FUSE server did not mount: ${mounted}`);
+  return server;
+}
 
 /**
  * A FUSE server in raw /dev/fuse requests (python3, no library): one file, `f`, in its root; it
