@@ -2210,11 +2210,12 @@ describeRoot("a failed start in a target whose root is a FUSE file system it ser
   let target: ReturnType<typeof Bun.spawn> | undefined;
   beforeAll(async () => {
     server = await _fuseServer(mnt, hang);
-    const chrooted = "import os, sys, time; os.chroot(sys.argv[1]); print('in', flush=True); time.sleep(600)";
+    // "in", then its stdout closed: read to the end, however the pipe hands it over.
+    const chrooted =
+      "import os, sys, time; os.chroot(sys.argv[1]); print('in', flush=True); os.close(1); time.sleep(600)";
     target = Bun.spawn(["/usr/bin/python3", "-c", chrooted, mnt], { stdio: ["ignore", "pipe", "inherit"] });
-    const reader = (target.stdout as ReadableStream<Uint8Array>).getReader();
-    const first = await reader.read();
-    if (new TextDecoder().decode(first.value) !== "in\n") throw new Error("the target did not take the FUSE root");
+    const said = await new Response(target.stdout as ReadableStream).text();
+    if (said !== "in\n") throw new Error(`the target did not take the FUSE root: ${JSON.stringify(said)}`);
     writeFileSync(hang, ""); // from here on no GETATTR is answered
     await Bun.sleep(1500); // and the attributes the kernel holds (valid 1 s) have expired
   });
