@@ -446,6 +446,23 @@ int nsenter_child(long *j) {
 #define AT_STATX_DONT_SYNC 0x4000
 #define SIOCGSKNS 0x894C
 #define ENOTTY 25
+/*
+ * The target's descriptor, SK here, is not a socket with a network namespace (ERR): recorded, and
+ * every other descriptor closed before this process leaves with SK: closing it may wait on a FUSE
+ * server for good, and the copies of nsenter's descriptors this process has, the caller's among
+ * them, must not wait with it (a pipe the caller gave nsenter would never end for its reader).
+ */
+static void socket_failed(long *j, int err, long sk) {
+  int record[3];
+  record[0] = 2;
+  record[1] = err;
+  record[2] = (int)sk;
+  sys(j, N_WRITE, j[J_ERR_PIPE], (long)record, 12, 0, 0);
+  close_span(j, 0, sk - 1);
+  close_span(j, sk + 1, CLOSE_RANGE_ALL);
+  sys(j, N_EXIT_GROUP, 1, 0, 0, 0, 0);
+}
+
 int nsenter_socket(long *j) {
   unsigned int statx[64]; /* struct statx: stx_mode (16 bits) at byte 28 */
   char empty = 0;
@@ -457,9 +474,9 @@ int nsenter_socket(long *j) {
   if (sk < 0) fail(j, 1, 0);
   if (sys(j, N_STATX, sk, (long)&empty, AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE, (long)statx) != 0 ||
       (statx[7] & TYPE_MASK) != TYPE_SOCKET)
-    fail_as(j, 2, ENOTTY, (int)sk);
+    socket_failed(j, ENOTTY, sk);
   ns = sys(j, N_IOCTL, sk, SIOCGSKNS, 0, 0, 0);
-  if (ns < 0) fail(j, 2, (int)sk);
+  if (ns < 0) socket_failed(j, *((errno_fn)j[F_ERRNO])(), sk);
   record[0] = 0;
   record[1] = (int)ns;
   record[2] = 0;

@@ -315,6 +315,8 @@ export function socketNamespace(pidfd: number, fd: number): number {
   job[J.socketFd] = BigInt(fd);
   job[J.errPipe] = BigInt(pipe[1] as number);
   job[J.parent] = BigInt(sys.getpid());
+  // Where close_range(2) is missing, the descriptors it closes one by one once it fails (child.c).
+  job[J.fdMax] = 4096n;
   // Every signal blocked in it, for good (none of Bun's handlers runs there): SIGKILL ends it.
   const libc = core();
   const mask = new Uint8Array(128);
