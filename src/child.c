@@ -374,14 +374,17 @@ static void close_span(long *j, long from, long to) {
   if (to < from || sys(j, N_CLOSE_RANGE, from, to, 0, 0, 0) == 0) return;
   for (fd = from; fd <= to && fd <= j[J_FD_MAX]; fd++) sys(j, N_CLOSE, fd, 0, 0, 0, 0);
 }
-static void close_unkept(long *j) {
-  long *keep = (long *)j[J_KEEP];
+/* Every descriptor but the COUNT in KEEP (ascending). */
+static void close_but(long *j, long *keep, long count) {
   long i, from = 0;
-  for (i = 0; i < j[J_KEEP_COUNT]; i++) {
+  for (i = 0; i < count; i++) {
     close_span(j, from, keep[i] - 1);
     if (keep[i] + 1 > from) from = keep[i] + 1;
   }
   close_span(j, from, CLOSE_RANGE_ALL);
+}
+static void close_unkept(long *j) {
+  close_but(j, (long *)j[J_KEEP], j[J_KEEP_COUNT]);
 }
 
 /*
@@ -447,26 +450,42 @@ int nsenter_child(long *j) {
 #define SIOCGSKNS 0x894C
 #define ENOTTY 25
 /*
- * The target's descriptor, SK here, is not a socket with a network namespace (ERR): recorded, and
- * every other descriptor closed before this process leaves with SK: closing it may wait on a FUSE
- * server for good, and the copies of nsenter's descriptors this process has, the caller's among
- * them, must not wait with it (a pipe the caller gave nsenter would never end for its reader).
+ * This process's report on the error pipe (STEP, ERR, ARG), once it has closed every descriptor
+ * but the error pipe and the two in KEEP (ascending; the target's, SK, and the namespace's, or SK
+ * twice): closing SK, when it leaves or is killed (as soon as nsenter has read this), may wait on a
+ * FUSE server for good, or on a socket's lingering, and the copies of nsenter's descriptors it
+ * has, the caller's among them, must not wait with it (a pipe the caller gave nsenter would never
+ * end for its reader: a reviewer's finding). Before the report, not after: nsenter kills this
+ * process as soon as it has read it (and what was left open, above SK, stayed open).
  */
-static void socket_failed(long *j, int err, long sk) {
+static void report(long *j, int step, int err, int arg, long *keep) {
+  long kept[3];
   int record[3];
-  record[0] = 2;
+  long pipe = j[J_ERR_PIPE];
+  /* The three ascending, the error pipe put in its place. */
+  kept[0] = pipe < keep[0] ? pipe : keep[0];
+  kept[1] = pipe < keep[0] ? keep[0] : (pipe < keep[1] ? pipe : keep[1]);
+  kept[2] = pipe < keep[1] ? keep[1] : pipe;
+  close_but(j, kept, 3);
+  record[0] = step;
   record[1] = err;
-  record[2] = (int)sk;
-  sys(j, N_WRITE, j[J_ERR_PIPE], (long)record, 12, 0, 0);
-  close_span(j, 0, sk - 1);
-  close_span(j, sk + 1, CLOSE_RANGE_ALL);
+  record[2] = arg;
+  sys(j, N_WRITE, pipe, (long)record, 12, 0, 0);
+}
+
+/* The target's descriptor SK is not a socket with a network namespace (ERR): reported, and gone. */
+static void socket_failed(long *j, int err, long sk) {
+  long keep[2];
+  keep[0] = sk;
+  keep[1] = sk;
+  report(j, 2, err, (int)sk, keep);
   sys(j, N_EXIT_GROUP, 1, 0, 0, 0, 0);
 }
 
 int nsenter_socket(long *j) {
   unsigned int statx[64]; /* struct statx: stx_mode (16 bits) at byte 28 */
   char empty = 0;
-  int record[3];
+  long keep[2];
   long sk, ns;
   sys(j, N_CLOSE, j[J_LIFE_WRITE], 0, 0, 0, 0);
   rearm(j);
@@ -477,10 +496,9 @@ int nsenter_socket(long *j) {
     socket_failed(j, ENOTTY, sk);
   ns = sys(j, N_IOCTL, sk, SIOCGSKNS, 0, 0, 0);
   if (ns < 0) socket_failed(j, *((errno_fn)j[F_ERRNO])(), sk);
-  record[0] = 0;
-  record[1] = (int)ns;
-  record[2] = 0;
-  sys(j, N_WRITE, j[J_ERR_PIPE], (long)record, 12, 0, 0);
+  keep[0] = sk < ns ? sk : ns;
+  keep[1] = sk < ns ? ns : sk;
+  report(j, 0, (int)ns, 0, keep);
   /* Until nsenter has taken it and kills this process (or is gone: rearm's death signal). */
   for (;;) sys(j, N_PPOLL, 0, 0, 0, 0, 8);
   return 0;

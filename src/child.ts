@@ -25,6 +25,7 @@ import { FUNCTIONS, J, REGION } from "./child-layout.ts";
 import type { Descriptors } from "./descriptors.ts";
 import { Errno, NsenterError } from "./errors.ts";
 import { lastCap } from "./facts.ts";
+import { inheritedDescriptors } from "./inherited.ts";
 import {
   Clone,
   type CStringArray,
@@ -315,8 +316,11 @@ export function socketNamespace(pidfd: number, fd: number): number {
   job[J.socketFd] = BigInt(fd);
   job[J.errPipe] = BigInt(pipe[1] as number);
   job[J.parent] = BigInt(sys.getpid());
-  // Where close_range(2) is missing, the descriptors it closes one by one once it fails (child.c).
-  job[J.fdMax] = 4096n;
+  // Where close_range(2) is missing, the descriptors it closes one by one (child.c report): up to
+  // the highest open here (listed as at start: inherited.ts), the caller's among them.
+  let highest = 1024;
+  for (const fd of inheritedDescriptors()) if (fd > highest) highest = fd;
+  job[J.fdMax] = BigInt(highest);
   // Every signal blocked in it, for good (none of Bun's handlers runs there): SIGKILL ends it.
   const libc = core();
   const mask = new Uint8Array(128);

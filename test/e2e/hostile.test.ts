@@ -2202,8 +2202,9 @@ describeRoot("-N: a FUSE file of the target's at the descriptor holds no one", (
     expect(said).toMatch(/^nsenter: ioctl\(\d+, SIOCGSKNS\): Inappropriate ioctl for device\n$/);
   }, 15_000);
 
-  // The process left closing the FUSE file closes every other descriptor first: its copies of
-  // nsenter's, the caller's among them, held a pipe the caller gave nsenter open for good.
+  // The process left closing the FUSE file closes every other descriptor before it reports (then
+  // nsenter kills it): its copies of nsenter's, the caller's among them, held a pipe the caller
+  // gave nsenter open for good (and, closed after the report, could still: a reviewer's finding).
   test("a pipe the caller gave nsenter ends for its reader at once", async () => {
     const script = `${NSENTER} -t ${holder?.pid} -N 7 true 9>&1 >/dev/null 2>&1 | cat; echo ended`;
     const sh = Bun.spawn(["sh", "-c", script], { stdio: ["ignore", "pipe", "ignore"] });
