@@ -53,6 +53,7 @@ typedef int *(*errno_fn)();
 #define STATX_TYPE 1
 #define TYPE_MASK 0170000
 #define TYPE_SOCKET 0140000
+#define AT_STATX_DONT_SYNC 0x4000
 
 /* The first function: the machine code carried in the binary starts here. */
 void nsenter_code_begin(void) {}
@@ -127,6 +128,15 @@ static void enter_namespaces(long *j) {
   }
 }
 
+/* Whether FD is a socket, by its inode's type as the kernel has it (a type never changes: no file
+ * system's server is asked, AT_STATX_DONT_SYNC; a FUSE one could hold this process for good). */
+static int is_socket(long *j, long fd) {
+  unsigned int statx[64]; /* struct statx: stx_mode (16 bits) at byte 28 */
+  char empty = 0;
+  return sys(j, N_STATX, fd, (long)&empty, AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE, (long)statx) == 0 &&
+         (statx[7] & TYPE_MASK) == TYPE_SOCKET;
+}
+
 #define AT_FDCWD -100
 #define RESOLVE_NO_MAGICLINKS 0x02
 static void change_directories(long *j) {
@@ -158,10 +168,7 @@ static void change_directories(long *j) {
       /* A file there (opened only as a path: no device or FIFO is opened), not a path through one. */
       long there = sys(j, N_OPENAT, AT_FDCWD, j[J_WDNS], O_PATH, 0, 0);
       if (there >= 0) {
-        unsigned int statx[64]; /* struct statx: stx_mode (16 bits) at byte 28 */
-        char empty = 0;
-        int socket = sys(j, N_STATX, there, (long)&empty, AT_EMPTY_PATH, STATX_TYPE, (long)statx) == 0 &&
-                     (statx[7] & TYPE_MASK) == TYPE_SOCKET;
+        int socket = is_socket(j, there);
         sys(j, N_CLOSE, there, 0, 0, 0, 0);
         /* util-linux's words from its fchdir if its open (read-only) would have succeeded; else
          * from its open, which checks the right to read, then fails a socket. */
@@ -446,7 +453,6 @@ int nsenter_child(long *j) {
  * descriptor) or {0, the namespace's descriptor here, 0}, which nsenter takes with pidfd_getfd
  * before it kills this process. One left holding a FUSE file is left to close it, not waited for.
  */
-#define AT_STATX_DONT_SYNC 0x4000
 #define SIOCGSKNS 0x894C
 #define ENOTTY 25
 /*
@@ -483,17 +489,13 @@ static void socket_failed(long *j, int err, long sk) {
 }
 
 int nsenter_socket(long *j) {
-  unsigned int statx[64]; /* struct statx: stx_mode (16 bits) at byte 28 */
-  char empty = 0;
   long keep[2];
   long sk, ns;
   sys(j, N_CLOSE, j[J_LIFE_WRITE], 0, 0, 0, 0);
   rearm(j);
   sk = sys(j, N_PIDFD_GETFD, j[J_SOCKET_PIDFD], j[J_SOCKET_FD], 0, 0, 0);
   if (sk < 0) fail(j, 1, 0);
-  if (sys(j, N_STATX, sk, (long)&empty, AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE, (long)statx) != 0 ||
-      (statx[7] & TYPE_MASK) != TYPE_SOCKET)
-    socket_failed(j, ENOTTY, sk);
+  if (!is_socket(j, sk)) socket_failed(j, ENOTTY, sk);
   ns = sys(j, N_IOCTL, sk, SIOCGSKNS, 0, 0, 0);
   if (ns < 0) socket_failed(j, *((errno_fn)j[F_ERRNO])(), sk);
   keep[0] = sk < ns ? sk : ns;

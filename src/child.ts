@@ -343,8 +343,8 @@ export function socketNamespace(pidfd: number, fd: number): number {
     const failed = errno();
     if (helper >= 0) sys.close(helper);
     sys.kill(pid, Sig.KILL);
-    // Reaped if it has gone within a second: it closes copies of nsenter's descriptors, the caller's
-    // among them, which may be FUSE files too.
+    // Reaped if it has gone within a second: what it still closes as it leaves, the socket, may
+    // linger (it closed the rest before it reported: child.c report).
     for (let i = 0; i < 100 && !_hasExited(pid); i++)
       syscall(NR.ppoll, 0, 0, new BigInt64Array([0n, 10_000_000n]), 0, 8);
     if (_hasExited(pid)) sys.waitpid(pid, new Int32Array(1), 0);

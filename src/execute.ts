@@ -29,6 +29,7 @@ import {
   Rlimit,
   readText,
   returnToDirectories,
+  S,
   Sig,
   statFd,
   syscall,
@@ -348,7 +349,7 @@ function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
       const type = code === Errno.ENOTDIR ? _fileType(c.wdns) : undefined;
       if (type === undefined) return _fail("openWdns", "", code);
       if (sys.access(c.wdns, Access.R_OK) !== 0) return _fail("openWdns");
-      return type === FileType.SOCKET ? _fail("openWdns", "", Errno.ENXIO) : _fail("wdFchdir", "", Errno.ENOTDIR);
+      return type === S.IFSOCK ? _fail("openWdns", "", Errno.ENXIO) : _fail("wdFchdir", "", Errno.ENOTDIR);
     }
     fds.set("cwd", wd);
   }
@@ -360,21 +361,17 @@ function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
   return undefined;
 }
 
-enum FileType {
-  MASK = 0o170000,
-  SOCKET = 0o140000,
-}
-
 /**
  * The type (S_IFMT) of the file PATH names, opened only as a path (O_PATH: a device or FIFO is not
- * opened); 0 when it cannot be read; undefined when there is no such file.
+ * opened), as the kernel has it (an inode's type never changes: no file system's server is asked);
+ * 0 when it cannot be read; undefined when there is no such file.
  */
 function _fileType(path: Uint8Array): number | undefined {
   const fd = sys.open(path, O.PATH | O.CLOEXEC);
   if (fd < 0) return undefined;
-  const stat = statFd(fd);
+  const stat = statFd(fd, true);
   sys.close(fd);
-  return typeof stat === "number" ? 0 : stat.mode & FileType.MASK;
+  return typeof stat === "number" ? 0 : stat.mode & S.IFMT;
 }
 
 /**

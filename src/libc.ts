@@ -139,6 +139,15 @@ enum Statx {
 /** struct statx, the same on every architecture: uid at 20, gid at 24, mode at 28, ino at 32, dev at 136. */
 let statxView: DataView | undefined;
 
+/** st_mode's file types (enums: see errors.ts). */
+export enum S {
+  IFMT = 0o170000,
+  IFDIR = 0o040000,
+  IFREG = 0o100000,
+  IFLNK = 0o120000,
+  IFSOCK = 0o140000,
+}
+
 export interface FileStat {
   uid: number;
   gid: number;
@@ -157,9 +166,9 @@ export function statPath(path: string, follow: boolean, cached = false): FileSta
   return _statx(At.FDCWD, cstr(path), (follow ? 0 : At.SYMLINK_NOFOLLOW) | (cached ? At.STATX_DONT_SYNC : 0));
 }
 
-/** fstat(2) of an open descriptor, or its errno. */
-export function statFd(fd: number): FileStat | number {
-  return _statx(fd, cstr(""), At.EMPTY_PATH);
+/** fstat(2) of an open descriptor, or its errno; CACHED as statPath's. */
+export function statFd(fd: number, cached = false): FileStat | number {
+  return _statx(fd, cstr(""), At.EMPTY_PATH | (cached ? At.STATX_DONT_SYNC : 0));
 }
 
 function _statx(dirfd: number, name: Uint8Array, flags: number): FileStat | number {

@@ -10,7 +10,7 @@
  * directory that passed (only root made it), and what it points to is walked the same way.
  */
 import { Errno } from "./errors.ts";
-import { type FileStat, readLink, statPath, strerror } from "./libc.ts";
+import { type FileStat, readLink, S, statPath, strerror } from "./libc.ts";
 
 export type Verdict =
   /** The path with every link resolved: read or list it by this path. */
@@ -20,13 +20,6 @@ export type Verdict =
 
 export type Want = "file" | "directory";
 
-/** st_mode's file types (enums: see errors.ts). */
-enum S {
-  IFMT = 0o170000,
-  IFDIR = 0o040000,
-  IFREG = 0o100000,
-  IFLNK = 0o120000,
-}
 const MAX_LINKS = 40;
 
 /** Whether PATH may be trusted as a root-written file or directory (see above). */
