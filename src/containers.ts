@@ -549,7 +549,7 @@ function _notFound(ref: string, wanted: string, mounts: readonly CgroupMount[]):
   const why = lookalike
     ? shown(_lookalikeWhy(lookalike, looked))
     : `no running container matches it either (names in ${DOCKER_CONTAINERS}, ${STORAGE_CONTAINERS} and containerd's Kubernetes tasks, ${CONTAINERD_TASKS}/k8s.io; IDs there and in the runtimes' records under /run)`;
-  return new NsenterError(`failed to parse pid: '${ref}'`, undefined, 1, false, why);
+  return new NsenterError(`failed to parse pid: '${ref}'`, undefined, { hint: why });
 }
 
 /**

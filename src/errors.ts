@@ -35,25 +35,42 @@ export enum Errno {
   ELOOP = 40,
 }
 
+/** How an error is written, beyond its message and errno (each optional). */
+export interface ErrorForm {
+  /** The exit status; util-linux's EXIT_FAILURE unless said. */
+  status?: number;
+  /** Print util-linux's `Try 'nsenter --help'` hint on a second line. */
+  tryHelp?: boolean;
+  /** One more line of explanation, printed after the message as `nsenter: HINT`. */
+  hint?: string;
+  /** glibc getopt's message, which main.ts writes in the caller's language (the message is its English). */
+  getopt?: GetoptMessage;
+  /**
+   * Written by util-linux inside the target's mount namespace: in the language of the target's
+   * message catalogs, which nsenter does not read (steps.ts): English here.
+   */
+  writtenInside?: boolean;
+}
+
 export class NsenterError extends Error {
+  readonly status: number;
+  readonly tryHelp: boolean;
+  readonly hint?: string;
+  readonly getopt?: GetoptMessage;
+  readonly writtenInside: boolean;
+
   constructor(
     message: string,
     /** When set, `: strerror(errno)` follows the message (util-linux's `err()` vs `errx()`). */
     readonly errno?: number,
-    readonly status: number = Exit.FAILURE,
-    /** Print util-linux's `Try 'nsenter --help'` hint on a second line. */
-    readonly tryHelp = false,
-    /** One more line of explanation, printed after the message as `nsenter: HINT`. */
-    readonly hint?: string,
-    /** glibc getopt's message, which main.ts writes in the caller's language (the message is its English). */
-    readonly getopt?: GetoptMessage,
-    /**
-     * Written by util-linux inside the target's mount namespace: in the language of the target's
-     * message catalogs, which nsenter does not read (steps.ts): English here.
-     */
-    readonly writtenInside = false,
+    form: ErrorForm = {},
   ) {
     super(message);
     this.name = "NsenterError";
+    this.status = form.status ?? Exit.FAILURE;
+    this.tryHelp = form.tryHelp ?? false;
+    this.hint = form.hint;
+    this.getopt = form.getopt;
+    this.writtenInside = form.writtenInside ?? false;
   }
 }

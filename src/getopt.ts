@@ -6,7 +6,7 @@
  * them (GetoptMessage) to be written in the caller's language, as glibc's getopt writes them.
  */
 import { bytesOf } from "./bytes.ts";
-import { Exit, NsenterError } from "./errors.ts";
+import { NsenterError } from "./errors.ts";
 import type { OptionSpec } from "./options.ts";
 
 export interface ParsedOption {
@@ -28,7 +28,7 @@ export interface GetoptMessage {
 
 /** A usage error that getopt reports: its message, then the `--help` hint. */
 export function usageError(m: GetoptMessage): NsenterError {
-  return new NsenterError(getoptEnglish(m), undefined, Exit.FAILURE, true, undefined, m);
+  return new NsenterError(getoptEnglish(m), undefined, { tryHelp: true, getopt: m });
 }
 
 /** The message in English, without the program's name: `invalid option -- 'x'`. */

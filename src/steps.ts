@@ -96,7 +96,7 @@ export function entered(r: Omit<Entered, "mount">, mount: boolean): Entered {
 export function stepError(step: Step, errno: number, detail = "", entered?: Entered): NsenterError {
   const status = step !== "exec" ? Exit.FAILURE : errno === Errno.ENOENT ? Exit.EXEC_ENOENT : Exit.EXEC_FAILED;
   const inside = entered !== undefined && _writtenInside(step, detail, entered) && !_ownFiles(entered);
-  return new NsenterError(_message(step, detail), errno, status, false, undefined, undefined, inside);
+  return new NsenterError(_message(step, detail), errno, { status, writtenInside: inside });
 }
 
 /**

@@ -109,7 +109,7 @@ function facts(over: Partial<Facts> = {}): Facts {
     selinuxEnabled: () => false,
     container: (ref) => {
       if (ref === "web") return { pid: 42, id: "c0ffee", startTime: 7n };
-      throw new NsenterError(`failed to parse pid: '${ref}'`, undefined, 1, false, "no container");
+      throw new NsenterError(`failed to parse pid: '${ref}'`, undefined, { hint: "no container" });
     },
     env: (name) => (name === "SHELL" ? "/bin/bash" : undefined),
     ...over,
