@@ -2,7 +2,8 @@
  * npm run bench: start-up time of dist/nsenter beside Bun's own floor (a compiled no-op with the
  * same bun and flags), the least any Bun program can do for -n and for -a (bench/minimal-n.ts,
  * bench/minimal.ts), the same with nsenter's checks (bench/checked-n.ts; bench/checked-a.ts, with
- * nsenter's child too, and bench/checked-a-loaded.ts, with nsenter's code loaded as well),
+ * nsenter's child too) and those with nsenter's code loaded as well, none of it run
+ * (bench/checked-n-loaded.ts, bench/checked-a-loaded.ts),
  * util-linux nsenter and busybox nsenter, on live targets, interleaved in one run, each binary of
  * ours as several copies (see withCopies). Prints medians and p90 with ratios, the waiting
  * parent's peak RSS on the PID-namespace path, where the time goes stage by stage
@@ -97,7 +98,7 @@ function main(): number {
   const noopSource = join(DIST, "bench-noop.ts");
   writeFileSync(noopSource, "\n");
   sh([process.execPath, "build", ...COMPILE_FLAGS, noopSource, "--outfile", join(DIST, "bench-noop")]);
-  for (const name of ["minimal", "minimal-n", "checked-n", "checked-a", "checked-a-loaded"]) {
+  for (const name of ["minimal", "minimal-n", "checked-n", "checked-n-loaded", "checked-a", "checked-a-loaded"]) {
     const source = join(import.meta.dir, `${name}.ts`);
     sh([process.execPath, "build", ...COMPILE_FLAGS, source, "--outfile", join(DIST, `bench-${name}`)]);
   }
@@ -119,6 +120,7 @@ function measure(p: number, t: number, u: number): number {
     "syscalls only -n": [join(DIST, "bench-minimal-n"), `${p}`, "/bin/true"],
     "syscalls only -a": [join(DIST, "bench-minimal"), `${p}`, "/bin/true"],
     "checks only -n": [join(DIST, "bench-checked-n"), "-t", `${p}`, "-n", "/bin/true"],
+    "checks only -n, loaded": [join(DIST, "bench-checked-n-loaded"), "-t", `${p}`, "-n", "/bin/true"],
     "checks and child -a": [join(DIST, "bench-checked-a"), "-t", `${p}`, "-a", "/bin/true"],
     "the same, nsenter loaded": [join(DIST, "bench-checked-a-loaded"), "-t", `${p}`, "-a", "/bin/true"],
     "nsenter -n": [ours, "-t", `${p}`, "-n", "/bin/true"],
@@ -206,6 +208,12 @@ function measure(p: number, t: number, u: number): number {
   console.log(
     `the -a checks and child alone: ${checkedToFloor.toFixed(2)}x floor (${((BUDGETS.allToFloor - checkedToFloor) * floor).toFixed(2)} ms left in the budget); with nsenter's code loaded, none of it run: ${loadedToFloor.toFixed(2)}x\n`,
   );
+  // The same for -n, against the least Bun program for it (bench/checked-n.ts, checked-n-loaded.ts).
+  const checkedNToMinimal = med("checks only -n") / med("syscalls only -n");
+  const loadedNToMinimal = med("checks only -n, loaded") / med("syscalls only -n");
+  console.log(
+    `the -n checks alone: ${checkedNToMinimal.toFixed(2)}x the least Bun program for -n; with nsenter's code loaded, none of it run: ${loadedNToMinimal.toFixed(2)}x\n`,
+  );
   let failed = 0;
   for (const [what, value, limit] of checks) {
     const ok = value <= limit;
@@ -215,6 +223,7 @@ function measure(p: number, t: number, u: number): number {
   const counted = printInstructions({
     "syscalls only -n": commands["syscalls only -n"] as string[],
     "checks only -n": commands["checks only -n"] as string[],
+    "checks only -n, loaded": commands["checks only -n, loaded"] as string[],
     "nsenter -n": commands["nsenter -n"] as string[],
     "nsenter -m -u -i -n": [ours, "-t", `${p}`, "-m", "-u", "-i", "-n", "/bin/true"],
     "nsenter -n (general plan)": [ours, "--target", `${p}`, "--net", "/bin/true"],
@@ -239,7 +248,7 @@ function measure(p: number, t: number, u: number): number {
   const stageJson = Object.fromEntries([...stages].map(([c, m]) => [c, Object.fromEntries(m)]));
   writeFileSync(
     out,
-    `${JSON.stringify({ runs: RUNS, rows, parentRssMB, minimalToFloor, checkedToFloor, loadedToFloor, budgets: BUDGETS, failed, stages: stageJson, instructions: counted }, null, 2)}\n`,
+    `${JSON.stringify({ runs: RUNS, rows, parentRssMB, minimalToFloor, checkedToFloor, loadedToFloor, checkedNToMinimal, loadedNToMinimal, budgets: BUDGETS, failed, stages: stageJson, instructions: counted }, null, 2)}\n`,
   );
   console.log(`\nwritten: ${out}`);
   return failed ? 1 : 0;
