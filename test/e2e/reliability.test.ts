@@ -571,6 +571,29 @@ describeRoot("descriptors: the caller's, by number and by what they are; none of
     expect(ours.stdout).not.toMatch(/anon_inode|memfd|nsenter|eventfd|eventpoll|ns:|\/proc\//);
   });
 
+  // Bun makes its own eventpoll and eventfd close-on-exec, at 3 when the caller left 3 free: the
+  // caller's at 3, of that kind too, is still the caller's (a reviewer's finding: the paths that
+  // start the program from a child closed it).
+  const AT_3 = `import os, select, sys
+poll = select.epoll()  # kept: its descriptor closes with it
+made = os.eventfd(0) if sys.argv[1] == "eventfd" else poll.fileno()
+if made != 3: os.dup2(made, 3)
+os.set_inheritable(3, True)
+os.execv(sys.argv[2], sys.argv[2:])`;
+  test.each([
+    ["eventfd", ["-n"]],
+    ["eventfd", ["-p"]],
+    ["eventfd", ["-a"]],
+    ["eventpoll", ["-p", "-F"]],
+    ["eventpoll", ["-a"]],
+  ])("the caller's %s at 3, %j", (kind: string, flags: string[]) => {
+    const at3 = (bin: string) =>
+      run(["python3", "-c", AT_3, kind, bin, "-t", `${targets.plain.pid}`, ...flags, "readlink", "/proc/self/fd/3"]);
+    const ours = at3(NSENTER);
+    expect(ours).toEqual(at3(REFERENCE));
+    expect(ours.stdout).toBe(`anon_inode:[${kind}]\n`);
+  });
+
   test("through the single-threaded child", () => {
     const ours = listing(NSENTER, ["-t", `${targets.user.pid}`, "-U"]);
     expect(ours).toEqual(listing(REFERENCE, ["-t", `${targets.user.pid}`, "-U"]));
