@@ -129,13 +129,17 @@ interface ProcDirectory {
 }
 
 /**
- * A file of the target's to read (non-blocking, close-on-exec, never a controlling terminal): one
- * under --proc's DIR relative to it (see _procDirectory), any other by its path.
+ * A file of the target's to read (non-blocking, close-on-exec, never a controlling terminal; or
+ * FLAGS): one under --proc's DIR relative to it (see _procDirectory), any other by its path.
  */
-function _openTargetFile(path: string, proc: ProcDirectory | undefined): number {
-  if (proc === undefined || !path.startsWith(proc.prefix)) return openPath(path);
+function _openTargetFile(path: string, proc: ProcDirectory | undefined, flags?: number): number {
+  if (proc === undefined || !path.startsWith(proc.prefix)) return openPath(path, flags);
   if (proc.fd < 0) throw new NsenterError(shown(`cannot open ${path}`), proc.errno);
-  const fd = sys.openAt(proc.fd, cstr(path.slice(proc.prefix.length)), O.RDONLY | O.CLOEXEC | O.NONBLOCK | O.NOCTTY);
+  const fd = sys.openAt(
+    proc.fd,
+    cstr(path.slice(proc.prefix.length)),
+    flags ?? O.RDONLY | O.CLOEXEC | O.NONBLOCK | O.NOCTTY,
+  );
   if (fd < 0) throw new NsenterError(shown(`cannot open ${path}`), errno());
   return fd;
 }
@@ -183,7 +187,7 @@ function _openStep(step: OpenStep, pin: number, fds: Descriptors, proc: ProcDire
   if ("socket" in step) return _socketNamespace(step.socket.pid, step.socket.fd, pin);
   if ("parentOf" in step) return _parentUserNamespace(fds.get("user"), step.parentOf, proc);
   if (step.slot === "cgroupProcs") return _cgroupProcs(step.path, proc);
-  return _openTargetFile(step.path, proc);
+  return _openTargetFile(step.path, proc, "onlyPath" in step ? O.PATH | O.CLOEXEC : undefined);
 }
 
 /**

@@ -30,7 +30,17 @@ export type Slot = NamespaceKind | "root" | "cwd" | "environ" | "owner" | "cgrou
  * descriptor (--net-socket: a socket of the target's; --user-parent: a user namespace's parent).
  */
 export type OpenStep =
-  | { readonly slot: Slot; readonly path: string }
+  | {
+      readonly slot: Slot;
+      readonly path: string;
+      /**
+       * The target's root or working directory (its /proc link): opened only as a path (O_PATH), so
+       * that no file system of the target's is asked to open it. A FUSE server of the target's that
+       * reads an OPENDIR and never answers holds the opener for good, SIGKILL too (util-linux opens
+       * it read-only so; a reviewer's finding). fchdir and chroot take such a descriptor.
+       */
+      readonly onlyPath?: true;
+    }
   | { readonly slot: "net"; readonly socket: { readonly pid: number; readonly fd: number } }
   | { readonly slot: "user"; readonly parentOf: string };
 
@@ -501,7 +511,10 @@ function _open(s: State, slot: Slot, path: string | undefined): void {
   const type = _procName(slot);
   if (path === undefined && s.target === 0)
     throw new NsenterError(`neither filename nor target pid supplied for ${type}`);
-  s.opens.push({ slot, path: path ?? `${s.proc}/${s.target}/${type}` });
+  if (path !== undefined) s.opens.push({ slot, path });
+  else if (slot === "root" || slot === "cwd")
+    s.opens.push({ slot, path: `${s.proc}/${s.target}/${type}`, onlyPath: true });
+  else s.opens.push({ slot, path: `${s.proc}/${s.target}/${type}` });
 }
 
 /** --proc's DIR refused, and WHY (facts.ts openProcDirectory): here, and again where it is opened (open.ts). */

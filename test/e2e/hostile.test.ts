@@ -2262,6 +2262,57 @@ describeRoot("a failed start in a target whose root is a FUSE file system it ser
   });
 });
 
+describeRoot("-r and -w: a target's root and directory on a FUSE file system that stops answering", () => {
+  // util-linux opens /proc/PID/root and /proc/PID/cwd read-only: the file system is asked to open
+  // the directory (FUSE_OPENDIR), and a server that reads the request and never answers holds the
+  // opener for good, SIGKILL too (a reviewer's finding). nsenter opens them only as paths.
+  const mnt = `/run/nsenter-fuse-dirs-${process.pid}`;
+  const hang = `${mnt}.hang`;
+  let server: ReturnType<typeof Bun.spawn> | undefined;
+  let target: ReturnType<typeof Bun.spawn> | undefined;
+  beforeAll(async () => {
+    server = await _fuseServer(mnt, hang);
+    const inside =
+      "import os, sys, time; os.chdir(sys.argv[1]); os.chroot(sys.argv[1]); print('in', flush=True); os.close(1); time.sleep(600)";
+    target = Bun.spawn(["/usr/bin/python3", "-c", inside, mnt], { stdio: ["ignore", "pipe", "inherit"] });
+    const said = await new Response(target.stdout as ReadableStream).text();
+    if (said !== "in\n") throw new Error(`the target did not take the FUSE directory: ${JSON.stringify(said)}`);
+    writeFileSync(hang, ""); // from here on no OPENDIR is answered
+  });
+  afterAll(async () => {
+    target?.kill(9);
+    await target?.exited;
+    server?.kill(9); // its connection gone, every wait on it ends
+    await server?.exited;
+    run(["umount", "-l", mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+    rmSync(hang, { force: true });
+  });
+
+  const noProgram = { stdout: "", stderr: "nsenter: failed to execute true: No such file or directory\n", status: 127 };
+  test.each([
+    // The directory alone: the program runs there.
+    [["-w"], "/bin/pwd", { stdout: `${mnt}\n`, stderr: "", status: 0 }],
+    // The root too, which has no programs: util-linux's exec failure, at once.
+    [["-r", "-w"], "true", noProgram],
+    [["-r", "-w", "-p"], "true", noProgram],
+  ])(
+    "%j %s ends at once",
+    async (flags: string[], program: string, expected: object) => {
+      const proc = Bun.spawn([NSENTER, "-t", `${target?.pid}`, ...flags, program], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      const ended = await Promise.race([proc.exited.then(() => true), Bun.sleep(5000).then(() => false)]);
+      const waiting = ended ? "" : _waitingIn(proc.pid);
+      if (!ended) proc.kill(9); // in vain: it waits in the kernel until the server goes (afterAll)
+      expect({ ended, waiting }).toEqual({ ended: true, waiting: "" });
+      const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+      expect({ stdout, stderr, status: proc.exitCode }).toEqual(expected);
+    },
+    10_000,
+  );
+});
+
 /** Where PID and its children wait in the kernel (wchan and stack), one line each. */
 function _waitingIn(pid: number): string {
   const script = `for p in ${pid} $(cat /proc/${pid}/task/*/children 2>/dev/null); do echo "$p $(cat /proc/$p/wchan) $(tr '\\n' ' ' < /proc/$p/stack)"; done`;
@@ -2282,8 +2333,8 @@ async function _fuseServer(mnt: string, hang?: string): Promise<ReturnType<typeo
 
 /**
  * A FUSE server in raw /dev/fuse requests (python3, no library): one file, `f`, in its root; it
- * answers what opening it takes and never a FLUSH, nor a GETATTR once the file argv[2] (if given)
- * exists. Prints "mounted" and closes its stdout once mounted at argv[1].
+ * answers what opening it takes and never a FLUSH, nor a GETATTR or an OPENDIR once the file
+ * argv[2] (if given) exists. Prints "mounted" and closes its stdout once mounted at argv[1].
  */
 const FUSE_SERVER = `import os, struct, subprocess, sys
 mnt = sys.argv[1]
@@ -2314,7 +2365,8 @@ while True:
         if len(sys.argv) < 3 or not os.path.exists(sys.argv[2]):
             reply(struct.pack("<QII", 1, 0, 0) + attr(node, 0o40755 if node == 1 else 0o100644))
     elif opcode in (14, 27):  # OPEN, OPENDIR
-        reply(struct.pack("<QIi", 0, 0, 0))
+        if opcode == 14 or len(sys.argv) < 3 or not os.path.exists(sys.argv[2]):
+            reply(struct.pack("<QIi", 0, 0, 0))
     elif opcode in (25, 2, 36, 42):  # FLUSH (never), FORGET, INTERRUPT, BATCH_FORGET
         pass
     else:
