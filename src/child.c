@@ -142,8 +142,9 @@ static int is_socket(long *j, long fd) {
 static void change_directories(long *j) {
   long cwd = j[J_CWD];
   long root = j[J_ROOT];
-  if (j[J_KEEP_CWD]) {
-    cwd = sys(j, N_OPENAT, AT_FDCWD, j[J_DOT], 0, 0, 0);
+  if (j[J_KEEP_CWD] >= 0) {
+    /* Opened with the job's flags (child.ts keptCwdFlags). */
+    cwd = sys(j, N_OPENAT, AT_FDCWD, j[J_DOT], j[J_KEEP_CWD], 0, 0);
     if (cwd < 0) fail(j, S_OPEN_CWD, 0);
   }
   if (root >= 0) {

@@ -186,6 +186,17 @@ export interface Started {
 }
 
 /**
+ * How -r alone opens ".", the directory it keeps (util-linux: read-only). Once a mount namespace
+ * is entered, "." is that namespace's root, the target's: opened only as a path, as the target's
+ * root and directory are (plan.ts OpenStep onlyPath), for a read-only open asks its file system.
+ * Else it is the caller's own, and opened as util-linux opens it (EACCES where root may not read
+ * it, test/e2e/differential.test.ts).
+ */
+export function keptCwdFlags(r: RunPlan): number {
+  return r.namespaces.includes("mnt") ? O.PATH : O.RDONLY;
+}
+
+/**
  * Write the child's job: which descriptors to enter (in the table's order), root and working
  * directory, credentials, fork for the PID namespace, and the program. The program gets libc's
  * environment as it is, or with --env the target's, as execve's own (program.environment). Once the
@@ -213,7 +224,7 @@ export function prepareChild(
   const mask = new Uint8Array(128);
   job[J.root] = BigInt(fds.get("root") ?? -1);
   job[J.cwd] = BigInt(fds.get("cwd") ?? -1);
-  job[J.keepCwd] = r.keepCwd ? 1n : 0n;
+  job[J.keepCwd] = r.keepCwd ? BigInt(keptCwdFlags(r)) : -1n;
   job[J.wdns] = wdns ? _pointer(wdns) : 0n;
   job[J.wdnsFlags] = BigInt(O.NONBLOCK | O_DIRECTORY);
   job[J.cgroupProcs] = BigInt(fds.get("cgroupProcs") ?? -1);

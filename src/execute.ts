@@ -5,7 +5,7 @@
  * that changes the process; it runs on the JavaScript main thread.
  */
 import { shown, textOf } from "./bytes.ts";
-import { prepareChild } from "./child.ts";
+import { keptCwdFlags, prepareChild } from "./child.ts";
 import type { Descriptors } from "./descriptors.ts";
 import { forgetEnvironment, programEnvironment, targetEnvironment } from "./environment.ts";
 import { Errno, NsenterError } from "./errors.ts";
@@ -322,7 +322,7 @@ function _changeDirectories(r: RunPlan, fds: Descriptors, c: CProgram): Failed {
   // CAP_SYS_CHROOT) they share them, as before.
   sys.unshare(Clone.FS);
   if (r.keepCwd) {
-    const wd = sys.open(dot(), O.RDONLY | O.CLOEXEC);
+    const wd = sys.open(dot(), keptCwdFlags(r) | O.CLOEXEC);
     if (wd < 0) return _fail("openCwd");
     fds.set("cwd", wd);
   }

@@ -2270,18 +2270,28 @@ describeRoot("-r and -w: a target's root and directory on a FUSE file system tha
   const hang = `${mnt}.hang`;
   let server: ReturnType<typeof Bun.spawn> | undefined;
   let target: ReturnType<typeof Bun.spawn> | undefined;
+  // In a mount namespace whose root is the FUSE file system: there -m makes "." its root, which
+  // -r alone keeps (util-linux opens it read-only, after entering).
+  let pivoted: ReturnType<typeof Bun.spawn> | undefined;
+  const started = async (argv: string[]) => {
+    const proc = Bun.spawn(argv, { stdio: ["ignore", "pipe", "inherit"] });
+    const said = await new Response(proc.stdout as ReadableStream).text();
+    if (said !== "in\n") throw new Error(`the target did not take the FUSE directory: ${JSON.stringify(said)}`);
+    return proc;
+  };
   beforeAll(async () => {
     server = await _fuseServer(mnt, hang);
     const inside =
       "import os, sys, time; os.chdir(sys.argv[1]); os.chroot(sys.argv[1]); print('in', flush=True); os.close(1); time.sleep(600)";
-    target = Bun.spawn(["/usr/bin/python3", "-c", inside, mnt], { stdio: ["ignore", "pipe", "inherit"] });
-    const said = await new Response(target.stdout as ReadableStream).text();
-    if (said !== "in\n") throw new Error(`the target did not take the FUSE directory: ${JSON.stringify(said)}`);
+    target = await started(["/usr/bin/python3", "-c", inside, mnt]);
+    pivoted = await started(["unshare", "-m", "--propagation", "private", "/usr/bin/python3", "-c", PIVOT, mnt]);
     writeFileSync(hang, ""); // from here on no OPENDIR is answered
   });
   afterAll(async () => {
     target?.kill(9);
     await target?.exited;
+    pivoted?.kill(9);
+    await pivoted?.exited;
     server?.kill(9); // its connection gone, every wait on it ends
     await server?.exited;
     run(["umount", "-l", mnt]);
@@ -2296,10 +2306,14 @@ describeRoot("-r and -w: a target's root and directory on a FUSE file system tha
     // The root too, which has no programs: util-linux's exec failure, at once.
     [["-r", "-w"], "true", noProgram],
     [["-r", "-w", "-p"], "true", noProgram],
+    // The target's mount namespace's root, kept.
+    [["-m", "-r"], "true", noProgram],
+    [["-m", "-r", "-p"], "true", noProgram],
   ])(
     "%j %s ends at once",
-    async (flags: string[], program: string, expected: object) => {
-      const proc = Bun.spawn([NSENTER, "-t", `${target?.pid}`, ...flags, program], {
+    async (flags: string[], program: string, expected: typeof noProgram) => {
+      const pid = flags.includes("-m") ? pivoted?.pid : target?.pid;
+      const proc = Bun.spawn([NSENTER, "-t", `${pid}`, ...flags, program], {
         stdio: ["ignore", "pipe", "pipe"],
       });
       const ended = await Promise.race([proc.exited.then(() => true), Bun.sleep(5000).then(() => false)]);
@@ -2312,6 +2326,17 @@ describeRoot("-r and -w: a target's root and directory on a FUSE file system tha
     10_000,
   );
 });
+
+/** Made the root of its mount namespace: argv[1], pivot_root(".", ".") there (python3, ctypes). */
+const PIVOT = `import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+os.chdir(sys.argv[1])
+if libc.syscall({"x86_64": 155, "aarch64": 41}[os.uname().machine], b".", b".") != 0 or libc.umount2(b".", 2) != 0:
+    raise OSError(ctypes.get_errno(), "pivot_root")
+os.chdir("/")
+print("in", flush=True)
+os.close(1)
+time.sleep(600)`;
 
 /** Where PID and its children wait in the kernel (wchan and stack), one line each. */
 function _waitingIn(pid: number): string {
