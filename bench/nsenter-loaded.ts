@@ -1,7 +1,8 @@
 /**
  * nsenter's modules, as src/main.ts imports them (but the guard), loaded and not run: everything
  * main.ts calls is referenced, so the bundler keeps what nsenter's bundle has. Only libc's binding
- * is used, put where bench/checked-a.ts looks for it. Imported before checked-a.ts (in that order).
+ * is used, put where bench/checked-a.ts and bench/checked-n.ts look for it: imported before either
+ * (bench/checked-a-loaded.ts, bench/checked-n-loaded.ts).
  */
 import { Errno, Exit, NsenterError } from "../src/errors.ts";
 import { run } from "../src/execute.ts";

@@ -31,7 +31,7 @@ export function inheritedDescriptors(): number[] {
     if (n <= 0) break;
     for (let at = 0; at < n; at += (entries[at + 16] as number) | ((entries[at + 17] as number) << 8)) {
       const fd = decimal(entries, at + 19, entries.indexOf(0, at + 19)); // -1 for "." and ".."
-      if (fd > 2 && fd !== dir && !(fd === 3 ? _runtimes3() : _isRuntimes(dir, at + 19))) fds.push(fd);
+      if (fd > 2 && fd !== dir && !(_isRuntimes(dir, at + 19) && (fd !== 3 || _closeOnExec3()))) fds.push(fd);
     }
   }
   sys.close(dir);
@@ -39,18 +39,19 @@ export function inheritedDescriptors(): number[] {
 }
 
 /**
- * Whether descriptor 3 is one of Bun's own: told by its close-on-exec flag, not by its link. Bun
- * marks the caller's descriptors close-on-exec from 4 on, not 3, and makes its own close-on-exec
- * (at 3 when the caller left 3 free), while a descriptor that came through execve has no such
- * flag: so the caller's eventfd or eventpoll at 3 is passed on, as util-linux passes it.
+ * Whether descriptor 3, of the kind Bun's own are, is close-on-exec: Bun makes its own so (at 3
+ * when the caller left 3 free) and marks the caller's so from 4 on, not 3, while a descriptor that
+ * came through execve has no such flag. So the caller's eventfd or eventpoll at 3 is passed on, as
+ * util-linux passes it (a reviewer's finding); and should a later Bun mark 3 too, the caller's 3 of
+ * any other kind still is.
  */
-function _runtimes3(): boolean {
+function _closeOnExec3(): boolean {
   return (sys.fcntl(3, F.GETFD, 0) & FD.CLOEXEC) !== 0;
 }
 
 /**
- * Whether the descriptor named at AT, 4 or above, is one of Bun's own (its link read in DIR,
- * /proc/self/fd): there the caller's are close-on-exec too, and Bun's are told by their kind.
+ * Whether the descriptor named at AT is of the kinds Bun's own are (its link read in DIR,
+ * /proc/self/fd): from 4 on, the caller's are close-on-exec too, and Bun's are told by their kind.
  */
 function _isRuntimes(dir: number, at: number): boolean {
   const n = syscall(NR.readlinkat, dir, entries.subarray(at), link, link.length);

@@ -37,7 +37,9 @@ export type OpenStep =
        * The target's root or working directory (its /proc link): opened only as a path (O_PATH), so
        * that no file system of the target's is asked to open it. A FUSE server of the target's that
        * reads an OPENDIR and never answers holds the opener for good, SIGKILL too (util-linux opens
-       * it read-only so; a reviewer's finding). fchdir and chroot take such a descriptor.
+       * it read-only so; a reviewer's finding). fchdir and chroot take such a descriptor; they
+       * still ask the server whether the directory may be entered (FUSE_ACCESS), which is why they
+       * run in the process that becomes the program, after the opens (README "Differences").
        */
       readonly onlyPath?: true;
     }

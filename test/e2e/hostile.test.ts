@@ -2327,6 +2327,54 @@ describeRoot("-r and -w: a target's root and directory on a FUSE file system tha
   );
 });
 
+describeRoot("-r and -w: a target's FUSE server that stops answering ACCESS holds the child, not nsenter", () => {
+  // A directory is entered (fchdir, chroot) only by a process that may: on FUSE the kernel asks
+  // the server (FUSE_ACCESS), whatever the directory was opened as. In exec mode nsenter itself
+  // changes directory, and waits there as util-linux does; in a PID namespace the child does, and
+  // the waiting nsenter still ends on a signal (a reviewer's finding: the OPENDIR case alone was
+  // tested, where the server's "not implemented" to ACCESS let every later fchdir through).
+  const mnt = `/run/nsenter-fuse-access-${process.pid}`;
+  const hang = `${mnt}.hang`;
+  let server: ReturnType<typeof Bun.spawn> | undefined;
+  let target: ReturnType<typeof Bun.spawn> | undefined;
+  beforeAll(async () => {
+    server = await _fuseServer(mnt, hang, true);
+    const inside =
+      "import os, sys, time; os.chdir(sys.argv[1]); os.chroot(sys.argv[1]); print('in', flush=True); os.close(1); time.sleep(600)";
+    target = Bun.spawn(["/usr/bin/python3", "-c", inside, mnt], { stdio: ["ignore", "pipe", "inherit"] });
+    const said = await new Response(target.stdout as ReadableStream).text();
+    if (said !== "in\n") throw new Error(`the target did not take the FUSE directory: ${JSON.stringify(said)}`);
+    writeFileSync(hang, ""); // from here on no ACCESS is answered
+  });
+  afterAll(async () => {
+    target?.kill(9);
+    await target?.exited;
+    server?.kill(9); // its connection gone, every wait on it ends
+    await server?.exited;
+    run(["umount", "-l", mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+    rmSync(hang, { force: true });
+  });
+
+  test("-r -w -p: held, and ends at SIGTERM", async () => {
+    const proc = Bun.spawn([NSENTER, "-t", `${target?.pid}`, "-r", "-w", "-p", "true"], {
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    await Bun.sleep(1000);
+    const heldThen = proc.exitCode === null && proc.signalCode === null;
+    proc.kill("SIGTERM");
+    const ended = await Promise.race([proc.exited.then(() => true), Bun.sleep(3000).then(() => false)]);
+    const waiting = ended ? "" : _waitingIn(proc.pid);
+    if (!ended) proc.kill(9);
+    expect({ heldThen, ended, waiting, signal: proc.signalCode }).toEqual({
+      heldThen: true,
+      ended: true,
+      waiting: "",
+      signal: "SIGTERM",
+    });
+  }, 10_000);
+});
+
 /** Made the root of its mount namespace: argv[1], pivot_root(".", ".") there (python3, ctypes). */
 const PIVOT = `import ctypes, os, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
@@ -2345,11 +2393,11 @@ function _waitingIn(pid: number): string {
 }
 
 /** FUSE_SERVER mounted at MNT (made here), HANG its argv[2] if given. */
-async function _fuseServer(mnt: string, hang?: string): Promise<ReturnType<typeof Bun.spawn>> {
+async function _fuseServer(mnt: string, hang?: string, access = false): Promise<ReturnType<typeof Bun.spawn>> {
   requireTool("/usr/bin/python3", "python3");
   if (!existsSync("/dev/fuse")) throw new Error("no /dev/fuse: load the fuse module (modprobe fuse)");
   mkdirSync(mnt, { recursive: true });
-  const args = hang === undefined ? [mnt] : [mnt, hang];
+  const args = hang === undefined ? [mnt] : [mnt, hang, ...(access ? ["access"] : [])];
   const server = Bun.spawn(["/usr/bin/python3", "-c", FUSE_SERVER, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const mounted = await new Response(server.stdout as ReadableStream).text(); // "mounted\n", then closed
   if (mounted !== "mounted\n") throw new Error(`the test's FUSE server did not mount: ${mounted}`);
@@ -2359,7 +2407,9 @@ async function _fuseServer(mnt: string, hang?: string): Promise<ReturnType<typeo
 /**
  * A FUSE server in raw /dev/fuse requests (python3, no library): one file, `f`, in its root; it
  * answers what opening it takes and never a FLUSH, nor a GETATTR or an OPENDIR once the file
- * argv[2] (if given) exists. Prints "mounted" and closes its stdout once mounted at argv[1].
+ * argv[2] (if given) exists. ACCESS it answers "not implemented" (the kernel then asks no more and
+ * lets every process in), or with argv[3] "access", "allowed" until that file exists and then
+ * never. Prints "mounted" and closes its stdout once mounted at argv[1].
  */
 const FUSE_SERVER = `import os, struct, subprocess, sys
 mnt = sys.argv[1]
@@ -2392,6 +2442,9 @@ while True:
     elif opcode in (14, 27):  # OPEN, OPENDIR
         if opcode == 14 or len(sys.argv) < 3 or not os.path.exists(sys.argv[2]):
             reply(struct.pack("<QIi", 0, 0, 0))
+    elif opcode == 34 and sys.argv[3:] == ["access"]:  # ACCESS
+        if not os.path.exists(sys.argv[2]):
+            reply()
     elif opcode in (25, 2, 36, 42):  # FLUSH (never), FORGET, INTERRUPT, BATCH_FORGET
         pass
     else:
