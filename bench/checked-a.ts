@@ -13,69 +13,15 @@
  * nsenter -a: the first gap is what nsenter's checks and child cost, the second its structure.
  *   bench-checked-a -t PID -a PROGRAM
  */
-import { dlopen, type Pointer, ptr, toArrayBuffer } from "bun:ffi";
+import { type Pointer, ptr, toArrayBuffer } from "bun:ffi";
 import { childCode } from "../src/child-code.ts" with { type: "macro" };
 import { J, REGION } from "../src/child-layout.ts";
+import { checkEnvironment, enc, inheritedDescriptors, libc, O_CLOEXEC, openat, sc } from "./straight.ts";
 
-// nsenter's one binding (src/libc.ts CORE), in the job's order (src/child-layout.ts FUNCTIONS); or
-// nsenter's own, where bench/checked-a-loaded.ts has loaded nsenter's code first.
-const bound = (globalThis as { nsenterCore?: unknown }).nsenterCore as undefined | ReturnType<typeof bind>;
-const bind = () =>
-  dlopen("libc.so.6", {
-    syscall: { args: ["i64", "ptr", "ptr", "ptr", "ptr", "ptr", "ptr"], returns: "i64" },
-    execv: { args: ["ptr", "ptr"], returns: "i32" },
-    execvp: { args: ["ptr", "ptr"], returns: "i32" },
-    signal: { args: ["i32", "ptr"], returns: "ptr" },
-    __errno_location: { args: [], returns: "ptr" },
-    clone: { args: ["ptr", "ptr", "i32", "ptr", "ptr", "ptr", "ptr"], returns: "i32" },
-    sigprocmask: { args: ["i32", "ptr", "ptr"], returns: "i32" },
-  }).symbols;
-const libc = bound ?? bind();
-// Called directly where each call is made, its result made a number there: a JavaScript helper that
-// every call went through would soon be hot enough for JavaScriptCore to start its JIT thread
-// (as nsenter avoids: README "Speed"), and this program would pay for that thread.
-const sc = libc.syscall as unknown as (nr: number, ...args: unknown[]) => number | bigint;
-const enc = new TextEncoder();
-const O_CLOEXEC = 0o2000000;
 const O_NONBLOCK = 0o4000;
 const O_PATH = 0o10000000;
-const openat = (path: string, flags: number) => Number(sc(257, -100, enc.encode(`${path}\0`), flags, 0));
-// guard
-const buf = new Uint8Array(16384);
-let fd = openat("/proc/self/environ", O_CLOEXEC);
-let n = 0;
-for (let got = 1; got > 0; n += got) got = Number(sc(0, fd, buf.subarray(n), buf.length - n));
-sc(3, fd);
-for (const word of ["BUN_", "MIMALLOC_", "JSC_", "JavaScriptCore"]) {
-  const first = word.charCodeAt(0);
-  for (let i = buf.indexOf(first); i >= 0 && i < n; i = buf.indexOf(first, i + 1)) {
-    let j = 1;
-    while (j < word.length && buf[i + j] === word.charCodeAt(j)) j++;
-    if (j === word.length) throw new Error(word);
-  }
-}
-// inherited
-const inherited: number[] = [];
-fd = openat("/proc/self/fd", O_CLOEXEC);
-const link = new Uint8Array(64);
-// Whether the LEN bytes of BYTES are TEXT (an ASCII string), compared byte by byte as nsenter does.
-const same = (bytes: Uint8Array, len: number, text: string) => {
-  if (len !== text.length) return false;
-  for (let i = 0; i < len; i++) if (bytes[i] !== text.charCodeAt(i)) return false;
-  return true;
-};
-for (;;) {
-  const got = Number(sc(217, fd, buf, buf.length));
-  if (got <= 0) break;
-  for (let at = 0; at < got; at += (buf[at + 16] as number) | ((buf[at + 17] as number) << 8)) {
-    let number = 0;
-    for (let i = at + 19; buf[i] !== 0; i++) number = number * 10 + (buf[i] as number) - 48;
-    if (buf[at + 19] === 46 || number <= 2 || number === fd) continue;
-    const len = Number(sc(267, fd, buf.subarray(at + 19), link, link.length));
-    if (!same(link, len, "anon_inode:[eventpoll]") && !same(link, len, "anon_inode:[eventfd]")) inherited.push(number);
-  }
-}
-sc(3, fd);
+checkEnvironment();
+const inherited = inheritedDescriptors();
 // argv: -t PID -a PROGRAM
 const [, pid, , program] = process.argv.slice(2) as [string, string, string, string];
 // --all's facts: the kernel has each kind (statx, nothing asked), the user and time namespaces ours
@@ -90,6 +36,7 @@ const KINDS: [string, number][] = [
   ["time", 0x00000080],
 ];
 const statx = new Uint8Array(256);
+const link = new Uint8Array(64);
 const theirs = new Uint8Array(64);
 // Whether our namespace of KIND is the target's: their links compared byte by byte.
 const ours = (kind: string) => {

@@ -1,7 +1,7 @@
 /**
  * nsenter's modules, as src/main.ts imports them (but the guard), loaded and not run: everything
  * main.ts calls is referenced, so the bundler keeps what nsenter's bundle has. Only libc's binding
- * is used, put where bench/checked-a.ts and bench/checked-n.ts look for it: imported before either
+ * is used, put where bench/straight.ts looks for it: imported before checked-a.ts or checked-n.ts
  * (bench/checked-a-loaded.ts, bench/checked-n-loaded.ts).
  */
 import { Errno, Exit, NsenterError } from "../src/errors.ts";

@@ -2191,11 +2191,8 @@ describeRoot("-N: a FUSE file of the target's at the descriptor holds no one", (
       stdio: ["ignore", "ignore", "pipe"],
     });
     const stderr = new Response(proc.stderr).text();
-    const ended = await Promise.race([proc.exited.then(() => true), Bun.sleep(8000).then(() => false)]);
     // Where it waits, should it (seen once in ~15 runs of the whole suite: not reproduced since).
-    const waiting = ended ? "" : _waitingIn(proc.pid);
-    if (!ended) proc.kill(9); // in vain: it waits in the kernel until the server goes (afterAll)
-    expect({ ended, waiting }).toEqual({ ended: true, waiting: "" });
+    expect(await _endsWithin(proc, 8000)).toEqual({ ended: true, waiting: "" });
     expect(proc.exitCode).toBe(1);
     // Its end of the pipe closed by every process that has it (the one left closing the FUSE file too).
     const said = await Promise.race([stderr, Bun.sleep(3000).then(() => "(stderr still open)")]);
@@ -2229,32 +2226,19 @@ describeRoot("a failed start in a target whose root is a FUSE file system it ser
   let target: ReturnType<typeof Bun.spawn> | undefined;
   beforeAll(async () => {
     server = await _fuseServer(mnt, hang);
-    // "in", then its stdout closed: read to the end, however the pipe hands it over.
     const chrooted =
       "import os, sys, time; os.chroot(sys.argv[1]); print('in', flush=True); os.close(1); time.sleep(600)";
-    target = Bun.spawn(["/usr/bin/python3", "-c", chrooted, mnt], { stdio: ["ignore", "pipe", "inherit"] });
-    const said = await new Response(target.stdout as ReadableStream).text();
-    if (said !== "in\n") throw new Error(`the target did not take the FUSE root: ${JSON.stringify(said)}`);
+    target = await _saidIn(["/usr/bin/python3", "-c", chrooted, mnt]);
     writeFileSync(hang, ""); // from here on no GETATTR is answered
     await Bun.sleep(1500); // and the attributes the kernel holds (valid 1 s) have expired
   });
-  afterAll(async () => {
-    target?.kill(9);
-    await target?.exited;
-    server?.kill(9); // its connection gone, every wait on it ends
-    await server?.exited;
-    run(["umount", "-l", mnt]);
-    rmSync(mnt, { recursive: true, force: true });
-    rmSync(hang, { force: true });
-  });
+  afterAll(() => _endFuse(mnt, hang, server, target));
 
   test.each([[["-r"]], [["-r", "-p"]]])("%j: the failure is reported at once", async (flags: string[]) => {
     const proc = Bun.spawn([NSENTER, "-t", `${target?.pid}`, ...flags, "no-such-program"], {
       stdio: ["ignore", "ignore", "pipe"],
     });
-    const ended = await Promise.race([proc.exited.then(() => true), Bun.sleep(5000).then(() => false)]);
-    if (!ended) proc.kill(9);
-    expect(ended).toBe(true);
+    expect(await _endsWithin(proc, 5000)).toEqual({ ended: true, waiting: "" });
     expect(proc.exitCode).toBe(127);
     expect(await new Response(proc.stderr).text()).toBe(
       "nsenter: failed to execute no-such-program: No such file or directory\n",
@@ -2273,31 +2257,13 @@ describeRoot("-r and -w: a target's root and directory on a FUSE file system tha
   // In a mount namespace whose root is the FUSE file system: there -m makes "." its root, which
   // -r alone keeps (util-linux opens it read-only, after entering).
   let pivoted: ReturnType<typeof Bun.spawn> | undefined;
-  const started = async (argv: string[]) => {
-    const proc = Bun.spawn(argv, { stdio: ["ignore", "pipe", "inherit"] });
-    const said = await new Response(proc.stdout as ReadableStream).text();
-    if (said !== "in\n") throw new Error(`the target did not take the FUSE directory: ${JSON.stringify(said)}`);
-    return proc;
-  };
   beforeAll(async () => {
     server = await _fuseServer(mnt, hang);
-    const inside =
-      "import os, sys, time; os.chdir(sys.argv[1]); os.chroot(sys.argv[1]); print('in', flush=True); os.close(1); time.sleep(600)";
-    target = await started(["/usr/bin/python3", "-c", inside, mnt]);
-    pivoted = await started(["unshare", "-m", "--propagation", "private", "/usr/bin/python3", "-c", PIVOT, mnt]);
+    target = await _saidIn(["/usr/bin/python3", "-c", INSIDE, mnt]);
+    pivoted = await _saidIn(["unshare", "-m", "--propagation", "private", "/usr/bin/python3", "-c", PIVOT, mnt]);
     writeFileSync(hang, ""); // from here on no OPENDIR is answered
   });
-  afterAll(async () => {
-    target?.kill(9);
-    await target?.exited;
-    pivoted?.kill(9);
-    await pivoted?.exited;
-    server?.kill(9); // its connection gone, every wait on it ends
-    await server?.exited;
-    run(["umount", "-l", mnt]);
-    rmSync(mnt, { recursive: true, force: true });
-    rmSync(hang, { force: true });
-  });
+  afterAll(() => _endFuse(mnt, hang, server, target, pivoted));
 
   const noProgram = { stdout: "", stderr: "nsenter: failed to execute true: No such file or directory\n", status: 127 };
   test.each([
@@ -2316,10 +2282,7 @@ describeRoot("-r and -w: a target's root and directory on a FUSE file system tha
       const proc = Bun.spawn([NSENTER, "-t", `${pid}`, ...flags, program], {
         stdio: ["ignore", "pipe", "pipe"],
       });
-      const ended = await Promise.race([proc.exited.then(() => true), Bun.sleep(5000).then(() => false)]);
-      const waiting = ended ? "" : _waitingIn(proc.pid);
-      if (!ended) proc.kill(9); // in vain: it waits in the kernel until the server goes (afterAll)
-      expect({ ended, waiting }).toEqual({ ended: true, waiting: "" });
+      expect(await _endsWithin(proc, 5000)).toEqual({ ended: true, waiting: "" });
       const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
       expect({ stdout, stderr, status: proc.exitCode }).toEqual(expected);
     },
@@ -2339,22 +2302,10 @@ describeRoot("-r and -w: a target's FUSE server that stops answering ACCESS hold
   let target: ReturnType<typeof Bun.spawn> | undefined;
   beforeAll(async () => {
     server = await _fuseServer(mnt, hang, true);
-    const inside =
-      "import os, sys, time; os.chdir(sys.argv[1]); os.chroot(sys.argv[1]); print('in', flush=True); os.close(1); time.sleep(600)";
-    target = Bun.spawn(["/usr/bin/python3", "-c", inside, mnt], { stdio: ["ignore", "pipe", "inherit"] });
-    const said = await new Response(target.stdout as ReadableStream).text();
-    if (said !== "in\n") throw new Error(`the target did not take the FUSE directory: ${JSON.stringify(said)}`);
+    target = await _saidIn(["/usr/bin/python3", "-c", INSIDE, mnt]);
     writeFileSync(hang, ""); // from here on no ACCESS is answered
   });
-  afterAll(async () => {
-    target?.kill(9);
-    await target?.exited;
-    server?.kill(9); // its connection gone, every wait on it ends
-    await server?.exited;
-    run(["umount", "-l", mnt]);
-    rmSync(mnt, { recursive: true, force: true });
-    rmSync(hang, { force: true });
-  });
+  afterAll(() => _endFuse(mnt, hang, server, target));
 
   test("-r -w -p: held, and ends at SIGTERM", async () => {
     const proc = Bun.spawn([NSENTER, "-t", `${target?.pid}`, "-r", "-w", "-p", "true"], {
@@ -2363,9 +2314,7 @@ describeRoot("-r and -w: a target's FUSE server that stops answering ACCESS hold
     await Bun.sleep(1000);
     const heldThen = proc.exitCode === null && proc.signalCode === null;
     proc.kill("SIGTERM");
-    const ended = await Promise.race([proc.exited.then(() => true), Bun.sleep(3000).then(() => false)]);
-    const waiting = ended ? "" : _waitingIn(proc.pid);
-    if (!ended) proc.kill(9);
+    const { ended, waiting } = await _endsWithin(proc, 3000);
     expect({ heldThen, ended, waiting, signal: proc.signalCode }).toEqual({
       heldThen: true,
       ended: true,
@@ -2374,6 +2323,39 @@ describeRoot("-r and -w: a target's FUSE server that stops answering ACCESS hold
     });
   }, 10_000);
 });
+
+/** A target in argv[1], a FUSE mount: its working directory and root (python3). */
+const INSIDE =
+  "import os, sys, time; os.chdir(sys.argv[1]); os.chroot(sys.argv[1]); print('in', flush=True); os.close(1); time.sleep(600)";
+
+/**
+ * ARGV started, once it has said "in" and closed its stdout (read to the end, however the pipe
+ * hands it over): a target that has taken its FUSE directory.
+ */
+async function _saidIn(argv: string[]): Promise<ReturnType<typeof Bun.spawn>> {
+  const proc = Bun.spawn(argv, { stdio: ["ignore", "pipe", "inherit"] });
+  const said = await new Response(proc.stdout as ReadableStream).text();
+  if (said !== "in\n") throw new Error(`the target did not take the FUSE directory: ${JSON.stringify(said)}`);
+  return proc;
+}
+
+/** A FUSE test's end: TARGETS killed, then SERVER (its connection gone, every wait on it ends), MNT unmounted and removed, HANG too. */
+async function _endFuse(
+  mnt: string,
+  hang: string,
+  server: ReturnType<typeof Bun.spawn> | undefined,
+  ...targets: (ReturnType<typeof Bun.spawn> | undefined)[]
+): Promise<void> {
+  for (const t of targets) {
+    t?.kill(9);
+    await t?.exited;
+  }
+  server?.kill(9);
+  await server?.exited;
+  run(["umount", "-l", mnt]);
+  rmSync(mnt, { recursive: true, force: true });
+  rmSync(hang, { force: true });
+}
 
 /** Made the root of its mount namespace: argv[1], pivot_root(".", ".") there (python3, ctypes). */
 const PIVOT = `import ctypes, os, sys, time
@@ -2385,6 +2367,20 @@ os.chdir("/")
 print("in", flush=True)
 os.close(1)
 time.sleep(600)`;
+
+/**
+ * Whether PROC ends within MS milliseconds, and if not, where it waits (_waitingIn). One that has
+ * not is killed: in vain where it waits in the kernel for a FUSE server, until the server goes.
+ */
+async function _endsWithin(
+  proc: ReturnType<typeof Bun.spawn>,
+  ms: number,
+): Promise<{ ended: boolean; waiting: string }> {
+  const ended = await Promise.race([proc.exited.then(() => true), Bun.sleep(ms).then(() => false)]);
+  const waiting = ended ? "" : _waitingIn(proc.pid);
+  if (!ended) proc.kill(9);
+  return { ended, waiting };
+}
 
 /** Where PID and its children wait in the kernel (wchan and stack), one line each. */
 function _waitingIn(pid: number): string {
