@@ -513,10 +513,9 @@ function _open(s: State, slot: Slot, path: string | undefined): void {
   const type = _procName(slot);
   if (path === undefined && s.target === 0)
     throw new NsenterError(`neither filename nor target pid supplied for ${type}`);
-  if (path !== undefined) s.opens.push({ slot, path });
-  else if (slot === "root" || slot === "cwd")
-    s.opens.push({ slot, path: `${s.proc}/${s.target}/${type}`, onlyPath: true });
-  else s.opens.push({ slot, path: `${s.proc}/${s.target}/${type}` });
+  const step = { slot, path: path ?? `${s.proc}/${s.target}/${type}` };
+  // The target's own root and directory: only as paths (OpenStep onlyPath).
+  s.opens.push(path === undefined && (slot === "root" || slot === "cwd") ? { ...step, onlyPath: true } : step);
 }
 
 /** --proc's DIR refused, and WHY (facts.ts openProcDirectory): here, and again where it is opened (open.ts). */
